@@ -1,0 +1,49 @@
+// Typed getters for the flat, fully-defaulted option objects JS passes in.
+// JS validates every option; a wrong type here is our bug, so it throws.
+#pragma once
+
+#include <napi.h>
+
+#include <cstdint>
+#include <ctime>
+#include <string>
+
+namespace blockcast {
+
+inline Napi::Value requireAttr(const Napi::Object& o, const char* name) {
+  Napi::Value v = o.Get(name);
+  if (v.IsUndefined()) throw Napi::TypeError::New(o.Env(), std::string("native option missing: ") + name);
+  return v;
+}
+
+inline double attrNumber(const Napi::Object& o, const char* name) {
+  Napi::Value v = requireAttr(o, name);
+  if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), std::string("native option not a number: ") + name);
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+inline uint32_t attrUint32(const Napi::Object& o, const char* name) {
+  double d = attrNumber(o, name);
+  if (d < 0 || d > 4294967295.0) throw Napi::RangeError::New(o.Env(), std::string("native option out of range: ") + name);
+  return static_cast<uint32_t>(d);
+}
+
+inline std::string attrString(const Napi::Object& o, const char* name) {
+  Napi::Value v = requireAttr(o, name);
+  if (!v.IsString()) throw Napi::TypeError::New(o.Env(), std::string("native option not a string: ") + name);
+  return v.As<Napi::String>().Utf8Value();
+}
+
+inline bool attrBool(const Napi::Object& o, const char* name) {
+  Napi::Value v = requireAttr(o, name);
+  if (!v.IsBoolean()) throw Napi::TypeError::New(o.Env(), std::string("native option not a boolean: ") + name);
+  return v.As<Napi::Boolean>().Value();
+}
+
+inline uint64_t monotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+}
+
+}  // namespace blockcast

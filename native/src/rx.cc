@@ -1,0 +1,448 @@
+#include "rx.h"
+
+#include <arpa/inet.h>
+#include <netinet/udp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common.h"
+#include "socket.h"
+
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+
+namespace blockcast {
+
+namespace {
+
+constexpr size_t kRecvBatch = 32;             // messages per recvmmsg
+constexpr size_t kRecvBufferSize = 65536;      // a whole GRO super-packet
+constexpr size_t kMaxPendingControls = 4096;  // bound on control packets awaiting JS
+constexpr size_t kFlushChunks = 8;            // hand chunks to JS at least this eagerly
+constexpr int kPollMs = 5;
+
+bool testBit(const std::vector<uint64_t>& bits, uint32_t i) { return (bits[i >> 6] >> (i & 63)) & 1; }
+void setBit(std::vector<uint64_t>& bits, uint32_t i) { bits[i >> 6] |= uint64_t(1) << (i & 63); }
+void clearBit(std::vector<uint64_t>& bits, uint32_t i) { bits[i >> 6] &= ~(uint64_t(1) << (i & 63)); }
+
+}  // namespace
+
+Napi::Function Receiver::Init(Napi::Env env) {
+  return DefineClass(env, "Receiver",
+                     {InstanceMethod("configure", &Receiver::Configure), InstanceMethod("missing", &Receiver::Missing),
+                      InstanceMethod("reopen", &Receiver::Reopen), InstanceMethod("stats", &Receiver::Stats),
+                      InstanceMethod("close", &Receiver::Close)});
+}
+
+// new Receiver(options, onBatch)
+Receiver::Receiver(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Receiver>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction())
+    throw Napi::TypeError::New(env, "Receiver(options, onBatch)");
+  Napi::Object o = info[0].As<Napi::Object>();
+  McastOptions mo;
+  mo.group = attrString(o, "group");
+  mo.port = static_cast<uint16_t>(attrUint32(o, "port"));
+  mo.ifaddr = attrString(o, "interfaceAddress");
+  mo.bufferBytes = static_cast<int>(attrUint32(o, "socketBuffer"));
+  maxBufferedBytes_ = static_cast<uint64_t>(attrNumber(o, "maxBufferedBytes"));
+  flushNs_ = uint64_t(attrUint32(o, "flushMs")) * 1000000ull;
+  bool wantGro = attrBool(o, "gro");
+
+  SocketError err;
+  fd_ = openReceiverSocket(mo, &err);
+  if (fd_ < 0) {
+    Napi::Error e = Napi::Error::New(env, err.syscall + ": " + std::strerror(err.err));
+    e.Set("syscall", Napi::String::New(env, err.syscall));
+    e.Set("errno", Napi::Number::New(env, err.err));
+    throw e;
+  }
+  int one = 1;
+  gro_ = wantGro && setsockopt(fd_, IPPROTO_UDP, UDP_GRO, &one, sizeof one) == 0;
+  tsfn_ = BatchTsfn::New(env, info[1].As<Napi::Function>(), "blockcast-receiver", 0, 1, this);
+  thread_ = std::thread([this] { run(); });
+}
+
+Receiver::~Receiver() { stop(); }
+
+void Receiver::stop() {
+  if (closed_) return;
+  closed_ = true;
+  stopping_ = true;
+  if (thread_.joinable()) thread_.join();
+  // Abort: batches still queued reach CallBatch with no Env and are freed
+  // there without touching this object, which may be gone by then.
+  tsfn_.Abort();
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+}
+
+// configure({ session, symbolSize, streams: [{ size, chunkSize }, ...] })
+// Fixes the session this receiver accepts and the geometry of each stream;
+// resets all assembly state.
+Napi::Value Receiver::Configure(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "configure(options)");
+  Napi::Object o = info[0].As<Napi::Object>();
+  uint32_t session = attrUint32(o, "session");
+  uint32_t symbolSize = attrUint32(o, "symbolSize");
+  if (symbolSize < kMinSymbolSize || symbolSize > kMaxSymbolSize)
+    throw Napi::RangeError::New(env, "symbolSize out of range");
+  Napi::Value sv = o.Get("streams");
+  if (!sv.IsArray()) throw Napi::TypeError::New(env, "streams must be an array");
+  Napi::Array arr = sv.As<Napi::Array>();
+  if (arr.Length() != kStreamCount) throw Napi::RangeError::New(env, "streams must list every stream");
+  std::array<StreamGeometry, kStreamCount> geo{};
+  uint32_t bufferSize = 0;
+  for (uint32_t i = 0; i < kStreamCount; i++) {
+    Napi::Value e = arr.Get(i);
+    if (!e.IsObject()) throw Napi::TypeError::New(env, "stream entry must be an object");
+    Napi::Object so = e.As<Napi::Object>();
+    double size = attrNumber(so, "size");
+    uint32_t chunkSize = attrUint32(so, "chunkSize");
+    if (size < 0 || size > 9007199254740991.0) throw Napi::RangeError::New(env, "stream size out of range");
+    if (chunkSize == 0 || chunkSize > kMaxChunkSize || (chunkSize + symbolSize - 1) / symbolSize > kMaxSymbolsPerChunk)
+      throw Napi::RangeError::New(env, "chunkSize out of range");
+    geo[i].size = static_cast<uint64_t>(size);
+    geo[i].chunkSize = chunkSize;
+    uint64_t count = (geo[i].size + chunkSize - 1) / chunkSize;
+    if (count > 0xFFFFFFFFull) throw Napi::RangeError::New(env, "too many chunks");
+    geo[i].chunkCount = static_cast<uint32_t>(count);
+    bufferSize = std::max(bufferSize, chunkSize);
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  session_ = session;
+  symbolSize_ = symbolSize;
+  streams_ = geo;
+  for (int i = 0; i < kStreamCount; i++) {
+    completed_[i].assign((geo[i].chunkCount + 63) / 64, 0);
+    highestSeen_[i] = -1;
+  }
+  for (auto& kv : assembling_) bufferedBytes_ -= kv.second.data.size();
+  assembling_.clear();
+  for (auto& b : pool_) bufferedBytes_ -= b.size();
+  pool_.clear();
+  bufferSize_ = bufferSize;
+  configured_ = true;
+  return env.Undefined();
+}
+
+// missing(stream, below, maxEntries) -> Uint32Array of entries
+//   [chunk, rangeCount, start0, count0, start1, count1, ...] ...
+// for every chunk < below that is not complete. A chunk with nothing received
+// yet is reported as one range covering all its symbols.
+Napi::Value Receiver::Missing(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber())
+    throw Napi::TypeError::New(env, "missing(stream, below, maxEntries)");
+  uint32_t stream = info[0].As<Napi::Number>().Uint32Value();
+  int64_t below = info[1].As<Napi::Number>().Int64Value();
+  uint32_t maxEntries = info[2].As<Napi::Number>().Uint32Value();
+  std::vector<uint32_t> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!configured_ || stream >= kStreamCount) return Napi::Uint32Array::New(env, 0);
+  const StreamGeometry& g = streams_[stream];
+  uint32_t limit = static_cast<uint32_t>(std::max<int64_t>(0, std::min<int64_t>(below, g.chunkCount)));
+  uint32_t entries = 0;
+  for (uint32_t c = 0; c < limit && entries < maxEntries; c++) {
+    if (testBit(completed_[stream], c)) continue;
+    entries++;
+    auto it = assembling_.find(key(uint8_t(stream), c));
+    if (it == assembling_.end()) {
+      uint64_t len = std::min<uint64_t>(g.chunkSize, g.size - uint64_t(c) * g.chunkSize);
+      out.insert(out.end(), {c, 1, 0, static_cast<uint32_t>((len + symbolSize_ - 1) / symbolSize_)});
+      continue;
+    }
+    const Assembly& a = it->second;
+    size_t header = out.size();
+    out.insert(out.end(), {c, 0});
+    uint32_t ranges = 0;
+    for (uint32_t s = 0; s < a.symbols;) {
+      if (testBit(a.have, s)) {
+        s++;
+        continue;
+      }
+      uint32_t start = s;
+      while (s < a.symbols && !testBit(a.have, s)) s++;
+      out.insert(out.end(), {start, s - start});
+      ranges++;
+    }
+    out[header + 1] = ranges;
+  }
+  Napi::Uint32Array result = Napi::Uint32Array::New(env, out.size());
+  if (!out.empty()) std::memcpy(result.Data(), out.data(), out.size() * sizeof(uint32_t));
+  return result;
+}
+
+// reopen(stream, chunk): forget that a chunk completed (JS found it corrupt
+// or could not keep it), so it is received and reported missing again.
+Napi::Value Receiver::Reopen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) throw Napi::TypeError::New(env, "reopen(stream, chunk)");
+  uint32_t stream = info[0].As<Napi::Number>().Uint32Value();
+  uint32_t chunk = info[1].As<Napi::Number>().Uint32Value();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (configured_ && stream < kStreamCount && chunk < streams_[stream].chunkCount) clearBit(completed_[stream], chunk);
+  return env.Undefined();
+}
+
+Napi::Value Receiver::Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object s = Napi::Object::New(env);
+  auto num = [&](const char* k, double v) { s.Set(k, Napi::Number::New(env, v)); };
+  num("datagrams", double(datagrams_));
+  num("dataPackets", double(dataPackets_));
+  num("payloadBytes", double(payloadBytes_));
+  num("duplicates", double(duplicates_));
+  num("malformed", double(malformed_));
+  num("foreign", double(foreign_));
+  num("early", double(early_));
+  num("noBuffer", double(noBuffer_));
+  num("chunksCompleted", double(chunksCompleted_));
+  num("controls", double(controls_));
+  num("controlOverflow", double(controlOverflow_));
+  num("groBatches", double(groBatches_));
+  s.Set("gro", Napi::Boolean::New(env, gro_));
+  num("socketBuffer", fd_ >= 0 ? socketBufferSize(fd_, true) : 0);
+  std::lock_guard<std::mutex> lock(mu_);
+  num("assembling", double(assembling_.size()));
+  num("bufferedBytes", double(bufferedBytes_));
+  Napi::Array hs = Napi::Array::New(env, kStreamCount);
+  for (uint32_t i = 0; i < kStreamCount; i++) hs.Set(i, Napi::Number::New(env, double(highestSeen_[i])));
+  s.Set("highestSeen", hs);
+  return s;
+}
+
+Napi::Value Receiver::Close(const Napi::CallbackInfo& info) {
+  stop();
+  return info.Env().Undefined();
+}
+
+std::vector<uint8_t> Receiver::takeBuffer() {
+  if (!pool_.empty()) {
+    std::vector<uint8_t> b = std::move(pool_.back());
+    pool_.pop_back();
+    if (b.size() == bufferSize_) return b;
+    bufferedBytes_ -= b.size();  // left over from an earlier geometry
+  }
+  bufferedBytes_ += bufferSize_;
+  return std::vector<uint8_t>(bufferSize_);
+}
+
+void Receiver::giveBuffer(std::vector<uint8_t>&& buf) {
+  if (buf.size() == bufferSize_) {
+    pool_.push_back(std::move(buf));
+  } else {
+    bufferedBytes_ -= buf.size();
+  }
+}
+
+void callReceiverBatch(Napi::Env env, Napi::Function cb, Receiver* self, RxBatch* batch) {
+  std::unique_ptr<RxBatch> owned(batch);
+  if (env == nullptr || cb == nullptr) return;
+  Napi::Array chunks = Napi::Array::New(env, owned->chunks.size());
+  for (size_t i = 0; i < owned->chunks.size(); i++) {
+    CompletedChunk& c = owned->chunks[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("stream", Napi::Number::New(env, c.stream));
+    o.Set("chunk", Napi::Number::New(env, c.chunk));
+    // A copy in JS-owned memory can be transferred to worker threads; the
+    // assembly buffer goes straight back to the pool.
+    o.Set("data", Napi::Buffer<uint8_t>::Copy(env, c.data.data(), c.length));
+    chunks.Set(uint32_t(i), o);
+  }
+  {
+    std::lock_guard<std::mutex> lock(self->mu_);
+    for (auto& c : owned->chunks) self->giveBuffer(std::move(c.data));
+  }
+  Napi::Array controls = Napi::Array::New(env, owned->controls.size());
+  for (size_t i = 0; i < owned->controls.size(); i++) {
+    ControlPacket& p = owned->controls[i];
+    char addr[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, &p.from.sin_addr, addr, sizeof addr);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("data", Napi::Buffer<uint8_t>::Copy(env, p.data.data(), p.data.size()));
+    o.Set("address", Napi::String::New(env, addr));
+    o.Set("port", Napi::Number::New(env, ntohs(p.from.sin_port)));
+    controls.Set(uint32_t(i), o);
+  }
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("chunks", chunks);
+  result.Set("controls", controls);
+  cb.Call({result});
+}
+
+void Receiver::run() {
+  std::vector<uint8_t> storage(kRecvBatch * kRecvBufferSize);
+  mmsghdr msgs[kRecvBatch];
+  iovec iov[kRecvBatch];
+  sockaddr_in from[kRecvBatch];
+  alignas(cmsghdr) char control[kRecvBatch][CMSG_SPACE(sizeof(int))];
+  pollfd pfd{fd_, POLLIN, 0};
+
+  while (!stopping_) {
+    int pr = poll(&pfd, 1, kPollMs);
+    if (pr < 0 && errno != EINTR) break;
+    if (pr > 0) {
+      for (size_t i = 0; i < kRecvBatch; i++) {
+        iov[i] = {storage.data() + i * kRecvBufferSize, kRecvBufferSize};
+        msgs[i] = {};
+        msgs[i].msg_hdr.msg_iov = &iov[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_hdr.msg_name = &from[i];
+        msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+        msgs[i].msg_hdr.msg_control = control[i];
+        msgs[i].msg_hdr.msg_controllen = sizeof control[i];
+      }
+      int n = recvmmsg(fd_, msgs, kRecvBatch, MSG_DONTWAIT, nullptr);
+      if (n > 0) {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (int i = 0; i < n; i++) {
+          const uint8_t* base = storage.data() + size_t(i) * kRecvBufferSize;
+          size_t total = msgs[i].msg_len;
+          // With UDP_GRO one message may hold many datagrams of gso_size bytes
+          // each (the last may be shorter); no cmsg means a single datagram.
+          size_t segment = total;
+          for (cmsghdr* cm = CMSG_FIRSTHDR(&msgs[i].msg_hdr); cm; cm = CMSG_NXTHDR(&msgs[i].msg_hdr, cm)) {
+            if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO && cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
+              int gs;
+              std::memcpy(&gs, CMSG_DATA(cm), sizeof gs);
+              if (gs > 0) segment = size_t(gs);
+            }
+          }
+          if (total == 0) {
+            handleDatagram(base, 0, from[i]);  // counted as malformed
+            continue;
+          }
+          if (segment < total) groBatches_++;
+          for (size_t off = 0; off < total; off += segment) handleDatagram(base + off, std::min(segment, total - off), from[i]);
+        }
+      }
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    flush(false);
+  }
+}
+
+void Receiver::handleDatagram(const uint8_t* p, size_t len, const sockaddr_in& from) {
+  datagrams_++;
+  if (len < kCommonHeaderSize || load32(p + kOffMagic) != kMagic || p[kOffVersion] != kVersion) {
+    malformed_++;
+    return;
+  }
+  uint8_t type = p[kOffType];
+  if (type == kTypeData) {
+    handleData(p, len);
+    return;
+  }
+  if (type != kTypeAnnounce) {  // reports and acks travel unicast, never on the group
+    malformed_++;
+    return;
+  }
+  if (configured_ && load32(p + kOffSession) != session_) {
+    foreign_++;
+    return;
+  }
+  if (pending_.controls.size() >= kMaxPendingControls) {
+    controlOverflow_++;
+    return;
+  }
+  controls_++;
+  pending_.controls.push_back(ControlPacket{std::vector<uint8_t>(p, p + len), from});
+}
+
+void Receiver::handleData(const uint8_t* p, size_t len) {
+  if (!configured_) {
+    early_++;
+    return;
+  }
+  if (len < kDataHeaderSize || load16(p + kOffFlags) != 0 || p[kOffDataReserved] != 0 ||
+      load16(p + kOffDataReserved + 1) != 0) {
+    malformed_++;
+    return;
+  }
+  if (load32(p + kOffSession) != session_) {
+    foreign_++;
+    return;
+  }
+  uint8_t stream = p[kOffStream];
+  uint32_t chunk = load32(p + kOffChunk);
+  uint32_t symbol = load32(p + kOffSymbol);
+  if (stream >= kStreamCount || chunk >= streams_[stream].chunkCount || (symbol & kRepairBit)) {
+    malformed_++;
+    return;
+  }
+  const StreamGeometry& g = streams_[stream];
+  uint64_t chunkOffset = uint64_t(chunk) * g.chunkSize;
+  uint32_t chunkLen = static_cast<uint32_t>(std::min<uint64_t>(g.chunkSize, g.size - chunkOffset));
+  uint32_t symbols = (chunkLen + symbolSize_ - 1) / symbolSize_;
+  if (symbol >= symbols) {
+    malformed_++;
+    return;
+  }
+  uint32_t symOffset = symbol * symbolSize_;
+  uint32_t symLen = std::min(symbolSize_, chunkLen - symOffset);
+  if (len - kDataHeaderSize != symLen) {  // truncated or padded: never place it
+    malformed_++;
+    return;
+  }
+  dataPackets_++;
+  payloadBytes_ += symLen;
+  if (int64_t(chunk) > highestSeen_[stream]) highestSeen_[stream] = chunk;
+  if (testBit(completed_[stream], chunk)) {
+    duplicates_++;
+    return;
+  }
+  uint64_t k = key(stream, chunk);
+  auto it = assembling_.find(k);
+  if (it == assembling_.end()) {
+    // Bounded memory: when every buffer is taken, drop the symbol; the chunk
+    // is reported missing later and repaired.
+    if (pool_.empty() && bufferedBytes_ + bufferSize_ > maxBufferedBytes_) {
+      noBuffer_++;
+      return;
+    }
+    Assembly a;
+    a.data = takeBuffer();
+    a.have.assign((symbols + 63) / 64, 0);
+    a.symbols = symbols;
+    a.length = chunkLen;
+    it = assembling_.emplace(k, std::move(a)).first;
+  }
+  Assembly& a = it->second;
+  if (testBit(a.have, symbol)) {
+    duplicates_++;
+    return;
+  }
+  std::memcpy(a.data.data() + symOffset, p + kDataHeaderSize, symLen);
+  setBit(a.have, symbol);
+  if (++a.received == a.symbols) {
+    setBit(completed_[stream], chunk);
+    chunksCompleted_++;
+    pending_.chunks.push_back(CompletedChunk{stream, chunk, std::move(a.data), a.length});
+    assembling_.erase(it);
+    if (pending_.chunks.size() >= kFlushChunks) flush(true);
+  }
+}
+
+// Called with mu_ held. Hands pending chunks and control packets to JS.
+void Receiver::flush(bool force) {
+  if (pending_.chunks.empty() && pending_.controls.empty()) return;
+  uint64_t now = monotonicNs();
+  if (!force && now - lastFlushNs_ < flushNs_) return;
+  lastFlushNs_ = now;
+  auto* batch = new RxBatch(std::move(pending_));
+  pending_ = RxBatch{};
+  if (tsfn_.NonBlockingCall(batch) != napi_ok) {
+    // Only fails while shutting down; give the buffers back.
+    for (auto& c : batch->chunks) giveBuffer(std::move(c.data));
+    delete batch;
+  }
+}
+
+}  // namespace blockcast

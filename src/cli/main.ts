@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// blockcast command line: send, receive, demo.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { BlockcastError, ExitCode } from '../errors.js';
+import { DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S, DEFAULT_SENDER_TIMEOUT_S } from '../defaults.js';
+import { parseSize } from '../validate.js';
+import { receiveCommand } from './receive.js';
+import { sendCommand } from './send.js';
+import { demoCommand } from './demo.js';
+
+function int(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer`);
+    return n;
+  };
+}
+function num(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number`);
+    return n;
+  };
+}
+function size(name: string) {
+  return (v: string): number => {
+    try {
+      return parseSize(name, v);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  };
+}
+
+function common(cmd: Command): Command {
+  return cmd
+    .option('-i, --interface <iface>', 'interface name or local IPv4 address (default: the default route\'s interface, else loopback)')
+    .option('-g, --group <addr>', 'multicast group', DEFAULT_GROUP)
+    .option('-p, --port <n>', 'UDP data port', int('port'), DEFAULT_PORT)
+    .option('--socket-buffer <bytes>', 'socket buffer size (SO_SNDBUFFORCE/SO_RCVBUFFORCE as root)', size('socket-buffer'))
+    .option('--json', 'print machine-readable events, one JSON object per line, on stdout')
+    .option('-q, --quiet', 'print nothing but errors');
+}
+
+const program = new Command('blockcast')
+  .description('Multicast block-level disk images to many nodes at once')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .exitOverride();
+
+common(
+  program
+    .command('send')
+    .description('multicast IMAGE (a file or block device) to every receiver that joins')
+    .argument('<image>', 'image file or block device to send'),
+)
+  .option('--mtu <n>', 'link MTU; each datagram fits one frame (9000 for jumbo frames)', int('mtu'), 1500)
+  .option('-r, --rate <bits>', 'pacing rate in bits/s, e.g. 800m, 10g, or unlimited', DEFAULT_RATE)
+  .option('--ttl <n>', 'multicast TTL', int('ttl'), 1)
+  .option('--chunk-size <bytes>', 'bytes per chunk', size('chunk-size'), 1024 * 1024)
+  .option('-n, --min-receivers <n>', 'start once this many receivers have joined', int('min-receivers'), 1)
+  .option('-w, --max-wait <s>', 'start this many seconds after the first receiver joined, even with fewer than --min-receivers', num('max-wait'), 0)
+  .option('--receiver-timeout <s>', 'declare a silent receiver lost after this many seconds', num('receiver-timeout'), DEFAULT_RECEIVER_TIMEOUT_S)
+  .option('--session <id>', 'session id (default: random)', int('session'))
+  .addOption(new Option('--no-gso', 'do not use UDP GSO (send with sendmmsg only)'))
+  .action(async (image: string, o: Record<string, unknown>) => {
+    process.exitCode = await sendCommand({ image, ...o } as Parameters<typeof sendCommand>[0]);
+  });
+
+common(
+  program
+    .command('receive')
+    .description('join a session and write the image to TARGET (a file, created or resized, or a block device)')
+    .argument('<target>', 'file or block device to write'),
+)
+  .option('--session <id>', 'accept only this session id', int('session'))
+  .option('--expect-digest <hex>', 'accept only an image with this digest; anything else fails before writing')
+  .option('--name <name>', 'name reported to the sender (default: hostname)')
+  .option('--wait-timeout <s>', 'give up if no sender appears within this many seconds (0 = wait forever)', num('wait-timeout'), 0)
+  .option('--sender-timeout <s>', 'fail if the sender goes silent this long mid-transfer', num('sender-timeout'), DEFAULT_SENDER_TIMEOUT_S)
+  .option('--max-buffer <bytes>', 'memory for chunks being assembled', size('max-buffer'))
+  .addOption(new Option('--no-gro', 'do not use UDP GRO on the receive socket'))
+  .action(async (target: string, o: Record<string, unknown>) => {
+    process.exitCode = await receiveCommand({ target, ...o } as Parameters<typeof receiveCommand>[0]);
+  });
+
+program
+  .command('demo')
+  .description('make a sample image, multicast it on loopback to 3 receivers, verify them and print MB/s')
+  .option('--size <bytes>', 'image size', size('size'), 256 * 1024 * 1024)
+  .option('--receivers <n>', 'number of receivers', int('receivers'), 3)
+  .option('-r, --rate <bits>', 'pacing rate', '2g')
+  .option('--dir <path>', 'working directory (default: a fresh temporary directory)')
+  .option('--keep', 'keep the image and targets')
+  .action(async (o: Parameters<typeof demoCommand>[0]) => {
+    process.exitCode = await demoCommand(o);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  const e = err as { code?: string; exitCode?: number; message: string };
+  if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') {
+    process.exitCode = ExitCode.Ok;
+  } else if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
+    process.exitCode = ExitCode.Usage;
+  } else if (err instanceof BlockcastError) {
+    process.stderr.write(`blockcast: ${err.message}\n`);
+    process.exitCode = err.exitCode;
+  } else {
+    process.stderr.write(`blockcast: ${e.message}\n`);
+    process.exitCode = ExitCode.Failed;
+  }
+}

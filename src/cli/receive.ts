@@ -1,0 +1,29 @@
+import { ExitCode } from '../errors.js';
+import { ReceiverSession, type ReceiveOptions } from '../receiver/session.js';
+import { forwardEvents, makeReporter, mb } from './report.js';
+
+export async function receiveCommand(opts: ReceiveOptions & { json?: boolean; quiet?: boolean }): Promise<number> {
+  const r = makeReporter(!!opts.json, opts.quiet);
+  const session = new ReceiverSession(opts);
+  forwardEvents(session, r, ['session', 'manifest', 'warning']);
+  session.on('session', (p: { session: number; sender: string; imageSize: number }) =>
+    r.human(`joined session ${p.session.toString(16)} from ${p.sender}: ${mb(p.imageSize)} MB image -> ${opts.target}`),
+  );
+  session.on('warning', (p: { message: string }) => r.human(`warning: ${p.message}`));
+  r.human(`listening on ${session.opts.group}:${session.opts.port} via ${session.opts.interfaceAddress}`);
+  const stop = (): void => session.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const s = await session.run();
+    r.event('done', s as unknown as Record<string, unknown>);
+    r.human(
+      `done: ${mb(s.imageSize)} MB verified in ${s.seconds.toFixed(2)} s (${s.mbps.toFixed(1)} MB/s), digest ${s.imageDigest.slice(0, 16)}…, ` +
+        `${s.symbolsRequested} symbols re-requested, ${s.malformed} malformed / ${s.foreign} foreign packets dropped`,
+    );
+    return ExitCode.Ok;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}

@@ -1,0 +1,28 @@
+// How the CLI talks to people and to provisioners: human lines on stderr,
+// or (--json) one JSON object per line on stdout.
+import type { EventEmitter } from 'node:events';
+
+export interface Reporter {
+  event(type: string, data: Record<string, unknown>): void;
+  human(line: string): void;
+}
+
+export function makeReporter(json: boolean, quiet = false): Reporter {
+  return {
+    event(type, data) {
+      if (json) process.stdout.write(JSON.stringify({ event: type, time: new Date().toISOString(), ...data }) + '\n');
+    },
+    human(line) {
+      if (!json && !quiet) process.stderr.write(line + '\n');
+    },
+  };
+}
+
+/** Forwards every listed session event to the reporter as JSON. */
+export function forwardEvents(source: EventEmitter, reporter: Reporter, names: string[]): void {
+  for (const name of names) source.on(name, (data: Record<string, unknown>) => reporter.event(name, data ?? {}));
+}
+
+export function mb(bytes: number): string {
+  return (bytes / 1e6).toFixed(1);
+}

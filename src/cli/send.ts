@@ -1,0 +1,41 @@
+import { BlockcastError, ExitCode } from '../errors.js';
+import { SenderSession, type SendOptions, type SendSummary } from '../sender/session.js';
+import { forwardEvents, makeReporter, mb } from './report.js';
+
+export async function sendCommand(opts: SendOptions & { json?: boolean; quiet?: boolean }): Promise<number> {
+  const r = makeReporter(!!opts.json, opts.quiet);
+  const session = new SenderSession(opts);
+  forwardEvents(session, r, ['prepared', 'start', 'receiver-joined', 'receiver-done', 'receiver-failed', 'receiver-lost', 'first-pass', 'warning']);
+  session.on('prepared', (p: { imageSize: number; chunkCount: number; seconds: number; imageDigest: string }) =>
+    r.human(`prepared ${opts.image}: ${mb(p.imageSize)} MB in ${p.chunkCount} chunks, digest ${p.imageDigest.slice(0, 16)}… (${p.seconds.toFixed(2)} s)`),
+  );
+  session.on('receiver-joined', (p: { name: string; address: string }) => r.human(`receiver joined: ${p.name} (${p.address})`));
+  session.on('start', (p: { receivers: number; session: number }) => r.human(`sending to ${p.receivers} receiver(s), session ${p.session.toString(16)}`));
+  session.on('receiver-done', (p: { name: string }) => r.human(`receiver done: ${p.name}`));
+  session.on('receiver-failed', (p: { name: string; reason: number; message?: string }) => r.human(`receiver FAILED: ${p.name} (reason ${p.reason}${p.message ? `: ${p.message}` : ''})`));
+  session.on('receiver-lost', (p: { name: string }) => r.human(`receiver LOST (silent): ${p.name}`));
+  r.human(`waiting for ${session.opts.minReceivers} receiver(s) on ${session.opts.group}:${session.opts.port} via ${session.opts.interfaceName} (${session.opts.interfaceAddress})`);
+  const stop = (): void => session.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  let summary: SendSummary;
+  try {
+    summary = await session.run();
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+  r.event('summary', summary as unknown as Record<string, unknown>);
+  r.human(
+    `sent ${mb(summary.imageSize)} MB in ${summary.seconds.toFixed(2)} s: ${summary.mbps.toFixed(1)} MB/s logical, ` +
+      `${summary.wireMbps.toFixed(1)} MB/s on the wire, ${summary.repairSymbols} repair symbols${summary.gso ? ' (GSO)' : ''}`,
+  );
+  for (const rc of summary.receivers) {
+    r.human(`  ${rc.state.padEnd(9)} ${rc.name} ${rc.address}: packets ${rc.packets}, asked repair of ${rc.symbolsRequested} symbols in ${rc.nackPackets} NACKs, duplicates ${rc.duplicates}`);
+  }
+  if (!summary.ok) {
+    const bad = summary.receivers.filter((x) => x.state !== 'done').length;
+    throw new BlockcastError('ERECEIVERSFAILED', `${bad} of ${summary.receivers.length} receiver(s) did not complete`);
+  }
+  return ExitCode.Ok;
+}

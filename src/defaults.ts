@@ -1,0 +1,14 @@
+// Defaults shared by the CLI, the library API and the docs. A sender and a
+// receiver started with no options on one host find each other.
+export const DEFAULT_GROUP = '239.255.77.77';
+export const DEFAULT_PORT = 9753;
+export const DEFAULT_RATE = '1g';
+export const DEFAULT_TTL = 1;
+export const DEFAULT_SOCKET_BUFFER = 32 * 1024 * 1024;
+export const DEFAULT_RECEIVER_TIMEOUT_S = 10;
+export const DEFAULT_SENDER_TIMEOUT_S = 15;
+export const DEFAULT_MAX_BUFFER = 256 * 1024 * 1024;
+export const ANNOUNCE_INTERVAL_MS = 100;
+export const STATUS_INTERVAL_MS = 500;
+export const NACK_INTERVAL_MS = 20;
+export const NACK_HOLDOFF_MS = 150;

@@ -1,0 +1,62 @@
+// Worker-thread tasks (piscina): hash chunks of the source image, and on the
+// receiver verify a chunk against the manifest and pwrite it. The main
+// thread only orchestrates; hashing and disk I/O never block it.
+import { createHash } from 'node:crypto';
+import { readSync, writeSync } from 'node:fs';
+
+export interface HashTask {
+  kind: 'hash';
+  fd: number;
+  offset: number;
+  length: number;
+}
+
+export interface VerifyWriteTask {
+  kind: 'verify-write';
+  fd: number;
+  offset: number;
+  data: ArrayBuffer;
+  byteOffset: number;
+  byteLength: number;
+  expected: Uint8Array;
+}
+
+export type ChunkTask = HashTask | VerifyWriteTask;
+
+export interface HashResult {
+  digest: Uint8Array;
+}
+
+export type VerifyWriteResult =
+  | { ok: true; digest: Uint8Array }
+  | { ok: false; reason: 'mismatch'; digest: Uint8Array }
+  | { ok: false; reason: 'io'; code: string; message: string };
+
+function hashRange(t: HashTask): HashResult {
+  const buf = Buffer.allocUnsafe(t.length);
+  let done = 0;
+  while (done < t.length) {
+    const n = readSync(t.fd, buf, done, t.length - done, t.offset + done);
+    if (n === 0) throw new Error(`image shrank while reading at offset ${t.offset + done}`);
+    done += n;
+  }
+  return { digest: createHash('sha256').update(buf).digest() };
+}
+
+function verifyAndWrite(t: VerifyWriteTask): VerifyWriteResult {
+  const data = Buffer.from(t.data, t.byteOffset, t.byteLength);
+  const digest = createHash('sha256').update(data).digest();
+  if (!digest.equals(Buffer.from(t.expected))) return { ok: false, reason: 'mismatch', digest };
+  try {
+    let done = 0;
+    while (done < data.length) done += writeSync(t.fd, data, done, data.length - done, t.offset + done);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return { ok: false, reason: 'io', code: e.code ?? 'EIO', message: e.message };
+  }
+  return { ok: true, digest };
+}
+
+export default function run(task: ChunkTask): HashResult | VerifyWriteResult {
+  return task.kind === 'hash' ? hashRange(task) : verifyAndWrite(task);
+}

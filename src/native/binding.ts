@@ -1,0 +1,144 @@
+// Loads the addon built by cmake-js and types its surface. Options passed in
+// are flat and fully defaulted: TypeScript validates, C++ trusts.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+export interface NativeSenderOptions {
+  group: string;
+  port: number;
+  interfaceAddress: string;
+  ttl: number;
+  loopback: boolean;
+  socketBuffer: number;
+  session: number;
+  symbolSize: number;
+  gso: boolean;
+  rateBytesPerSecond: number;
+}
+
+export interface NativeSendJob {
+  id: number;
+  stream: number;
+  chunk: number;
+  data: Buffer;
+  /** Source symbol ids to send; all of the chunk's symbols when absent. */
+  symbols?: Uint32Array;
+  /** Repairs go ahead of first-pass data. */
+  urgent: boolean;
+}
+
+export interface NativeSenderStats {
+  packets: number;
+  bytes: number;
+  batches: number;
+  gsoBatches: number;
+  sleeps: number;
+  softErrors: number;
+  gsoDisabledErrno: number;
+  socketBuffer: number;
+  queuedJobs: number;
+}
+
+export interface NativeSender {
+  send(job: NativeSendJob): void;
+  sendControl(packet: Buffer): number;
+  setRate(bytesPerSecond: number): void;
+  stats(): NativeSenderStats;
+  close(): void;
+}
+
+export interface NativeReceiverOptions {
+  group: string;
+  port: number;
+  interfaceAddress: string;
+  socketBuffer: number;
+  maxBufferedBytes: number;
+  flushMs: number;
+  gro: boolean;
+}
+
+export interface NativeReceiverConfig {
+  session: number;
+  symbolSize: number;
+  streams: { size: number; chunkSize: number }[];
+}
+
+export interface NativeCompletedChunk {
+  stream: number;
+  chunk: number;
+  data: Buffer;
+}
+
+export interface NativeControlPacket {
+  data: Buffer;
+  address: string;
+  port: number;
+}
+
+export interface NativeReceiverBatch {
+  chunks: NativeCompletedChunk[];
+  controls: NativeControlPacket[];
+}
+
+export interface NativeReceiverStats {
+  datagrams: number;
+  dataPackets: number;
+  payloadBytes: number;
+  duplicates: number;
+  malformed: number;
+  foreign: number;
+  early: number;
+  noBuffer: number;
+  chunksCompleted: number;
+  controls: number;
+  controlOverflow: number;
+  groBatches: number;
+  gro: boolean;
+  socketBuffer: number;
+  assembling: number;
+  bufferedBytes: number;
+  highestSeen: number[];
+}
+
+export interface NativeReceiver {
+  configure(config: NativeReceiverConfig): void;
+  /** Flat entries [chunk, rangeCount, start, count, ...] for incomplete chunks below `below`. */
+  missing(stream: number, below: number, maxEntries: number): Uint32Array;
+  reopen(stream: number, chunk: number): void;
+  stats(): NativeReceiverStats;
+  close(): void;
+}
+
+export interface NativeProtocol {
+  magic: number;
+  version: number;
+  typeData: number;
+  typeAnnounce: number;
+  typeStatus: number;
+  typeNack: number;
+  typeAck: number;
+  commonHeaderSize: number;
+  dataHeaderSize: number;
+  offSession: number;
+  offStream: number;
+  offChunk: number;
+  offSymbol: number;
+  repairBit: number;
+  ipUdpOverhead: number;
+  maxChunkSize: number;
+  minSymbolSize: number;
+  maxSymbolSize: number;
+}
+
+export interface NativeAddon {
+  Sender: new (options: NativeSenderOptions, onJobsDone: (done: { id: number; errno: number }[]) => void) => NativeSender;
+  Receiver: new (options: NativeReceiverOptions, onBatch: (batch: NativeReceiverBatch) => void) => NativeReceiver;
+  protocol: NativeProtocol;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+// Works from src/native (vitest) and dist/native (built CLI) alike.
+const addonPath = path.resolve(here, '..', '..', 'build', 'Release', 'blockcast_native.node');
+
+export const native: NativeAddon = createRequire(import.meta.url)(addonPath) as NativeAddon;

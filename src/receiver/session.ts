@@ -1,0 +1,502 @@
+// The receiver's session: find a sender, check the target, assemble the
+// manifest, verify and write every chunk at its offset, NACK what is
+// missing, and report DONE only once the whole-image digest matches.
+import { randomInt } from 'node:crypto';
+import dgram from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import os from 'node:os';
+import {
+  DEFAULT_GROUP,
+  DEFAULT_MAX_BUFFER,
+  DEFAULT_PORT,
+  DEFAULT_SENDER_TIMEOUT_S,
+  DEFAULT_SOCKET_BUFFER,
+  NACK_HOLDOFF_MS,
+  NACK_INTERVAL_MS,
+  STATUS_INTERVAL_MS,
+} from '../defaults.js';
+import { BlockcastError } from '../errors.js';
+import { chunkCount, chunkLength } from '../image/geometry.js';
+import { ChunkPool } from '../image/pool.js';
+import { Target, checkCapacity, inspectTarget } from '../image/target.js';
+import { native, type NativeReceiver, type NativeReceiverBatch } from '../native/binding.js';
+import { resolveInterface } from '../net/interface.js';
+import {
+  FailReason,
+  HASH_SIZE,
+  MAX_CHUNK_SIZE,
+  MAX_SYMBOL_SIZE,
+  MIN_SYMBOL_SIZE,
+  PacketType,
+  Phase,
+  ReceiverState,
+  Stream,
+  type FailReasonValue,
+  type ReceiverStateValue,
+} from '../protocol/constants.js';
+import { MANIFEST_HEADER_SIZE, decodeManifest, imageDigestOf, sha256, type Manifest } from '../protocol/manifest.js';
+import { decodeAck, decodeAnnounce, encodeNacks, encodeStatus, packetType, type Announce, type NackEntry } from '../protocol/packets.js';
+import { checkInteger, checkMulticastGroup, checkNumber } from '../validate.js';
+
+export interface ReceiveOptions {
+  target: string;
+  group?: string;
+  port?: number;
+  interface?: string;
+  /** Accept only this session id. */
+  session?: number;
+  /** Accept only an image whose digest (hex) is this. */
+  expectDigest?: string;
+  name?: string;
+  /** Give up if no sender is found within this many seconds (0 = wait forever). */
+  waitTimeout?: number;
+  /** Fail if the sender goes silent for this many seconds mid-transfer. */
+  senderTimeout?: number;
+  /** Bytes of chunk assembly buffers (bounds memory). */
+  maxBuffer?: number;
+  socketBuffer?: number;
+  gro?: boolean;
+}
+
+export interface ReceiveSummary {
+  session: number;
+  imageSize: number;
+  seconds: number;
+  mbps: number;
+  imageDigest: string;
+  dataPackets: number;
+  duplicates: number;
+  malformed: number;
+  foreign: number;
+  early: number;
+  noBuffer: number;
+  corruptChunks: number;
+  nackPackets: number;
+  symbolsRequested: number;
+  acknowledged: boolean;
+}
+
+const MAX_PENDING_WRITES = 8;
+const MAX_BACKLOG_CHUNKS = 64;
+const NACK_ENTRIES_PER_TICK = 256;
+
+export class ReceiverSession extends EventEmitter {
+  readonly opts: Required<Omit<ReceiveOptions, 'interface' | 'session' | 'expectDigest'>> & {
+    interfaceAddress: string;
+    session?: number;
+    expectDigest?: string;
+  };
+  readonly receiverId = randomInt(1, 2 ** 32 - 1);
+  private rx?: NativeReceiver;
+  private control?: dgram.Socket;
+  private pool?: ChunkPool;
+  private target?: Target;
+  private announce?: Announce;
+  private senderAddress = '';
+  private lastHeard = 0;
+  private state: ReceiverStateValue = ReceiverState.Joined;
+  private manifestParts: (Buffer | undefined)[] = [];
+  private manifest?: Manifest;
+  private digests: (Buffer | undefined)[] = [];
+  private written = 0;
+  private backlog: { chunk: number; data: Buffer }[] = [];
+  private writing = 0;
+  private readonly lastNack = new Map<number, number>();
+  private corruptChunks = 0;
+  private nackPackets = 0;
+  private symbolsRequested = 0;
+  private acked = new Set<number>();
+  private startedAt = 0;
+  private outcome?: { error?: Error; digest?: Buffer };
+  private wake?: () => void;
+
+  constructor(options: ReceiveOptions) {
+    super();
+    if (!options.target) throw new BlockcastError('EINVALIDOPTION', 'A target (file or block device) is required');
+    if (options.expectDigest !== undefined && !/^[0-9a-f]{64}$/i.test(options.expectDigest)) {
+      throw new BlockcastError('EINVALIDOPTION', `Expected 64 hex digits for expectDigest but received ${JSON.stringify(options.expectDigest)}`);
+    }
+    this.opts = {
+      target: options.target,
+      group: checkMulticastGroup('group', options.group ?? DEFAULT_GROUP),
+      port: checkInteger('port', options.port ?? DEFAULT_PORT, 1, 65535),
+      interfaceAddress: resolveInterface(options.interface).address,
+      name: (options.name ?? os.hostname()).slice(0, 64),
+      waitTimeout: checkNumber('waitTimeout', options.waitTimeout ?? 0, 0, 1e9),
+      senderTimeout: checkNumber('senderTimeout', options.senderTimeout ?? DEFAULT_SENDER_TIMEOUT_S, 0.5, 1e6),
+      maxBuffer: checkInteger('maxBuffer', options.maxBuffer ?? DEFAULT_MAX_BUFFER, 2 * MAX_CHUNK_SIZE, 2 ** 45),
+      socketBuffer: checkInteger('socketBuffer', options.socketBuffer ?? DEFAULT_SOCKET_BUFFER, 0, 2 ** 31 - 1),
+      gro: options.gro ?? true,
+    };
+    if (options.session !== undefined) this.opts.session = checkInteger('session', options.session, 1, 2 ** 32 - 1);
+    if (options.expectDigest !== undefined) this.opts.expectDigest = options.expectDigest.toLowerCase();
+  }
+
+  /** Native counters (datagrams, malformed, foreign, ...) for monitoring and tests. */
+  stats(): ReturnType<NativeReceiver['stats']> | undefined {
+    return this.rx?.stats();
+  }
+
+  abort(): void {
+    this.conclude({ error: new BlockcastError('EABORTED', 'Receive aborted') });
+  }
+
+  async run(): Promise<ReceiveSummary> {
+    const timers: NodeJS.Timeout[] = [];
+    try {
+      await this.open();
+      const waitStart = Date.now();
+      timers.push(setInterval(() => this.tick(waitStart), NACK_INTERVAL_MS));
+      timers.push(setInterval(() => this.sendStatus(), STATUS_INTERVAL_MS));
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        if (this.outcome) resolve();
+      });
+      for (const t of timers) clearInterval(t);
+      if (this.outcome?.error) {
+        await this.reportFailure(this.outcome.error);
+        throw this.outcome.error;
+      }
+      const acknowledged = await this.reportDone(this.outcome!.digest!);
+      return this.summary(this.outcome!.digest!, acknowledged);
+    } finally {
+      for (const t of timers) clearInterval(t);
+      await this.cleanup();
+    }
+  }
+
+  private async open(): Promise<void> {
+    try {
+      this.rx = new native.Receiver(
+        {
+          group: this.opts.group,
+          port: this.opts.port,
+          interfaceAddress: this.opts.interfaceAddress,
+          socketBuffer: this.opts.socketBuffer,
+          maxBufferedBytes: this.opts.maxBuffer,
+          flushMs: 2,
+          gro: this.opts.gro,
+        },
+        (batch) => this.onBatch(batch),
+      );
+    } catch (err) {
+      throw new BlockcastError('ENATIVE', `Cannot join ${this.opts.group}:${this.opts.port}: ${(err as Error).message}`, { cause: err });
+    }
+    const control = dgram.createSocket('udp4');
+    this.control = control;
+    control.on('message', (msg) => this.onAck(msg));
+    control.on('error', (err) => this.conclude({ error: err }));
+    await new Promise<void>((resolve) => control.bind(0, resolve));
+  }
+
+  private conclude(outcome: { error?: Error; digest?: Buffer }): void {
+    if (this.outcome) return;
+    this.outcome = outcome;
+    this.wake?.();
+  }
+
+  private onBatch(batch: NativeReceiverBatch): void {
+    for (const c of batch.controls) {
+      if (packetType(c.data) !== PacketType.Announce) continue;
+      const a = decodeAnnounce(c.data);
+      if (!a) continue;
+      this.onAnnounce(a, c.address);
+    }
+    for (const c of batch.chunks) {
+      if (c.stream === Stream.Manifest) this.onManifestChunk(c.chunk, c.data);
+      else this.onImageChunk(c.chunk, c.data);
+    }
+  }
+
+  private onAnnounce(a: Announce, address: string): void {
+    if (this.outcome) return;
+    if (!this.announce) {
+      if (this.opts.session !== undefined && a.session !== this.opts.session) return;
+      if (a.phase === Phase.Ended) return;
+      this.join(a, address);
+      return;
+    }
+    if (a.session !== this.announce.session) return;
+    this.announce = a;
+    this.lastHeard = Date.now();
+    if (a.phase === Phase.Ended) {
+      this.conclude({ error: new BlockcastError('ESENDERENDED', `The sender ended the session with ${this.written} of ${a.chunkCount} chunks written`) });
+    }
+  }
+
+  private join(a: Announce, address: string): void {
+    const problem = checkGeometry(a);
+    if (problem) {
+      this.emit('warning', { message: `ignoring sender ${address}: ${problem}` });
+      return;
+    }
+    this.announce = a;
+    this.senderAddress = address;
+    this.lastHeard = Date.now();
+    this.emit('session', { session: a.session, sender: address, imageSize: a.imageSize, chunkCount: a.chunkCount });
+    try {
+      const info = inspectTarget(this.opts.target);
+      checkCapacity(this.opts.target, info, a.imageSize);
+      this.target = new Target(this.opts.target, info, a.imageSize);
+    } catch (err) {
+      this.conclude({ error: err as Error });
+      return;
+    }
+    this.pool = new ChunkPool();
+    this.manifestParts = new Array(chunkCount(a.manifestSize, a.chunkSize));
+    this.digests = new Array(a.chunkCount);
+    this.rx!.configure({
+      session: a.session,
+      symbolSize: a.symbolSize,
+      streams: [
+        { size: a.imageSize, chunkSize: a.chunkSize },
+        { size: a.manifestSize, chunkSize: a.chunkSize },
+      ],
+    });
+    this.startedAt = performance.now();
+    this.sendStatus();
+  }
+
+  private onManifestChunk(chunk: number, data: Buffer): void {
+    if (this.manifest || !this.announce) return;
+    this.manifestParts[chunk] = data;
+    if (this.manifestParts.some((p) => p === undefined)) return;
+    const bytes = Buffer.concat(this.manifestParts as Buffer[]);
+    try {
+      if (!sha256(bytes).equals(this.announce.manifestDigest)) throw new Error('manifest digest does not match the announcement');
+      const m = decodeManifest(bytes);
+      if (m.imageSize !== this.announce.imageSize || m.chunkSize !== this.announce.chunkSize) throw new Error('manifest geometry differs from the announcement');
+      if (this.opts.expectDigest && m.imageDigest.toString('hex') !== this.opts.expectDigest) {
+        this.conclude({
+          error: new BlockcastError('EDIGEST', `The sender offers image ${m.imageDigest.toString('hex')}, not the expected ${this.opts.expectDigest}; nothing was written`),
+        });
+        return;
+      }
+      this.manifest = m;
+    } catch (err) {
+      // Corrupt in transit despite per-symbol checks: fetch it again.
+      this.emit('warning', { message: (err as Error).message });
+      this.manifestParts.fill(undefined);
+      for (let i = 0; i < this.manifestParts.length; i++) this.rx!.reopen(Stream.Manifest, i);
+      return;
+    }
+    this.emit('manifest', { imageDigest: this.manifest.imageDigest.toString('hex'), chunkCount: this.manifest.chunkHashes.length });
+    this.drain();
+  }
+
+  private onImageChunk(chunk: number, data: Buffer): void {
+    if (this.outcome) return;
+    if (this.backlog.length >= MAX_BACKLOG_CHUNKS) {
+      // Cannot keep it without unbounded memory: drop it and ask again later.
+      this.rx!.reopen(Stream.Image, chunk);
+      return;
+    }
+    this.backlog.push({ chunk, data });
+    this.drain();
+  }
+
+  /** Starts verified writes for backlogged chunks, a bounded number at a time. */
+  private drain(): void {
+    if (!this.manifest || !this.target || !this.pool) return;
+    while (this.writing < MAX_PENDING_WRITES && this.backlog.length > 0 && !this.outcome) {
+      const { chunk, data } = this.backlog.shift()!;
+      this.writing++;
+      const offset = chunk * this.manifest.chunkSize;
+      this.pool
+        .verifyAndWrite(this.target.fd, offset, data, this.manifest.chunkHashes[chunk]!)
+        .then((r) => {
+          this.writing--;
+          if (r.ok) {
+            if (!this.digests[chunk]) {
+              this.digests[chunk] = Buffer.from(r.digest);
+              this.written++;
+              if (this.written % 16 === 0) this.emit('progress', { written: this.written, chunkCount: this.manifest!.chunkHashes.length });
+            }
+          } else if (r.reason === 'mismatch') {
+            this.corruptChunks++;
+            this.rx!.reopen(Stream.Image, chunk);
+          } else {
+            const hint = r.code === 'ENOSPC' ? ' (disk full)' : '';
+            this.conclude({ error: new BlockcastError('ETARGETIO', `Writing ${this.opts.target} at offset ${offset} failed${hint}: ${r.message}`) });
+          }
+          this.checkComplete();
+          this.drain();
+        })
+        .catch((err: unknown) => this.conclude({ error: err as Error }));
+    }
+  }
+
+  private checkComplete(): void {
+    if (!this.manifest || this.outcome || this.written < this.manifest.chunkHashes.length) return;
+    // The digest is rebuilt from what the workers hashed on the written data.
+    const digest = imageDigestOf(this.digests as Buffer[]);
+    if (!digest.equals(this.manifest.imageDigest)) {
+      this.conclude({ error: new BlockcastError('EDIGEST', 'The written image does not match the manifest digest') });
+      return;
+    }
+    try {
+      this.target!.sync();
+    } catch (err) {
+      this.conclude({ error: new BlockcastError('ETARGETIO', `fsync of ${this.opts.target} failed: ${(err as Error).message}`) });
+      return;
+    }
+    this.conclude({ digest });
+  }
+
+  private tick(waitStart: number): void {
+    if (this.outcome) return;
+    const now = Date.now();
+    if (!this.announce) {
+      if (this.opts.waitTimeout > 0 && now - waitStart > this.opts.waitTimeout * 1000) {
+        this.conclude({ error: new BlockcastError('ENOSENDER', `No sender announced a session on ${this.opts.group}:${this.opts.port} within ${this.opts.waitTimeout} s`) });
+      }
+      return;
+    }
+    if (now - this.lastHeard > this.opts.senderTimeout * 1000) {
+      this.conclude({ error: new BlockcastError('ENOSENDER', `The sender went silent for ${this.opts.senderTimeout} s`) });
+      return;
+    }
+    this.sendNacks(now);
+  }
+
+  /** Reports incomplete chunks the sender has already passed, at most once per holdoff per chunk. */
+  private sendNacks(now: number): void {
+    const a = this.announce!;
+    if (a.phase === Phase.Waiting) return;
+    const seen = this.rx!.stats().highestSeen;
+    const repairing = a.phase === Phase.Repairing;
+    const manifestChunks = this.manifestParts.length;
+    const imageBelow = repairing ? a.chunkCount : Math.max(a.progress, seen[Stream.Image]!);
+    const manifestBelow = this.manifest ? 0 : repairing || a.progress > 0 || seen[Stream.Image]! >= 0 ? manifestChunks : seen[Stream.Manifest]!;
+    const entries: NackEntry[] = [];
+    for (const [stream, below] of [
+      [Stream.Manifest, manifestBelow],
+      [Stream.Image, imageBelow],
+    ] as const) {
+      if (below <= 0) continue;
+      const flat = this.rx!.missing(stream, below, NACK_ENTRIES_PER_TICK);
+      for (let i = 0; i < flat.length; ) {
+        const chunk = flat[i]!;
+        const ranges = flat[i + 1]!;
+        const runs = Array.from(flat.subarray(i + 2, i + 2 + 2 * ranges));
+        i += 2 + 2 * ranges;
+        const key = stream * 2 ** 32 + chunk;
+        if (stream === Stream.Image && this.isQueued(chunk)) continue;
+        if (now - (this.lastNack.get(key) ?? 0) < NACK_HOLDOFF_MS) continue;
+        this.lastNack.set(key, now);
+        entries.push({ stream, chunk, ranges: runs });
+        for (let r = 1; r < runs.length; r += 2) this.symbolsRequested += runs[r]!;
+      }
+    }
+    if (entries.length === 0) return;
+    for (const packet of encodeNacks(a.session, this.receiverId, entries)) {
+      this.control!.send(packet, a.controlPort, this.senderAddress);
+      this.nackPackets++;
+    }
+  }
+
+  private isQueued(chunk: number): boolean {
+    return this.backlog.some((b) => b.chunk === chunk);
+  }
+
+  private statusPacket(state: ReceiverStateValue, reason: FailReasonValue, digest?: Buffer): Buffer {
+    const s = this.rx?.stats();
+    return encodeStatus({
+      session: this.announce!.session,
+      receiverId: this.receiverId,
+      state,
+      reason,
+      chunksDone: this.written,
+      capacity: this.target?.info.capacity ?? 0,
+      packets: s?.dataPackets ?? 0,
+      malformed: s?.malformed ?? 0,
+      duplicates: s?.duplicates ?? 0,
+      imageDigest: digest ?? Buffer.alloc(HASH_SIZE),
+      name: this.opts.name,
+    });
+  }
+
+  private sendStatus(): void {
+    if (!this.announce || this.outcome || !this.target) return;
+    this.state = this.written > 0 ? ReceiverState.Receiving : ReceiverState.Joined;
+    this.control!.send(this.statusPacket(this.state, FailReason.None), this.announce.controlPort, this.senderAddress);
+  }
+
+  private onAck(msg: Buffer): void {
+    const a = decodeAck(msg);
+    if (a && this.announce && a.session === this.announce.session && a.receiverId === this.receiverId) this.acked.add(a.state);
+  }
+
+  /** Sends a final state until the sender acknowledges it (or gives up after ~3 s). */
+  private async reportFinal(state: ReceiverStateValue, reason: FailReasonValue, digest?: Buffer): Promise<boolean> {
+    if (!this.announce || !this.control) return false;
+    const packet = this.statusPacket(state, reason, digest);
+    for (let i = 0; i < 15 && !this.acked.has(state); i++) {
+      this.control.send(packet, this.announce.controlPort, this.senderAddress);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return this.acked.has(state);
+  }
+
+  private reportDone(digest: Buffer): Promise<boolean> {
+    this.state = ReceiverState.Done;
+    return this.reportFinal(ReceiverState.Done, FailReason.None, digest);
+  }
+
+  private async reportFailure(err: Error): Promise<void> {
+    const code = (err as BlockcastError).code;
+    if (code === 'ESENDERENDED' || code === 'ENOSENDER') return; // nobody to tell
+    const reason =
+      code === 'ETARGETTOOSMALL'
+        ? FailReason.TargetTooSmall
+        : code === 'ETARGETIO'
+          ? FailReason.TargetIo
+          : code === 'EDIGEST'
+            ? FailReason.DigestMismatch
+            : FailReason.Aborted;
+    await this.reportFinal(ReceiverState.Failed, reason);
+  }
+
+  private summary(digest: Buffer, acknowledged: boolean): ReceiveSummary {
+    const s = this.rx!.stats();
+    const seconds = (performance.now() - this.startedAt) / 1000;
+    return {
+      session: this.announce!.session,
+      imageSize: this.announce!.imageSize,
+      seconds,
+      mbps: this.announce!.imageSize / 1e6 / seconds,
+      imageDigest: digest.toString('hex'),
+      dataPackets: s.dataPackets,
+      duplicates: s.duplicates,
+      malformed: s.malformed,
+      foreign: s.foreign,
+      early: s.early,
+      noBuffer: s.noBuffer,
+      corruptChunks: this.corruptChunks,
+      nackPackets: this.nackPackets,
+      symbolsRequested: this.symbolsRequested,
+      acknowledged,
+    };
+  }
+
+  private async cleanup(): Promise<void> {
+    // Wait for writes in flight: their fd must stay open until they finish.
+    const deadline = Date.now() + 5000;
+    while (this.writing > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    this.rx?.close();
+    this.control?.close();
+    await this.pool?.close();
+    this.target?.close();
+  }
+}
+
+/** Rejects announcements whose geometry would be unsafe to act on. */
+function checkGeometry(a: Announce): string | undefined {
+  if (a.chunkSize < 4096 || a.chunkSize > MAX_CHUNK_SIZE) return `chunk size ${a.chunkSize} out of range`;
+  if (a.symbolSize < MIN_SYMBOL_SIZE || a.symbolSize > MAX_SYMBOL_SIZE) return `symbol size ${a.symbolSize} out of range`;
+  if (Math.ceil(a.chunkSize / a.symbolSize) > 65535) return 'too many symbols per chunk';
+  if (a.imageSize === 0 || a.chunkCount !== chunkCount(a.imageSize, a.chunkSize)) return 'chunk count does not match image size';
+  if (a.manifestSize !== MANIFEST_HEADER_SIZE + a.chunkCount * HASH_SIZE) return 'manifest size does not match chunk count';
+  if (chunkLength(a.imageSize, a.chunkSize, a.chunkCount - 1) <= 0) return 'bad last chunk';
+  return undefined;
+}

@@ -1,0 +1,117 @@
+// The sender's table of receivers: who joined, what they reported, and who
+// has gone silent for too long.
+import { FailReason, ReceiverState, type FailReasonValue } from '../protocol/constants.js';
+import type { Status } from '../protocol/packets.js';
+
+export type ParticipantState = 'joined' | 'receiving' | 'done' | 'failed' | 'lost';
+
+export interface Participant {
+  id: number;
+  name: string;
+  address: string;
+  port: number;
+  state: ParticipantState;
+  reason: FailReasonValue;
+  capacity: number;
+  chunksDone: number;
+  packets: number;
+  duplicates: number;
+  malformed: number;
+  /** Source symbols this receiver asked to have repaired. */
+  symbolsRequested: number;
+  nackPackets: number;
+  joinedAt: number;
+  lastHeard: number;
+  digest?: Buffer;
+}
+
+const stateNames: Record<number, ParticipantState> = {
+  [ReceiverState.Joined]: 'joined',
+  [ReceiverState.Receiving]: 'receiving',
+  [ReceiverState.Done]: 'done',
+  [ReceiverState.Failed]: 'failed',
+};
+
+export function isTerminal(state: ParticipantState): boolean {
+  return state === 'done' || state === 'failed' || state === 'lost';
+}
+
+export class Participants {
+  private readonly byId = new Map<number, Participant>();
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  all(): Participant[] {
+    return [...this.byId.values()];
+  }
+
+  get(id: number): Participant | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Applies a STATUS report; returns the participant and whether its state changed. */
+  update(s: Status, address: string, port: number, now: number): { participant: Participant; isNew: boolean; changed: boolean } {
+    let p = this.byId.get(s.receiverId);
+    const isNew = !p;
+    if (!p) {
+      p = {
+        id: s.receiverId,
+        name: s.name,
+        address,
+        port,
+        state: 'joined',
+        reason: FailReason.None,
+        capacity: s.capacity,
+        chunksDone: 0,
+        packets: 0,
+        duplicates: 0,
+        malformed: 0,
+        symbolsRequested: 0,
+        nackPackets: 0,
+        joinedAt: now,
+        lastHeard: now,
+      };
+      this.byId.set(p.id, p);
+    }
+    p.lastHeard = now;
+    p.address = address;
+    p.port = port;
+    p.chunksDone = s.chunksDone;
+    p.packets = s.packets;
+    p.duplicates = s.duplicates;
+    p.malformed = s.malformed;
+    p.capacity = s.capacity;
+    // A terminal state sticks: a late heartbeat must not revive a lost receiver's verdict.
+    const next = stateNames[s.state] ?? p.state;
+    const changed = isNew || (!isTerminal(p.state) && next !== p.state);
+    if (!isTerminal(p.state)) {
+      p.state = next;
+      p.reason = s.reason;
+      if (next === 'done') p.digest = s.imageDigest;
+    }
+    return { participant: p, isNew, changed };
+  }
+
+  /** Known receivers heard from recently enough, and not yet failed. */
+  active(): Participant[] {
+    return this.all().filter((p) => !isTerminal(p.state));
+  }
+
+  /** Marks receivers silent for longer than `timeoutMs` as lost and returns them. */
+  expire(now: number, timeoutMs: number): Participant[] {
+    const lost: Participant[] = [];
+    for (const p of this.byId.values()) {
+      if (!isTerminal(p.state) && now - p.lastHeard > timeoutMs) {
+        p.state = 'lost';
+        lost.push(p);
+      }
+    }
+    return lost;
+  }
+
+  allTerminal(): boolean {
+    return this.byId.size > 0 && this.all().every((p) => isTerminal(p.state));
+  }
+}

@@ -1,0 +1,483 @@
+// The sender's session: prepare the manifest, announce, wait for receivers,
+// send every chunk once, then serve NACK-driven repairs until every receiver
+// is done or lost. Policy lives here; the paced packet path is native.
+import { randomInt } from 'node:crypto';
+import dgram from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import { ANNOUNCE_INTERVAL_MS, DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S, DEFAULT_SOCKET_BUFFER, DEFAULT_TTL } from '../defaults.js';
+import { BlockcastError } from '../errors.js';
+import { ChunkPool } from '../image/pool.js';
+import { DEFAULT_CHUNK_SIZE, DEFAULT_MTU, chunkCount, symbolCount, symbolSizeForMtu } from '../image/geometry.js';
+import { ImageSource } from '../image/source.js';
+import { native, type NativeSender } from '../native/binding.js';
+import { resolveInterface } from '../net/interface.js';
+import { MAX_CHUNK_SIZE, Phase, PacketType, ReceiverState, Stream, type PhaseValue } from '../protocol/constants.js';
+import { encodeManifest, imageDigestOf, sha256 } from '../protocol/manifest.js';
+import { decodeNack, decodeStatus, encodeAck, encodeAnnounce, packetType } from '../protocol/packets.js';
+import { checkInteger, checkMulticastGroup, checkNumber, parseRate } from '../validate.js';
+import { Participants, isTerminal, type Participant } from './participants.js';
+import { RepairQueue } from './repairs.js';
+
+export interface SendOptions {
+  image: string;
+  group?: string;
+  port?: number;
+  interface?: string;
+  mtu?: number;
+  /** Bits per second ("800m", "10g", "unlimited") or bytes per second as a number. */
+  rate?: string | number;
+  ttl?: number;
+  chunkSize?: number;
+  /** Start once this many receivers have joined (default 1). */
+  minReceivers?: number;
+  /** Start this many seconds after the first receiver joined, even with fewer than minReceivers. */
+  maxWait?: number;
+  /** Declare a receiver lost after this many seconds of silence. */
+  receiverTimeout?: number;
+  socketBuffer?: number;
+  gso?: boolean;
+  /** Fixed session id (random by default). */
+  session?: number;
+}
+
+export interface ReceiverSummary {
+  id: number;
+  name: string;
+  address: string;
+  state: Participant['state'];
+  reason: number;
+  packets: number;
+  duplicates: number;
+  malformed: number;
+  symbolsRequested: number;
+  nackPackets: number;
+}
+
+export interface SendSummary {
+  session: number;
+  imageSize: number;
+  chunkCount: number;
+  seconds: number;
+  mbps: number;
+  wireBytes: number;
+  wireMbps: number;
+  dataPackets: number;
+  repairSymbols: number;
+  repairJobs: number;
+  prepareSeconds: number;
+  gso: boolean;
+  receivers: ReceiverSummary[];
+  ok: boolean;
+}
+
+interface InFlight {
+  data: Buffer;
+  urgent: boolean;
+  stream: number;
+  chunk: number;
+}
+
+const NORMAL_DEPTH = 3; // first-pass chunks queued in the native sender
+const URGENT_DEPTH = 2; // repair jobs queued ahead of them
+
+export class SenderSession extends EventEmitter {
+  readonly opts: Required<Omit<SendOptions, 'interface'>> & { interfaceAddress: string; interfaceName: string; rateBytes: number };
+  private source?: ImageSource;
+  private pool?: ChunkPool;
+  private tx?: NativeSender;
+  private control?: dgram.Socket;
+  private manifest: Buffer = Buffer.alloc(0);
+  private manifestDigest: Buffer = Buffer.alloc(32);
+  private readonly participants = new Participants();
+  private readonly repairs = new RepairQueue();
+  private readonly inFlight = new Map<number, InFlight>();
+  private nextJobId = 1;
+  private phase: PhaseValue = Phase.Waiting;
+  private nextFirstPass = 0; // index over manifest chunks then image chunks
+  private firstPassDone = 0; // image chunks whose first-pass job has completed
+  private pumping = false;
+  private fatal?: Error;
+  private repairSymbols = 0;
+  private repairJobs = 0;
+  private startedAt = 0;
+  private settle?: () => void;
+  private aborted = false;
+
+  constructor(options: SendOptions) {
+    super();
+    const iface = resolveInterface(options.interface);
+    const chunkSize = checkInteger('chunkSize', options.chunkSize ?? DEFAULT_CHUNK_SIZE, 4096, MAX_CHUNK_SIZE);
+    const mtu = checkInteger('mtu', options.mtu ?? DEFAULT_MTU, 576, 65535);
+    const symbolSize = symbolSizeForMtu(mtu);
+    if (symbolCount(chunkSize, symbolSize) > 65535) throw new BlockcastError('EINVALIDOPTION', `chunkSize ${chunkSize} needs more than 65535 symbols at mtu ${mtu}`);
+    this.opts = {
+      image: options.image,
+      group: checkMulticastGroup('group', options.group ?? DEFAULT_GROUP),
+      port: checkInteger('port', options.port ?? DEFAULT_PORT, 1, 65535),
+      interfaceAddress: iface.address,
+      interfaceName: iface.name,
+      mtu,
+      rate: options.rate ?? DEFAULT_RATE,
+      rateBytes: parseRate('rate', options.rate ?? DEFAULT_RATE),
+      ttl: checkInteger('ttl', options.ttl ?? DEFAULT_TTL, 0, 255),
+      chunkSize,
+      minReceivers: checkInteger('minReceivers', options.minReceivers ?? 1, 1, 100000),
+      maxWait: checkNumber('maxWait', options.maxWait ?? 0, 0, 1e9),
+      receiverTimeout: checkNumber('receiverTimeout', options.receiverTimeout ?? DEFAULT_RECEIVER_TIMEOUT_S, 0.5, 1e6),
+      socketBuffer: checkInteger('socketBuffer', options.socketBuffer ?? DEFAULT_SOCKET_BUFFER, 0, 2 ** 31 - 1),
+      gso: options.gso ?? true,
+      session: options.session === undefined ? randomInt(1, 2 ** 32 - 1) : checkInteger('session', options.session, 1, 2 ** 32 - 1),
+    };
+  }
+
+  get symbolSize(): number {
+    return symbolSizeForMtu(this.opts.mtu);
+  }
+
+  /** Stops the session early; run() resolves with the receivers' states so far. */
+  abort(): void {
+    this.aborted = true;
+    this.settle?.();
+  }
+
+  async run(): Promise<SendSummary> {
+    try {
+      const prepareSeconds = await this.prepare();
+      await this.openSockets();
+      const announcer = setInterval(() => this.announce(), ANNOUNCE_INTERVAL_MS);
+      const watchdog = setInterval(() => this.checkReceivers(), 250);
+      try {
+        this.announce();
+        await this.waitForReceivers();
+        this.startedAt = performance.now();
+        this.phase = Phase.Sending;
+        this.emit('start', { receivers: this.participants.active().length, session: this.opts.session });
+        this.announce();
+        await this.transfer();
+      } finally {
+        clearInterval(announcer);
+        clearInterval(watchdog);
+      }
+      return await this.finish(prepareSeconds);
+    } finally {
+      this.cleanup();
+    }
+  }
+
+  private async prepare(): Promise<number> {
+    const t0 = performance.now();
+    this.source = new ImageSource(this.opts.image, this.opts.chunkSize);
+    this.pool = new ChunkPool();
+    const src = this.source;
+    const hashes: Buffer[] = new Array(src.chunkCount);
+    let next = 0;
+    let done = 0;
+    const worker = async (): Promise<void> => {
+      while (next < src.chunkCount) {
+        const c = next++;
+        const r = await this.pool!.hash(src.fd, c * src.chunkSize, src.chunkLength(c));
+        hashes[c] = Buffer.from(r.digest);
+        if (++done % 64 === 0) this.emit('prepare-progress', { done, total: src.chunkCount });
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    this.manifest = encodeManifest({ imageSize: src.size, chunkSize: src.chunkSize, chunkHashes: hashes, imageDigest: imageDigestOf(hashes) });
+    this.manifestDigest = sha256(this.manifest);
+    const seconds = (performance.now() - t0) / 1000;
+    this.emit('prepared', { imageSize: src.size, chunkCount: src.chunkCount, seconds, imageDigest: imageDigestOf(hashes).toString('hex') });
+    return seconds;
+  }
+
+  private async openSockets(): Promise<void> {
+    try {
+      this.tx = new native.Sender(
+        {
+          group: this.opts.group,
+          port: this.opts.port,
+          interfaceAddress: this.opts.interfaceAddress,
+          ttl: this.opts.ttl,
+          loopback: true,
+          socketBuffer: this.opts.socketBuffer,
+          session: this.opts.session,
+          symbolSize: this.symbolSize,
+          gso: this.opts.gso,
+          rateBytesPerSecond: this.opts.rateBytes,
+        },
+        (done) => this.onJobsDone(done),
+      );
+    } catch (err) {
+      throw new BlockcastError('ENATIVE', `Cannot open the multicast sender socket: ${(err as Error).message}`, { cause: err });
+    }
+    const control = dgram.createSocket('udp4');
+    this.control = control;
+    control.on('message', (msg, rinfo) => this.onControl(msg, rinfo.address, rinfo.port));
+    control.on('error', (err) => this.fail(err));
+    await new Promise<void>((resolve, reject) => {
+      control.once('error', reject);
+      control.bind(0, () => {
+        control.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  private announce(): void {
+    if (!this.tx || !this.source) return;
+    const packet = encodeAnnounce({
+      session: this.opts.session,
+      phase: this.phase,
+      controlPort: this.control!.address().port,
+      imageSize: this.source.size,
+      chunkSize: this.opts.chunkSize,
+      symbolSize: this.symbolSize,
+      chunkCount: this.source.chunkCount,
+      manifestSize: this.manifest.length,
+      progress: this.firstPassDone,
+      manifestDigest: this.manifestDigest,
+    });
+    const err = this.tx.sendControl(packet);
+    if (err) this.emit('warning', { message: `announce failed: errno ${err}` });
+  }
+
+  private waitForReceivers(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let firstJoin = 0;
+      const check = (): void => {
+        if (this.aborted || this.fatal) return finish();
+        const ready = this.participants.active().length;
+        if (ready >= this.opts.minReceivers) return finish();
+        if (ready > 0 && firstJoin === 0) firstJoin = performance.now();
+        if (this.opts.maxWait > 0 && ready > 0 && performance.now() - firstJoin >= this.opts.maxWait * 1000) return finish();
+      };
+      const timer = setInterval(check, 50);
+      const finish = (): void => {
+        clearInterval(timer);
+        this.settle = undefined;
+        resolve();
+      };
+      this.settle = check;
+    }).then(() => {
+      if (this.fatal) throw this.fatal;
+      if (this.participants.active().length === 0 && !this.aborted) {
+        throw new BlockcastError('ENORECEIVERS', 'No receiver is ready: every receiver that answered has failed');
+      }
+    });
+  }
+
+  private transfer(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.settle = () => {
+        if (this.aborted || this.fatal || this.isComplete()) {
+          this.settle = undefined;
+          resolve();
+        }
+      };
+      this.pump();
+      this.settle();
+    });
+  }
+
+  private isComplete(): boolean {
+    return this.phase === Phase.Repairing && this.participants.allTerminal();
+  }
+
+  private get manifestChunks(): number {
+    return chunkCount(this.manifest.length, this.opts.chunkSize);
+  }
+
+  /** Keeps the native queues topped up: repairs first, then the first pass. */
+  private pump(): void {
+    if (this.pumping || !this.tx) return;
+    this.pumping = true;
+    void this.pumpLoop()
+      .catch((err: unknown) => this.fail(err as Error))
+      .finally(() => {
+        this.pumping = false;
+      });
+  }
+
+  private async pumpLoop(): Promise<void> {
+    for (;;) {
+      if (this.fatal || this.aborted) return;
+      let urgent = 0;
+      let normal = 0;
+      for (const j of this.inFlight.values()) j.urgent ? urgent++ : normal++;
+      if (urgent < URGENT_DEPTH && this.repairs.size > 0) {
+        const r = this.repairs.take()!;
+        const data = await this.chunkData(r.stream, r.chunk);
+        this.repairSymbols += r.symbols.length;
+        this.repairJobs++;
+        this.submit(r.stream, r.chunk, data, true, r.symbols);
+        continue;
+      }
+      const total = this.manifestChunks + this.source!.chunkCount;
+      if (normal < NORMAL_DEPTH && this.nextFirstPass < total) {
+        const i = this.nextFirstPass++;
+        const [stream, chunk] = i < this.manifestChunks ? [Stream.Manifest, i] : [Stream.Image, i - this.manifestChunks];
+        this.submit(stream, chunk, await this.chunkData(stream, chunk), false);
+        continue;
+      }
+      return;
+    }
+  }
+
+  private async chunkData(stream: number, chunk: number): Promise<Buffer> {
+    if (stream === Stream.Manifest) {
+      const start = chunk * this.opts.chunkSize;
+      return this.manifest.subarray(start, Math.min(this.manifest.length, start + this.opts.chunkSize));
+    }
+    return this.source!.readChunk(chunk);
+  }
+
+  private submit(stream: number, chunk: number, data: Buffer, urgent: boolean, symbols?: Uint32Array): void {
+    const id = this.nextJobId++;
+    this.inFlight.set(id, { data, urgent, stream, chunk });
+    this.tx!.send(symbols ? { id, stream, chunk, data, symbols, urgent } : { id, stream, chunk, data, urgent });
+  }
+
+  private onJobsDone(done: { id: number; errno: number }[]): void {
+    for (const d of done) {
+      const job = this.inFlight.get(d.id);
+      this.inFlight.delete(d.id);
+      if (d.errno) {
+        this.fail(new BlockcastError('ENATIVE', `Sending to ${this.opts.group}:${this.opts.port} failed: errno ${d.errno}`));
+        continue;
+      }
+      if (job && !job.urgent && job.stream === Stream.Image) this.firstPassDone = Math.max(this.firstPassDone, job.chunk + 1);
+    }
+    const total = this.manifestChunks + this.source!.chunkCount;
+    if (this.phase === Phase.Sending && this.nextFirstPass >= total && ![...this.inFlight.values()].some((j) => !j.urgent)) {
+      this.phase = Phase.Repairing;
+      this.emit('first-pass', { seconds: (performance.now() - this.startedAt) / 1000 });
+      this.announce();
+    }
+    this.emit('progress', { chunksSent: this.firstPassDone, chunkCount: this.source!.chunkCount });
+    this.pump();
+    this.settle?.();
+  }
+
+  private onControl(msg: Buffer, address: string, port: number): void {
+    const type = packetType(msg);
+    if (type === PacketType.Status) {
+      const s = decodeStatus(msg);
+      if (!s || s.session !== this.opts.session) return void this.emit('malformed', { address });
+      const { participant, isNew, changed } = this.participants.update(s, address, port, Date.now());
+      if (isNew) this.emit('receiver-joined', summarize(participant));
+      if (changed && participant.state === 'done') {
+        if (!participant.digest?.equals(this.imageDigest())) {
+          participant.state = 'failed';
+          this.emit('receiver-failed', { ...summarize(participant), message: 'reported a digest that does not match the image' });
+        } else {
+          this.emit('receiver-done', summarize(participant));
+        }
+      } else if (changed && participant.state === 'failed') {
+        this.emit('receiver-failed', summarize(participant));
+      }
+      if (s.state === ReceiverState.Done || s.state === ReceiverState.Failed || isNew) {
+        this.control?.send(encodeAck({ session: this.opts.session, receiverId: s.receiverId, state: s.state }), port, address);
+      }
+      this.settle?.();
+      return;
+    }
+    if (type === PacketType.Nack) {
+      const n = decodeNack(msg);
+      if (!n || n.session !== this.opts.session) return void this.emit('malformed', { address });
+      const p = this.participants.get(n.receiverId);
+      if (p) {
+        p.lastHeard = Date.now();
+        p.nackPackets++;
+      }
+      if (this.phase === Phase.Waiting) return; // nothing sent yet: nothing to repair
+      for (const e of n.entries) {
+        const size = e.stream === Stream.Manifest ? this.manifest.length : e.stream === Stream.Image ? this.source!.size : 0;
+        const count = chunkCount(size, this.opts.chunkSize);
+        if (e.chunk >= count) return void this.emit('malformed', { address });
+        const length = Math.min(this.opts.chunkSize, size - e.chunk * this.opts.chunkSize);
+        const named = this.repairs.add(e.stream, e.chunk, symbolCount(length, this.symbolSize), e.ranges);
+        if (named < 0) return void this.emit('malformed', { address });
+        if (p) p.symbolsRequested += named;
+      }
+      this.pump();
+      return;
+    }
+    this.emit('malformed', { address });
+  }
+
+  private imageDigest(): Buffer {
+    return this.manifest.subarray(32, 64);
+  }
+
+  private checkReceivers(): void {
+    for (const p of this.participants.expire(Date.now(), this.opts.receiverTimeout * 1000)) {
+      this.emit('receiver-lost', summarize(p));
+    }
+    this.settle?.();
+  }
+
+  private fail(err: Error): void {
+    this.fatal ??= err;
+    this.settle?.();
+  }
+
+  private async finish(prepareSeconds: number): Promise<SendSummary> {
+    // Let queued jobs drain so their buffers are not released under the native thread.
+    const deadline = Date.now() + 2000;
+    while (this.inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    this.phase = Phase.Ended;
+    for (let i = 0; i < 3; i++) {
+      this.announce();
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    if (this.fatal) throw this.fatal;
+    const seconds = this.startedAt ? (performance.now() - this.startedAt) / 1000 : 0;
+    const stats = this.tx!.stats();
+    const receivers = this.participants.all().map(summarize);
+    const imageSize = this.source!.size;
+    return {
+      session: this.opts.session,
+      imageSize,
+      chunkCount: this.source!.chunkCount,
+      seconds,
+      mbps: seconds > 0 ? imageSize / 1e6 / seconds : 0,
+      wireBytes: stats.bytes,
+      wireMbps: seconds > 0 ? stats.bytes / 1e6 / seconds : 0,
+      dataPackets: stats.packets,
+      repairSymbols: this.repairSymbols,
+      repairJobs: this.repairJobs,
+      prepareSeconds,
+      gso: stats.gsoBatches > 0,
+      receivers,
+      ok: receivers.length > 0 && receivers.every((r) => r.state === 'done') && !this.aborted,
+    };
+  }
+
+  private cleanup(): void {
+    this.settle = undefined;
+    try {
+      this.tx?.close();
+    } catch {
+      // already closed
+    }
+    this.control?.close();
+    this.control = undefined;
+    void this.pool?.close();
+    this.source?.close();
+  }
+}
+
+function summarize(p: Participant): ReceiverSummary {
+  return {
+    id: p.id,
+    name: p.name,
+    address: p.address,
+    state: p.state,
+    reason: p.reason,
+    packets: p.packets,
+    duplicates: p.duplicates,
+    malformed: p.malformed,
+    symbolsRequested: p.symbolsRequested,
+    nackPackets: p.nackPackets,
+  };
+}
+
+export { isTerminal };
