@@ -1,0 +1,16 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { makeSampleImage } from '../../src/cli/demo.js';
+
+export function tempDir(prefix = 'blockcast-test-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A sample image with zero, compressible and random regions; `size` need not be a chunk multiple. */
+export function sampleImage(dir: string, size: number, name = 'image.img'): string {
+  const file = path.join(dir, name);
+  makeSampleImage(file, size);
+  return file;
+}

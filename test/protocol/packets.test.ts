@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { FailReason, Phase, ReceiverState } from '../../src/protocol/constants.js';
+import { decodeManifest, encodeManifest, imageDigestOf, sha256 } from '../../src/protocol/manifest.js';
+import {
+  decodeAck,
+  decodeAnnounce,
+  decodeNack,
+  decodeStatus,
+  encodeAck,
+  encodeAnnounce,
+  encodeNacks,
+  encodeStatus,
+  type NackEntry,
+} from '../../src/protocol/packets.js';
+
+describe('control packets', () => {
+  it('round-trips ANNOUNCE', () => {
+    const a = {
+      session: 0xdeadbeef,
+      phase: Phase.Sending,
+      controlPort: 40000,
+      imageSize: 5 * 2 ** 40 + 17,
+      chunkSize: 1 << 20,
+      symbolSize: 1448,
+      chunkCount: 5 * 2 ** 20 + 1,
+      manifestSize: 64 + 32 * (5 * 2 ** 20 + 1),
+      progress: 12,
+      manifestDigest: sha256(Buffer.from('x')),
+    };
+    expect(decodeAnnounce(encodeAnnounce(a))).toEqual(a);
+  });
+
+  it('round-trips STATUS and ACK', () => {
+    const s = {
+      session: 7,
+      receiverId: 99,
+      state: ReceiverState.Done,
+      reason: FailReason.None,
+      chunksDone: 3,
+      capacity: 2 ** 33,
+      packets: 123456,
+      malformed: 2,
+      duplicates: 5,
+      imageDigest: sha256(Buffer.from('y')),
+      name: 'node-17',
+    };
+    expect(decodeStatus(encodeStatus(s))).toEqual(s);
+    expect(decodeAck(encodeAck({ session: 7, receiverId: 99, state: ReceiverState.Done }))).toEqual({ session: 7, receiverId: 99, state: ReceiverState.Done });
+  });
+
+  it('packs many NACK entries into packets of at most 1400 bytes and decodes them back', () => {
+    const entries: NackEntry[] = [];
+    for (let c = 0; c < 300; c++) entries.push({ stream: 0, chunk: c, ranges: [c % 7, 3, 100, 1] });
+    entries.push({ stream: 0, chunk: 1000, ranges: Array.from({ length: 800 }, (_, i) => (i % 2 ? 1 : i)) });
+    const packets = encodeNacks(1, 2, entries);
+    expect(packets.length).toBeGreaterThan(1);
+    for (const p of packets) expect(p.length).toBeLessThanOrEqual(1400);
+    const decoded = packets.flatMap((p) => decodeNack(p)!.entries);
+    const merged = new Map<number, number[]>();
+    for (const e of decoded) merged.set(e.chunk, [...(merged.get(e.chunk) ?? []), ...e.ranges]);
+    for (const e of entries) expect(merged.get(e.chunk)).toEqual(e.ranges);
+  });
+
+  it('rejects truncated, oversized and foreign-version packets', () => {
+    const nack = encodeNacks(1, 2, [{ stream: 0, chunk: 5, ranges: [0, 4] }])[0]!;
+    expect(decodeNack(nack.subarray(0, nack.length - 1))).toBeNull();
+    expect(decodeNack(Buffer.concat([nack, Buffer.alloc(1)]))).toBeNull();
+    const bad = Buffer.from(nack);
+    bad[4] = 9; // version
+    expect(decodeNack(bad)).toBeNull();
+    const status = encodeStatus({
+      session: 1, receiverId: 1, state: ReceiverState.Joined, reason: 0, chunksDone: 0, capacity: 0, packets: 0, malformed: 0, duplicates: 0,
+      imageDigest: Buffer.alloc(32), name: 'abc',
+    });
+    expect(decodeStatus(status.subarray(0, status.length - 1))).toBeNull();
+    expect(decodeAnnounce(Buffer.alloc(80))).toBeNull();
+  });
+});
+
+describe('manifest', () => {
+  it('round-trips and checks the image digest against the chunk hashes', () => {
+    const hashes = [sha256(Buffer.from('a')), sha256(Buffer.from('b')), sha256(Buffer.from('c'))];
+    const m = { imageSize: 2 * 4096 + 5, chunkSize: 4096, chunkHashes: hashes, imageDigest: imageDigestOf(hashes) };
+    const bytes = encodeManifest(m);
+    expect(decodeManifest(bytes)).toEqual(m);
+    const tampered = Buffer.from(bytes);
+    tampered[64] ^= 1;
+    expect(() => decodeManifest(tampered)).toThrow(/image digest does not match/);
+    expect(() => decodeManifest(bytes.subarray(0, bytes.length - 1))).toThrow(/wrong length/);
+  });
+});
