@@ -1,8 +1,8 @@
 // Worker-thread tasks (piscina): hash chunks of the source image, and on the
 // receiver verify a chunk against the manifest and pwrite it. The main
 // thread only orchestrates; hashing and disk I/O never block it.
-import { createHash } from 'node:crypto';
 import { readSync, writeSync } from 'node:fs';
+import { hash } from '../protocol/hash.js';
 
 export interface HashTask {
   kind: 'hash';
@@ -40,12 +40,12 @@ function hashRange(t: HashTask): HashResult {
     if (n === 0) throw new Error(`image shrank while reading at offset ${t.offset + done}`);
     done += n;
   }
-  return { digest: createHash('sha256').update(buf).digest() };
+  return { digest: hash(buf) };
 }
 
 function verifyAndWrite(t: VerifyWriteTask): VerifyWriteResult {
   const data = Buffer.from(t.data, t.byteOffset, t.byteLength);
-  const digest = createHash('sha256').update(data).digest();
+  const digest = hash(data);
   if (!digest.equals(Buffer.from(t.expected))) return { ok: false, reason: 'mismatch', digest };
   try {
     let done = 0;

@@ -52,5 +52,5 @@ export const FailReason = {
 } as const;
 export type FailReasonValue = (typeof FailReason)[keyof typeof FailReason];
 
-export const HASH_SIZE = 32; // SHA-256
+export const HASH_SIZE = 32; // BLAKE3-256
 export const MAX_CONTROL_PACKET = 1400;

@@ -1,29 +1,22 @@
-// The manifest: image geometry, one SHA-256 per chunk and a digest of the
-// whole image. It travels as stream 1 through the same data path as the
-// image; ANNOUNCE carries its size and SHA-256 so receivers can verify it.
-import { createHash } from 'node:crypto';
+// The manifest: image geometry, one BLAKE3-256 hash per chunk and a digest
+// of the whole image. It travels as stream 1 through the same data path as
+// the image; ANNOUNCE carries its size and hash so receivers can verify it.
 import { HASH_SIZE } from './constants.js';
+import { HASH_ALGORITHM_BLAKE3, hashAll } from './hash.js';
 
 export const MANIFEST_MAGIC = 'BCMANIF1';
 export const MANIFEST_HEADER_SIZE = 64;
-export const HASH_ALGORITHM_SHA256 = 1;
 
 export interface Manifest {
   imageSize: number;
   chunkSize: number;
   chunkHashes: Buffer[];
-  /** SHA-256 over the concatenated chunk hashes, in chunk order. */
+  /** Hash of the concatenated chunk hashes, in chunk order. */
   imageDigest: Buffer;
 }
 
 export function imageDigestOf(chunkHashes: Buffer[]): Buffer {
-  const h = createHash('sha256');
-  for (const c of chunkHashes) h.update(c);
-  return h.digest();
-}
-
-export function sha256(data: Buffer): Buffer {
-  return createHash('sha256').update(data).digest();
+  return hashAll(chunkHashes);
 }
 
 export function encodeManifest(m: Manifest): Buffer {
@@ -32,7 +25,7 @@ export function encodeManifest(m: Manifest): Buffer {
   b.writeBigUInt64LE(BigInt(m.imageSize), 8);
   b.writeUInt32LE(m.chunkSize, 16);
   b.writeUInt32LE(m.chunkHashes.length, 20);
-  b.writeUInt8(HASH_ALGORITHM_SHA256, 24);
+  b.writeUInt8(HASH_ALGORITHM_BLAKE3, 24);
   m.imageDigest.copy(b, 32);
   m.chunkHashes.forEach((h, i) => h.copy(b, MANIFEST_HEADER_SIZE + i * HASH_SIZE));
   return b;
@@ -44,7 +37,7 @@ export function decodeManifest(b: Buffer): Manifest {
   const imageSize = Number(b.readBigUInt64LE(8));
   const chunkSize = b.readUInt32LE(16);
   const count = b.readUInt32LE(20);
-  if (b.readUInt8(24) !== HASH_ALGORITHM_SHA256) throw new Error('manifest: unknown hash algorithm');
+  if (b.readUInt8(24) !== HASH_ALGORITHM_BLAKE3) throw new Error('manifest: unknown hash algorithm');
   if (chunkSize === 0 || count !== Math.ceil(imageSize / chunkSize)) throw new Error('manifest: chunk count does not match image size');
   if (b.length !== MANIFEST_HEADER_SIZE + count * HASH_SIZE) throw new Error('manifest: wrong length');
   const chunkHashes: Buffer[] = [];

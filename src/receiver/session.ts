@@ -34,8 +34,10 @@ import {
   type FailReasonValue,
   type ReceiverStateValue,
 } from '../protocol/constants.js';
-import { MANIFEST_HEADER_SIZE, decodeManifest, imageDigestOf, sha256, type Manifest } from '../protocol/manifest.js';
+import { MANIFEST_HEADER_SIZE, decodeManifest, imageDigestOf, type Manifest } from '../protocol/manifest.js';
+import { hash } from '../protocol/hash.js';
 import { decodeAck, decodeAnnounce, encodeNacks, encodeStatus, packetType, type Announce, type NackEntry } from '../protocol/packets.js';
+import { cpuSeconds } from '../cpu.js';
 import { checkInteger, checkMulticastGroup, checkNumber } from '../validate.js';
 
 export interface ReceiveOptions {
@@ -70,14 +72,17 @@ export interface ReceiveSummary {
   foreign: number;
   early: number;
   noBuffer: number;
+  /** Completed chunks dropped because verified writes lagged by more than --max-buffer. */
+  backlogDrops: number;
   corruptChunks: number;
   nackPackets: number;
   symbolsRequested: number;
   acknowledged: boolean;
+  /** CPU seconds (user + system, all threads) this process used so far. */
+  cpuSeconds: number;
 }
 
 const MAX_PENDING_WRITES = 8;
-const MAX_BACKLOG_CHUNKS = 64;
 const NACK_ENTRIES_PER_TICK = 256;
 
 export class ReceiverSession extends EventEmitter {
@@ -100,6 +105,8 @@ export class ReceiverSession extends EventEmitter {
   private digests: (Buffer | undefined)[] = [];
   private written = 0;
   private backlog: { chunk: number; data: Buffer }[] = [];
+  private backlogBytes = 0;
+  private backlogDrops = 0;
   private writing = 0;
   private readonly lastNack = new Map<number, number>();
   private corruptChunks = 0;
@@ -263,7 +270,7 @@ export class ReceiverSession extends EventEmitter {
     if (this.manifestParts.some((p) => p === undefined)) return;
     const bytes = Buffer.concat(this.manifestParts as Buffer[]);
     try {
-      if (!sha256(bytes).equals(this.announce.manifestDigest)) throw new Error('manifest digest does not match the announcement');
+      if (!hash(bytes).equals(this.announce.manifestDigest)) throw new Error('manifest digest does not match the announcement');
       const m = decodeManifest(bytes);
       if (m.imageSize !== this.announce.imageSize || m.chunkSize !== this.announce.chunkSize) throw new Error('manifest geometry differs from the announcement');
       if (this.opts.expectDigest && m.imageDigest.toString('hex') !== this.opts.expectDigest) {
@@ -286,11 +293,14 @@ export class ReceiverSession extends EventEmitter {
 
   private onImageChunk(chunk: number, data: Buffer): void {
     if (this.outcome) return;
-    if (this.backlog.length >= MAX_BACKLOG_CHUNKS) {
-      // Cannot keep it without unbounded memory: drop it and ask again later.
+    if (this.backlogBytes + data.length > this.opts.maxBuffer) {
+      // Writes lag the wire by more than the memory budget: drop the chunk
+      // and ask for it again later rather than grow without bound.
+      this.backlogDrops++;
       this.rx!.reopen(Stream.Image, chunk);
       return;
     }
+    this.backlogBytes += data.length;
     this.backlog.push({ chunk, data });
     this.drain();
   }
@@ -300,6 +310,7 @@ export class ReceiverSession extends EventEmitter {
     if (!this.manifest || !this.target || !this.pool) return;
     while (this.writing < MAX_PENDING_WRITES && this.backlog.length > 0 && !this.outcome) {
       const { chunk, data } = this.backlog.shift()!;
+      this.backlogBytes -= data.length;
       this.writing++;
       const offset = chunk * this.manifest.chunkSize;
       this.pool
@@ -472,10 +483,12 @@ export class ReceiverSession extends EventEmitter {
       foreign: s.foreign,
       early: s.early,
       noBuffer: s.noBuffer,
+      backlogDrops: this.backlogDrops,
       corruptChunks: this.corruptChunks,
       nackPackets: this.nackPackets,
       symbolsRequested: this.symbolsRequested,
       acknowledged,
+      cpuSeconds: cpuSeconds(),
     };
   }
 

@@ -5,6 +5,7 @@ import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { ANNOUNCE_INTERVAL_MS, DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S, DEFAULT_SOCKET_BUFFER, DEFAULT_TTL } from '../defaults.js';
+import { cpuSeconds } from '../cpu.js';
 import { BlockcastError } from '../errors.js';
 import { ChunkPool } from '../image/pool.js';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_MTU, chunkCount, symbolCount, symbolSizeForMtu } from '../image/geometry.js';
@@ -12,7 +13,8 @@ import { ImageSource } from '../image/source.js';
 import { native, type NativeSender } from '../native/binding.js';
 import { resolveInterface } from '../net/interface.js';
 import { MAX_CHUNK_SIZE, Phase, PacketType, ReceiverState, Stream, type PhaseValue } from '../protocol/constants.js';
-import { encodeManifest, imageDigestOf, sha256 } from '../protocol/manifest.js';
+import { encodeManifest, imageDigestOf } from '../protocol/manifest.js';
+import { hash } from '../protocol/hash.js';
 import { decodeNack, decodeStatus, encodeAck, encodeAnnounce, packetType } from '../protocol/packets.js';
 import { checkInteger, checkMulticastGroup, checkNumber, parseRate } from '../validate.js';
 import { Participants, isTerminal, type Participant } from './participants.js';
@@ -66,6 +68,8 @@ export interface SendSummary {
   repairJobs: number;
   prepareSeconds: number;
   gso: boolean;
+  /** CPU seconds (user + system, all threads) this process used so far. */
+  cpuSeconds: number;
   receivers: ReceiverSummary[];
   ok: boolean;
 }
@@ -182,7 +186,7 @@ export class SenderSession extends EventEmitter {
     };
     await Promise.all(Array.from({ length: 8 }, worker));
     this.manifest = encodeManifest({ imageSize: src.size, chunkSize: src.chunkSize, chunkHashes: hashes, imageDigest: imageDigestOf(hashes) });
-    this.manifestDigest = sha256(this.manifest);
+    this.manifestDigest = hash(this.manifest);
     const seconds = (performance.now() - t0) / 1000;
     this.emit('prepared', { imageSize: src.size, chunkCount: src.chunkCount, seconds, imageDigest: imageDigestOf(hashes).toString('hex') });
     return seconds;
@@ -446,6 +450,7 @@ export class SenderSession extends EventEmitter {
       repairJobs: this.repairJobs,
       prepareSeconds,
       gso: stats.gsoBatches > 0,
+      cpuSeconds: cpuSeconds(),
       receivers,
       ok: receivers.length > 0 && receivers.every((r) => r.state === 'done') && !this.aborted,
     };

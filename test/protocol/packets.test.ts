@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FailReason, Phase, ReceiverState } from '../../src/protocol/constants.js';
-import { decodeManifest, encodeManifest, imageDigestOf, sha256 } from '../../src/protocol/manifest.js';
+import { decodeManifest, encodeManifest, imageDigestOf } from '../../src/protocol/manifest.js';
+import { hash } from '../../src/protocol/hash.js';
 import {
   decodeAck,
   decodeAnnounce,
@@ -25,7 +26,7 @@ describe('control packets', () => {
       chunkCount: 5 * 2 ** 20 + 1,
       manifestSize: 64 + 32 * (5 * 2 ** 20 + 1),
       progress: 12,
-      manifestDigest: sha256(Buffer.from('x')),
+      manifestDigest: hash(Buffer.from('x')),
     };
     expect(decodeAnnounce(encodeAnnounce(a))).toEqual(a);
   });
@@ -41,7 +42,7 @@ describe('control packets', () => {
       packets: 123456,
       malformed: 2,
       duplicates: 5,
-      imageDigest: sha256(Buffer.from('y')),
+      imageDigest: hash(Buffer.from('y')),
       name: 'node-17',
     };
     expect(decodeStatus(encodeStatus(s))).toEqual(s);
@@ -79,7 +80,7 @@ describe('control packets', () => {
 
 describe('manifest', () => {
   it('round-trips and checks the image digest against the chunk hashes', () => {
-    const hashes = [sha256(Buffer.from('a')), sha256(Buffer.from('b')), sha256(Buffer.from('c'))];
+    const hashes = [hash(Buffer.from('a')), hash(Buffer.from('b')), hash(Buffer.from('c'))];
     const m = { imageSize: 2 * 4096 + 5, chunkSize: 4096, chunkHashes: hashes, imageDigest: imageDigestOf(hashes) };
     const bytes = encodeManifest(m);
     expect(decodeManifest(bytes)).toEqual(m);

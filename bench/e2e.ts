@@ -1,0 +1,229 @@
+/**
+ * End-to-end benchmark: one blockcast sender and N receivers, each in its own
+ * network namespace on a bridge (bench/lab/netns.ts), with optional random
+ * loss (nftables) and a rate cap (tc tbf). In the same run it measures the
+ * plain C sendmmsg/recvmmsg pair as this machine's ceiling.
+ *
+ *   tsx bench/e2e.ts [--receivers N] [--size 512M] [--mtu 1500] [--rate 10g]
+ *                    [--loss PCT] [--tbf MBIT] [--no-ceiling] [--whole-skb] [--json FILE]
+ *
+ * Prints logical MB/s (image bytes / wall time of the transfer), wire MB/s
+ * (bytes the sender put on the wire / wall time), CPU seconds of the sender and
+ * of the receivers, and the ceiling pair's MB/s. Every target is checked by
+ * SHA-256 against the image; a run that does not verify is reported as failed.
+ * Targets live on tmpfs (/dev/shm), pre-allocated with fallocate, so disk
+ * speed and page allocation are not measured.
+ * Needs root, iproute2, ethtool, nftables and cc. MB = 10^6 bytes.
+ */
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { createReadStream, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { makeSampleImage } from '../src/cli/demo.js';
+import { parseSize } from '../src/validate.js';
+import { measureCeiling } from './ceiling.js';
+import { Lab, cleanupStale } from './lab/netns.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cli = path.join(repo, 'dist', 'cli', 'main.js');
+const PORT = 9500;
+const GROUP = '239.255.50.50';
+
+interface RunResult {
+  code: number;
+  events: Record<string, unknown>[];
+  stderr: string;
+}
+
+function runIn(lab: Lab, ns: string, args: string[]): Promise<RunResult> {
+  const child = lab.exec(ns, [process.execPath, cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve) =>
+    child.on('close', (code) =>
+      resolve({
+        code: code ?? 1,
+        stderr: err,
+        events: out
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as Record<string, unknown>),
+      }),
+    ),
+  );
+}
+
+async function sha256File(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+export interface E2eOptions {
+  receivers: number;
+  size: number;
+  mtu: number;
+  rate: string;
+  loss: number;
+  tbf?: number;
+  ceiling: boolean;
+  wholeSkb: boolean;
+  image?: string;
+}
+
+export interface E2eResult {
+  receivers: number;
+  imageBytes: number;
+  mtu: number;
+  rate: string;
+  loss: number;
+  tbfMbit?: number;
+  verified: boolean;
+  seconds: number;
+  logicalMBps: number;
+  wireMBps: number;
+  repairRatio: number;
+  senderCpu: number;
+  receiverCpu: number[];
+  receiverCpuMean: number;
+  cpuSecondsPerGiB: { sender: number; receiver: number };
+  ceilingMBps?: number;
+  wireVsCeiling?: number;
+  drops: { rcvbufErrors: number; noBuffer: number; backlogDrops: number; symbolsRequested: number }[];
+  failures: string[];
+}
+
+export async function runE2e(o: E2eOptions): Promise<E2eResult> {
+  const work = path.join('/dev/shm', `blockcast-bench-${process.pid}`);
+  mkdirSync(work, { recursive: true });
+  cleanupStale('bce2e');
+  const lab = Lab.create({ name: 'bce2e', receivers: o.receivers, mtu: o.mtu, senderGsoSplit: !o.wholeSkb, subnet: 9, ...(o.tbf ? { rateMbit: o.tbf } : {}) });
+  try {
+    let ceilingMBps: number | undefined;
+    if (o.ceiling) {
+      // Same lab, same MTU, before any loss rule: what plain C gets here.
+      const c = await measureCeiling({ receivers: o.receivers, bytes: Math.min(o.size, 256 * 1024 * 1024), lab });
+      ceilingMBps = c.mbps;
+    }
+    if (o.loss > 0) lab.receiverNs.forEach((_, i) => lab.setLoss(i, o.loss, [PORT]));
+    const image = o.image ?? path.join(work, 'image.img');
+    if (!o.image) makeSampleImage(image, o.size);
+    const want = await sha256File(image);
+    const imageBytes = statSync(image).size;
+    const targets = lab.receiverNs.map((_, i) => path.join(work, `target-${i}.img`));
+    // Allocate the targets' tmpfs pages up front, as a disk's blocks already
+    // exist: otherwise page allocation and zeroing inside pwrite dominate the
+    // receivers' CPU and the benchmark measures tmpfs, not blockcast.
+    for (const t of targets) execFileSync('fallocate', ['-l', String(imageBytes), t]);
+    const common = ['--group', GROUP, '--port', String(PORT), '--json', '--mtu'];
+    const rx = lab.receiverNs.map((ns, i) =>
+      runIn(lab, ns, ['receive', targets[i]!, '--group', GROUP, '--port', String(PORT), '--json', '--interface', lab.receiverAddrs[i]!, '--wait-timeout', '60', '--name', `r${i}`]),
+    );
+    const tx = await runIn(lab, lab.senderNs, [
+      'send', image, ...common, String(o.mtu), '--interface', lab.senderAddr, '--min-receivers', String(o.receivers), '--max-wait', '30', '--rate', o.rate,
+    ]);
+    const results = await Promise.all(rx);
+    // Where receivers lost datagrams: kernel socket-buffer overflow (UDP
+    // RcvbufErrors in each namespace) or blockcast's own memory budgets.
+    const drops = results.map((r, i) => {
+      const udp = lab.execSync(lab.receiverNs[i]!, ['cat', '/proc/net/snmp']).split('\n').filter((l) => l.startsWith('Udp:'));
+      const names = udp[0]!.split(/\s+/);
+      const values = udp[1]!.split(/\s+/).map(Number);
+      const done = r.events.find((e) => e.event === 'done') ?? {};
+      return {
+        rcvbufErrors: values[names.indexOf('RcvbufErrors')] ?? NaN,
+        noBuffer: (done.noBuffer as number) ?? NaN,
+        backlogDrops: (done.backlogDrops as number) ?? NaN,
+        symbolsRequested: (done.symbolsRequested as number) ?? NaN,
+      };
+    });
+    const failures: string[] = [];
+    if (tx.code !== 0) failures.push(`sender exit ${tx.code}: ${tx.stderr.trim().split('\n').pop()}`);
+    for (const [i, r] of results.entries()) {
+      if (r.code !== 0) failures.push(`receiver ${i} exit ${r.code}: ${r.stderr.trim().split('\n').pop()}`);
+      else if ((await sha256File(targets[i]!)) !== want) failures.push(`receiver ${i}: target does not match the image`);
+    }
+    const summary = tx.events.find((e) => e.event === 'summary') as
+      | { seconds: number; wireBytes: number; repairSymbols: number; dataPackets: number; cpuSeconds: number }
+      | undefined;
+    const receiverCpu = results.map((r) => (r.events.find((e) => e.event === 'done')?.cpuSeconds as number | undefined) ?? NaN);
+    const seconds = summary?.seconds ?? NaN;
+    const gib = imageBytes / 2 ** 30;
+    const receiverCpuMean = receiverCpu.reduce((a, b) => a + b, 0) / receiverCpu.length;
+    const wireMBps = (summary?.wireBytes ?? NaN) / 1e6 / seconds;
+    return {
+      receivers: o.receivers,
+      imageBytes,
+      mtu: o.mtu,
+      rate: o.rate,
+      loss: o.loss,
+      ...(o.tbf ? { tbfMbit: o.tbf } : {}),
+      verified: failures.length === 0,
+      seconds,
+      logicalMBps: imageBytes / 1e6 / seconds,
+      wireMBps,
+      repairRatio: summary ? summary.repairSymbols / summary.dataPackets : NaN,
+      senderCpu: summary?.cpuSeconds ?? NaN,
+      receiverCpu,
+      receiverCpuMean,
+      cpuSecondsPerGiB: { sender: (summary?.cpuSeconds ?? NaN) / gib, receiver: receiverCpuMean / gib },
+      ...(ceilingMBps !== undefined ? { ceilingMBps, wireVsCeiling: wireMBps / ceilingMBps } : {}),
+      drops,
+      failures,
+    };
+  } finally {
+    lab.destroy();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function line(r: E2eResult): string {
+  const f = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+  return (
+    `N=${r.receivers} ${f(r.imageBytes / 2 ** 20, 0)} MiB mtu ${r.mtu} rate ${r.rate} loss ${r.loss}%${r.tbfMbit ? ` tbf ${r.tbfMbit}mbit` : ''}: ` +
+    `${r.verified ? 'verified' : 'FAILED'}, ${f(r.seconds, 2)} s, logical ${f(r.logicalMBps)} MB/s, wire ${f(r.wireMBps)} MB/s, ` +
+    `repair ${f(r.repairRatio * 100, 2)}%, CPU s/GiB sender ${f(r.cpuSecondsPerGiB.sender, 2)} receiver ${f(r.cpuSecondsPerGiB.receiver, 2)}` +
+    (r.ceilingMBps !== undefined ? `, C ceiling ${f(r.ceilingMBps)} MB/s (wire/ceiling ${f(r.wireVsCeiling! * 100, 0)}%)` : '') +
+    `\n  drops per receiver (socket buffer / assembly budget / write backlog / symbols re-requested): ` +
+    r.drops.map((d) => `${d.rcvbufErrors}/${d.noBuffer}/${d.backlogDrops}/${d.symbolsRequested}`).join(' ') +
+    (r.failures.length ? `\n  ${r.failures.join('\n  ')}` : '')
+  );
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({
+    options: {
+      receivers: { type: 'string', default: '1' },
+      size: { type: 'string', default: '512M' },
+      mtu: { type: 'string', default: '1500' },
+      rate: { type: 'string', default: '10g' },
+      loss: { type: 'string', default: '0' },
+      tbf: { type: 'string' },
+      image: { type: 'string' },
+      'no-ceiling': { type: 'boolean', default: false },
+      'whole-skb': { type: 'boolean', default: false },
+      json: { type: 'string' },
+    },
+  });
+  const result = await runE2e({
+    receivers: Number(values.receivers),
+    size: parseSize('size', values.size!),
+    mtu: Number(values.mtu),
+    rate: values.rate!,
+    loss: Number(values.loss),
+    ...(values.tbf ? { tbf: Number(values.tbf) } : {}),
+    ...(values.image ? { image: values.image } : {}),
+    ceiling: !values['no-ceiling'],
+    wholeSkb: values['whole-skb']!,
+  });
+  console.log(JSON.stringify(result));
+  console.log(line(result));
+  if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 2) + '\n');
+  process.exitCode = result.verified ? 0 : 1;
+}
+
+export { line as formatE2e };
