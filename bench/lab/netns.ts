@@ -41,6 +41,12 @@ export interface LabOptions {
    * skbs cross the bridge whole, which no real network does.
    */
   senderGsoSplit?: boolean;
+  /**
+   * Turn GRO on at each receiver's veth, as physical NICs have it by default
+   * (veth defaults to off): frames of one flow are coalesced, and a socket
+   * with UDP_GRO receives them as one super-packet. Default false.
+   */
+  receiverGro?: boolean;
   /** Picks the lab's private /16: 10.(200+subnet).0.0/16, subnet 0–55. Default 0. */
   subnet?: number;
 }
@@ -235,6 +241,9 @@ export class Lab {
 
     if (opts.senderGsoSplit ?? true) {
       this.execSync(this.senderNs, ['ethtool', '-K', this.senderNs, 'tx-udp-segmentation', 'off']);
+    }
+    if (opts.receiverGro) {
+      for (const ns of this.receiverNs) this.execSync(ns, ['ethtool', '-K', ns, 'gro', 'on']);
     }
     if (opts.rateMbit !== undefined) {
       const rateBytes = (opts.rateMbit * 1e6) / 8;

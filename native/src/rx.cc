@@ -39,7 +39,8 @@ void clearBit(std::vector<uint64_t>& bits, uint32_t i) { bits[i >> 6] &= ~(uint6
 Napi::Function Receiver::Init(Napi::Env env) {
   return DefineClass(env, "Receiver",
                      {InstanceMethod("configure", &Receiver::Configure), InstanceMethod("missing", &Receiver::Missing),
-                      InstanceMethod("reopen", &Receiver::Reopen), InstanceMethod("stats", &Receiver::Stats),
+                      InstanceMethod("reopen", &Receiver::Reopen), InstanceMethod("provide", &Receiver::Provide),
+                      InstanceMethod("stats", &Receiver::Stats),
                       InstanceMethod("close", &Receiver::Close)});
 }
 
@@ -54,7 +55,6 @@ Receiver::Receiver(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Receiver>(
   mo.port = static_cast<uint16_t>(attrUint32(o, "port"));
   mo.ifaddr = attrString(o, "interfaceAddress");
   mo.bufferBytes = static_cast<int>(attrUint32(o, "socketBuffer"));
-  maxBufferedBytes_ = static_cast<uint64_t>(attrNumber(o, "maxBufferedBytes"));
   flushNs_ = uint64_t(attrUint32(o, "flushMs")) * 1000000ull;
   bool wantGro = attrBool(o, "gro");
 
@@ -68,6 +68,9 @@ Receiver::Receiver(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Receiver>(
   }
   int one = 1;
   gro_ = wantGro && setsockopt(fd_, IPPROTO_UDP, UDP_GRO, &one, sizeof one) == 0;
+  // The kernel then reports, with each datagram, how many it dropped on this
+  // socket for want of buffer space: the receiver's own overload signal.
+  setsockopt(fd_, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
   tsfn_ = BatchTsfn::New(env, info[1].As<Napi::Function>(), "blockcast-receiver", 0, 1, this);
   thread_ = std::thread([this] { run(); });
 }
@@ -102,7 +105,7 @@ Napi::Value Receiver::Configure(const Napi::CallbackInfo& info) {
   Napi::Array arr = sv.As<Napi::Array>();
   if (arr.Length() != kStreamCount) throw Napi::RangeError::New(env, "streams must list every stream");
   std::array<StreamGeometry, kStreamCount> geo{};
-  uint32_t bufferSize = 0;
+  uint32_t slotSize = 0;
   for (uint32_t i = 0; i < kStreamCount; i++) {
     Napi::Value e = arr.Get(i);
     if (!e.IsObject()) throw Napi::TypeError::New(env, "stream entry must be an object");
@@ -117,7 +120,7 @@ Napi::Value Receiver::Configure(const Napi::CallbackInfo& info) {
     uint64_t count = (geo[i].size + chunkSize - 1) / chunkSize;
     if (count > 0xFFFFFFFFull) throw Napi::RangeError::New(env, "too many chunks");
     geo[i].chunkCount = static_cast<uint32_t>(count);
-    bufferSize = std::max(bufferSize, chunkSize);
+    slotSize = std::max(slotSize, chunkSize);
   }
   std::lock_guard<std::mutex> lock(mu_);
   session_ = session;
@@ -127,11 +130,10 @@ Napi::Value Receiver::Configure(const Napi::CallbackInfo& info) {
     completed_[i].assign((geo[i].chunkCount + 63) / 64, 0);
     highestSeen_[i] = -1;
   }
-  for (auto& kv : assembling_) bufferedBytes_ -= kv.second.data.size();
+  // Slots lent for another geometry are forgotten; JS provides new ones.
   assembling_.clear();
-  for (auto& b : pool_) bufferedBytes_ -= b.size();
-  pool_.clear();
-  bufferSize_ = bufferSize;
+  freeSlots_.clear();
+  slotSize_ = slotSize;
   configured_ = true;
   return env.Undefined();
 }
@@ -195,6 +197,20 @@ Napi::Value Receiver::Reopen(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// provide(buffer, id): lends a buffer of at least the largest chunk's size
+// for assembling chunks. It comes back to JS, by id, inside a completed chunk.
+// JS must keep the buffer alive and untouched until then.
+Napi::Value Receiver::Provide(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsBuffer() || !info[1].IsNumber()) throw Napi::TypeError::New(env, "provide(buffer, id)");
+  auto buf = info[0].As<Napi::Buffer<uint8_t>>();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!configured_) throw Napi::Error::New(env, "provide() before configure()");
+  if (buf.Length() < slotSize_) throw Napi::RangeError::New(env, "provided buffer is smaller than a chunk");
+  freeSlots_.push_back(Slot{buf.Data(), info[1].As<Napi::Number>().Uint32Value()});
+  return env.Undefined();
+}
+
 Napi::Value Receiver::Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object s = Napi::Object::New(env);
@@ -211,11 +227,12 @@ Napi::Value Receiver::Stats(const Napi::CallbackInfo& info) {
   num("controls", double(controls_));
   num("controlOverflow", double(controlOverflow_));
   num("groBatches", double(groBatches_));
+  num("socketDrops", double(socketDrops_));
   s.Set("gro", Napi::Boolean::New(env, gro_));
   num("socketBuffer", fd_ >= 0 ? socketBufferSize(fd_, true) : 0);
   std::lock_guard<std::mutex> lock(mu_);
   num("assembling", double(assembling_.size()));
-  num("bufferedBytes", double(bufferedBytes_));
+  num("freeSlots", double(freeSlots_.size()));
   Napi::Array hs = Napi::Array::New(env, kStreamCount);
   for (uint32_t i = 0; i < kStreamCount; i++) hs.Set(i, Napi::Number::New(env, double(highestSeen_[i])));
   s.Set("highestSeen", hs);
@@ -227,26 +244,7 @@ Napi::Value Receiver::Close(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-std::vector<uint8_t> Receiver::takeBuffer() {
-  if (!pool_.empty()) {
-    std::vector<uint8_t> b = std::move(pool_.back());
-    pool_.pop_back();
-    if (b.size() == bufferSize_) return b;
-    bufferedBytes_ -= b.size();  // left over from an earlier geometry
-  }
-  bufferedBytes_ += bufferSize_;
-  return std::vector<uint8_t>(bufferSize_);
-}
-
-void Receiver::giveBuffer(std::vector<uint8_t>&& buf) {
-  if (buf.size() == bufferSize_) {
-    pool_.push_back(std::move(buf));
-  } else {
-    bufferedBytes_ -= buf.size();
-  }
-}
-
-void callReceiverBatch(Napi::Env env, Napi::Function cb, Receiver* self, RxBatch* batch) {
+void callReceiverBatch(Napi::Env env, Napi::Function cb, Receiver*, RxBatch* batch) {
   std::unique_ptr<RxBatch> owned(batch);
   if (env == nullptr || cb == nullptr) return;
   Napi::Array chunks = Napi::Array::New(env, owned->chunks.size());
@@ -255,14 +253,9 @@ void callReceiverBatch(Napi::Env env, Napi::Function cb, Receiver* self, RxBatch
     Napi::Object o = Napi::Object::New(env);
     o.Set("stream", Napi::Number::New(env, c.stream));
     o.Set("chunk", Napi::Number::New(env, c.chunk));
-    // A copy in JS-owned memory can be transferred to worker threads; the
-    // assembly buffer goes straight back to the pool.
-    o.Set("data", Napi::Buffer<uint8_t>::Copy(env, c.data.data(), c.length));
+    o.Set("slot", Napi::Number::New(env, c.slot));
+    o.Set("length", Napi::Number::New(env, c.length));
     chunks.Set(uint32_t(i), o);
-  }
-  {
-    std::lock_guard<std::mutex> lock(self->mu_);
-    for (auto& c : owned->chunks) self->giveBuffer(std::move(c.data));
   }
   Napi::Array controls = Napi::Array::New(env, owned->controls.size());
   for (size_t i = 0; i < owned->controls.size(); i++) {
@@ -286,7 +279,7 @@ void Receiver::run() {
   mmsghdr msgs[kRecvBatch];
   iovec iov[kRecvBatch];
   sockaddr_in from[kRecvBatch];
-  alignas(cmsghdr) char control[kRecvBatch][CMSG_SPACE(sizeof(int))];
+  alignas(cmsghdr) char control[kRecvBatch][CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(uint32_t))];
   pollfd pfd{fd_, POLLIN, 0};
   size_t lastBatch = 0;
 
@@ -319,6 +312,11 @@ void Receiver::run() {
               int gs;
               std::memcpy(&gs, CMSG_DATA(cm), sizeof gs);
               if (gs > 0) segment = size_t(gs);
+            } else if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_RXQ_OVFL &&
+                       cm->cmsg_len >= CMSG_LEN(sizeof(uint32_t))) {
+              uint32_t dropped;
+              std::memcpy(&dropped, CMSG_DATA(cm), sizeof dropped);
+              if (dropped > socketDrops_) socketDrops_ = dropped;
             }
           }
           if (total == 0) {
@@ -413,14 +411,15 @@ void Receiver::handleData(const uint8_t* p, size_t len) {
   uint64_t k = key(stream, chunk);
   auto it = assembling_.find(k);
   if (it == assembling_.end()) {
-    // Bounded memory: when every buffer is taken, drop the symbol; the chunk
-    // is reported missing later and repaired.
-    if (pool_.empty() && bufferedBytes_ + bufferSize_ > maxBufferedBytes_) {
+    // Memory is what JS lent: with no free slot the symbol is dropped, and
+    // the chunk is reported missing later and repaired.
+    if (freeSlots_.empty()) {
       noBuffer_++;
       return;
     }
     Assembly a;
-    a.data = takeBuffer();
+    a.slot = freeSlots_.back();
+    freeSlots_.pop_back();
     a.have.assign((symbols + 63) / 64, 0);
     a.symbols = symbols;
     a.length = chunkLen;
@@ -431,12 +430,12 @@ void Receiver::handleData(const uint8_t* p, size_t len) {
     duplicates_++;
     return;
   }
-  std::memcpy(a.data.data() + symOffset, p + kDataHeaderSize, symLen);
+  std::memcpy(a.slot.data + symOffset, p + kDataHeaderSize, symLen);
   setBit(a.have, symbol);
   if (++a.received == a.symbols) {
     setBit(completed_[stream], chunk);
     chunksCompleted_++;
-    pending_.chunks.push_back(CompletedChunk{stream, chunk, std::move(a.data), a.length});
+    pending_.chunks.push_back(CompletedChunk{stream, chunk, a.slot.id, a.length});
     assembling_.erase(it);
     if (pending_.chunks.size() >= kFlushChunks) flush(true);
   }
@@ -450,11 +449,7 @@ void Receiver::flush(bool force) {
   lastFlushNs_ = now;
   auto* batch = new RxBatch(std::move(pending_));
   pending_ = RxBatch{};
-  if (tsfn_.NonBlockingCall(batch) != napi_ok) {
-    // Only fails while shutting down; give the buffers back.
-    for (auto& c : batch->chunks) giveBuffer(std::move(c.data));
-    delete batch;
-  }
+  if (tsfn_.NonBlockingCall(batch) != napi_ok) delete batch;  // only while shutting down
 }
 
 }  // namespace blockcast

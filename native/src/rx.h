@@ -26,8 +26,16 @@ struct StreamGeometry {
   uint32_t chunkCount = 0;
 };
 
+// A chunk-sized buffer lent by JS (provide()). Native code writes into it
+// only while it is free or assembling; once its chunk completes the slot id
+// goes back to JS, which owns the memory, and native code forgets the pointer.
+struct Slot {
+  uint8_t* data = nullptr;
+  uint32_t id = 0;
+};
+
 struct Assembly {
-  std::vector<uint8_t> data;
+  Slot slot;
   std::vector<uint64_t> have;  // one bit per symbol
   uint32_t symbols = 0;        // symbols in this chunk
   uint32_t received = 0;
@@ -37,7 +45,7 @@ struct Assembly {
 struct CompletedChunk {
   uint8_t stream;
   uint32_t chunk;
-  std::vector<uint8_t> data;
+  uint32_t slot;
   uint32_t length;
 };
 
@@ -62,12 +70,12 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
   ~Receiver() override;
 
  private:
-  friend void callReceiverBatch(Napi::Env env, Napi::Function cb, Receiver* self, RxBatch* batch);
   using BatchTsfn = Napi::TypedThreadSafeFunction<Receiver, RxBatch, callReceiverBatch>;
 
   Napi::Value Configure(const Napi::CallbackInfo& info);
   Napi::Value Missing(const Napi::CallbackInfo& info);
   Napi::Value Reopen(const Napi::CallbackInfo& info);
+  Napi::Value Provide(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
@@ -75,14 +83,11 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
   void handleDatagram(const uint8_t* p, size_t len, const sockaddr_in& from);
   void handleData(const uint8_t* p, size_t len);
   void flush(bool force);
-  std::vector<uint8_t> takeBuffer();
-  void giveBuffer(std::vector<uint8_t>&& buf);
   void stop();
   static uint64_t key(uint8_t stream, uint32_t chunk) { return (uint64_t(stream) << 32) | chunk; }
 
   int fd_ = -1;
   bool gro_ = false;
-  uint64_t maxBufferedBytes_ = 0;
   uint64_t flushNs_ = 0;
 
   // Guarded by mu_: everything the recv thread and JS both touch.
@@ -90,13 +95,12 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
   bool configured_ = false;
   uint32_t session_ = 0;
   uint32_t symbolSize_ = 0;
-  uint32_t bufferSize_ = 0;  // size of one assembly buffer: the largest chunk
+  uint32_t slotSize_ = 0;  // bytes a slot must hold: the largest chunk
   std::array<StreamGeometry, kStreamCount> streams_{};
   std::array<std::vector<uint64_t>, kStreamCount> completed_{};  // one bit per chunk
   std::array<int64_t, kStreamCount> highestSeen_{};
   std::unordered_map<uint64_t, Assembly> assembling_;
-  std::vector<std::vector<uint8_t>> pool_;
-  uint64_t bufferedBytes_ = 0;  // assembly buffers allocated, pooled or in flight to JS
+  std::vector<Slot> freeSlots_;
   RxBatch pending_;
   uint64_t lastFlushNs_ = 0;
 
@@ -107,7 +111,7 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
 
   std::atomic<uint64_t> datagrams_{0}, dataPackets_{0}, payloadBytes_{0}, duplicates_{0}, malformed_{0},
       foreign_{0}, early_{0}, noBuffer_{0}, chunksCompleted_{0}, controls_{0}, groBatches_{0},
-      controlOverflow_{0};
+      controlOverflow_{0}, socketDrops_{0};
 };
 
 }  // namespace blockcast

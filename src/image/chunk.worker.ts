@@ -2,6 +2,7 @@
 // receiver verify a chunk against the manifest and pwrite it. The main
 // thread only orchestrates; hashing and disk I/O never block it.
 import { readSync, writeSync } from 'node:fs';
+import { Piscina } from 'piscina';
 import { hash } from '../protocol/hash.js';
 
 export interface HashTask {
@@ -15,9 +16,9 @@ export interface VerifyWriteTask {
   kind: 'verify-write';
   fd: number;
   offset: number;
-  data: ArrayBuffer;
-  byteOffset: number;
-  byteLength: number;
+  /** The receiver's chunk buffer, moved here and moved back in the result. */
+  buffer: ArrayBuffer;
+  length: number;
   expected: Uint8Array;
 }
 
@@ -27,10 +28,11 @@ export interface HashResult {
   digest: Uint8Array;
 }
 
-export type VerifyWriteResult =
+export type VerifyWriteResult = { buffer: ArrayBuffer } & (
   | { ok: true; digest: Uint8Array }
   | { ok: false; reason: 'mismatch'; digest: Uint8Array }
-  | { ok: false; reason: 'io'; code: string; message: string };
+  | { ok: false; reason: 'io'; code: string; message: string }
+);
 
 function hashRange(t: HashTask): HashResult {
   const buf = Buffer.allocUnsafe(t.length);
@@ -44,19 +46,24 @@ function hashRange(t: HashTask): HashResult {
 }
 
 function verifyAndWrite(t: VerifyWriteTask): VerifyWriteResult {
-  const data = Buffer.from(t.data, t.byteOffset, t.byteLength);
+  const data = Buffer.from(t.buffer, 0, t.length);
   const digest = hash(data);
-  if (!digest.equals(Buffer.from(t.expected))) return { ok: false, reason: 'mismatch', digest };
+  if (!digest.equals(Buffer.from(t.expected))) return { ok: false, reason: 'mismatch', digest, buffer: t.buffer };
   try {
     let done = 0;
     while (done < data.length) done += writeSync(t.fd, data, done, data.length - done, t.offset + done);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    return { ok: false, reason: 'io', code: e.code ?? 'EIO', message: e.message };
+    return { ok: false, reason: 'io', code: e.code ?? 'EIO', message: e.message, buffer: t.buffer };
   }
-  return { ok: true, digest };
+  return { ok: true, digest, buffer: t.buffer };
 }
 
-export default function run(task: ChunkTask): HashResult | VerifyWriteResult {
-  return task.kind === 'hash' ? hashRange(task) : verifyAndWrite(task);
+/** Hands the chunk buffer back to the main thread by transfer, not copy. */
+function moveBack(result: VerifyWriteResult): unknown {
+  return Piscina.move({ [Piscina.transferableSymbol]: result.buffer, [Piscina.valueSymbol]: result } as never);
+}
+
+export default function run(task: ChunkTask): unknown {
+  return task.kind === 'hash' ? hashRange(task) : moveBack(verifyAndWrite(task));
 }

@@ -24,12 +24,13 @@ export class ChunkPool {
     return this.pool.run({ kind: 'hash', fd, offset, length });
   }
 
-  /** Verifies `data` against `expected` and writes it at `offset`. `data` is transferred: do not use it afterwards. */
-  verifyAndWrite(fd: number, offset: number, data: Buffer, expected: Buffer): Promise<VerifyWriteResult> {
-    const ab = data.buffer as ArrayBuffer;
-    const whole = data.byteOffset === 0 && data.byteLength === ab.byteLength;
-    const task = { kind: 'verify-write', fd, offset, data: ab, byteOffset: data.byteOffset, byteLength: data.byteLength, expected };
-    return this.pool.run(task, whole ? { transferList: [ab] } : {});
+  /**
+   * Verifies the first `length` bytes of `buffer` against `expected` and
+   * writes them at `offset`. The buffer's memory is moved to the worker and
+   * back: it is detached here until the result returns it as `buffer`.
+   */
+  verifyAndWrite(fd: number, offset: number, buffer: ArrayBuffer, length: number, expected: Buffer): Promise<VerifyWriteResult> {
+    return this.pool.run({ kind: 'verify-write', fd, offset, buffer, length, expected }, { transferList: [buffer] });
   }
 
   get queueSize(): number {

@@ -53,7 +53,6 @@ export interface NativeReceiverOptions {
   port: number;
   interfaceAddress: string;
   socketBuffer: number;
-  maxBufferedBytes: number;
   flushMs: number;
   gro: boolean;
 }
@@ -67,7 +66,9 @@ export interface NativeReceiverConfig {
 export interface NativeCompletedChunk {
   stream: number;
   chunk: number;
-  data: Buffer;
+  /** Id of the provided buffer that now holds the chunk, which JS owns again. */
+  slot: number;
+  length: number;
 }
 
 export interface NativeControlPacket {
@@ -94,10 +95,12 @@ export interface NativeReceiverStats {
   controls: number;
   controlOverflow: number;
   groBatches: number;
+  /** Datagrams the kernel dropped on this socket for want of buffer space (SO_RXQ_OVFL). */
+  socketDrops: number;
   gro: boolean;
   socketBuffer: number;
   assembling: number;
-  bufferedBytes: number;
+  freeSlots: number;
   highestSeen: number[];
 }
 
@@ -106,6 +109,8 @@ export interface NativeReceiver {
   /** Flat entries [chunk, rangeCount, start, count, ...] for incomplete chunks below `below`. */
   missing(stream: number, below: number, maxEntries: number): Uint32Array;
   reopen(stream: number, chunk: number): void;
+  /** Lends a chunk-sized buffer for assembly; it comes back by id in a completed chunk. */
+  provide(buffer: Buffer, id: number): void;
   stats(): NativeReceiverStats;
   close(): void;
 }

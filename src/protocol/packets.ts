@@ -35,6 +35,8 @@ export interface Status {
   receiverId: number;
   state: ReceiverStateValue;
   reason: FailReasonValue;
+  /** The receiver is dropping (or about to drop) datagrams for its own reasons: slow down. */
+  overloaded: boolean;
   chunksDone: number;
   capacity: number;
   packets: number;
@@ -65,6 +67,7 @@ export interface Ack {
 
 export const ANNOUNCE_SIZE = 80;
 export const STATUS_FIXED_SIZE = 80;
+export const STATUS_FLAG_OVERLOADED = 1;
 export const MAX_NAME_BYTES = 64;
 export const NACK_FIXED_SIZE = 20;
 export const NACK_ENTRY_SIZE = 8;
@@ -133,6 +136,7 @@ export function encodeStatus(s: Status): Buffer {
   b.writeUInt8(s.state, 16);
   b.writeUInt8(s.reason, 17);
   b.writeUInt8(name.length, 18);
+  b.writeUInt8(s.overloaded ? STATUS_FLAG_OVERLOADED : 0, 19);
   b.writeUInt32LE(s.chunksDone, 20);
   b.writeBigUInt64LE(BigInt(Math.min(s.capacity, Number.MAX_SAFE_INTEGER)), 24);
   b.writeBigUInt64LE(BigInt(s.packets), 32);
@@ -147,7 +151,9 @@ export function decodeStatus(b: Buffer): Status | null {
   if (packetType(b) !== PacketType.Status || b.length < STATUS_FIXED_SIZE) return null;
   const state = b.readUInt8(16);
   const nameLength = b.readUInt8(18);
+  const flags = b.readUInt8(19);
   if (state < 1 || state > 4 || nameLength > MAX_NAME_BYTES || b.length !== STATUS_FIXED_SIZE + nameLength) return null;
+  if (flags & ~STATUS_FLAG_OVERLOADED) return null;
   const capacity = b.readBigUInt64LE(24);
   const packets = b.readBigUInt64LE(32);
   return {
@@ -155,6 +161,7 @@ export function decodeStatus(b: Buffer): Status | null {
     receiverId: b.readUInt32LE(12),
     state: state as ReceiverStateValue,
     reason: b.readUInt8(17) as FailReasonValue,
+    overloaded: (flags & STATUS_FLAG_OVERLOADED) !== 0,
     chunksDone: b.readUInt32LE(20),
     capacity: Number(capacity > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : capacity),
     packets: Number(packets > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : packets),

@@ -54,7 +54,7 @@ export interface ReceiveOptions {
   waitTimeout?: number;
   /** Fail if the sender goes silent for this many seconds mid-transfer. */
   senderTimeout?: number;
-  /** Bytes of chunk assembly buffers (bounds memory). */
+  /** Bytes of chunk buffers: assembling, verifying and writing (bounds memory). */
   maxBuffer?: number;
   socketBuffer?: number;
   gro?: boolean;
@@ -72,17 +72,22 @@ export interface ReceiveSummary {
   foreign: number;
   early: number;
   noBuffer: number;
-  /** Completed chunks dropped because verified writes lagged by more than --max-buffer. */
-  backlogDrops: number;
   corruptChunks: number;
+  /** Datagrams the kernel dropped for want of socket buffer space. */
+  socketDrops: number;
+  /** STATUS reports that asked the sender to slow down. */
+  overloadReports: number;
   nackPackets: number;
   symbolsRequested: number;
   acknowledged: boolean;
   /** CPU seconds (user + system, all threads) this process used so far. */
   cpuSeconds: number;
+  /** CPU seconds used from joining the session to completion. */
+  transferCpuSeconds: number;
 }
 
 const MAX_PENDING_WRITES = 8;
+const OVERLOAD_REPORT_MS = 50;
 const NACK_ENTRIES_PER_TICK = 256;
 
 export class ReceiverSession extends EventEmitter {
@@ -104,9 +109,14 @@ export class ReceiverSession extends EventEmitter {
   private manifest?: Manifest;
   private digests: (Buffer | undefined)[] = [];
   private written = 0;
-  private backlog: { chunk: number; data: Buffer }[] = [];
-  private backlogBytes = 0;
-  private backlogDrops = 0;
+  /** Completed image chunks waiting for a verified write (and, before the manifest, for it). */
+  private backlog: { chunk: number; slot: number; length: number }[] = [];
+  private readonly slots: Buffer[] = [];
+  private lastDrops = 0;
+  private lastOverloadReport = 0;
+  private lastDebug = 0;
+  private lastTick = 0;
+  private overloadReports = 0;
   private writing = 0;
   private readonly lastNack = new Map<number, number>();
   private corruptChunks = 0;
@@ -114,6 +124,7 @@ export class ReceiverSession extends EventEmitter {
   private symbolsRequested = 0;
   private acked = new Set<number>();
   private startedAt = 0;
+  private startCpu = 0;
   private outcome?: { error?: Error; digest?: Buffer };
   private wake?: () => void;
 
@@ -180,7 +191,6 @@ export class ReceiverSession extends EventEmitter {
           port: this.opts.port,
           interfaceAddress: this.opts.interfaceAddress,
           socketBuffer: this.opts.socketBuffer,
-          maxBufferedBytes: this.opts.maxBuffer,
           flushMs: 2,
           gro: this.opts.gro,
         },
@@ -210,8 +220,12 @@ export class ReceiverSession extends EventEmitter {
       this.onAnnounce(a, c.address);
     }
     for (const c of batch.chunks) {
-      if (c.stream === Stream.Manifest) this.onManifestChunk(c.chunk, c.data);
-      else this.onImageChunk(c.chunk, c.data);
+      if (c.stream === Stream.Manifest) {
+        this.onManifestChunk(c.chunk, Buffer.from(this.slots[c.slot]!.subarray(0, c.length)));
+        this.lend(c.slot);
+      } else {
+        this.onImageChunk(c.chunk, c.slot, c.length);
+      }
     }
   }
 
@@ -260,7 +274,9 @@ export class ReceiverSession extends EventEmitter {
         { size: a.manifestSize, chunkSize: a.chunkSize },
       ],
     });
+    this.createSlots(a.chunkSize);
     this.startedAt = performance.now();
+    this.startCpu = cpuSeconds();
     this.sendStatus();
   }
 
@@ -291,32 +307,44 @@ export class ReceiverSession extends EventEmitter {
     this.drain();
   }
 
-  private onImageChunk(chunk: number, data: Buffer): void {
+  private onImageChunk(chunk: number, slot: number, length: number): void {
     if (this.outcome) return;
-    if (this.backlogBytes + data.length > this.opts.maxBuffer) {
-      // Writes lag the wire by more than the memory budget: drop the chunk
-      // and ask for it again later rather than grow without bound.
-      this.backlogDrops++;
-      this.rx!.reopen(Stream.Image, chunk);
-      return;
-    }
-    this.backlogBytes += data.length;
-    this.backlog.push({ chunk, data });
+    this.backlog.push({ chunk, slot, length });
     this.drain();
+  }
+
+  /**
+   * Memory for chunks is a fixed set of buffers ("slots", --max-buffer in
+   * all) that JS owns and lends to the native receiver to assemble into. A
+   * completed chunk's slot travels to a worker to be verified and written and
+   * comes back by transfer: no copies, no allocation per chunk. When every
+   * slot is busy the native side drops symbols, and they are repaired later.
+   */
+  private createSlots(chunkSize: number): void {
+    const count = Math.max(4, Math.floor(this.opts.maxBuffer / chunkSize));
+    for (let id = 0; id < count; id++) {
+      this.slots.push(Buffer.allocUnsafeSlow(chunkSize));
+      this.lend(id);
+    }
+  }
+
+  private lend(id: number): void {
+    if (!this.outcome) this.rx!.provide(this.slots[id]!, id);
   }
 
   /** Starts verified writes for backlogged chunks, a bounded number at a time. */
   private drain(): void {
     if (!this.manifest || !this.target || !this.pool) return;
     while (this.writing < MAX_PENDING_WRITES && this.backlog.length > 0 && !this.outcome) {
-      const { chunk, data } = this.backlog.shift()!;
-      this.backlogBytes -= data.length;
+      const { chunk, slot, length } = this.backlog.shift()!;
       this.writing++;
       const offset = chunk * this.manifest.chunkSize;
       this.pool
-        .verifyAndWrite(this.target.fd, offset, data, this.manifest.chunkHashes[chunk]!)
+        .verifyAndWrite(this.target.fd, offset, this.slots[slot]!.buffer as ArrayBuffer, length, this.manifest.chunkHashes[chunk]!)
         .then((r) => {
           this.writing--;
+          this.slots[slot] = Buffer.from(r.buffer);
+          this.lend(slot);
           if (r.ok) {
             if (!this.digests[chunk]) {
               this.digests[chunk] = Buffer.from(r.digest);
@@ -357,6 +385,12 @@ export class ReceiverSession extends EventEmitter {
   private tick(waitStart: number): void {
     if (this.outcome) return;
     const now = Date.now();
+    if (process.env.BLOCKCAST_DEBUG && now - this.lastDebug >= 100) {
+      const s = this.rx?.stats();
+      process.stderr.write(`dbg t=${now % 100000} lag=${now - this.lastTick} backlog=${this.backlog.length} writing=${this.writing} written=${this.written} asm=${s?.assembling} free=${s?.freeSlots} sockdrops=${s?.socketDrops} nobuf=${s?.noBuffer} ovl=${this.overloadReports}\n`);
+      this.lastDebug = now;
+    }
+    this.lastTick = now;
     if (!this.announce) {
       if (this.opts.waitTimeout > 0 && now - waitStart > this.opts.waitTimeout * 1000) {
         this.conclude({ error: new BlockcastError('ENOSENDER', `No sender announced a session on ${this.opts.group}:${this.opts.port} within ${this.opts.waitTimeout} s`) });
@@ -368,6 +402,25 @@ export class ReceiverSession extends EventEmitter {
       return;
     }
     this.sendNacks(now);
+    this.reportOverload(now);
+  }
+
+  /**
+   * Tells the sender to slow down when this receiver drops datagrams for
+   * its own reasons (socket buffer full, no free chunk buffer), or is about
+   * to: three quarters of its chunk buffers are busy.
+   */
+  private reportOverload(now: number): void {
+    if (!this.target || this.announce!.phase === Phase.Waiting) return;
+    const s = this.rx!.stats();
+    const drops = s.socketDrops + s.noBuffer;
+    const overloaded = drops > this.lastDrops || s.freeSlots < this.slots.length / 4;
+    this.lastDrops = drops;
+    if (!overloaded || now - this.lastOverloadReport < OVERLOAD_REPORT_MS) return;
+    this.lastOverloadReport = now;
+    this.overloadReports++;
+    const state = this.written > 0 ? ReceiverState.Receiving : ReceiverState.Joined;
+    this.control!.send(this.statusPacket(state, FailReason.None, undefined, true), this.announce!.controlPort, this.senderAddress);
   }
 
   /** Reports incomplete chunks the sender has already passed, at most once per holdoff per chunk. */
@@ -392,7 +445,6 @@ export class ReceiverSession extends EventEmitter {
         const runs = Array.from(flat.subarray(i + 2, i + 2 + 2 * ranges));
         i += 2 + 2 * ranges;
         const key = stream * 2 ** 32 + chunk;
-        if (stream === Stream.Image && this.isQueued(chunk)) continue;
         if (now - (this.lastNack.get(key) ?? 0) < NACK_HOLDOFF_MS) continue;
         this.lastNack.set(key, now);
         entries.push({ stream, chunk, ranges: runs });
@@ -406,17 +458,14 @@ export class ReceiverSession extends EventEmitter {
     }
   }
 
-  private isQueued(chunk: number): boolean {
-    return this.backlog.some((b) => b.chunk === chunk);
-  }
-
-  private statusPacket(state: ReceiverStateValue, reason: FailReasonValue, digest?: Buffer): Buffer {
+  private statusPacket(state: ReceiverStateValue, reason: FailReasonValue, digest?: Buffer, overloaded = false): Buffer {
     const s = this.rx?.stats();
     return encodeStatus({
       session: this.announce!.session,
       receiverId: this.receiverId,
       state,
       reason,
+      overloaded,
       chunksDone: this.written,
       capacity: this.target?.info.capacity ?? 0,
       packets: s?.dataPackets ?? 0,
@@ -483,12 +532,14 @@ export class ReceiverSession extends EventEmitter {
       foreign: s.foreign,
       early: s.early,
       noBuffer: s.noBuffer,
-      backlogDrops: this.backlogDrops,
+      socketDrops: s.socketDrops,
+      overloadReports: this.overloadReports,
       corruptChunks: this.corruptChunks,
       nackPackets: this.nackPackets,
       symbolsRequested: this.symbolsRequested,
       acknowledged,
       cpuSeconds: cpuSeconds(),
+      transferCpuSeconds: cpuSeconds() - this.startCpu,
     };
   }
 

@@ -18,6 +18,7 @@ import { hash } from '../protocol/hash.js';
 import { decodeNack, decodeStatus, encodeAck, encodeAnnounce, packetType } from '../protocol/packets.js';
 import { checkInteger, checkMulticastGroup, checkNumber, parseRate } from '../validate.js';
 import { Participants, isTerminal, type Participant } from './participants.js';
+import { RateController } from './rate.js';
 import { RepairQueue } from './repairs.js';
 
 export interface SendOptions {
@@ -70,6 +71,11 @@ export interface SendSummary {
   gso: boolean;
   /** CPU seconds (user + system, all threads) this process used so far. */
   cpuSeconds: number;
+  /** CPU seconds used from the start of the transfer to its end (excludes preparing the manifest). */
+  transferCpuSeconds: number;
+  /** How often receivers' overload made the sender slow down, and the lowest rate used (bytes/s, 0 = unpaced). */
+  rateDecreases: number;
+  lowestRate: number;
   receivers: ReceiverSummary[];
   ok: boolean;
 }
@@ -104,8 +110,11 @@ export class SenderSession extends EventEmitter {
   private repairSymbols = 0;
   private repairJobs = 0;
   private startedAt = 0;
+  private startCpu = 0;
   private settle?: () => void;
   private aborted = false;
+  private rate?: RateController;
+  private lastWire = { at: 0, bytes: 0, rate: 0 };
 
   constructor(options: SendOptions) {
     super();
@@ -154,6 +163,7 @@ export class SenderSession extends EventEmitter {
         this.announce();
         await this.waitForReceivers();
         this.startedAt = performance.now();
+        this.startCpu = cpuSeconds();
         this.phase = Phase.Sending;
         this.emit('start', { receivers: this.participants.active().length, session: this.opts.session });
         this.announce();
@@ -209,6 +219,11 @@ export class SenderSession extends EventEmitter {
         },
         (done) => this.onJobsDone(done),
       );
+      const tx = this.tx;
+      this.rate = new RateController(this.opts.rateBytes, (r) => {
+        tx.setRate(r);
+        this.emit('rate', { bytesPerSecond: Math.round(r) });
+      });
     } catch (err) {
       throw new BlockcastError('ENATIVE', `Cannot open the multicast sender socket: ${(err as Error).message}`, { cause: err });
     }
@@ -366,6 +381,7 @@ export class SenderSession extends EventEmitter {
       const s = decodeStatus(msg);
       if (!s || s.session !== this.opts.session) return void this.emit('malformed', { address });
       const { participant, isNew, changed } = this.participants.update(s, address, port, Date.now());
+      if (s.overloaded && this.phase !== Phase.Waiting) this.rate?.onOverload(performance.now(), this.lastWire.rate);
       if (isNew) this.emit('receiver-joined', summarize(participant));
       if (changed && participant.state === 'done') {
         if (!participant.digest?.equals(this.imageDigest())) {
@@ -411,7 +427,14 @@ export class SenderSession extends EventEmitter {
     return this.manifest.subarray(32, 64);
   }
 
+  /** Every 250 ms: measure the wire rate, let the rate recover, expire silent receivers. */
   private checkReceivers(): void {
+    const now = performance.now();
+    const bytes = this.tx?.stats().bytes ?? 0;
+    if (this.lastWire.at > 0) this.lastWire.rate = ((bytes - this.lastWire.bytes) * 1000) / (now - this.lastWire.at);
+    this.lastWire.at = now;
+    this.lastWire.bytes = bytes;
+    if (this.phase !== Phase.Waiting) this.rate?.tick(now, this.lastWire.rate);
     for (const p of this.participants.expire(Date.now(), this.opts.receiverTimeout * 1000)) {
       this.emit('receiver-lost', summarize(p));
     }
@@ -451,6 +474,9 @@ export class SenderSession extends EventEmitter {
       prepareSeconds,
       gso: stats.gsoBatches > 0,
       cpuSeconds: cpuSeconds(),
+      transferCpuSeconds: cpuSeconds() - this.startCpu,
+      rateDecreases: this.rate?.decreases ?? 0,
+      lowestRate: this.rate?.lowest ?? 0,
       receivers,
       ok: receivers.length > 0 && receivers.every((r) => r.state === 'done') && !this.aborted,
     };

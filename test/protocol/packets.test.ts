@@ -37,6 +37,7 @@ describe('control packets', () => {
       receiverId: 99,
       state: ReceiverState.Done,
       reason: FailReason.None,
+      overloaded: true,
       chunksDone: 3,
       capacity: 2 ** 33,
       packets: 123456,
@@ -70,7 +71,7 @@ describe('control packets', () => {
     bad[4] = 9; // version
     expect(decodeNack(bad)).toBeNull();
     const status = encodeStatus({
-      session: 1, receiverId: 1, state: ReceiverState.Joined, reason: 0, chunksDone: 0, capacity: 0, packets: 0, malformed: 0, duplicates: 0,
+      session: 1, receiverId: 1, state: ReceiverState.Joined, reason: 0, overloaded: false, chunksDone: 0, capacity: 0, packets: 0, malformed: 0, duplicates: 0,
       imageDigest: Buffer.alloc(32), name: 'abc',
     });
     expect(decodeStatus(status.subarray(0, status.length - 1))).toBeNull();

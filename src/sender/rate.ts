@@ -1,0 +1,53 @@
+// Sending rate that follows the slowest receiver: a receiver that starts to
+// drop datagrams for its own reasons (full socket buffer, no assembly
+// memory, writes lagging) flags STATUS as overloaded; the sender cuts its
+// rate multiplicatively, then recovers additively up to --rate (AIMD, as
+// TCP does). Random loss on the wire is repaired, not taken as overload.
+
+const DECREASE = 0.7;
+const DECREASE_HOLDOFF_MS = 100; // one cut per round of reports
+const INCREASE_AFTER_MS = 250; // quiet time before recovering
+const INCREASE_STEP = 0.05; // of the ceiling, per tick
+const MIN_RATE = 1e6; // bytes/s: never stall completely
+
+export class RateController {
+  /** Current pacing rate in bytes/s; 0 means unpaced. */
+  current: number;
+  decreases = 0;
+  lowest: number;
+  private lastDecrease = -Infinity;
+  private peakObserved = 0;
+
+  /** `ceiling`: --rate in bytes/s, 0 for unlimited. */
+  constructor(
+    private readonly ceiling: number,
+    private readonly apply: (bytesPerSecond: number) => void,
+  ) {
+    this.current = ceiling;
+    this.lowest = ceiling;
+  }
+
+  /** A receiver reports overload. `observed`: recent wire throughput in bytes/s. */
+  onOverload(now: number, observed: number): boolean {
+    if (now - this.lastDecrease < DECREASE_HOLDOFF_MS) return false;
+    this.lastDecrease = now;
+    this.peakObserved = Math.max(this.peakObserved, observed);
+    const base = this.current > 0 ? Math.min(this.current, Math.max(observed, MIN_RATE)) : Math.max(observed, MIN_RATE);
+    this.current = Math.max(MIN_RATE, base * DECREASE);
+    this.lowest = this.lowest > 0 ? Math.min(this.lowest, this.current) : this.current;
+    this.decreases++;
+    this.apply(this.current);
+    return true;
+  }
+
+  /** Called periodically: recover towards the ceiling after a quiet spell. Returns true if the rate changed. */
+  tick(now: number, observed: number): boolean {
+    this.peakObserved = Math.max(this.peakObserved, observed);
+    if (this.current === this.ceiling || now - this.lastDecrease < INCREASE_AFTER_MS) return false;
+    const top = this.ceiling > 0 ? this.ceiling : this.peakObserved;
+    this.current = Math.min(top, this.current + top * INCREASE_STEP);
+    if (this.ceiling > 0 && this.current >= this.ceiling) this.current = this.ceiling;
+    this.apply(this.current);
+    return true;
+  }
+}
