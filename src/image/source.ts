@@ -11,12 +11,14 @@ export class ImageSource {
   readonly size: number;
   readonly chunkCount: number;
   private readonly cache = new Map<number, Buffer>();
+  private spare?: Buffer;
 
   constructor(
     readonly path: string,
     readonly chunkSize: number,
     private readonly cacheChunks = 64,
   ) {
+    if (cacheChunks < 16) throw new Error('ImageSource needs a cache of at least 16 chunks (see readChunk)');
     const { kind, stats } = pathKind(path);
     if (kind === 'missing') throw new BlockcastError('EIMAGE', `Image ${path} does not exist`);
     if (kind === 'other' || !stats) throw new BlockcastError('EIMAGE', `Image ${path} is neither a regular file nor a block device`);
@@ -38,7 +40,8 @@ export class ImageSource {
       return hit;
     }
     const length = this.chunkLength(chunk);
-    const buf = Buffer.allocUnsafeSlow(length);
+    const buf = (this.spare ?? Buffer.allocUnsafeSlow(this.chunkSize)).subarray(0, length);
+    this.spare = undefined;
     let done = 0;
     while (done < length) {
       const n = await new Promise<number>((resolve, reject) =>
@@ -48,7 +51,16 @@ export class ImageSource {
       done += n;
     }
     this.cache.set(chunk, buf);
-    if (this.cache.size > this.cacheChunks) this.cache.delete(this.cache.keys().next().value!);
+    if (this.cache.size > this.cacheChunks) {
+      // Recycle the least recently used buffer for the next read: fresh 1 MiB
+      // allocations cost page faults and GC work on every chunk. Safe because
+      // a buffer is pinned only while its send job runs, every job is
+      // submitted right after its chunk is read (making it most recent), and
+      // far fewer jobs run at once than the cache holds.
+      const [oldest, old] = this.cache.entries().next().value!;
+      this.cache.delete(oldest);
+      this.spare = Buffer.from(old.buffer, old.byteOffset, this.chunkSize);
+    }
     return buf;
   }
 
