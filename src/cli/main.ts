@@ -63,6 +63,7 @@ common(
   .option('--receiver-timeout <s>', 'declare a silent receiver lost after this many seconds', num('receiver-timeout'), DEFAULT_RECEIVER_TIMEOUT_S)
   .option('--session <id>', 'session id (default: random)', int('session'))
   .addOption(new Option('--no-gso', 'do not use UDP GSO (send with sendmmsg only)'))
+  .addOption(new Option('--no-loopback', 'do not deliver to receivers on this host (IP_MULTICAST_LOOP off)'))
   .action(async (image: string, o: Record<string, unknown>) => {
     process.exitCode = await sendCommand({ image, ...o } as Parameters<typeof sendCommand>[0]);
   });
@@ -89,7 +90,7 @@ program
   .description('make a sample image, multicast it on loopback to 3 receivers, verify them and print MB/s')
   .option('--size <bytes>', 'image size', size('size'), 256 * 1024 * 1024)
   .option('--receivers <n>', 'number of receivers', int('receivers'), 3)
-  .option('-r, --rate <bits>', 'pacing rate', '2g')
+  .option('-r, --rate <bits>', 'highest pacing rate (the sender slows down if a receiver is overloaded)', '10g')
   .option('--dir <path>', 'working directory (default: a fresh temporary directory)')
   .option('--keep', 'keep the image and targets')
   .action(async (o: Parameters<typeof demoCommand>[0]) => {

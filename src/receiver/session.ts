@@ -114,8 +114,6 @@ export class ReceiverSession extends EventEmitter {
   private readonly slots: Buffer[] = [];
   private lastDrops = 0;
   private lastOverloadReport = 0;
-  private lastDebug = 0;
-  private lastTick = 0;
   private overloadReports = 0;
   private writing = 0;
   private readonly lastNack = new Map<number, number>();
@@ -385,12 +383,6 @@ export class ReceiverSession extends EventEmitter {
   private tick(waitStart: number): void {
     if (this.outcome) return;
     const now = Date.now();
-    if (process.env.BLOCKCAST_DEBUG && now - this.lastDebug >= 100) {
-      const s = this.rx?.stats();
-      process.stderr.write(`dbg t=${now % 100000} lag=${now - this.lastTick} backlog=${this.backlog.length} writing=${this.writing} written=${this.written} asm=${s?.assembling} free=${s?.freeSlots} sockdrops=${s?.socketDrops} nobuf=${s?.noBuffer} ovl=${this.overloadReports}\n`);
-      this.lastDebug = now;
-    }
-    this.lastTick = now;
     if (!this.announce) {
       if (this.opts.waitTimeout > 0 && now - waitStart > this.opts.waitTimeout * 1000) {
         this.conclude({ error: new BlockcastError('ENOSENDER', `No sender announced a session on ${this.opts.group}:${this.opts.port} within ${this.opts.waitTimeout} s`) });

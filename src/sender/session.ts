@@ -17,7 +17,7 @@ import { encodeManifest, imageDigestOf } from '../protocol/manifest.js';
 import { hash } from '../protocol/hash.js';
 import { decodeNack, decodeStatus, encodeAck, encodeAnnounce, packetType } from '../protocol/packets.js';
 import { checkInteger, checkMulticastGroup, checkNumber, parseRate } from '../validate.js';
-import { Participants, isTerminal, type Participant } from './participants.js';
+import { Participants, type Participant } from './participants.js';
 import { RateController } from './rate.js';
 import { RepairQueue } from './repairs.js';
 
@@ -39,6 +39,8 @@ export interface SendOptions {
   receiverTimeout?: number;
   socketBuffer?: number;
   gso?: boolean;
+  /** Deliver to receivers on the sender's own host too (IP_MULTICAST_LOOP, default true). */
+  loopback?: boolean;
   /** Fixed session id (random by default). */
   session?: number;
 }
@@ -139,6 +141,7 @@ export class SenderSession extends EventEmitter {
       receiverTimeout: checkNumber('receiverTimeout', options.receiverTimeout ?? DEFAULT_RECEIVER_TIMEOUT_S, 0.5, 1e6),
       socketBuffer: checkInteger('socketBuffer', options.socketBuffer ?? DEFAULT_SOCKET_BUFFER, 0, 2 ** 31 - 1),
       gso: options.gso ?? true,
+      loopback: options.loopback ?? true,
       session: options.session === undefined ? randomInt(1, 2 ** 32 - 1) : checkInteger('session', options.session, 1, 2 ** 32 - 1),
     };
   }
@@ -210,7 +213,7 @@ export class SenderSession extends EventEmitter {
           port: this.opts.port,
           interfaceAddress: this.opts.interfaceAddress,
           ttl: this.opts.ttl,
-          loopback: true,
+          loopback: this.opts.loopback,
           socketBuffer: this.opts.socketBuffer,
           session: this.opts.session,
           symbolSize: this.symbolSize,
@@ -511,4 +514,3 @@ function summarize(p: Participant): ReceiverSummary {
   };
 }
 
-export { isTerminal };
