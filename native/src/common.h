@@ -5,8 +5,11 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <cstring>
 #include <ctime>
 #include <string>
+
+#include "socket.h"
 
 namespace blockcast {
 
@@ -38,6 +41,25 @@ inline bool attrBool(const Napi::Object& o, const char* name) {
   Napi::Value v = requireAttr(o, name);
   if (!v.IsBoolean()) throw Napi::TypeError::New(o.Env(), std::string("native option not a boolean: ") + name);
   return v.As<Napi::Boolean>().Value();
+}
+
+// The socket options the sender and receiver share; the sender adds TTL
+// and loopback.
+inline McastOptions readMcastOptions(const Napi::Object& o) {
+  McastOptions mo;
+  mo.group = attrString(o, "group");
+  mo.port = static_cast<uint16_t>(attrUint32(o, "port"));
+  mo.ifaddr = attrString(o, "interfaceAddress");
+  mo.bufferBytes = static_cast<int>(attrUint32(o, "socketBuffer"));
+  return mo;
+}
+
+// A failed socket call as a JS error carrying the syscall and errno.
+inline Napi::Error socketError(Napi::Env env, const SocketError& err) {
+  Napi::Error e = Napi::Error::New(env, err.syscall + ": " + std::strerror(err.err));
+  e.Set("syscall", Napi::String::New(env, err.syscall));
+  e.Set("errno", Napi::Number::New(env, err.err));
+  return e;
 }
 
 inline uint64_t monotonicNs() {

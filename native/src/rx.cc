@@ -50,22 +50,13 @@ Receiver::Receiver(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Receiver>(
   if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction())
     throw Napi::TypeError::New(env, "Receiver(options, onBatch)");
   Napi::Object o = info[0].As<Napi::Object>();
-  McastOptions mo;
-  mo.group = attrString(o, "group");
-  mo.port = static_cast<uint16_t>(attrUint32(o, "port"));
-  mo.ifaddr = attrString(o, "interfaceAddress");
-  mo.bufferBytes = static_cast<int>(attrUint32(o, "socketBuffer"));
+  McastOptions mo = readMcastOptions(o);
   flushNs_ = uint64_t(attrUint32(o, "flushMs")) * 1000000ull;
   bool wantGro = attrBool(o, "gro");
 
   SocketError err;
   fd_ = openReceiverSocket(mo, &err);
-  if (fd_ < 0) {
-    Napi::Error e = Napi::Error::New(env, err.syscall + ": " + std::strerror(err.err));
-    e.Set("syscall", Napi::String::New(env, err.syscall));
-    e.Set("errno", Napi::Number::New(env, err.err));
-    throw e;
-  }
+  if (fd_ < 0) throw socketError(env, err);
   int one = 1;
   gro_ = wantGro && setsockopt(fd_, IPPROTO_UDP, UDP_GRO, &one, sizeof one) == 0;
   // The kernel then reports, with each datagram, how many it dropped on this

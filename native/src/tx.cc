@@ -44,13 +44,9 @@ Sender::Sender(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sender>(info) 
   if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction())
     throw Napi::TypeError::New(env, "Sender(options, onJobsDone)");
   Napi::Object o = info[0].As<Napi::Object>();
-  McastOptions mo;
-  mo.group = attrString(o, "group");
-  mo.port = static_cast<uint16_t>(attrUint32(o, "port"));
-  mo.ifaddr = attrString(o, "interfaceAddress");
+  McastOptions mo = readMcastOptions(o);
   mo.ttl = static_cast<int>(attrUint32(o, "ttl"));
   mo.loopback = attrBool(o, "loopback");
-  mo.bufferBytes = static_cast<int>(attrUint32(o, "socketBuffer"));
   session_ = attrUint32(o, "session");
   symbolSize_ = attrUint32(o, "symbolSize");
   gso_ = attrBool(o, "gso");
@@ -62,12 +58,7 @@ Sender::Sender(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sender>(info) 
 
   SocketError err;
   fd_ = openSenderSocket(mo, &err);
-  if (fd_ < 0) {
-    Napi::Error e = Napi::Error::New(env, err.syscall + ": " + std::strerror(err.err));
-    e.Set("syscall", Napi::String::New(env, err.syscall));
-    e.Set("errno", Napi::Number::New(env, err.err));
-    throw e;
-  }
+  if (fd_ < 0) throw socketError(env, err);
   tsfn_ = DoneTsfn::New(env, info[1].As<Napi::Function>(), "blockcast-sender", 0, 1);
   thread_ = std::thread([this] { run(); });
 }

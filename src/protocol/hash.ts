@@ -5,12 +5,12 @@ import { Blake3Hasher, blake3 } from '@napi-rs/blake-hash';
 
 export const HASH_ALGORITHM_BLAKE3 = 1;
 
-export function hash(data: Uint8Array): Buffer {
+export function hash(data: Buffer): Buffer {
   return blake3(data);
 }
 
 /** Hash of several buffers in order, as if concatenated. */
-export function hashAll(parts: Uint8Array[]): Buffer {
+export function hashAll(parts: Buffer[]): Buffer {
   const h = new Blake3Hasher();
   for (const p of parts) h.update(p);
   return h.digestBuffer();
