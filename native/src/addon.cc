@@ -1,7 +1,9 @@
-// Module exports only: the Sender and Receiver classes and the protocol
-// constants that test/protocol compares with src/protocol/constants.ts.
+// Module exports only: the Sender and Receiver classes, the protocol
+// constants that test/protocol compares with src/protocol/constants.ts, and
+// the FEC codec for tests and benchmarks.
 #include <napi.h>
 
+#include "fec_js.h"
 #include "protocol.h"
 #include "rx.h"
 #include "tx.h"
@@ -33,6 +35,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   num("minSymbolSize", kMinSymbolSize);
   num("maxSymbolSize", kMaxSymbolSize);
   exports.Set("protocol", p);
+  exports.Set("fec", FecExports(env));
   return exports;
 }
 

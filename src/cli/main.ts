@@ -3,6 +3,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BlockcastError, ExitCode } from '../errors.js';
 import { DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S, DEFAULT_SENDER_TIMEOUT_S } from '../defaults.js';
+import { native } from '../native/binding.js';
 import { parseSize } from '../validate.js';
 import { receiveCommand } from './receive.js';
 import { sendCommand } from './send.js';
@@ -44,7 +45,7 @@ function common(cmd: Command): Command {
 
 const program = new Command('blockcast')
   .description('Multicast block-level disk images to many nodes at once')
-  .version('0.1.0')
+  .version(`0.1.0 (FEC backend: ${native.fec.backend})`)
   .showHelpAfterError()
   .exitOverride();
 

@@ -136,10 +136,22 @@ export interface NativeProtocol {
   maxSymbolSize: number;
 }
 
+export type FecBackend = 'isa-l' | 'portable';
+
+export interface NativeFec {
+  /** The backend the data path uses: ISA-L when it was found at build time. */
+  backend: FecBackend;
+  /** Parity symbols with the given parity indices for a stripe of equal-length sources. */
+  encode(sources: Buffer[], parityIndices: number[], backend?: FecBackend): Buffer[];
+  /** Rebuilds the `missing` sources from k symbols with generator rows `rows` (source i = row i, parity p = row k + p). */
+  decode(have: Buffer[], rows: number[], missing: number[], backend?: FecBackend): Buffer[] | null;
+}
+
 export interface NativeAddon {
   Sender: new (options: NativeSenderOptions, onJobsDone: (done: { id: number; errno: number }[]) => void) => NativeSender;
   Receiver: new (options: NativeReceiverOptions, onBatch: (batch: NativeReceiverBatch) => void) => NativeReceiver;
   protocol: NativeProtocol;
+  fec: NativeFec;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
