@@ -12,3 +12,4 @@ export const ANNOUNCE_INTERVAL_MS = 100;
 export const STATUS_INTERVAL_MS = 500;
 export const NACK_INTERVAL_MS = 20;
 export const NACK_HOLDOFF_MS = 150;
+export const DEFAULT_FEC_STRIPE = 32;

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "common.h"
+#include "fec.h"
 #include "socket.h"
 
 #ifndef UDP_GRO
@@ -89,6 +90,8 @@ Napi::Value Receiver::Configure(const Napi::CallbackInfo& info) {
   Napi::Object o = info[0].As<Napi::Object>();
   uint32_t session = attrUint32(o, "session");
   uint32_t symbolSize = attrUint32(o, "symbolSize");
+  uint32_t stripeSize = attrUint32(o, "stripeSize");
+  if (stripeSize >= uint32_t(fec::kMaxRows)) throw Napi::RangeError::New(env, "stripeSize out of range");
   if (symbolSize < kMinSymbolSize || symbolSize > kMaxSymbolSize)
     throw Napi::RangeError::New(env, "symbolSize out of range");
   Napi::Value sv = o.Get("streams");
@@ -116,6 +119,7 @@ Napi::Value Receiver::Configure(const Napi::CallbackInfo& info) {
   std::lock_guard<std::mutex> lock(mu_);
   session_ = session;
   symbolSize_ = symbolSize;
+  stripeSize_ = stripeSize;
   streams_ = geo;
   for (int i = 0; i < kStreamCount; i++) {
     completed_[i].assign((geo[i].chunkCount + 63) / 64, 0);
@@ -130,9 +134,12 @@ Napi::Value Receiver::Configure(const Napi::CallbackInfo& info) {
 }
 
 // missing(stream, below, maxEntries) -> Uint32Array of entries
-//   [chunk, rangeCount, start0, count0, start1, count1, ...] ...
-// for every chunk < below that is not complete. A chunk with nothing received
-// yet is reported as one range covering all its symbols.
+//   [chunk, kind, count, a0, b0, a1, b1, ...] ...
+// for every chunk < below that is not complete:
+//   kind 1: `count` runs (start, length) of missing source symbols. A chunk
+//           nothing of which has arrived is one run covering all of it.
+//   kind 2: `count` (stripe, need) pairs: with FEC, how many more symbols of
+//           each stripe (any source or fresh parity) rebuild it.
 Napi::Value Receiver::Missing(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber())
@@ -152,24 +159,36 @@ Napi::Value Receiver::Missing(const Napi::CallbackInfo& info) {
     auto it = assembling_.find(key(uint8_t(stream), c));
     if (it == assembling_.end()) {
       uint64_t len = std::min<uint64_t>(g.chunkSize, g.size - uint64_t(c) * g.chunkSize);
-      out.insert(out.end(), {c, 1, 0, static_cast<uint32_t>((len + symbolSize_ - 1) / symbolSize_)});
+      out.insert(out.end(), {c, 1, 1, 0, static_cast<uint32_t>((len + symbolSize_ - 1) / symbolSize_)});
       continue;
     }
     const Assembly& a = it->second;
     size_t header = out.size();
-    out.insert(out.end(), {c, 0});
-    uint32_t ranges = 0;
-    for (uint32_t s = 0; s < a.symbols;) {
-      if (testBit(a.have, s)) {
-        s++;
-        continue;
+    uint32_t count = 0;
+    if (stripeSize_) {
+      out.insert(out.end(), {c, 2, 0});
+      for (uint32_t s = 0; s < a.stripeHave.size(); s++) {
+        uint32_t lacking = stripeSources(a.symbols, s) - a.stripeHave[s];
+        uint32_t held = uint32_t(a.parity[s].size());
+        if (lacking > held) {
+          out.insert(out.end(), {s, lacking - held});
+          count++;
+        }
       }
-      uint32_t start = s;
-      while (s < a.symbols && !testBit(a.have, s)) s++;
-      out.insert(out.end(), {start, s - start});
-      ranges++;
+    } else {
+      out.insert(out.end(), {c, 1, 0});
+      for (uint32_t s = 0; s < a.symbols;) {
+        if (testBit(a.have, s)) {
+          s++;
+          continue;
+        }
+        uint32_t start = s;
+        while (s < a.symbols && !testBit(a.have, s)) s++;
+        out.insert(out.end(), {start, s - start});
+        count++;
+      }
     }
-    out[header + 1] = ranges;
+    out[header + 2] = count;
   }
   Napi::Uint32Array result = Napi::Uint32Array::New(env, out.size());
   if (!out.empty()) std::memcpy(result.Data(), out.data(), out.size() * sizeof(uint32_t));
@@ -219,6 +238,9 @@ Napi::Value Receiver::Stats(const Napi::CallbackInfo& info) {
   num("controlOverflow", double(controlOverflow_));
   num("groBatches", double(groBatches_));
   num("socketDrops", double(socketDrops_));
+  num("repairSymbols", double(repairSymbols_));
+  num("decodedSymbols", double(decodedSymbols_));
+  num("decodeFailures", double(decodeFailures_));
   s.Set("gro", Napi::Boolean::New(env, gro_));
   num("socketBuffer", fd_ >= 0 ? socketBufferSize(fd_, true) : 0);
   std::lock_guard<std::mutex> lock(mu_);
@@ -374,7 +396,7 @@ void Receiver::handleData(const uint8_t* p, size_t len) {
   uint8_t stream = p[kOffStream];
   uint32_t chunk = load32(p + kOffChunk);
   uint32_t symbol = load32(p + kOffSymbol);
-  if (stream >= kStreamCount || chunk >= streams_[stream].chunkCount || (symbol & kRepairBit)) {
+  if (stream >= kStreamCount || chunk >= streams_[stream].chunkCount) {
     malformed_++;
     return;
   }
@@ -382,18 +404,35 @@ void Receiver::handleData(const uint8_t* p, size_t len) {
   uint64_t chunkOffset = uint64_t(chunk) * g.chunkSize;
   uint32_t chunkLen = static_cast<uint32_t>(std::min<uint64_t>(g.chunkSize, g.size - chunkOffset));
   uint32_t symbols = (chunkLen + symbolSize_ - 1) / symbolSize_;
-  if (symbol >= symbols) {
-    malformed_++;
-    return;
+  bool repair = (symbol & kRepairBit) != 0;
+  uint32_t stripe = 0;
+  int parityIndex = 0;
+  uint32_t payloadLen;
+  if (repair) {
+    // Repair symbol: stripe in bits 16..30, parity index in bits 0..15; its
+    // payload is always a full symbol (short sources are zero-padded).
+    stripe = (symbol & ~kRepairBit) >> 16;
+    parityIndex = int(symbol & 0xFFFF);
+    uint32_t stripes = stripeSize_ ? (symbols + stripeSize_ - 1) / stripeSize_ : 0;
+    if (stripe >= stripes || parityIndex >= fec::kMaxRows - int(stripeSources(symbols, stripe))) {
+      malformed_++;
+      return;
+    }
+    payloadLen = symbolSize_;
+  } else {
+    if (symbol >= symbols) {
+      malformed_++;
+      return;
+    }
+    payloadLen = std::min(symbolSize_, chunkLen - symbol * symbolSize_);
   }
-  uint32_t symOffset = symbol * symbolSize_;
-  uint32_t symLen = std::min(symbolSize_, chunkLen - symOffset);
-  if (len - kDataHeaderSize != symLen) {  // truncated or padded: never place it
+  if (len - kDataHeaderSize != payloadLen) {  // truncated or padded: never place it
     malformed_++;
     return;
   }
   dataPackets_++;
-  payloadBytes_ += symLen;
+  payloadBytes_ += payloadLen;
+  if (repair) repairSymbols_++;
   if (int64_t(chunk) > highestSeen_[stream]) highestSeen_[stream] = chunk;
   if (testBit(completed_[stream], chunk)) {
     duplicates_++;
@@ -414,22 +453,109 @@ void Receiver::handleData(const uint8_t* p, size_t len) {
     a.have.assign((symbols + 63) / 64, 0);
     a.symbols = symbols;
     a.length = chunkLen;
+    if (stripeSize_) {
+      uint32_t stripes = (symbols + stripeSize_ - 1) / stripeSize_;
+      a.stripeHave.assign(stripes, 0);
+      a.parity.resize(stripes);
+    }
     it = assembling_.emplace(k, std::move(a)).first;
   }
   Assembly& a = it->second;
-  if (testBit(a.have, symbol)) {
-    duplicates_++;
-    return;
+  const uint8_t* payload = p + kDataHeaderSize;
+  if (!repair) {
+    if (testBit(a.have, symbol)) {
+      duplicates_++;
+      return;
+    }
+    placeSource(a, symbol, payload, payloadLen);
+    if (stripeSize_) tryDecode(a, symbol / stripeSize_);
+  } else {
+    uint32_t sources = stripeSources(a.symbols, stripe);
+    auto& held = a.parity[stripe];
+    bool known = false;
+    for (const auto& ps : held) known = known || ps.index == parityIndex;
+    if (a.stripeHave[stripe] == sources || known) {
+      duplicates_++;  // stripe already whole, or this parity already held
+      return;
+    }
+    held.push_back(ParitySymbol{parityIndex, std::vector<uint8_t>(payload, payload + payloadLen)});
+    tryDecode(a, stripe);
   }
-  std::memcpy(a.slot.data + symOffset, p + kDataHeaderSize, symLen);
+  completeIfDone(stream, chunk, it);
+}
+
+uint32_t Receiver::stripeSources(uint32_t symbols, uint32_t stripe) const {
+  return std::min(stripeSize_, symbols - stripe * stripeSize_);
+}
+
+void Receiver::placeSource(Assembly& a, uint32_t symbol, const uint8_t* payload, uint32_t len) {
+  std::memcpy(a.slot.data + size_t(symbol) * symbolSize_, payload, len);
   setBit(a.have, symbol);
-  if (++a.received == a.symbols) {
-    setBit(completed_[stream], chunk);
-    chunksCompleted_++;
-    pending_.chunks.push_back(CompletedChunk{stream, chunk, a.slot.id, a.length});
-    assembling_.erase(it);
-    if (pending_.chunks.size() >= kFlushChunks) flush(true);
+  a.received++;
+  if (stripeSize_) a.stripeHave[symbol / stripeSize_]++;
+}
+
+// Rebuilds a stripe's missing sources once it holds as many symbols as it has
+// sources. Short sources (the chunk's last) are zero-padded to a full symbol,
+// as the sender padded them to encode.
+bool Receiver::tryDecode(Assembly& a, uint32_t stripe) {
+  uint32_t sources = stripeSources(a.symbols, stripe);
+  auto& held = a.parity[stripe];
+  uint32_t present = a.stripeHave[stripe];
+  if (present == sources || present + held.size() < sources) return false;
+  uint32_t first = stripe * stripeSize_;
+  std::vector<const uint8_t*> have;
+  std::vector<int> rows;
+  std::vector<int> missing;
+  std::vector<uint8_t> padded;  // the short last source, if present and needed
+  for (uint32_t i = 0; i < sources; i++) {
+    uint32_t sym = first + i;
+    if (!testBit(a.have, sym)) {
+      missing.push_back(int(i));
+      continue;
+    }
+    if (have.size() + held.size() >= sources) continue;  // enough sources; parity fills the rest
+    uint32_t len = std::min(symbolSize_, a.length - sym * symbolSize_);
+    const uint8_t* ptr = a.slot.data + size_t(sym) * symbolSize_;
+    if (len < symbolSize_) {
+      padded.assign(symbolSize_, 0);
+      std::memcpy(padded.data(), ptr, len);
+      ptr = padded.data();
+    }
+    have.push_back(ptr);
+    rows.push_back(int(i));
   }
+  for (size_t j = 0; have.size() < sources && j < held.size(); j++) {
+    have.push_back(held[j].data.data());
+    rows.push_back(int(sources) + held[j].index);
+  }
+  std::vector<std::vector<uint8_t>> out(missing.size(), std::vector<uint8_t>(symbolSize_));
+  std::vector<uint8_t*> outPtrs;
+  for (auto& o : out) outPtrs.push_back(o.data());
+  if (!fec::decode(fec::bestBackend(), int(sources), int(symbolSize_), have.data(), rows.data(), int(missing.size()),
+                   missing.data(), outPtrs.data())) {
+    decodeFailures_++;
+    held.clear();  // cannot happen with distinct indices; start the stripe's parity over
+    return false;
+  }
+  for (size_t m = 0; m < missing.size(); m++) {
+    uint32_t sym = first + uint32_t(missing[m]);
+    placeSource(a, sym, out[m].data(), std::min(symbolSize_, a.length - sym * symbolSize_));
+    decodedSymbols_++;
+  }
+  held.clear();
+  held.shrink_to_fit();
+  return true;
+}
+
+void Receiver::completeIfDone(uint8_t stream, uint32_t chunk, std::unordered_map<uint64_t, Assembly>::iterator it) {
+  Assembly& a = it->second;
+  if (a.received != a.symbols) return;
+  setBit(completed_[stream], chunk);
+  chunksCompleted_++;
+  pending_.chunks.push_back(CompletedChunk{stream, chunk, a.slot.id, a.length});
+  assembling_.erase(it);
+  if (pending_.chunks.size() >= kFlushChunks) flush(true);
 }
 
 // Called with mu_ held. Hands pending chunks and control packets to JS.

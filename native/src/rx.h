@@ -34,12 +34,20 @@ struct Slot {
   uint32_t id = 0;
 };
 
+// A repair symbol held until its stripe can be decoded.
+struct ParitySymbol {
+  int index;  // parity index: generator row = stripe size + index
+  std::vector<uint8_t> data;
+};
+
 struct Assembly {
   Slot slot;
-  std::vector<uint64_t> have;  // one bit per symbol
-  uint32_t symbols = 0;        // symbols in this chunk
-  uint32_t received = 0;
+  std::vector<uint64_t> have;  // one bit per source symbol
+  uint32_t symbols = 0;        // source symbols in this chunk
+  uint32_t received = 0;       // source symbols present (received or decoded)
   uint32_t length = 0;         // bytes in this chunk
+  std::vector<uint16_t> stripeHave;               // sources present per stripe
+  std::vector<std::vector<ParitySymbol>> parity;  // repair symbols held per stripe
 };
 
 struct CompletedChunk {
@@ -82,6 +90,10 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
   void run();
   void handleDatagram(const uint8_t* p, size_t len, const sockaddr_in& from);
   void handleData(const uint8_t* p, size_t len);
+  void placeSource(Assembly& a, uint32_t symbol, const uint8_t* payload, uint32_t len);
+  bool tryDecode(Assembly& a, uint32_t stripe);
+  uint32_t stripeSources(uint32_t symbols, uint32_t stripe) const;
+  void completeIfDone(uint8_t stream, uint32_t chunk, std::unordered_map<uint64_t, Assembly>::iterator it);
   void flush(bool force);
   void stop();
   static uint64_t key(uint8_t stream, uint32_t chunk) { return (uint64_t(stream) << 32) | chunk; }
@@ -95,6 +107,7 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
   bool configured_ = false;
   uint32_t session_ = 0;
   uint32_t symbolSize_ = 0;
+  uint32_t stripeSize_ = 0;  // sources per FEC stripe; 0 = no FEC in this session
   uint32_t slotSize_ = 0;  // bytes a slot must hold: the largest chunk
   std::array<StreamGeometry, kStreamCount> streams_{};
   std::array<std::vector<uint64_t>, kStreamCount> completed_{};  // one bit per chunk
@@ -111,7 +124,7 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
 
   std::atomic<uint64_t> datagrams_{0}, dataPackets_{0}, payloadBytes_{0}, duplicates_{0}, malformed_{0},
       foreign_{0}, early_{0}, noBuffer_{0}, chunksCompleted_{0}, controls_{0}, groBatches_{0},
-      controlOverflow_{0}, socketDrops_{0};
+      controlOverflow_{0}, socketDrops_{0}, repairSymbols_{0}, decodedSymbols_{0}, decodeFailures_{0};
 };
 
 }  // namespace blockcast

@@ -11,6 +11,7 @@
 
 #include "common.h"
 #include "protocol.h"
+#include "fec.h"
 #include "socket.h"
 
 #ifndef UDP_SEGMENT
@@ -49,6 +50,8 @@ Sender::Sender(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sender>(info) 
   mo.loopback = attrBool(o, "loopback");
   session_ = attrUint32(o, "session");
   symbolSize_ = attrUint32(o, "symbolSize");
+  stripeSize_ = attrUint32(o, "stripeSize");
+  if (stripeSize_ >= uint32_t(fec::kMaxRows)) throw Napi::RangeError::New(env, "stripeSize out of range");
   gso_ = attrBool(o, "gso");
   rate_ = static_cast<uint64_t>(attrNumber(o, "rateBytesPerSecond"));
   if (symbolSize_ < kMinSymbolSize || symbolSize_ > kMaxSymbolSize)
@@ -105,6 +108,20 @@ Napi::Value Sender::Send(const Napi::CallbackInfo& info) {
       if (arr[i] >= count) throw Napi::RangeError::New(env, "job.symbols has an id beyond the chunk");
       job.symbols.push_back(arr[i]);
     }
+  }
+  Napi::Value par = o.Get("parity");
+  if (par.IsTypedArray()) {
+    auto arr = par.As<Napi::Uint32Array>();
+    uint32_t stripes = stripeSize_ ? (count + stripeSize_ - 1) / stripeSize_ : 0;
+    for (size_t i = 0; i < arr.ElementLength(); i++) {
+      uint32_t id = arr[i];
+      uint32_t stripe = (id & ~kRepairBit) >> 16;
+      uint32_t sources = stripe < stripes ? std::min(stripeSize_, count - stripe * stripeSize_) : 0;
+      if (!(id & kRepairBit) || stripe >= stripes || (id & 0xFFFF) >= uint32_t(fec::kMaxRows) - sources)
+        throw Napi::RangeError::New(env, "job.parity has an invalid repair symbol id");
+      job.parity.push_back(id);
+    }
+    if (!syms.IsTypedArray()) job.allSymbols = false;  // parity only, unless sources were named too
   }
   bool urgent = attrBool(o, "urgent");
   {
@@ -190,26 +207,68 @@ void Sender::run() {
 
 int Sender::sendJob(const SendJob& job) {
   uint32_t count = symbolCount(job.length, symbolSize_);
-  uint32_t ids[kMaxBatch];
-  size_t n = 0;
+  std::vector<Outgoing> items;
   size_t total = job.allSymbols ? count : job.symbols.size();
+  items.reserve(total);
   for (size_t i = 0; i < total; i++) {
     uint32_t id = job.allSymbols ? static_cast<uint32_t>(i) : job.symbols[i];
-    ids[n++] = id;
-    // A short symbol (the chunk's last) must end a GSO batch: only the final
-    // segment of a super-packet may be shorter than gso_size.
-    bool shortSymbol = (uint64_t(id) + 1) * symbolSize_ > job.length;
-    if (n == maxSegments_ || shortSymbol || i + 1 == total) {
-      int err = sendBatch(job, ids, n);
-      if (err) return err;
-      n = 0;
+    size_t off = size_t(id) * symbolSize_;
+    items.push_back(Outgoing{id, job.data + off, std::min<size_t>(symbolSize_, job.length - off)});
+  }
+  int err = sendItems(job, items);
+  if (err || job.parity.empty()) return err;
+  return sendParity(job);
+}
+
+// Encodes the job's repair symbols, stripe by stripe, and sends them. The
+// chunk's short last source is zero-padded to a full symbol, as receivers
+// pad it to decode.
+int Sender::sendParity(const SendJob& job) {
+  uint32_t count = symbolCount(job.length, symbolSize_);
+  std::vector<uint8_t> padded(symbolSize_, 0);
+  size_t lastLen = job.length - size_t(count - 1) * symbolSize_;
+  std::memcpy(padded.data(), job.data + size_t(count - 1) * symbolSize_, lastLen);
+  size_t i = 0;
+  while (i < job.parity.size()) {
+    uint32_t stripe = (job.parity[i] & ~kRepairBit) >> 16;
+    size_t j = i;
+    std::vector<int> indices;
+    while (j < job.parity.size() && ((job.parity[j] & ~kRepairBit) >> 16) == stripe) indices.push_back(int(job.parity[j++] & 0xFFFF));
+    uint32_t first = stripe * stripeSize_;
+    uint32_t sources = std::min(stripeSize_, count - first);
+    std::vector<const uint8_t*> src(sources);
+    for (uint32_t s = 0; s < sources; s++)
+      src[s] = first + s == count - 1 ? padded.data() : job.data + size_t(first + s) * symbolSize_;
+    std::vector<uint8_t> out(indices.size() * symbolSize_);
+    std::vector<uint8_t*> outPtrs(indices.size());
+    for (size_t n = 0; n < indices.size(); n++) outPtrs[n] = out.data() + n * symbolSize_;
+    fec::encode(fec::bestBackend(), int(sources), int(symbolSize_), src.data(), int(indices.size()), indices.data(),
+                outPtrs.data());
+    std::vector<Outgoing> items;
+    for (size_t n = 0; n < indices.size(); n++) items.push_back(Outgoing{job.parity[i + n], outPtrs[n], symbolSize_});
+    if (int err = sendItems(job, items)) return err;
+    i = j;
+  }
+  return 0;
+}
+
+// Sends datagrams in batches of up to maxSegments_. A short payload (a
+// chunk's last source) must end a GSO batch: only the final segment of a
+// super-packet may be shorter than gso_size.
+int Sender::sendItems(const SendJob& job, const std::vector<Outgoing>& items) {
+  size_t start = 0;
+  for (size_t i = 0; i < items.size(); i++) {
+    bool shortItem = items[i].length < symbolSize_;
+    if (i + 1 - start == maxSegments_ || shortItem || i + 1 == items.size()) {
+      if (int err = sendBatch(job, items.data() + start, i + 1 - start)) return err;
+      start = i + 1;
     }
     if (stopping_) return ECANCELED;
   }
   return 0;
 }
 
-int Sender::sendBatch(const SendJob& job, const uint32_t* ids, size_t n) {
+int Sender::sendBatch(const SendJob& job, const Outgoing* items, size_t n) {
   uint8_t headers[kMaxBatch][kDataHeaderSize];
   iovec iov[kMaxBatch * 2];
   uint64_t wire = 0;
@@ -224,12 +283,10 @@ int Sender::sendBatch(const SendJob& job, const uint32_t* ids, size_t n) {
     h[kOffDataReserved] = 0;
     store16(h + kOffDataReserved + 1, 0);
     store32(h + kOffChunk, job.chunk);
-    store32(h + kOffSymbol, ids[i]);
-    size_t off = size_t(ids[i]) * symbolSize_;
-    size_t len = std::min<size_t>(symbolSize_, job.length - off);
+    store32(h + kOffSymbol, items[i].id);
     iov[2 * i] = {h, kDataHeaderSize};
-    iov[2 * i + 1] = {const_cast<uint8_t*>(job.data + off), len};
-    wire += kDataHeaderSize + len + kIpUdpOverhead;
+    iov[2 * i + 1] = {const_cast<uint8_t*>(items[i].data), items[i].length};
+    wire += kDataHeaderSize + items[i].length + kIpUdpOverhead;
   }
   pace(wire);
 

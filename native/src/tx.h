@@ -23,7 +23,15 @@ struct SendJob {
   const uint8_t* data = nullptr;  // pinned by JS until the job is reported done
   size_t length = 0;
   bool allSymbols = true;
-  std::vector<uint32_t> symbols;  // used when !allSymbols
+  std::vector<uint32_t> symbols;  // source symbol ids, used when !allSymbols
+  std::vector<uint32_t> parity;   // repair symbol ids to encode and send
+};
+
+// One datagram to send: its symbol id and payload.
+struct Outgoing {
+  uint32_t id;
+  const uint8_t* data;
+  size_t length;
 };
 
 struct JobDone {
@@ -51,13 +59,16 @@ class Sender : public Napi::ObjectWrap<Sender> {
 
   void run();
   int sendJob(const SendJob& job);
-  int sendBatch(const SendJob& job, const uint32_t* ids, size_t n);
+  int sendItems(const SendJob& job, const std::vector<Outgoing>& items);
+  int sendBatch(const SendJob& job, const Outgoing* items, size_t n);
+  int sendParity(const SendJob& job);
   void pace(uint64_t wireBytes);
   void stop();
 
   int fd_ = -1;
   uint32_t session_ = 0;
   uint32_t symbolSize_ = 0;
+  uint32_t stripeSize_ = 0;
   uint32_t maxSegments_ = 0;
   bool gso_ = true;
   std::atomic<uint64_t> rate_{0};  // wire bytes per second, 0 = unpaced

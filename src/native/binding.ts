@@ -13,6 +13,8 @@ export interface NativeSenderOptions {
   socketBuffer: number;
   session: number;
   symbolSize: number;
+  /** Sources per FEC stripe (0: no FEC). */
+  stripeSize: number;
   gso: boolean;
   rateBytesPerSecond: number;
 }
@@ -22,8 +24,10 @@ export interface NativeSendJob {
   stream: number;
   chunk: number;
   data: Buffer;
-  /** Source symbol ids to send; all of the chunk's symbols when absent. */
+  /** Source symbol ids to send; all of the chunk's symbols when neither this nor `parity` is given. */
   symbols?: Uint32Array;
+  /** Repair symbol ids (bit 31, stripe << 16, parity index) to encode and send. */
+  parity?: Uint32Array;
   /** Repairs go ahead of first-pass data. */
   urgent: boolean;
 }
@@ -60,6 +64,8 @@ export interface NativeReceiverOptions {
 export interface NativeReceiverConfig {
   session: number;
   symbolSize: number;
+  /** Sources per FEC stripe (0: no FEC). */
+  stripeSize: number;
   streams: { size: number; chunkSize: number }[];
 }
 
@@ -97,6 +103,10 @@ export interface NativeReceiverStats {
   groBatches: number;
   /** Datagrams the kernel dropped on this socket for want of buffer space (SO_RXQ_OVFL). */
   socketDrops: number;
+  /** FEC repair symbols accepted, source symbols rebuilt from them, and stripes that failed to decode. */
+  repairSymbols: number;
+  decodedSymbols: number;
+  decodeFailures: number;
   gro: boolean;
   socketBuffer: number;
   assembling: number;
@@ -106,7 +116,10 @@ export interface NativeReceiverStats {
 
 export interface NativeReceiver {
   configure(config: NativeReceiverConfig): void;
-  /** Flat entries [chunk, rangeCount, start, count, ...] for incomplete chunks below `below`. */
+  /**
+   * Flat entries [chunk, kind, count, a, b, ...] for incomplete chunks below `below`:
+   * kind 1 = `count` runs (start, length) of missing sources; kind 2 = `count` (stripe, need) pairs.
+   */
   missing(stream: number, below: number, maxEntries: number): Uint32Array;
   reopen(stream: number, chunk: number): void;
   /** Lends a chunk-sized buffer for assembly; it comes back by id in a completed chunk. */

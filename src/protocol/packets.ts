@@ -24,6 +24,8 @@ export interface Announce {
   chunkSize: number;
   symbolSize: number;
   chunkCount: number;
+  /** Sources per FEC stripe; 0 when the sender repairs by retransmission only. */
+  stripeSize: number;
   manifestSize: number;
   /** Image chunks whose first-pass transmission has finished. */
   progress: number;
@@ -46,11 +48,19 @@ export interface Status {
   name: string;
 }
 
+export const NackKind = { SourceRuns: 1, StripeNeeds: 2 } as const;
+export type NackKindValue = (typeof NackKind)[keyof typeof NackKind];
+
 export interface NackEntry {
   stream: number;
   chunk: number;
-  /** Flat [start, count, start, count, ...] runs of missing source symbols. */
-  ranges: number[];
+  kind: NackKindValue;
+  /**
+   * Flat pairs. SourceRuns: [start, count, ...] runs of missing source
+   * symbols. StripeNeeds: [stripe, need, ...]: how many more symbols (any
+   * source or fresh parity) each stripe needs.
+   */
+  pairs: number[];
 }
 
 export interface Nack {
@@ -101,6 +111,7 @@ export function encodeAnnounce(a: Announce): Buffer {
   b.writeBigUInt64LE(BigInt(a.imageSize), 16);
   b.writeUInt32LE(a.chunkSize, 24);
   b.writeUInt16LE(a.symbolSize, 28);
+  b.writeUInt16LE(a.stripeSize, 30);
   b.writeUInt32LE(a.chunkCount, 32);
   b.writeUInt32LE(a.manifestSize, 36);
   b.writeUInt32LE(a.progress, 40);
@@ -122,6 +133,7 @@ export function decodeAnnounce(b: Buffer): Announce | null {
     chunkSize: b.readUInt32LE(24),
     symbolSize: b.readUInt16LE(28),
     chunkCount: b.readUInt32LE(32),
+    stripeSize: b.readUInt16LE(30),
     manifestSize: b.readUInt32LE(36),
     progress: b.readUInt32LE(40),
     manifestDigest: Buffer.from(b.subarray(48, 48 + HASH_SIZE)),
@@ -194,19 +206,19 @@ export function encodeNacks(session: number, receiverId: number, entries: NackEn
   };
   for (const e of entries) {
     let r = 0;
-    const totalRanges = e.ranges.length / 2;
+    const totalRanges = e.pairs.length / 2;
     do {
       if (size + NACK_ENTRY_SIZE + NACK_RANGE_SIZE > MAX_CONTROL_PACKET) finish();
       const room = Math.floor((MAX_CONTROL_PACKET - size - NACK_ENTRY_SIZE) / NACK_RANGE_SIZE);
       const n = Math.min(room, totalRanges - r, 0xffff);
       const part = Buffer.alloc(NACK_ENTRY_SIZE + n * NACK_RANGE_SIZE);
       part.writeUInt8(e.stream, 0);
-      part.writeUInt8(1, 1); // kind 1: ranges of source symbols
+      part.writeUInt8(e.kind, 1);
       part.writeUInt16LE(n, 2);
       part.writeUInt32LE(e.chunk, 4);
       for (let i = 0; i < n; i++) {
-        part.writeUInt16LE(e.ranges[2 * (r + i)]!, NACK_ENTRY_SIZE + 4 * i);
-        part.writeUInt16LE(e.ranges[2 * (r + i) + 1]!, NACK_ENTRY_SIZE + 4 * i + 2);
+        part.writeUInt16LE(e.pairs[2 * (r + i)]!, NACK_ENTRY_SIZE + 4 * i);
+        part.writeUInt16LE(e.pairs[2 * (r + i) + 1]!, NACK_ENTRY_SIZE + 4 * i + 2);
       }
       parts.push(part);
       size += part.length;
@@ -230,10 +242,10 @@ export function decodeNack(b: Buffer): Nack | null {
     const n = b.readUInt16LE(off + 2);
     const chunk = b.readUInt32LE(off + 4);
     off += NACK_ENTRY_SIZE;
-    if (kind !== 1 || off + n * NACK_RANGE_SIZE > b.length) return null;
-    const ranges: number[] = [];
-    for (let j = 0; j < n; j++, off += NACK_RANGE_SIZE) ranges.push(b.readUInt16LE(off), b.readUInt16LE(off + 2));
-    entries.push({ stream, chunk, ranges });
+    if ((kind !== NackKind.SourceRuns && kind !== NackKind.StripeNeeds) || off + n * NACK_RANGE_SIZE > b.length) return null;
+    const pairs: number[] = [];
+    for (let j = 0; j < n; j++, off += NACK_RANGE_SIZE) pairs.push(b.readUInt16LE(off), b.readUInt16LE(off + 2));
+    entries.push({ stream, chunk, kind, pairs });
   }
   if (off !== b.length) return null;
   return { session: b.readUInt32LE(8), receiverId: b.readUInt32LE(12), entries };

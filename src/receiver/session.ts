@@ -36,7 +36,7 @@ import {
 } from '../protocol/constants.js';
 import { MANIFEST_HEADER_SIZE, decodeManifest, imageDigestOf, type Manifest } from '../protocol/manifest.js';
 import { hash } from '../protocol/hash.js';
-import { decodeAck, decodeAnnounce, encodeNacks, encodeStatus, packetType, type Announce, type NackEntry } from '../protocol/packets.js';
+import { decodeAck, decodeAnnounce, encodeNacks, encodeStatus, packetType, type Announce, type NackEntry, type NackKindValue } from '../protocol/packets.js';
 import { cpuSeconds } from '../cpu.js';
 import { checkInteger, checkMulticastGroup, checkNumber } from '../validate.js';
 
@@ -77,6 +77,9 @@ export interface ReceiveSummary {
   socketDrops: number;
   /** STATUS reports that asked the sender to slow down. */
   overloadReports: number;
+  /** FEC repair symbols received, and source symbols rebuilt from them. */
+  repairSymbols: number;
+  decodedSymbols: number;
   nackPackets: number;
   symbolsRequested: number;
   acknowledged: boolean;
@@ -267,6 +270,7 @@ export class ReceiverSession extends EventEmitter {
     this.rx!.configure({
       session: a.session,
       symbolSize: a.symbolSize,
+      stripeSize: a.stripeSize,
       streams: [
         { size: a.imageSize, chunkSize: a.chunkSize },
         { size: a.manifestSize, chunkSize: a.chunkSize },
@@ -433,14 +437,15 @@ export class ReceiverSession extends EventEmitter {
       const flat = this.rx!.missing(stream, below, NACK_ENTRIES_PER_TICK);
       for (let i = 0; i < flat.length; ) {
         const chunk = flat[i]!;
-        const ranges = flat[i + 1]!;
-        const runs = Array.from(flat.subarray(i + 2, i + 2 + 2 * ranges));
-        i += 2 + 2 * ranges;
+        const kind = flat[i + 1]! as NackKindValue;
+        const count = flat[i + 2]!;
+        const pairs = Array.from(flat.subarray(i + 3, i + 3 + 2 * count));
+        i += 3 + 2 * count;
         const key = stream * 2 ** 32 + chunk;
-        if (now - (this.lastNack.get(key) ?? 0) < NACK_HOLDOFF_MS) continue;
+        if (count === 0 || now - (this.lastNack.get(key) ?? 0) < NACK_HOLDOFF_MS) continue;
         this.lastNack.set(key, now);
-        entries.push({ stream, chunk, ranges: runs });
-        for (let r = 1; r < runs.length; r += 2) this.symbolsRequested += runs[r]!;
+        entries.push({ stream, chunk, kind, pairs });
+        for (let r = 1; r < pairs.length; r += 2) this.symbolsRequested += pairs[r]!;
       }
     }
     if (entries.length === 0) return;
@@ -526,6 +531,8 @@ export class ReceiverSession extends EventEmitter {
       noBuffer: s.noBuffer,
       socketDrops: s.socketDrops,
       overloadReports: this.overloadReports,
+      repairSymbols: s.repairSymbols,
+      decodedSymbols: s.decodedSymbols,
       corruptChunks: this.corruptChunks,
       nackPackets: this.nackPackets,
       symbolsRequested: this.symbolsRequested,
@@ -551,6 +558,7 @@ function checkGeometry(a: Announce): string | undefined {
   if (a.chunkSize < 4096 || a.chunkSize > MAX_CHUNK_SIZE) return `chunk size ${a.chunkSize} out of range`;
   if (a.symbolSize < MIN_SYMBOL_SIZE || a.symbolSize > MAX_SYMBOL_SIZE) return `symbol size ${a.symbolSize} out of range`;
   if (Math.ceil(a.chunkSize / a.symbolSize) > 65535) return 'too many symbols per chunk';
+  if (a.stripeSize > 254 || Math.ceil(Math.ceil(a.chunkSize / a.symbolSize) / Math.max(1, a.stripeSize)) > 0x7fff) return 'FEC stripe size out of range';
   if (a.imageSize === 0 || a.chunkCount !== chunkCount(a.imageSize, a.chunkSize)) return 'chunk count does not match image size';
   if (a.manifestSize !== MANIFEST_HEADER_SIZE + a.chunkCount * HASH_SIZE) return 'manifest size does not match chunk count';
   if (chunkLength(a.imageSize, a.chunkSize, a.chunkCount - 1) <= 0) return 'bad last chunk';

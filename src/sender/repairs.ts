@@ -1,23 +1,45 @@
-// Pending repairs: the union, per chunk, of the symbols receivers reported
-// missing. Requests that arrive before a chunk's repair goes out merge into
-// it, so a symbol lost by many receivers is resent once.
+// Pending repairs, per chunk. Source symbols named missing are merged as a
+// union (a symbol lost by many receivers is resent once). FEC stripe needs
+// are merged as a maximum: one fresh parity symbol fixes a different loss at
+// each receiver, so a round costs the neediest receiver's count, not the sum.
 
 export interface RepairRequest {
   stream: number;
   chunk: number;
+  /** Source symbols to resend. */
   symbols: Uint32Array;
+  /** [stripe, count] of fresh parity symbols to send. */
+  parity: [number, number][];
+}
+
+interface Pending {
+  stream: number;
+  chunk: number;
+  want: Uint8Array; // per source symbol
+  needs?: Uint16Array; // per stripe
+  stripeSize: number;
 }
 
 export class RepairQueue {
   // Insertion order = order of first request: the oldest need is served first.
-  private readonly pending = new Map<number, { stream: number; chunk: number; want: Uint8Array }>();
+  private readonly pending = new Map<number, Pending>();
 
   get size(): number {
     return this.pending.size;
   }
 
+  private entry(stream: number, chunk: number, symbolCount: number, stripeSize: number): Pending {
+    const key = stream * 2 ** 32 + chunk;
+    let e = this.pending.get(key);
+    if (!e) {
+      e = { stream, chunk, want: new Uint8Array(symbolCount), stripeSize };
+      this.pending.set(key, e);
+    }
+    return e;
+  }
+
   /**
-   * Adds runs of missing symbols ([start, count, ...]) for a chunk with
+   * Adds runs of missing sources ([start, count, ...]) for a chunk with
    * `symbolCount` symbols. Returns the number of symbols named, or -1 if a
    * run falls outside the chunk (the report is malformed).
    */
@@ -25,30 +47,55 @@ export class RepairQueue {
     for (let i = 0; i < ranges.length; i += 2) {
       if (ranges[i + 1]! === 0 || ranges[i]! + ranges[i + 1]! > symbolCount) return -1;
     }
-    const key = stream * 2 ** 32 + chunk;
-    let entry = this.pending.get(key);
-    if (!entry) {
-      entry = { stream, chunk, want: new Uint8Array(symbolCount) };
-      this.pending.set(key, entry);
-    }
+    const e = this.entry(stream, chunk, symbolCount, 0);
     let named = 0;
     for (let i = 0; i < ranges.length; i += 2) {
-      entry.want.fill(1, ranges[i]!, ranges[i]! + ranges[i + 1]!);
+      e.want.fill(1, ranges[i]!, ranges[i]! + ranges[i + 1]!);
       named += ranges[i + 1]!;
     }
     return named;
   }
 
-  /** Takes the oldest pending repair. */
+  /**
+   * Adds FEC stripe needs ([stripe, need, ...]). Returns the symbols needed,
+   * or -1 if a stripe or a need is out of range for the chunk.
+   */
+  addNeeds(stream: number, chunk: number, symbolCount: number, stripeSize: number, pairs: number[]): number {
+    const stripes = Math.ceil(symbolCount / stripeSize);
+    for (let i = 0; i < pairs.length; i += 2) {
+      const [s, need] = [pairs[i]!, pairs[i + 1]!];
+      if (s >= stripes || need === 0 || need > Math.min(stripeSize, symbolCount - s * stripeSize)) return -1;
+    }
+    const e = this.entry(stream, chunk, symbolCount, stripeSize);
+    e.stripeSize = stripeSize;
+    e.needs ??= new Uint16Array(stripes);
+    let named = 0;
+    for (let i = 0; i < pairs.length; i += 2) {
+      e.needs[pairs[i]!] = Math.max(e.needs[pairs[i]!]!, pairs[i + 1]!);
+      named += pairs[i + 1]!;
+    }
+    return named;
+  }
+
+  /** Takes the oldest pending repair. Sources resent in a stripe count against its parity need. */
   take(): RepairRequest | undefined {
     const first = this.pending.entries().next();
     if (first.done) return undefined;
-    const [key, entry] = first.value;
+    const [key, e] = first.value;
     this.pending.delete(key);
     const ids: number[] = [];
-    entry.want.forEach((w, i) => {
+    e.want.forEach((w, i) => {
       if (w) ids.push(i);
     });
-    return { stream: entry.stream, chunk: entry.chunk, symbols: Uint32Array.from(ids) };
+    const parity: [number, number][] = [];
+    if (e.needs) {
+      const perStripe = new Uint16Array(e.needs.length);
+      for (const id of ids) perStripe[Math.floor(id / e.stripeSize)]!++;
+      e.needs.forEach((need, s) => {
+        const rest = need - perStripe[s]!;
+        if (rest > 0) parity.push([s, rest]);
+      });
+    }
+    return { stream: e.stream, chunk: e.chunk, symbols: Uint32Array.from(ids), parity };
   }
 }

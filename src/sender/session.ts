@@ -4,7 +4,7 @@
 import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { ANNOUNCE_INTERVAL_MS, DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S, DEFAULT_SOCKET_BUFFER, DEFAULT_TTL } from '../defaults.js';
+import { ANNOUNCE_INTERVAL_MS, DEFAULT_FEC_STRIPE, DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S, DEFAULT_SOCKET_BUFFER, DEFAULT_TTL } from '../defaults.js';
 import { cpuSeconds } from '../cpu.js';
 import { BlockcastError } from '../errors.js';
 import { ChunkPool } from '../image/pool.js';
@@ -12,10 +12,10 @@ import { DEFAULT_CHUNK_SIZE, DEFAULT_MTU, chunkCount, symbolCount, symbolSizeFor
 import { ImageSource } from '../image/source.js';
 import { native, type NativeSender } from '../native/binding.js';
 import { resolveInterface } from '../net/interface.js';
-import { MAX_CHUNK_SIZE, Phase, PacketType, ReceiverState, Stream, type PhaseValue } from '../protocol/constants.js';
+import { MAX_CHUNK_SIZE, Phase, PacketType, REPAIR_BIT, ReceiverState, Stream, type PhaseValue } from '../protocol/constants.js';
 import { encodeManifest, imageDigestOf } from '../protocol/manifest.js';
 import { hash } from '../protocol/hash.js';
-import { decodeNack, decodeStatus, encodeAck, encodeAnnounce, packetType } from '../protocol/packets.js';
+import { NackKind, decodeNack, decodeStatus, encodeAck, encodeAnnounce, packetType } from '../protocol/packets.js';
 import { checkInteger, checkMulticastGroup, checkNumber, parseRate } from '../validate.js';
 import { Participants, type Participant } from './participants.js';
 import { RateController } from './rate.js';
@@ -39,6 +39,8 @@ export interface SendOptions {
   receiverTimeout?: number;
   socketBuffer?: number;
   gso?: boolean;
+  /** Sources per Reed-Solomon stripe for NACK repair with fresh parity (default 32); 0 repairs by retransmission. */
+  fecStripe?: number;
   /** Deliver to receivers on the sender's own host too (IP_MULTICAST_LOOP, default true). */
   loopback?: boolean;
   /** Fixed session id (random by default). */
@@ -67,7 +69,10 @@ export interface SendSummary {
   wireBytes: number;
   wireMbps: number;
   dataPackets: number;
+  /** Repair symbols sent: resent sources plus fresh parity. */
   repairSymbols: number;
+  /** Of those, FEC parity symbols. */
+  paritySymbols: number;
   repairJobs: number;
   prepareSeconds: number;
   gso: boolean;
@@ -110,6 +115,8 @@ export class SenderSession extends EventEmitter {
   private pumping = false;
   private fatal?: Error;
   private repairSymbols = 0;
+  private paritySymbols = 0;
+  private readonly nextParity = new Map<number, Uint8Array>();
   private repairJobs = 0;
   private startedAt = 0;
   private startCpu = 0;
@@ -141,6 +148,7 @@ export class SenderSession extends EventEmitter {
       receiverTimeout: checkNumber('receiverTimeout', options.receiverTimeout ?? DEFAULT_RECEIVER_TIMEOUT_S, 0.5, 1e6),
       socketBuffer: checkInteger('socketBuffer', options.socketBuffer ?? DEFAULT_SOCKET_BUFFER, 0, 2 ** 31 - 1),
       gso: options.gso ?? true,
+      fecStripe: checkInteger('fecStripe', options.fecStripe ?? DEFAULT_FEC_STRIPE, 0, 128),
       loopback: options.loopback ?? true,
       session: options.session === undefined ? randomInt(1, 2 ** 32 - 1) : checkInteger('session', options.session, 1, 2 ** 32 - 1),
     };
@@ -217,6 +225,7 @@ export class SenderSession extends EventEmitter {
           socketBuffer: this.opts.socketBuffer,
           session: this.opts.session,
           symbolSize: this.symbolSize,
+          stripeSize: this.opts.fecStripe,
           gso: this.opts.gso,
           rateBytesPerSecond: this.opts.rateBytes,
         },
@@ -252,6 +261,7 @@ export class SenderSession extends EventEmitter {
       imageSize: this.source.size,
       chunkSize: this.opts.chunkSize,
       symbolSize: this.symbolSize,
+      stripeSize: this.opts.fecStripe,
       chunkCount: this.source.chunkCount,
       manifestSize: this.manifest.length,
       progress: this.firstPassDone,
@@ -327,9 +337,11 @@ export class SenderSession extends EventEmitter {
       if (urgent < URGENT_DEPTH && this.repairs.size > 0) {
         const r = this.repairs.take()!;
         const data = await this.chunkData(r.stream, r.chunk);
-        this.repairSymbols += r.symbols.length;
+        const parity = this.freshParity(r.stream, r.chunk, r.parity);
+        this.repairSymbols += r.symbols.length + parity.length;
+        this.paritySymbols += parity.length;
         this.repairJobs++;
-        this.submit(r.stream, r.chunk, data, true, r.symbols);
+        this.submit(r.stream, r.chunk, data, true, r.symbols, parity);
         continue;
       }
       const total = this.manifestChunks + this.source!.chunkCount;
@@ -351,10 +363,45 @@ export class SenderSession extends EventEmitter {
     return this.source!.readChunk(chunk);
   }
 
-  private submit(stream: number, chunk: number, data: Buffer, urgent: boolean, symbols?: Uint32Array): void {
+  /**
+   * Repair symbol ids for `count` parity symbols per stripe that no receiver
+   * has been sent before in this session: each round uses new parity
+   * indices, so every repair symbol is useful to every receiver still
+   * missing something in that stripe. After the last index (255 - k) they
+   * start over.
+   */
+  private freshParity(stream: number, chunk: number, needs: [number, number][]): Uint32Array {
+    const k = this.opts.fecStripe;
+    if (needs.length === 0 || k === 0) return new Uint32Array(0);
+    const key = stream * 2 ** 32 + chunk;
+    const symbols = symbolCount(this.chunkLength(stream, chunk), this.symbolSize);
+    let next = this.nextParity.get(key);
+    if (!next) {
+      next = new Uint8Array(Math.ceil(symbols / k));
+      this.nextParity.set(key, next);
+    }
+    const ids: number[] = [];
+    for (const [stripe, count] of needs) {
+      const limit = 255 - Math.min(k, symbols - stripe * k);
+      for (let i = 0; i < count; i++) {
+        const index = next[stripe]! % limit;
+        next[stripe] = (index + 1) % limit;
+        ids.push((REPAIR_BIT | (stripe << 16) | index) >>> 0);
+      }
+    }
+    return Uint32Array.from(ids);
+  }
+
+  private chunkLength(stream: number, chunk: number): number {
+    const size = stream === Stream.Manifest ? this.manifest.length : this.source!.size;
+    return Math.min(this.opts.chunkSize, size - chunk * this.opts.chunkSize);
+  }
+
+  private submit(stream: number, chunk: number, data: Buffer, urgent: boolean, symbols?: Uint32Array, parity?: Uint32Array): void {
     const id = this.nextJobId++;
     this.inFlight.set(id, { data, urgent, stream, chunk });
-    this.tx!.send(symbols ? { id, stream, chunk, data, symbols, urgent } : { id, stream, chunk, data, urgent });
+    const job = { id, stream, chunk, data, urgent, ...(symbols ? { symbols } : {}), ...(parity && parity.length ? { parity } : {}) };
+    this.tx!.send(job);
   }
 
   private onJobsDone(done: { id: number; errno: number }[]): void {
@@ -413,10 +460,14 @@ export class SenderSession extends EventEmitter {
       if (this.phase === Phase.Waiting) return; // nothing sent yet: nothing to repair
       for (const e of n.entries) {
         const size = e.stream === Stream.Manifest ? this.manifest.length : e.stream === Stream.Image ? this.source!.size : 0;
-        const count = chunkCount(size, this.opts.chunkSize);
-        if (e.chunk >= count) return void this.emit('malformed', { address });
-        const length = Math.min(this.opts.chunkSize, size - e.chunk * this.opts.chunkSize);
-        const named = this.repairs.add(e.stream, e.chunk, symbolCount(length, this.symbolSize), e.ranges);
+        if (e.chunk >= chunkCount(size, this.opts.chunkSize)) return void this.emit('malformed', { address });
+        const symbols = symbolCount(this.chunkLength(e.stream, e.chunk), this.symbolSize);
+        const named =
+          e.kind === NackKind.StripeNeeds
+            ? this.opts.fecStripe > 0
+              ? this.repairs.addNeeds(e.stream, e.chunk, symbols, this.opts.fecStripe, e.pairs)
+              : -1
+            : this.repairs.add(e.stream, e.chunk, symbols, e.pairs);
         if (named < 0) return void this.emit('malformed', { address });
         if (p) p.symbolsRequested += named;
       }
@@ -473,6 +524,7 @@ export class SenderSession extends EventEmitter {
       wireMbps: seconds > 0 ? stats.bytes / 1e6 / seconds : 0,
       dataPackets: stats.packets,
       repairSymbols: this.repairSymbols,
+      paritySymbols: this.paritySymbols,
       repairJobs: this.repairJobs,
       prepareSeconds,
       gso: stats.gsoBatches > 0,

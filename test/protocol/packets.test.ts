@@ -11,6 +11,7 @@ import {
   encodeAnnounce,
   encodeNacks,
   encodeStatus,
+  NackKind,
   type NackEntry,
 } from '../../src/protocol/packets.js';
 
@@ -23,6 +24,7 @@ describe('control packets', () => {
       imageSize: 5 * 2 ** 40 + 17,
       chunkSize: 1 << 20,
       symbolSize: 1448,
+      stripeSize: 32,
       chunkCount: 5 * 2 ** 20 + 1,
       manifestSize: 64 + 32 * (5 * 2 ** 20 + 1),
       progress: 12,
@@ -52,21 +54,26 @@ describe('control packets', () => {
 
   it('packs many NACK entries into packets of at most 1400 bytes and decodes them back', () => {
     const entries: NackEntry[] = [];
-    for (let c = 0; c < 300; c++) entries.push({ stream: 0, chunk: c, ranges: [c % 7, 3, 100, 1] });
-    entries.push({ stream: 0, chunk: 1000, ranges: Array.from({ length: 800 }, (_, i) => (i % 2 ? 1 : i)) });
+    for (let c = 0; c < 300; c++) entries.push({ stream: 0, chunk: c, kind: NackKind.SourceRuns, pairs: [c % 7, 3, 100, 1] });
+    entries.push({ stream: 0, chunk: 1000, kind: NackKind.SourceRuns, pairs: Array.from({ length: 800 }, (_, i) => (i % 2 ? 1 : i)) });
+    entries.push({ stream: 1, chunk: 2000, kind: NackKind.StripeNeeds, pairs: [0, 3, 7, 1, 22, 4] });
     const packets = encodeNacks(1, 2, entries);
     expect(packets.length).toBeGreaterThan(1);
     for (const p of packets) expect(p.length).toBeLessThanOrEqual(1400);
     const decoded = packets.flatMap((p) => decodeNack(p)!.entries);
     const merged = new Map<number, number[]>();
-    for (const e of decoded) merged.set(e.chunk, [...(merged.get(e.chunk) ?? []), ...e.ranges]);
-    for (const e of entries) expect(merged.get(e.chunk)).toEqual(e.ranges);
+    for (const e of decoded) merged.set(e.chunk, [...(merged.get(e.chunk) ?? []), ...e.pairs]);
+    for (const e of entries) expect(merged.get(e.chunk)).toEqual(e.pairs);
+    expect(decoded.find((e) => e.chunk === 2000)).toEqual(entries.at(-1));
   });
 
   it('rejects truncated, oversized and foreign-version packets', () => {
-    const nack = encodeNacks(1, 2, [{ stream: 0, chunk: 5, ranges: [0, 4] }])[0]!;
+    const nack = encodeNacks(1, 2, [{ stream: 0, chunk: 5, kind: NackKind.SourceRuns, pairs: [0, 4] }])[0]!;
     expect(decodeNack(nack.subarray(0, nack.length - 1))).toBeNull();
     expect(decodeNack(Buffer.concat([nack, Buffer.alloc(1)]))).toBeNull();
+    const badKind = Buffer.from(nack);
+    badKind[21] = 3; // entry kind
+    expect(decodeNack(badKind)).toBeNull();
     const bad = Buffer.from(nack);
     bad[4] = 9; // version
     expect(decodeNack(bad)).toBeNull();

@@ -38,7 +38,9 @@ function garbage(): Buffer[] {
     encodeData(SESSION, Stream.Image, 0, 0, Buffer.alloc(SYMBOL + 1)), // payload longer than the symbol
     encodeData(SESSION, Stream.Image, 999_999, 0, Buffer.alloc(SYMBOL)), // chunk beyond the image
     encodeData(SESSION, Stream.Image, 0, 5000, Buffer.alloc(SYMBOL)), // symbol beyond the chunk
-    encodeData(SESSION, Stream.Image, 0, 0x80000001, Buffer.alloc(SYMBOL)), // repair symbol: not in v1
+    encodeData(SESSION, Stream.Image, 0, 0x80ff0001, Buffer.alloc(SYMBOL)), // repair symbol of a stripe beyond the chunk
+    encodeData(SESSION, Stream.Image, 0, 0x800000fe, Buffer.alloc(SYMBOL)), // parity index beyond 255 - k
+    encodeData(SESSION, Stream.Image, 0, 0x80000001, Buffer.alloc(100)), // repair symbol shorter than a symbol
     encodeData(SESSION, 7, 0, 0, Buffer.alloc(SYMBOL)), // unknown stream
   ];
 }
@@ -48,7 +50,7 @@ function foreign(): Buffer[] {
     encodeData(SESSION + 1, Stream.Image, 1, 0, Buffer.alloc(SYMBOL, 0xee)),
     encodeAnnounce({
       session: SESSION + 1, phase: Phase.Sending, controlPort: 1, imageSize: 1 << 20, chunkSize: 1 << 20, symbolSize: SYMBOL,
-      chunkCount: 1, manifestSize: 96, progress: 0, manifestDigest: Buffer.alloc(32),
+      stripeSize: 0, chunkCount: 1, manifestSize: 96, progress: 0, manifestDigest: Buffer.alloc(32),
     }),
   ];
 }
