@@ -53,6 +53,8 @@ Receiver::Receiver(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Receiver>(
   Napi::Object o = info[0].As<Napi::Object>();
   McastOptions mo = readMcastOptions(o);
   flushNs_ = uint64_t(attrUint32(o, "flushMs")) * 1000000ull;
+  dropBurstStart_ = attrUint32(o, "dropBurstStart");
+  dropBurstCount_ = attrUint32(o, "dropBurstCount");
   bool wantGro = attrBool(o, "gro");
 
   SocketError err;
@@ -241,6 +243,7 @@ Napi::Value Receiver::Stats(const Napi::CallbackInfo& info) {
   num("repairSymbols", double(repairSymbols_));
   num("decodedSymbols", double(decodedSymbols_));
   num("decodeFailures", double(decodeFailures_));
+  num("injectedDrops", double(injectedDrops_));
   s.Set("gro", Napi::Boolean::New(env, gro_));
   num("socketBuffer", fd_ >= 0 ? socketBufferSize(fd_, true) : 0);
   std::lock_guard<std::mutex> lock(mu_);
@@ -360,6 +363,13 @@ void Receiver::handleDatagram(const uint8_t* p, size_t len, const sockaddr_in& f
   }
   uint8_t type = p[kOffType];
   if (type == kTypeData) {
+    // Fault injection for tests: lose a burst of consecutive DATA datagrams
+    // as a congested switch would.
+    uint64_t n = dataSeen_++;
+    if (dropBurstCount_ && n >= dropBurstStart_ && n < uint64_t(dropBurstStart_) + dropBurstCount_) {
+      injectedDrops_++;
+      return;
+    }
     handleData(p, len);
     return;
   }

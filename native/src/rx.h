@@ -101,6 +101,9 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
   int fd_ = -1;
   bool gro_ = false;
   uint64_t flushNs_ = 0;
+  uint32_t dropBurstStart_ = 0;  // fault injection: DATA datagrams to let through first
+  uint32_t dropBurstCount_ = 0;  // then this many to drop (0: off)
+  uint64_t dataSeen_ = 0;
 
   // Guarded by mu_: everything the recv thread and JS both touch.
   std::mutex mu_;
@@ -124,7 +127,8 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
 
   std::atomic<uint64_t> datagrams_{0}, dataPackets_{0}, payloadBytes_{0}, duplicates_{0}, malformed_{0},
       foreign_{0}, early_{0}, noBuffer_{0}, chunksCompleted_{0}, controls_{0}, groBatches_{0},
-      controlOverflow_{0}, socketDrops_{0}, repairSymbols_{0}, decodedSymbols_{0}, decodeFailures_{0};
+      controlOverflow_{0}, socketDrops_{0}, repairSymbols_{0}, decodedSymbols_{0}, decodeFailures_{0},
+      injectedDrops_{0};
 };
 
 }  // namespace blockcast

@@ -59,6 +59,9 @@ export interface NativeReceiverOptions {
   socketBuffer: number;
   flushMs: number;
   gro: boolean;
+  /** Fault injection for tests: after this many DATA datagrams, drop the next `dropBurstCount` (0: off). */
+  dropBurstStart: number;
+  dropBurstCount: number;
 }
 
 export interface NativeReceiverConfig {
@@ -107,6 +110,7 @@ export interface NativeReceiverStats {
   repairSymbols: number;
   decodedSymbols: number;
   decodeFailures: number;
+  injectedDrops: number;
   gro: boolean;
   socketBuffer: number;
   assembling: number;

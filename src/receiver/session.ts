@@ -80,6 +80,8 @@ export interface ReceiveSummary {
   /** FEC repair symbols received, and source symbols rebuilt from them. */
   repairSymbols: number;
   decodedSymbols: number;
+  /** DATA datagrams dropped by test fault injection. */
+  injectedDrops: number;
   nackPackets: number;
   symbolsRequested: number;
   acknowledged: boolean;
@@ -194,6 +196,7 @@ export class ReceiverSession extends EventEmitter {
           socketBuffer: this.opts.socketBuffer,
           flushMs: 2,
           gro: this.opts.gro,
+          ...injectedFaults(),
         },
         (batch) => this.onBatch(batch),
       );
@@ -533,6 +536,7 @@ export class ReceiverSession extends EventEmitter {
       overloadReports: this.overloadReports,
       repairSymbols: s.repairSymbols,
       decodedSymbols: s.decodedSymbols,
+      injectedDrops: s.injectedDrops,
       corruptChunks: this.corruptChunks,
       nackPackets: this.nackPackets,
       symbolsRequested: this.symbolsRequested,
@@ -551,6 +555,15 @@ export class ReceiverSession extends EventEmitter {
     await this.pool?.close();
     this.target?.close();
   }
+}
+
+/**
+ * Fault injection for tests, never set in production: BLOCKCAST_TEST_DROP_BURST=START,COUNT
+ * makes the native receiver drop COUNT consecutive DATA datagrams after START.
+ */
+function injectedFaults(): { dropBurstStart: number; dropBurstCount: number } {
+  const m = /^(\d+),(\d+)$/.exec(process.env.BLOCKCAST_TEST_DROP_BURST ?? '');
+  return m ? { dropBurstStart: Number(m[1]), dropBurstCount: Number(m[2]) } : { dropBurstStart: 0, dropBurstCount: 0 };
 }
 
 /** Rejects announcements whose geometry would be unsafe to act on. */

@@ -15,6 +15,7 @@ export interface RepairRequest {
 interface Pending {
   stream: number;
   chunk: number;
+  since: number; // when the first request for this chunk arrived
   want: Uint8Array; // per source symbol
   needs?: Uint16Array; // per stripe
   stripeSize: number;
@@ -28,11 +29,19 @@ export class RepairQueue {
     return this.pending.size;
   }
 
+  /**
+   * `windowMs`: how long a chunk's first request waits for other receivers'
+   * reports of the same loss before its repair goes out. Receivers notice a
+   * loss within one NACK tick of each other, so one window gathers them into
+   * one round whose cost is the neediest receiver's, not the sum.
+   */
+  constructor(private readonly windowMs = 0) {}
+
   private entry(stream: number, chunk: number, symbolCount: number, stripeSize: number): Pending {
     const key = stream * 2 ** 32 + chunk;
     let e = this.pending.get(key);
     if (!e) {
-      e = { stream, chunk, want: new Uint8Array(symbolCount), stripeSize };
+      e = { stream, chunk, since: performance.now(), want: new Uint8Array(symbolCount), stripeSize };
       this.pending.set(key, e);
     }
     return e;
@@ -77,11 +86,19 @@ export class RepairQueue {
     return named;
   }
 
-  /** Takes the oldest pending repair. Sources resent in a stripe count against its parity need. */
-  take(): RepairRequest | undefined {
+  /** Milliseconds until the oldest pending repair is due (0: now), or undefined if none. */
+  dueIn(now = performance.now()): number | undefined {
+    const first = this.pending.values().next();
+    if (first.done) return undefined;
+    return Math.max(0, first.value.since + this.windowMs - now);
+  }
+
+  /** Takes the oldest pending repair if its window has closed. Sources resent in a stripe count against its parity need. */
+  take(now = performance.now()): RepairRequest | undefined {
     const first = this.pending.entries().next();
     if (first.done) return undefined;
     const [key, e] = first.value;
+    if (now < e.since + this.windowMs) return undefined;
     this.pending.delete(key);
     const ids: number[] = [];
     e.want.forEach((w, i) => {

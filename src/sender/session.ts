@@ -4,7 +4,7 @@
 import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { ANNOUNCE_INTERVAL_MS, DEFAULT_FEC_STRIPE, DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S, DEFAULT_SOCKET_BUFFER, DEFAULT_TTL } from '../defaults.js';
+import { ANNOUNCE_INTERVAL_MS, REPAIR_WINDOW_MS, DEFAULT_FEC_STRIPE, DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S, DEFAULT_SOCKET_BUFFER, DEFAULT_TTL } from '../defaults.js';
 import { cpuSeconds } from '../cpu.js';
 import { BlockcastError } from '../errors.js';
 import { ChunkPool } from '../image/pool.js';
@@ -106,7 +106,8 @@ export class SenderSession extends EventEmitter {
   private manifest: Buffer = Buffer.alloc(0);
   private manifestDigest: Buffer = Buffer.alloc(32);
   private readonly participants = new Participants();
-  private readonly repairs = new RepairQueue();
+  private readonly repairs = new RepairQueue(REPAIR_WINDOW_MS);
+  private repairTimer?: NodeJS.Timeout;
   private readonly inFlight = new Map<number, InFlight>();
   private nextJobId = 1;
   private phase: PhaseValue = Phase.Waiting;
@@ -148,7 +149,7 @@ export class SenderSession extends EventEmitter {
       receiverTimeout: checkNumber('receiverTimeout', options.receiverTimeout ?? DEFAULT_RECEIVER_TIMEOUT_S, 0.5, 1e6),
       socketBuffer: checkInteger('socketBuffer', options.socketBuffer ?? DEFAULT_SOCKET_BUFFER, 0, 2 ** 31 - 1),
       gso: options.gso ?? true,
-      fecStripe: checkInteger('fecStripe', options.fecStripe ?? DEFAULT_FEC_STRIPE, 0, 128),
+      fecStripe: checkInteger('fecStripe', options.fecStripe ?? DEFAULT_FEC_STRIPE, 0, 200),
       loopback: options.loopback ?? true,
       session: options.session === undefined ? randomInt(1, 2 ** 32 - 1) : checkInteger('session', options.session, 1, 2 ** 32 - 1),
     };
@@ -334,7 +335,15 @@ export class SenderSession extends EventEmitter {
       let urgent = 0;
       let normal = 0;
       for (const j of this.inFlight.values()) j.urgent ? urgent++ : normal++;
-      if (urgent < URGENT_DEPTH && this.repairs.size > 0) {
+      const due = this.repairs.dueIn();
+      if (urgent < URGENT_DEPTH && due !== undefined && due > 0 && !this.repairTimer) {
+        // Come back when the oldest repair's collection window closes.
+        this.repairTimer = setTimeout(() => {
+          this.repairTimer = undefined;
+          this.pump();
+        }, due);
+      }
+      if (urgent < URGENT_DEPTH && due === 0) {
         const r = this.repairs.take()!;
         const data = await this.chunkData(r.stream, r.chunk);
         const parity = this.freshParity(r.stream, r.chunk, r.parity);
@@ -539,6 +548,7 @@ export class SenderSession extends EventEmitter {
 
   private cleanup(): void {
     this.settle = undefined;
+    clearTimeout(this.repairTimer);
     try {
       this.tx?.close();
     } catch {

@@ -30,10 +30,10 @@ export function killAll(): void {
 }
 
 /** Starts `blockcast ...args`; `prefix` runs it through another command (e.g. ip netns exec NS). */
-export function startCli(args: string[], prefix: string[] = []): RunningCli {
+export function startCli(args: string[], prefix: string[] = [], env: NodeJS.ProcessEnv = {}): RunningCli {
   const cmd = prefix.length ? prefix[0]! : process.execPath;
   const argv = prefix.length ? [...prefix.slice(1), process.execPath, cliPath, ...args] : [cliPath, ...args];
-  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   running.add(child);
   let stdout = '';
   let stderr = '';
