@@ -94,6 +94,9 @@ export interface E2eResult {
   logicalMBps: number;
   wireMBps: number;
   repairRatio: number;
+  /** Receivers' control traffic (STATUS + NACK bytes with headers) / data bytes sent. */
+  controlRatio: number;
+  paritySymbols: number;
   rateDecreases: number;
   lowestRateMBps: number;
   senderCpu: number;
@@ -168,6 +171,8 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
           transferCpuSeconds: number;
           rateDecreases: number;
           lowestRate: number;
+          paritySymbols: number;
+          controlBytesIn: number;
         }
       | undefined;
     // Transfer-phase CPU: the sender's manifest preparation (one read + hash
@@ -189,7 +194,10 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
       seconds,
       logicalMBps: imageBytes / 1e6 / seconds,
       wireMBps,
-      repairRatio: summary ? summary.repairSymbols / summary.dataPackets : NaN,
+      // Repair symbols sent / first-pass data symbols.
+      repairRatio: summary ? summary.repairSymbols / (summary.dataPackets - summary.repairSymbols) : NaN,
+      controlRatio: summary ? summary.controlBytesIn / summary.wireBytes : NaN,
+      paritySymbols: summary?.paritySymbols ?? NaN,
       rateDecreases: summary?.rateDecreases ?? NaN,
       lowestRateMBps: (summary?.lowestRate ?? NaN) / 1e6,
       senderCpu: summary?.transferCpuSeconds ?? NaN,
@@ -212,7 +220,7 @@ function line(r: E2eResult): string {
   return (
     `N=${r.receivers} ${f(r.imageBytes / 2 ** 20, 0)} MiB mtu ${r.mtu}${r.rxGro ? ' rx-gro' : ''} rate ${r.rate} loss ${r.loss}%${r.tbfMbit ? ` tbf ${r.tbfMbit}mbit` : ''}: ` +
     `${r.verified ? 'verified' : 'FAILED'}, ${f(r.seconds, 2)} s, logical ${f(r.logicalMBps)} MB/s, wire ${f(r.wireMBps)} MB/s, ` +
-    `repair ${f(r.repairRatio * 100, 2)}%, ${r.rateDecreases} slow-downs (lowest ${f(r.lowestRateMBps)} MB/s), transfer CPU s/GiB sender ${f(r.cpuSecondsPerGiB.sender, 2)} receiver ${f(r.cpuSecondsPerGiB.receiver, 2)} ` +
+    `repair ${f(r.repairRatio * 100, 2)}% (${r.paritySymbols} parity), control ${f(r.controlRatio * 100, 2)}%, ${r.rateDecreases} slow-downs (lowest ${f(r.lowestRateMBps)} MB/s), transfer CPU s/GiB sender ${f(r.cpuSecondsPerGiB.sender, 2)} receiver ${f(r.cpuSecondsPerGiB.receiver, 2)} ` +
     `(+ prepare ${f(r.senderPrepareCpu, 2)} s)` +
     (r.ceilingMBps !== undefined ? `, C ceiling ${f(r.ceilingMBps)} MB/s (wire/ceiling ${f(r.wireVsCeiling! * 100, 0)}%)` : '') +
     `\n  drops per receiver (socket buffer / no free chunk buffer / symbols re-requested): ` +

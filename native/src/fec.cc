@@ -130,29 +130,70 @@ void encode(Backend b, int k, int len, const uint8_t* const* src, int n, const i
   multiply(b, k, n, coeffs.data(), len, src, out);
 }
 
+// Syndrome decoding: with the r unknown sources U and r parity symbols P
+// among `have`, each parity gives one equation
+//   sum_{u in U} C[p][u] x_u = parity_p + sum_{j known} C[p][j] s_j
+// (in GF(2^8) subtraction is addition). So: r syndromes cost r * k symbol
+// multiply-adds, then an r x r system is solved. Typical r is a handful, so
+// this is far cheaper than inverting the whole k x k matrix.
 bool decode(Backend b, int k, int len, const uint8_t* const* have, const int* rows, int nmissing, const int* missing,
             uint8_t* const* out) {
   if (k < 1 || k > kMaxRows) return false;
   std::array<bool, kMaxRows> seen{};
-  std::vector<uint8_t> m(size_t(k) * k);
+  std::vector<int> parityRows;   // generator rows of the parity symbols held
+  std::vector<int> parityAt;     // their positions in `have`
+  std::vector<bool> known(size_t(k), false);
   for (int i = 0; i < k; i++) {
     if (rows[i] < 0 || rows[i] >= kMaxRows || seen[size_t(rows[i])]) return false;
     seen[size_t(rows[i])] = true;
-    generatorRow(k, rows[i], m.data() + size_t(i) * k);
+    if (rows[i] < k) {
+      known[size_t(rows[i])] = true;
+    } else {
+      parityRows.push_back(rows[i]);
+      parityAt.push_back(i);
+    }
   }
-  std::vector<uint8_t> inv(size_t(k) * k);
-  // Inversion is O(k^3) on a k x k matrix, negligible next to the data. It
-  // never goes through ISA-L: its gf_invert_matrix calls gf_mul, which the
-  // dynamic linker binds to Node's own exported gf_mul (OpenSSL curve448)
-  // and crashes. ec_init_tables and ec_encode_data do not use it.
-  if (!invertPortable(k, m, inv.data())) return false;
-  // Source s = (row s of the inverse) . have
-  std::vector<uint8_t> coeffs(size_t(nmissing) * k);
+  std::vector<int> unknown;
+  for (int j = 0; j < k; j++)
+    if (!known[size_t(j)]) unknown.push_back(j);
+  int r = int(unknown.size());  // == parityRows.size(), since `have` holds k distinct symbols
+  for (int i = 0; i < nmissing; i++)
+    if (missing[i] < 0 || missing[i] >= k || known[size_t(missing[i])]) return false;
+  if (r == 0) return nmissing == 0;
+
+  // Syndromes: for parity row p, coefficient C[p][j] on each known source and
+  // 1 on the parity symbol itself, over `have` in its order.
+  std::vector<uint8_t> gen(static_cast<size_t>(k));
+  std::vector<uint8_t> synCoeffs(size_t(r) * k, 0);
+  for (int i = 0; i < r; i++) {
+    generatorRow(k, parityRows[size_t(i)], gen.data());
+    for (int h = 0; h < k; h++) {
+      int row = rows[h];
+      synCoeffs[size_t(i) * k + h] = row < k ? gen[size_t(row)] : uint8_t(h == parityAt[size_t(i)]);
+    }
+  }
+  std::vector<uint8_t> syn(size_t(r) * len);
+  std::vector<uint8_t*> synPtrs(static_cast<size_t>(r));
+  for (int i = 0; i < r; i++) synPtrs[size_t(i)] = syn.data() + size_t(i) * len;
+  multiply(b, k, r, synCoeffs.data(), len, have, synPtrs.data());
+
+  // Solve A x = syndromes with A[i][u] = C[p_i][unknown_u].
+  std::vector<uint8_t> a(size_t(r) * r);
+  for (int i = 0; i < r; i++) {
+    generatorRow(k, parityRows[size_t(i)], gen.data());
+    for (int u = 0; u < r; u++) a[size_t(i) * r + u] = gen[size_t(unknown[size_t(u)])];
+  }
+  std::vector<uint8_t> inv(size_t(r) * r);
+  if (!invertPortable(r, a, inv.data())) return false;
+  // Only the rows of the requested sources.
+  std::vector<uint8_t> coeffs(size_t(nmissing) * r);
   for (int i = 0; i < nmissing; i++) {
-    if (missing[i] < 0 || missing[i] >= k) return false;
-    std::memcpy(coeffs.data() + size_t(i) * k, inv.data() + size_t(missing[i]) * k, size_t(k));
+    int u = 0;
+    while (unknown[size_t(u)] != missing[i]) u++;
+    std::memcpy(coeffs.data() + size_t(i) * r, inv.data() + size_t(u) * r, size_t(r));
   }
-  multiply(b, k, nmissing, coeffs.data(), len, have, out);
+  std::vector<const uint8_t*> synIn(synPtrs.begin(), synPtrs.end());
+  multiply(b, r, nmissing, coeffs.data(), len, synIn.data(), out);
   return true;
 }
 

@@ -123,10 +123,11 @@ Napi::Value Sender::Send(const Napi::CallbackInfo& info) {
     }
     if (!syms.IsTypedArray()) job.allSymbols = false;  // parity only, unless sources were named too
   }
-  bool urgent = attrBool(o, "urgent");
+  job.urgent = attrBool(o, "urgent");
   {
     std::lock_guard<std::mutex> lock(mu_);
-    (urgent ? urgent_ : normal_).push_back(std::move(job));
+    if (job.urgent) urgentWaiting_ = true;
+    (job.urgent ? urgent_ : normal_).push_back(std::move(job));
   }
   cv_.notify_one();
   return env.Undefined();
@@ -195,13 +196,35 @@ void Sender::run() {
       auto& q = urgent_.empty() ? normal_ : urgent_;
       job = std::move(q.front());
       q.pop_front();
+      urgentWaiting_ = !urgent_.empty();
     }
-    int err = sendJob(job);
-    auto* done = new std::vector<JobDone>{JobDone{job.id, err}};
-    if (tsfn_.BlockingCall(done) != napi_ok) {
-      delete done;
-      return;
+    if (!reportDone(job.id, sendJob(job))) return;
+  }
+}
+
+bool Sender::reportDone(uint32_t id, int err) {
+  auto* done = new std::vector<JobDone>{JobDone{id, err}};
+  if (tsfn_.BlockingCall(done) == napi_ok) return true;
+  delete done;
+  return false;
+}
+
+// Sends queued repairs now, in the middle of a first-pass chunk: at a low
+// rate one chunk takes a long time, and a repair that waited for it would
+// outlast the receivers' NACK holdoff and be asked for twice.
+void Sender::serviceUrgent() {
+  for (;;) {
+    SendJob job;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (urgent_.empty() || stopping_) {
+        urgentWaiting_ = false;
+        return;
+      }
+      job = std::move(urgent_.front());
+      urgent_.pop_front();
     }
+    if (!reportDone(job.id, sendJob(job))) return;
   }
 }
 
@@ -262,6 +285,7 @@ int Sender::sendItems(const SendJob& job, const std::vector<Outgoing>& items) {
     if (i + 1 - start == maxSegments_ || shortItem || i + 1 == items.size()) {
       if (int err = sendBatch(job, items.data() + start, i + 1 - start)) return err;
       start = i + 1;
+      if (!job.urgent && urgentWaiting_) serviceUrgent();
     }
     if (stopping_) return ECANCELED;
   }

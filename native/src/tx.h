@@ -23,6 +23,7 @@ struct SendJob {
   const uint8_t* data = nullptr;  // pinned by JS until the job is reported done
   size_t length = 0;
   bool allSymbols = true;
+  bool urgent = false;
   std::vector<uint32_t> symbols;  // source symbol ids, used when !allSymbols
   std::vector<uint32_t> parity;   // repair symbol ids to encode and send
 };
@@ -63,6 +64,8 @@ class Sender : public Napi::ObjectWrap<Sender> {
   int sendBatch(const SendJob& job, const Outgoing* items, size_t n);
   int sendParity(const SendJob& job);
   void pace(uint64_t wireBytes);
+  void serviceUrgent();
+  bool reportDone(uint32_t id, int err);
   void stop();
 
   int fd_ = -1;
@@ -78,6 +81,7 @@ class Sender : public Napi::ObjectWrap<Sender> {
   std::condition_variable cv_;
   std::deque<SendJob> urgent_;  // repairs jump ahead of first-pass data
   std::deque<SendJob> normal_;
+  std::atomic<bool> urgentWaiting_{false};  // lets the send loop check without the lock
   bool stopping_ = false;
   std::thread thread_;
   DoneTsfn tsfn_;

@@ -2,7 +2,7 @@
 // blockcast command line: send, receive, demo.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BlockcastError, ExitCode } from '../errors.js';
-import { DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S, DEFAULT_SENDER_TIMEOUT_S } from '../defaults.js';
+import { DEFAULT_FEC_STRIPE, DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S, DEFAULT_SENDER_TIMEOUT_S } from '../defaults.js';
 import { native } from '../native/binding.js';
 import { parseSize } from '../validate.js';
 import { receiveCommand } from './receive.js';
@@ -63,7 +63,7 @@ common(
   .option('-w, --max-wait <s>', 'start this many seconds after the first receiver joined, even with fewer than --min-receivers', num('max-wait'), 0)
   .option('--receiver-timeout <s>', 'declare a silent receiver lost after this many seconds', num('receiver-timeout'), DEFAULT_RECEIVER_TIMEOUT_S)
   .option('--session <id>', 'session id (default: random)', int('session'))
-  .option('--fec-stripe <k>', 'sources per Reed-Solomon stripe; lost packets are repaired with fresh parity (0: retransmit them instead)', int('fec-stripe'), 64)
+  .option('--fec-stripe <k>', 'sources per Reed-Solomon stripe; lost packets are repaired with fresh parity (0: retransmit them instead)', int('fec-stripe'), DEFAULT_FEC_STRIPE)
   .addOption(new Option('--no-gso', 'do not use UDP GSO (send with sendmmsg only)'))
   .addOption(new Option('--no-loopback', 'do not deliver to receivers on this host (IP_MULTICAST_LOOP off)'))
   .action(async (image: string, o: Record<string, unknown>) => {

@@ -12,7 +12,7 @@ import { DEFAULT_CHUNK_SIZE, DEFAULT_MTU, chunkCount, symbolCount, symbolSizeFor
 import { ImageSource } from '../image/source.js';
 import { native, type NativeSender } from '../native/binding.js';
 import { resolveInterface } from '../net/interface.js';
-import { MAX_CHUNK_SIZE, Phase, PacketType, REPAIR_BIT, ReceiverState, Stream, type PhaseValue } from '../protocol/constants.js';
+import { IP_UDP_OVERHEAD, MAX_CHUNK_SIZE, Phase, PacketType, REPAIR_BIT, ReceiverState, Stream, type PhaseValue } from '../protocol/constants.js';
 import { encodeManifest, imageDigestOf } from '../protocol/manifest.js';
 import { hash } from '../protocol/hash.js';
 import { NackKind, decodeNack, decodeStatus, encodeAck, encodeAnnounce, packetType } from '../protocol/packets.js';
@@ -73,6 +73,9 @@ export interface SendSummary {
   repairSymbols: number;
   /** Of those, FEC parity symbols. */
   paritySymbols: number;
+  /** Receivers' reports (STATUS, NACK) the sender received, with IP/UDP headers. */
+  controlBytesIn: number;
+  controlPacketsIn: number;
   repairJobs: number;
   prepareSeconds: number;
   gso: boolean;
@@ -117,6 +120,8 @@ export class SenderSession extends EventEmitter {
   private fatal?: Error;
   private repairSymbols = 0;
   private paritySymbols = 0;
+  private controlBytesIn = 0;
+  private controlPacketsIn = 0;
   private readonly nextParity = new Map<number, Uint8Array>();
   private repairJobs = 0;
   private startedAt = 0;
@@ -435,6 +440,8 @@ export class SenderSession extends EventEmitter {
   }
 
   private onControl(msg: Buffer, address: string, port: number): void {
+    this.controlBytesIn += msg.length + IP_UDP_OVERHEAD;
+    this.controlPacketsIn++;
     const type = packetType(msg);
     if (type === PacketType.Status) {
       const s = decodeStatus(msg);
@@ -534,6 +541,8 @@ export class SenderSession extends EventEmitter {
       dataPackets: stats.packets,
       repairSymbols: this.repairSymbols,
       paritySymbols: this.paritySymbols,
+      controlBytesIn: this.controlBytesIn,
+      controlPacketsIn: this.controlPacketsIn,
       repairJobs: this.repairJobs,
       prepareSeconds,
       gso: stats.gsoBatches > 0,

@@ -1,0 +1,45 @@
+/**
+ * Scale benchmark: the same small image to N receivers, each behind its own
+ * independent random loss, with the sender's link capped by tc tbf so that
+ * the link, not this machine's CPU, is the bottleneck, and the sender paced
+ * at 95% of that cap (--rate, as an operator sets it just under the link
+ * rate). Reports, against N,
+ * completion time, repair symbols / data symbols and receivers' control
+ * traffic / data bytes.
+ *
+ *   tsx bench/scale.ts [--receivers 1,10,50,100] [--loss 1,5] [--tbf 40] [--size 32M] [--fec-stripe K]
+ *
+ * Prints one Markdown table row per run and a JSON line per run.
+ */
+import { parseArgs } from 'node:util';
+import { parseSize } from '../src/validate.js';
+import { runE2e } from './e2e.js';
+
+const { values } = parseArgs({
+  options: {
+    receivers: { type: 'string', default: '1,10,50,100' },
+    loss: { type: 'string', default: '1,5' },
+    tbf: { type: 'string', default: '40' },
+    size: { type: 'string', default: '32M' },
+  },
+});
+const ns = values.receivers!.split(',').map(Number);
+const losses = values.loss!.split(',').map(Number);
+const tbf = Number(values.tbf);
+const size = parseSize('size', values.size!);
+
+console.log(`| loss | N | seconds | time / N=1 | repair / data | control / data | verified |`);
+console.log(`|---|---|---|---|---|---|---|`);
+for (const loss of losses) {
+  let base: number | undefined;
+  for (const n of ns) {
+    const rate = `${Math.floor(tbf * 0.95)}m`;
+    const r = await runE2e({ receivers: n, size, mtu: 1500, rate, loss, tbf, ceiling: false, wholeSkb: false, rxGro: false });
+    base ??= r.seconds;
+    console.error(JSON.stringify({ ...r, receiverCpu: undefined, drops: undefined }));
+    console.log(
+      `| ${loss}% | ${n} | ${r.seconds.toFixed(2)} | ${(r.seconds / base).toFixed(2)} | ${(r.repairRatio * 100).toFixed(2)}% | ` +
+        `${(r.controlRatio * 100).toFixed(2)}% | ${r.verified ? 'yes' : `NO: ${r.failures[0]}`} |`,
+    );
+  }
+}
