@@ -93,6 +93,7 @@ export interface ReceiveSummary {
 
 const MAX_PENDING_WRITES = 8;
 const OVERLOAD_REPORT_MS = 50;
+const NACK_LOOKAHEAD_CHUNKS = 8;
 const NACK_ENTRIES_PER_TICK = 256;
 
 export class ReceiverSession extends EventEmitter {
@@ -429,7 +430,11 @@ export class ReceiverSession extends EventEmitter {
     const seen = this.rx!.stats().highestSeen;
     const repairing = a.phase === Phase.Repairing;
     const manifestChunks = this.manifestParts.length;
-    const imageBelow = repairing ? a.chunkCount : Math.max(a.progress, seen[Stream.Image]!);
+    // A chunk is due once the sender has passed it. Its announced progress is
+    // authoritative but up to one announce interval old; the highest chunk
+    // seen in data is current but any packet can claim any chunk, so it only
+    // counts a few chunks beyond the announced progress.
+    const imageBelow = repairing ? a.chunkCount : Math.max(a.progress, Math.min(seen[Stream.Image]!, a.progress + NACK_LOOKAHEAD_CHUNKS));
     const manifestBelow = this.manifest ? 0 : repairing || a.progress > 0 || seen[Stream.Image]! >= 0 ? manifestChunks : seen[Stream.Manifest]!;
     const entries: NackEntry[] = [];
     for (const [stream, below] of [

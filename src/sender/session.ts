@@ -122,7 +122,7 @@ export class SenderSession extends EventEmitter {
   private paritySymbols = 0;
   private controlBytesIn = 0;
   private controlPacketsIn = 0;
-  private readonly nextParity = new Map<number, Uint8Array>();
+  private readonly parityUsed = new Map<number, Uint8Array>();
   private repairJobs = 0;
   private startedAt = 0;
   private startCpu = 0;
@@ -351,11 +351,11 @@ export class SenderSession extends EventEmitter {
       if (urgent < URGENT_DEPTH && due === 0) {
         const r = this.repairs.take()!;
         const data = await this.chunkData(r.stream, r.chunk);
-        const parity = this.freshParity(r.stream, r.chunk, r.parity);
-        this.repairSymbols += r.symbols.length + parity.length;
+        const { symbols, parity } = this.freshRepairs(r.stream, r.chunk, r.symbols, r.parity);
+        this.repairSymbols += symbols.length + parity.length;
         this.paritySymbols += parity.length;
         this.repairJobs++;
-        this.submit(r.stream, r.chunk, data, true, r.symbols, parity);
+        this.submit(r.stream, r.chunk, data, true, symbols, parity);
         continue;
       }
       const total = this.manifestChunks + this.source!.chunkCount;
@@ -378,32 +378,36 @@ export class SenderSession extends EventEmitter {
   }
 
   /**
-   * Repair symbol ids for `count` parity symbols per stripe that no receiver
-   * has been sent before in this session: each round uses new parity
-   * indices, so every repair symbol is useful to every receiver still
-   * missing something in that stripe. After the last index (255 - k) they
-   * start over.
+   * Turns stripe needs into repair symbols. Each round uses parity indices no
+   * receiver has been sent in this session, so every repair symbol is useful
+   * to every receiver still missing something in that stripe. A stripe has
+   * only 255 - k of them: when they would run out, the stripe's sources are
+   * resent instead (they fix any receiver's loss in that stripe) and its
+   * parity starts over.
    */
-  private freshParity(stream: number, chunk: number, needs: [number, number][]): Uint32Array {
+  private freshRepairs(stream: number, chunk: number, sources: Uint32Array, needs: [number, number][]): { symbols: Uint32Array; parity: Uint32Array } {
     const k = this.opts.fecStripe;
-    if (needs.length === 0 || k === 0) return new Uint32Array(0);
+    if (needs.length === 0 || k === 0) return { symbols: sources, parity: new Uint32Array(0) };
     const key = stream * 2 ** 32 + chunk;
-    const symbols = symbolCount(this.chunkLength(stream, chunk), this.symbolSize);
-    let next = this.nextParity.get(key);
-    if (!next) {
-      next = new Uint8Array(Math.ceil(symbols / k));
-      this.nextParity.set(key, next);
+    const count = symbolCount(this.chunkLength(stream, chunk), this.symbolSize);
+    let used = this.parityUsed.get(key);
+    if (!used) {
+      used = new Uint8Array(Math.ceil(count / k));
+      this.parityUsed.set(key, used);
     }
+    const resend = new Set(sources);
     const ids: number[] = [];
-    for (const [stripe, count] of needs) {
-      const limit = 255 - Math.min(k, symbols - stripe * k);
-      for (let i = 0; i < count; i++) {
-        const index = next[stripe]! % limit;
-        next[stripe] = (index + 1) % limit;
-        ids.push((REPAIR_BIT | (stripe << 16) | index) >>> 0);
+    for (const [stripe, need] of needs) {
+      const first = stripe * k;
+      const size = Math.min(k, count - first);
+      if (used[stripe]! + need > 255 - size) {
+        for (let s = first; s < first + size; s++) resend.add(s);
+        used[stripe] = 0;
+        continue;
       }
+      for (let i = 0; i < need; i++) ids.push((REPAIR_BIT | (stripe << 16) | used[stripe]!++) >>> 0);
     }
-    return Uint32Array.from(ids);
+    return { symbols: Uint32Array.from([...resend].sort((x, y) => x - y)), parity: Uint32Array.from(ids) };
   }
 
   private chunkLength(stream: number, chunk: number): number {
