@@ -9,9 +9,9 @@ export const DEFAULT_RECEIVER_TIMEOUT_S = 10;
 export const DEFAULT_SENDER_TIMEOUT_S = 15;
 export const DEFAULT_MAX_BUFFER = 256 * 1024 * 1024;
 export const ANNOUNCE_INTERVAL_MS = 100;
-export const STATUS_INTERVAL_MS = 500;
+export const STATUS_INTERVAL_MS = 1000;
 export const NACK_INTERVAL_MS = 20;
 export const NACK_HOLDOFF_MS = 150;
 export const DEFAULT_FEC_STRIPE = 128;
 /** How long the sender gathers receivers' reports of a loss before repairing it (> one NACK tick). */
-export const REPAIR_WINDOW_MS = 30;
+export const REPAIR_WINDOW_MS = 60;

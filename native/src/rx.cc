@@ -26,10 +26,14 @@ constexpr size_t kRecvBufferSize = 65536;      // a whole GRO super-packet
 constexpr size_t kMaxPendingControls = 4096;  // bound on control packets awaiting JS
 constexpr size_t kFlushChunks = 8;            // hand chunks to JS at least this eagerly
 constexpr int kPollMs = 5;
-// After a short batch, wait this long before reading again so datagrams
-// accumulate in the (large) socket buffer: one wake-up then drains dozens of
-// them instead of one. Adds at most this much latency; the buffer absorbs it.
-constexpr long kCoalesceNs = 200000;
+// After a short batch, wait before reading again so datagrams accumulate in
+// the (large) socket buffer and one wake-up drains many of them. The wait
+// adapts to the rate: it doubles while batches come back nearly empty and
+// halves when they come back full, so a slow stream costs a few wake-ups a
+// millisecond, not one per datagram, and a fast one is never held back.
+// At most kCoalesceMaxNs of added latency, far below the NACK timers.
+constexpr long kCoalesceMinNs = 100000;
+constexpr long kCoalesceMaxNs = 8000000;
 
 bool testBit(const std::vector<uint64_t>& bits, uint32_t i) { return (bits[i >> 6] >> (i & 63)) & 1; }
 void setBit(std::vector<uint64_t>& bits, uint32_t i) { bits[i >> 6] |= uint64_t(1) << (i & 63); }
@@ -298,6 +302,7 @@ void Receiver::run() {
   alignas(cmsghdr) char control[kRecvBatch][CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(uint32_t))];
   pollfd pfd{fd_, POLLIN, 0};
   size_t lastBatch = 0;
+  long coalesceNs = kCoalesceMinNs;
 
   while (!stopping_) {
     int pr = poll(&pfd, 1, kPollMs);
@@ -348,9 +353,13 @@ void Receiver::run() {
       std::lock_guard<std::mutex> lock(mu_);
       flush(false);
     }
-    if (pr > 0 && lastBatch < kRecvBatch) {
-      timespec ts{0, kCoalesceNs};
-      nanosleep(&ts, nullptr);
+    if (pr > 0) {
+      if (lastBatch == kRecvBatch) coalesceNs = std::max(kCoalesceMinNs, coalesceNs / 2);
+      else if (lastBatch < kRecvBatch / 4) coalesceNs = std::min(kCoalesceMaxNs, coalesceNs * 2);
+      if (lastBatch < kRecvBatch) {
+        timespec ts{0, coalesceNs};
+        nanosleep(&ts, nullptr);
+      }
     }
   }
 }

@@ -19,7 +19,7 @@ import { BlockcastError } from '../errors.js';
 import { chunkCount, chunkLength } from '../image/geometry.js';
 import { ChunkPool } from '../image/pool.js';
 import { Target, checkCapacity, inspectTarget } from '../image/target.js';
-import { native, type NativeReceiver, type NativeReceiverBatch } from '../native/binding.js';
+import { native, type NativeReceiver, type NativeReceiverBatch, type NativeReceiverStats } from '../native/binding.js';
 import { resolveInterface } from '../net/interface.js';
 import {
   FailReason,
@@ -401,8 +401,9 @@ export class ReceiverSession extends EventEmitter {
       this.conclude({ error: new BlockcastError('ENOSENDER', `The sender went silent for ${this.opts.senderTimeout} s`) });
       return;
     }
-    this.sendNacks(now);
-    this.reportOverload(now);
+    const stats = this.rx!.stats();
+    this.sendNacks(now, stats);
+    this.reportOverload(now, stats);
   }
 
   /**
@@ -410,9 +411,8 @@ export class ReceiverSession extends EventEmitter {
    * its own reasons (socket buffer full, no free chunk buffer), or is about
    * to: three quarters of its chunk buffers are busy.
    */
-  private reportOverload(now: number): void {
+  private reportOverload(now: number, s: NativeReceiverStats): void {
     if (!this.target || this.announce!.phase === Phase.Waiting) return;
-    const s = this.rx!.stats();
     const drops = s.socketDrops + s.noBuffer;
     const overloaded = drops > this.lastDrops || s.freeSlots < this.slots.length / 4;
     this.lastDrops = drops;
@@ -424,10 +424,10 @@ export class ReceiverSession extends EventEmitter {
   }
 
   /** Reports incomplete chunks the sender has already passed, at most once per holdoff per chunk. */
-  private sendNacks(now: number): void {
+  private sendNacks(now: number, stats: NativeReceiverStats): void {
     const a = this.announce!;
     if (a.phase === Phase.Waiting) return;
-    const seen = this.rx!.stats().highestSeen;
+    const seen = stats.highestSeen;
     const repairing = a.phase === Phase.Repairing;
     const manifestChunks = this.manifestParts.length;
     // A chunk is due once the sender has passed it. Its announced progress is
