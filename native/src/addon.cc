@@ -23,6 +23,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   num("typeStatus", kTypeStatus);
   num("typeNack", kTypeNack);
   num("typeAck", kTypeAck);
+  num("typeRepairAdv", kTypeRepairAdv);
   num("commonHeaderSize", kCommonHeaderSize);
   num("dataHeaderSize", kDataHeaderSize);
   num("offSession", kOffSession);

@@ -32,6 +32,7 @@ enum PacketType : uint8_t {
   kTypeStatus = 3,    // receiver -> sender: state report
   kTypeNack = 4,      // receiver -> sender: missing symbols
   kTypeAck = 5,       // sender -> receiver: acknowledges a status report
+  kTypeRepairAdv = 6, // sender -> group: the repair it is about to send (NACK suppression)
 };
 
 // Common header: magic u32, version u8, type u8, flags u16, session u32.

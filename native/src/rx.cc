@@ -382,7 +382,7 @@ void Receiver::handleDatagram(const uint8_t* p, size_t len, const sockaddr_in& f
     handleData(p, len);
     return;
   }
-  if (type != kTypeAnnounce) {  // reports and acks travel unicast, never on the group
+  if (type != kTypeAnnounce && type != kTypeRepairAdv) {  // reports and acks travel unicast, never on the group
     malformed_++;
     return;
   }

@@ -140,6 +140,7 @@ export interface NativeProtocol {
   typeStatus: number;
   typeNack: number;
   typeAck: number;
+  typeRepairAdv: number;
   commonHeaderSize: number;
   dataHeaderSize: number;
   offSession: number;

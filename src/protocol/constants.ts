@@ -12,6 +12,7 @@ export const PacketType = {
   Status: 3,
   Nack: 4,
   Ack: 5,
+  RepairAdv: 6,
 } as const;
 export type PacketTypeValue = (typeof PacketType)[keyof typeof PacketType];
 

@@ -276,3 +276,41 @@ export function encodeData(session: number, stream: number, chunk: number, symbo
   payload.copy(b, DATA_HEADER_SIZE);
   return b;
 }
+
+/**
+ * REPAIR_ADV: the repair the sender will send for one chunk when its
+ * collection window closes: per stripe, how many fresh parity symbols. A
+ * receiver whose needs are all covered stays silent (NACK suppression).
+ */
+export interface RepairAdv {
+  session: number;
+  stream: number;
+  chunk: number;
+  /** Flat [stripe, count, ...]. */
+  stripes: number[];
+}
+
+export const REPAIR_ADV_FIXED_SIZE = 20;
+
+export function encodeRepairAdv(a: RepairAdv): Buffer {
+  const n = Math.min(a.stripes.length / 2, Math.floor((MAX_CONTROL_PACKET - REPAIR_ADV_FIXED_SIZE) / 4));
+  const b = Buffer.alloc(REPAIR_ADV_FIXED_SIZE + 4 * n);
+  header(b, PacketType.RepairAdv, a.session);
+  b.writeUInt8(a.stream, 12);
+  b.writeUInt16LE(n, 14);
+  b.writeUInt32LE(a.chunk >>> 0, 16);
+  for (let i = 0; i < n; i++) {
+    b.writeUInt16LE(a.stripes[2 * i]!, REPAIR_ADV_FIXED_SIZE + 4 * i);
+    b.writeUInt16LE(a.stripes[2 * i + 1]!, REPAIR_ADV_FIXED_SIZE + 4 * i + 2);
+  }
+  return b;
+}
+
+export function decodeRepairAdv(b: Buffer): RepairAdv | null {
+  if (packetType(b) !== PacketType.RepairAdv || b.length < REPAIR_ADV_FIXED_SIZE) return null;
+  const n = b.readUInt16LE(14);
+  if (b.readUInt8(13) !== 0 || b.length !== REPAIR_ADV_FIXED_SIZE + 4 * n) return null;
+  const stripes: number[] = [];
+  for (let i = 0; i < n; i++) stripes.push(b.readUInt16LE(REPAIR_ADV_FIXED_SIZE + 4 * i), b.readUInt16LE(REPAIR_ADV_FIXED_SIZE + 4 * i + 2));
+  return { session: b.readUInt32LE(8), stream: b.readUInt8(12), chunk: b.readUInt32LE(16), stripes };
+}

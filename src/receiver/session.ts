@@ -36,7 +36,18 @@ import {
 } from '../protocol/constants.js';
 import { MANIFEST_HEADER_SIZE, decodeManifest, imageDigestOf, type Manifest } from '../protocol/manifest.js';
 import { hash } from '../protocol/hash.js';
-import { decodeAck, decodeAnnounce, encodeNacks, encodeStatus, packetType, type Announce, type NackEntry, type NackKindValue } from '../protocol/packets.js';
+import {
+  NackKind,
+  decodeAck,
+  decodeAnnounce,
+  decodeRepairAdv,
+  encodeNacks,
+  encodeStatus,
+  packetType,
+  type Announce,
+  type NackEntry,
+  type NackKindValue,
+} from '../protocol/packets.js';
 import { cpuSeconds } from '../cpu.js';
 import { checkInteger, checkMulticastGroup, checkNumber } from '../validate.js';
 
@@ -83,6 +94,8 @@ export interface ReceiveSummary {
   /** DATA datagrams dropped by test fault injection. */
   injectedDrops: number;
   nackPackets: number;
+  /** Stripe NACKs not sent because a REPAIR_ADV already covered them. */
+  nacksSuppressed: number;
   symbolsRequested: number;
   acknowledged: boolean;
   /** CPU seconds (user + system, all threads) this process used so far. */
@@ -94,6 +107,7 @@ export interface ReceiveSummary {
 const MAX_PENDING_WRITES = 8;
 const OVERLOAD_REPORT_MS = 50;
 const NACK_LOOKAHEAD_CHUNKS = 8;
+const NACK_BACKOFF_MS = 20;
 const NACK_ENTRIES_PER_TICK = 256;
 
 export class ReceiverSession extends EventEmitter {
@@ -123,6 +137,11 @@ export class ReceiverSession extends EventEmitter {
   private overloadReports = 0;
   private writing = 0;
   private readonly lastNack = new Map<number, number>();
+  /** When each newly seen loss may first be reported (random backoff). */
+  private readonly nackDue = new Map<number, number>();
+  /** The sender's latest REPAIR_ADV per chunk. */
+  private readonly advertised = new Map<number, { at: number; stripes: number[] }>();
+  private suppressed = 0;
   private corruptChunks = 0;
   private nackPackets = 0;
   private symbolsRequested = 0;
@@ -219,7 +238,15 @@ export class ReceiverSession extends EventEmitter {
 
   private onBatch(batch: NativeReceiverBatch): void {
     for (const c of batch.controls) {
-      if (packetType(c.data) !== PacketType.Announce) continue;
+      const type = packetType(c.data);
+      if (type === PacketType.RepairAdv) {
+        const adv = decodeRepairAdv(c.data);
+        if (adv && adv.session === this.announce?.session) {
+          this.advertised.set(adv.stream * 2 ** 32 + adv.chunk, { at: Date.now(), stripes: adv.stripes });
+        }
+        continue;
+      }
+      if (type !== PacketType.Announce) continue;
       const a = decodeAnnounce(c.data);
       if (!a) continue;
       this.onAnnounce(a, c.address);
@@ -451,7 +478,17 @@ export class ReceiverSession extends EventEmitter {
         i += 3 + 2 * count;
         const key = stream * 2 ** 32 + chunk;
         if (count === 0 || now - (this.lastNack.get(key) ?? 0) < NACK_HOLDOFF_MS) continue;
+        // A random backoff before the first report of a loss lets the
+        // sender's REPAIR_ADV, prompted by a faster receiver, arrive first.
+        let due = this.nackDue.get(key);
+        if (due === undefined) this.nackDue.set(key, (due = now + Math.random() * NACK_BACKOFF_MS));
+        if (now < due) continue;
+        this.nackDue.delete(key);
         this.lastNack.set(key, now);
+        if (kind === NackKind.StripeNeeds && this.coveredByAdvert(key, pairs, now)) {
+          this.suppressed++;
+          continue;
+        }
         entries.push({ stream, chunk, kind, pairs });
         for (let r = 1; r < pairs.length; r += 2) this.symbolsRequested += pairs[r]!;
       }
@@ -461,6 +498,18 @@ export class ReceiverSession extends EventEmitter {
       this.control!.send(packet, a.controlPort, this.senderAddress);
       this.nackPackets++;
     }
+  }
+
+  /** True if a recent REPAIR_ADV plans at least as much parity as this receiver needs in every stripe. */
+  private coveredByAdvert(key: number, needs: number[], now: number): boolean {
+    const adv = this.advertised.get(key);
+    if (!adv || now - adv.at > NACK_HOLDOFF_MS) return false;
+    for (let i = 0; i < needs.length; i += 2) {
+      let planned = 0;
+      for (let j = 0; j < adv.stripes.length; j += 2) if (adv.stripes[j] === needs[i]) planned = adv.stripes[j + 1]!;
+      if (planned < needs[i + 1]!) return false;
+    }
+    return true;
   }
 
   private statusPacket(state: ReceiverStateValue, reason: FailReasonValue, digest?: Buffer, overloaded = false): Buffer {
@@ -544,6 +593,7 @@ export class ReceiverSession extends EventEmitter {
       injectedDrops: s.injectedDrops,
       corruptChunks: this.corruptChunks,
       nackPackets: this.nackPackets,
+      nacksSuppressed: this.suppressed,
       symbolsRequested: this.symbolsRequested,
       acknowledged,
       cpuSeconds: cpuSeconds(),

@@ -86,6 +86,16 @@ export class RepairQueue {
     return named;
   }
 
+  /** The parity planned so far for a pending chunk, flat [stripe, count, ...] (empty if none). */
+  plan(stream: number, chunk: number): number[] {
+    const needs = this.pending.get(stream * 2 ** 32 + chunk)?.needs;
+    const out: number[] = [];
+    needs?.forEach((n, s) => {
+      if (n > 0) out.push(s, n);
+    });
+    return out;
+  }
+
   /** Milliseconds until the oldest pending repair is due (0: now), or undefined if none. */
   dueIn(now = performance.now()): number | undefined {
     const first = this.pending.values().next();

@@ -15,7 +15,7 @@ import { resolveInterface } from '../net/interface.js';
 import { IP_UDP_OVERHEAD, MAX_CHUNK_SIZE, Phase, PacketType, REPAIR_BIT, ReceiverState, Stream, type PhaseValue } from '../protocol/constants.js';
 import { encodeManifest, imageDigestOf } from '../protocol/manifest.js';
 import { hash } from '../protocol/hash.js';
-import { NackKind, decodeNack, decodeStatus, encodeAck, encodeAnnounce, packetType } from '../protocol/packets.js';
+import { NackKind, decodeNack, decodeStatus, encodeAck, encodeAnnounce, encodeRepairAdv, packetType } from '../protocol/packets.js';
 import { checkInteger, checkMulticastGroup, checkNumber, parseRate } from '../validate.js';
 import { Participants, type Participant } from './participants.js';
 import { RateController } from './rate.js';
@@ -76,6 +76,8 @@ export interface SendSummary {
   /** Receivers' reports (STATUS, NACK) the sender received, with IP/UDP headers. */
   controlBytesIn: number;
   controlPacketsIn: number;
+  /** REPAIR_ADV packets multicast to suppress redundant NACKs. */
+  repairAdvs: number;
   repairJobs: number;
   prepareSeconds: number;
   gso: boolean;
@@ -121,6 +123,7 @@ export class SenderSession extends EventEmitter {
   private repairSymbols = 0;
   private paritySymbols = 0;
   private controlBytesIn = 0;
+  private repairAdvs = 0;
   private controlPacketsIn = 0;
   private readonly parityUsed = new Map<number, Uint8Array>();
   private repairJobs = 0;
@@ -482,6 +485,7 @@ export class SenderSession extends EventEmitter {
         const size = e.stream === Stream.Manifest ? this.manifest.length : e.stream === Stream.Image ? this.source!.size : 0;
         if (e.chunk >= chunkCount(size, this.opts.chunkSize)) return void this.emit('malformed', { address });
         const symbols = symbolCount(this.chunkLength(e.stream, e.chunk), this.symbolSize);
+        const before = e.kind === NackKind.StripeNeeds ? this.repairs.plan(e.stream, e.chunk).join() : '';
         const named =
           e.kind === NackKind.StripeNeeds
             ? this.opts.fecStripe > 0
@@ -490,6 +494,15 @@ export class SenderSession extends EventEmitter {
             : this.repairs.add(e.stream, e.chunk, symbols, e.pairs);
         if (named < 0) return void this.emit('malformed', { address });
         if (p) p.symbolsRequested += named;
+        if (e.kind === NackKind.StripeNeeds) {
+          // Tell every receiver what this round will carry, so those it
+          // already covers stay silent (NORM-style NACK suppression).
+          const plan = this.repairs.plan(e.stream, e.chunk);
+          if (plan.join() !== before) {
+            this.tx!.sendControl(encodeRepairAdv({ session: this.opts.session, stream: e.stream, chunk: e.chunk, stripes: plan }));
+            this.repairAdvs++;
+          }
+        }
       }
       this.pump();
       return;
@@ -547,6 +560,7 @@ export class SenderSession extends EventEmitter {
       paritySymbols: this.paritySymbols,
       controlBytesIn: this.controlBytesIn,
       controlPacketsIn: this.controlPacketsIn,
+      repairAdvs: this.repairAdvs,
       repairJobs: this.repairJobs,
       prepareSeconds,
       gso: stats.gsoBatches > 0,

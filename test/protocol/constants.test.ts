@@ -7,12 +7,13 @@ describe('protocol constants', () => {
     const p = native.protocol;
     expect(p.magic).toBe(C.MAGIC);
     expect(p.version).toBe(C.VERSION);
-    expect([p.typeData, p.typeAnnounce, p.typeStatus, p.typeNack, p.typeAck]).toEqual([
+    expect([p.typeData, p.typeAnnounce, p.typeStatus, p.typeNack, p.typeAck, p.typeRepairAdv]).toEqual([
       C.PacketType.Data,
       C.PacketType.Announce,
       C.PacketType.Status,
       C.PacketType.Nack,
       C.PacketType.Ack,
+      C.PacketType.RepairAdv,
     ]);
     expect(p.commonHeaderSize).toBe(C.COMMON_HEADER_SIZE);
     expect(p.dataHeaderSize).toBe(C.DATA_HEADER_SIZE);

@@ -6,10 +6,12 @@ import {
   decodeAck,
   decodeAnnounce,
   decodeNack,
+  decodeRepairAdv,
   decodeStatus,
   encodeAck,
   encodeAnnounce,
   encodeNacks,
+  encodeRepairAdv,
   encodeStatus,
   NackKind,
   type NackEntry,
@@ -83,6 +85,15 @@ describe('control packets', () => {
     });
     expect(decodeStatus(status.subarray(0, status.length - 1))).toBeNull();
     expect(decodeAnnounce(Buffer.alloc(80))).toBeNull();
+  });
+});
+
+describe('REPAIR_ADV', () => {
+  it('round-trips and rejects a wrong length', () => {
+    const adv = { session: 9, stream: 0, chunk: 77, stripes: [0, 3, 4, 12] };
+    const b = encodeRepairAdv(adv);
+    expect(decodeRepairAdv(b)).toEqual(adv);
+    expect(decodeRepairAdv(b.subarray(0, b.length - 2))).toBeNull();
   });
 });
 

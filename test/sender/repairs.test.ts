@@ -18,6 +18,7 @@ describe('RepairQueue', () => {
     // 70 symbols in stripes of 32: stripes 0 and 1 have 32 sources, stripe 2 has 6.
     expect(q.addNeeds(0, 5, 70, 32, [0, 3, 2, 1])).toBe(4); // receiver A
     expect(q.addNeeds(0, 5, 70, 32, [0, 5, 1, 2])).toBe(7); // receiver B
+    expect(q.plan(0, 5)).toEqual([0, 5, 1, 2, 2, 1]); // what REPAIR_ADV announces
     expect(q.add(0, 5, 70, [0, 2])).toBe(2); // receiver C without FEC state: sources 0 and 1
     expect(q.take()).toEqual({ stream: 0, chunk: 5, symbols: Uint32Array.from([0, 1]), parity: [[0, 3], [1, 2], [2, 1]] });
     expect(q.addNeeds(0, 5, 70, 32, [2, 7])).toBe(-1); // stripe 2 has only 6 sources
