@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 #include "common.h"
@@ -25,6 +26,7 @@ namespace {
 constexpr size_t kMaxBatch = 64;          // datagrams per sendmmsg / GSO send
 constexpr size_t kMaxGsoBytes = 65000;    // stay under the 64 KiB IP datagram limit
 constexpr uint64_t kBurstNs = 1000000;    // pacing credit that may be banked: 1 ms
+constexpr uint64_t kBurstTargetNs = 2000000;  // longest burst at the current rate: 2 ms
 
 uint32_t symbolCount(size_t length, uint32_t symbolSize) {
   return static_cast<uint32_t>((length + symbolSize - 1) / symbolSize);
@@ -279,10 +281,18 @@ int Sender::sendParity(const SendJob& job) {
 // chunk's last source) must end a GSO batch: only the final segment of a
 // super-packet may be shorter than gso_size.
 int Sender::sendItems(const SendJob& job, const std::vector<Outgoing>& items) {
+  // At low rates a 64 KiB GSO burst lasts tens of milliseconds: keep each
+  // burst to about kBurstTargetNs of the current rate, so the stream stays
+  // smooth and a waiting repair goes out within a couple of milliseconds.
+  size_t perBurst = maxSegments_;
+  if (uint64_t rate = rate_) {
+    uint64_t bytes = rate * kBurstTargetNs / 1000000000ull;
+    perBurst = std::clamp<size_t>(bytes / (kDataHeaderSize + symbolSize_ + kIpUdpOverhead), 1, maxSegments_);
+  }
   size_t start = 0;
   for (size_t i = 0; i < items.size(); i++) {
     bool shortItem = items[i].length < symbolSize_;
-    if (i + 1 - start == maxSegments_ || shortItem || i + 1 == items.size()) {
+    if (i + 1 - start == perBurst || shortItem || i + 1 == items.size()) {
       if (int err = sendBatch(job, items.data() + start, i + 1 - start)) return err;
       start = i + 1;
       if (!job.urgent && urgentWaiting_) serviceUrgent();

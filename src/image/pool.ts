@@ -16,8 +16,9 @@ const workerFile = here.includes(`${path.sep}src${path.sep}`)
 export class ChunkPool {
   private readonly pool: Piscina;
 
-  constructor(threads = Math.max(1, Math.min(4, os.availableParallelism()))) {
-    this.pool = new Piscina({ filename: workerFile, minThreads: 1, maxThreads: threads, idleTimeout: 30_000 });
+  /** `prewarm`: start every worker now rather than on first use. */
+  constructor({ threads = Math.max(1, Math.min(4, os.availableParallelism())), prewarm = false } = {}) {
+    this.pool = new Piscina({ filename: workerFile, minThreads: prewarm ? threads : 1, maxThreads: threads, idleTimeout: 30_000 });
   }
 
   hash(fd: number, offset: number, length: number): Promise<HashResult> {

@@ -29,6 +29,10 @@ export interface Announce {
   manifestSize: number;
   /** Image chunks whose first-pass transmission has finished. */
   progress: number;
+  /** The sender's current pacing rate in KiB/s (0: unpaced); receivers time their NACK holdoff by it. */
+  rateKiB: number;
+  /** How often receivers send STATUS heartbeats, in units of 100 ms (0: the default, 1 s). */
+  heartbeat: number;
   manifestDigest: Buffer;
 }
 
@@ -107,6 +111,7 @@ export function encodeAnnounce(a: Announce): Buffer {
   const b = Buffer.alloc(ANNOUNCE_SIZE);
   header(b, PacketType.Announce, a.session);
   b.writeUInt8(a.phase, 12);
+  b.writeUInt8(Math.min(255, a.heartbeat), 13);
   b.writeUInt16LE(a.controlPort, 14);
   b.writeBigUInt64LE(BigInt(a.imageSize), 16);
   b.writeUInt32LE(a.chunkSize, 24);
@@ -115,6 +120,7 @@ export function encodeAnnounce(a: Announce): Buffer {
   b.writeUInt32LE(a.chunkCount, 32);
   b.writeUInt32LE(a.manifestSize, 36);
   b.writeUInt32LE(a.progress, 40);
+  b.writeUInt32LE(Math.min(0xffffffff, Math.round(a.rateKiB)), 44);
   a.manifestDigest.copy(b, 48, 0, HASH_SIZE);
   return b;
 }
@@ -128,6 +134,7 @@ export function decodeAnnounce(b: Buffer): Announce | null {
   return {
     session: b.readUInt32LE(8),
     phase: phase as PhaseValue,
+    heartbeat: b.readUInt8(13),
     controlPort: b.readUInt16LE(14),
     imageSize: Number(imageSize),
     chunkSize: b.readUInt32LE(24),
@@ -136,6 +143,7 @@ export function decodeAnnounce(b: Buffer): Announce | null {
     stripeSize: b.readUInt16LE(30),
     manifestSize: b.readUInt32LE(36),
     progress: b.readUInt32LE(40),
+    rateKiB: b.readUInt32LE(44),
     manifestDigest: Buffer.from(b.subarray(48, 48 + HASH_SIZE)),
   };
 }

@@ -108,6 +108,8 @@ const MAX_PENDING_WRITES = 8;
 const OVERLOAD_REPORT_MS = 50;
 const NACK_LOOKAHEAD_CHUNKS = 8;
 const NACK_BACKOFF_MS = 20;
+/** A typical repair round for one chunk, for timing the NACK holdoff. */
+const REPAIR_BURST_BYTES = 128 * 1024;
 const NACK_ENTRIES_PER_TICK = 256;
 
 export class ReceiverSession extends EventEmitter {
@@ -142,6 +144,7 @@ export class ReceiverSession extends EventEmitter {
   /** The sender's latest REPAIR_ADV per chunk. */
   private readonly advertised = new Map<number, { at: number; stripes: number[] }>();
   private suppressed = 0;
+  private lastStatus = 0;
   private corruptChunks = 0;
   private nackPackets = 0;
   private symbolsRequested = 0;
@@ -188,7 +191,7 @@ export class ReceiverSession extends EventEmitter {
       await this.open();
       const waitStart = Date.now();
       timers.push(setInterval(() => this.tick(waitStart), NACK_INTERVAL_MS));
-      timers.push(setInterval(() => this.sendStatus(), STATUS_INTERVAL_MS));
+      timers.push(setInterval(() => this.heartbeat(), 100));
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         if (this.outcome) resolve();
@@ -223,6 +226,9 @@ export class ReceiverSession extends EventEmitter {
     } catch (err) {
       throw new BlockcastError('ENATIVE', `Cannot join ${this.opts.group}:${this.opts.port}: ${(err as Error).message}`, { cause: err });
     }
+    // Workers start now, while the receiver waits for a sender, so that their
+    // start-up cost never competes with the first packets of the transfer.
+    this.pool = new ChunkPool({ prewarm: true });
     const control = dgram.createSocket('udp4');
     this.control = control;
     control.on('message', (msg) => this.onAck(msg));
@@ -295,7 +301,6 @@ export class ReceiverSession extends EventEmitter {
       this.conclude({ error: err as Error });
       return;
     }
-    this.pool = new ChunkPool();
     this.manifestParts = new Array(chunkCount(a.manifestSize, a.chunkSize));
     this.digests = new Array(a.chunkCount);
     this.rx!.configure({
@@ -463,6 +468,9 @@ export class ReceiverSession extends EventEmitter {
     // counts a few chunks beyond the announced progress.
     const imageBelow = repairing ? a.chunkCount : Math.max(a.progress, Math.min(seen[Stream.Image]!, a.progress + NACK_LOOKAHEAD_CHUNKS));
     const manifestBelow = this.manifest ? 0 : repairing || a.progress > 0 || seen[Stream.Image]! >= 0 ? manifestChunks : seen[Stream.Manifest]!;
+    // Ask again only after a repair round could have arrived: the sender's
+    // collection window plus the time a sizeable repair takes at its rate.
+    const holdoff = a.rateKiB > 0 ? Math.max(NACK_HOLDOFF_MS, 60 + (4 * REPAIR_BURST_BYTES) / (a.rateKiB * 1.024)) : NACK_HOLDOFF_MS;
     const entries: NackEntry[] = [];
     for (const [stream, below] of [
       [Stream.Manifest, manifestBelow],
@@ -477,7 +485,7 @@ export class ReceiverSession extends EventEmitter {
         const pairs = Array.from(flat.subarray(i + 3, i + 3 + 2 * count));
         i += 3 + 2 * count;
         const key = stream * 2 ** 32 + chunk;
-        if (count === 0 || now - (this.lastNack.get(key) ?? 0) < NACK_HOLDOFF_MS) continue;
+        if (count === 0 || now - (this.lastNack.get(key) ?? 0) < holdoff) continue;
         // A random backoff before the first report of a loss lets the
         // sender's REPAIR_ADV, prompted by a faster receiver, arrive first.
         let due = this.nackDue.get(key);
@@ -530,7 +538,15 @@ export class ReceiverSession extends EventEmitter {
     });
   }
 
+  /** Sends a STATUS heartbeat as often as the sender's ANNOUNCE asks (default every second). */
+  private heartbeat(): void {
+    const every = this.announce?.heartbeat ? this.announce.heartbeat * 100 : STATUS_INTERVAL_MS;
+    if (Date.now() - this.lastStatus < every) return;
+    this.sendStatus();
+  }
+
   private sendStatus(): void {
+    this.lastStatus = Date.now();
     if (!this.announce || this.outcome || !this.target) return;
     this.state = this.written > 0 ? ReceiverState.Receiving : ReceiverState.Joined;
     this.control!.send(this.statusPacket(this.state, FailReason.None), this.announce.controlPort, this.senderAddress);

@@ -101,6 +101,7 @@ interface InFlight {
 
 const NORMAL_DEPTH = 3; // first-pass chunks queued in the native sender
 const URGENT_DEPTH = 2; // repair jobs queued ahead of them
+const HEARTBEAT_BYTES = 112; // a STATUS with a short name, plus IP/UDP headers
 
 export class SenderSession extends EventEmitter {
   readonly opts: Required<Omit<SendOptions, 'interface'>> & { interfaceAddress: string; interfaceName: string; rateBytes: number };
@@ -274,6 +275,8 @@ export class SenderSession extends EventEmitter {
       chunkCount: this.source.chunkCount,
       manifestSize: this.manifest.length,
       progress: this.firstPassDone,
+      rateKiB: (this.rate?.current ?? 0) / 1024,
+      heartbeat: this.heartbeatTenths(),
       manifestDigest: this.manifestDigest,
     });
     const err = this.tx.sendControl(packet);
@@ -510,6 +513,18 @@ export class SenderSession extends EventEmitter {
     this.emit('malformed', { address });
   }
 
+  /**
+   * Receivers' STATUS heartbeat interval, in tenths of a second: about 0.25%
+   * of the link for all heartbeats together (as RTCP shares its bandwidth),
+   * never more often than once a second, never rarer than every 25 s.
+   */
+  private heartbeatTenths(): number {
+    const rate = this.rate?.current || this.lastWire.rate || 0;
+    if (rate <= 0) return 10;
+    const seconds = (this.participants.size * HEARTBEAT_BYTES) / (0.0025 * rate);
+    return Math.round(Math.min(25, Math.max(1, seconds)) * 10);
+  }
+
   private imageDigest(): Buffer {
     return this.manifest.subarray(32, 64);
   }
@@ -522,7 +537,9 @@ export class SenderSession extends EventEmitter {
     this.lastWire.at = now;
     this.lastWire.bytes = bytes;
     if (this.phase !== Phase.Waiting) this.rate?.tick(now, this.lastWire.rate);
-    for (const p of this.participants.expire(Date.now(), this.opts.receiverTimeout * 1000)) {
+    // Silence means lost only after several heartbeats have been missed.
+    const timeout = Math.max(this.opts.receiverTimeout * 1000, 4 * this.heartbeatTenths() * 100);
+    for (const p of this.participants.expire(Date.now(), timeout)) {
       this.emit('receiver-lost', summarize(p));
     }
     this.settle?.();

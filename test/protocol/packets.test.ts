@@ -30,6 +30,8 @@ describe('control packets', () => {
       chunkCount: 5 * 2 ** 20 + 1,
       manifestSize: 64 + 32 * (5 * 2 ** 20 + 1),
       progress: 12,
+      rateKiB: 122070,
+      heartbeat: 45,
       manifestDigest: hash(Buffer.from('x')),
     };
     expect(decodeAnnounce(encodeAnnounce(a))).toEqual(a);
