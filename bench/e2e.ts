@@ -78,6 +78,8 @@ export interface E2eOptions {
   wholeSkb: boolean;
   /** GRO on at the receivers' veths, as on physical NICs. */
   rxGro: boolean;
+  /** Sources per FEC stripe (default: blockcast's). */
+  fecStripe?: number;
   image?: string;
 }
 
@@ -140,6 +142,7 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
     );
     const tx = await runIn(lab, lab.senderNs, [
       'send', image, ...common, String(o.mtu), '--interface', lab.senderAddr, '--min-receivers', String(o.receivers), '--max-wait', '30', '--rate', o.rate,
+      ...(o.fecStripe !== undefined ? ['--fec-stripe', String(o.fecStripe)] : []),
     ]);
     const results = await Promise.all(rx);
     // Where receivers lost datagrams: kernel socket-buffer overflow (UDP

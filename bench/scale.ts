@@ -7,7 +7,7 @@
  * completion time, repair symbols / data symbols and receivers' control
  * traffic / data bytes.
  *
- *   tsx bench/scale.ts [--receivers 1,10,50,100] [--loss 1,5] [--tbf 40] [--size 32M] [--fec-stripe K]
+ *   tsx bench/scale.ts [--receivers 1,10,50,100] [--loss 1,5] [--tbf 8] [--size 16M] [--fec-stripe K]
  *
  * Prints one Markdown table row per run and a JSON line per run.
  */
@@ -19,8 +19,9 @@ const { values } = parseArgs({
   options: {
     receivers: { type: 'string', default: '1,10,50,100' },
     loss: { type: 'string', default: '1,5' },
-    tbf: { type: 'string', default: '40' },
-    size: { type: 'string', default: '32M' },
+    tbf: { type: 'string', default: '8' },
+    size: { type: 'string', default: '16M' },
+    'fec-stripe': { type: 'string' },
   },
 });
 const ns = values.receivers!.split(',').map(Number);
@@ -34,7 +35,8 @@ for (const loss of losses) {
   let base: number | undefined;
   for (const n of ns) {
     const rate = `${Math.floor(tbf * 0.95)}m`;
-    const r = await runE2e({ receivers: n, size, mtu: 1500, rate, loss, tbf, ceiling: false, wholeSkb: false, rxGro: false });
+    const fec = values['fec-stripe'] === undefined ? {} : { fecStripe: Number(values['fec-stripe']) };
+    const r = await runE2e({ receivers: n, size, mtu: 1500, rate, loss, tbf, ceiling: false, wholeSkb: false, rxGro: false, ...fec });
     base ??= r.seconds;
     console.error(JSON.stringify({ ...r, receiverCpu: undefined, drops: undefined }));
     console.log(

@@ -12,6 +12,6 @@ export const ANNOUNCE_INTERVAL_MS = 100;
 export const STATUS_INTERVAL_MS = 1000;
 export const NACK_INTERVAL_MS = 20;
 export const NACK_HOLDOFF_MS = 150;
-export const DEFAULT_FEC_STRIPE = 128;
+export const DEFAULT_FEC_STRIPE = 200;
 /** How long the sender gathers receivers' reports of a loss before repairing it (> one NACK tick). */
 export const REPAIR_WINDOW_MS = 60;

@@ -158,7 +158,7 @@ export class SenderSession extends EventEmitter {
       receiverTimeout: checkNumber('receiverTimeout', options.receiverTimeout ?? DEFAULT_RECEIVER_TIMEOUT_S, 0.5, 1e6),
       socketBuffer: checkInteger('socketBuffer', options.socketBuffer ?? DEFAULT_SOCKET_BUFFER, 0, 2 ** 31 - 1),
       gso: options.gso ?? true,
-      fecStripe: checkInteger('fecStripe', options.fecStripe ?? DEFAULT_FEC_STRIPE, 0, 200),
+      fecStripe: checkInteger('fecStripe', options.fecStripe ?? DEFAULT_FEC_STRIPE, 0, 254),
       loopback: options.loopback ?? true,
       session: options.session === undefined ? randomInt(1, 2 ** 32 - 1) : checkInteger('session', options.session, 1, 2 ** 32 - 1),
     };

@@ -50,7 +50,7 @@ describe('FEC repair', () => {
     const { group, port } = uniqueChannel();
     const net = ['--interface', '127.0.0.1', '--group', group, '--port', port, '--json'];
     const targets = [0, 1].map((i) => path.join(tmp.dir, `burst-${i}.img`));
-    // Receiver 0 loses DATA datagrams 2000..2049: symbols 550..599 of chunk 2, in one 128-symbol stripe.
+    // Receiver 0 loses DATA datagrams 2000..2049: symbols 550..599 of chunk 2, all in stripe 2 (sources 400..599).
     const rx = targets.map((t, i) => startCli(['receive', t, ...net, '--wait-timeout', '60'], [], i === 0 ? { BLOCKCAST_TEST_DROP_BURST: '2000,50' } : {}));
     const tx = startCli(['send', image, ...net, '--min-receivers', '2', '--rate', '500m']);
     const [s, ...r] = await Promise.all([tx.done, ...rx.map((x) => x.done)]);
