@@ -245,36 +245,40 @@ int Sender::sendJob(const SendJob& job) {
   return sendParity(job);
 }
 
-// Encodes the job's repair symbols, stripe by stripe, and sends them. The
-// chunk's short last source is zero-padded to a full symbol, as receivers
-// pad it to decode.
+// Encodes the job's repair symbols, stripe by stripe, and sends them in the
+// order given (the sender interleaves stripes so that a burst of loss costs
+// each stripe little). The chunk's short last source is zero-padded to a full
+// symbol, as receivers pad it to decode.
 int Sender::sendParity(const SendJob& job) {
   uint32_t count = symbolCount(job.length, symbolSize_);
   std::vector<uint8_t> padded(symbolSize_, 0);
   size_t lastLen = job.length - size_t(count - 1) * symbolSize_;
   std::memcpy(padded.data(), job.data + size_t(count - 1) * symbolSize_, lastLen);
-  size_t i = 0;
-  while (i < job.parity.size()) {
-    uint32_t stripe = (job.parity[i] & ~kRepairBit) >> 16;
-    size_t j = i;
-    std::vector<int> indices;
-    while (j < job.parity.size() && ((job.parity[j] & ~kRepairBit) >> 16) == stripe) indices.push_back(int(job.parity[j++] & 0xFFFF));
+  // Positions in job.parity of each stripe's symbols.
+  std::vector<std::vector<size_t>> byStripe((count + stripeSize_ - 1) / stripeSize_);
+  for (size_t i = 0; i < job.parity.size(); i++) byStripe[(job.parity[i] & ~kRepairBit) >> 16].push_back(i);
+  std::vector<uint8_t> out(job.parity.size() * symbolSize_);
+  for (uint32_t stripe = 0; stripe < byStripe.size(); stripe++) {
+    const auto& positions = byStripe[stripe];
+    if (positions.empty()) continue;
     uint32_t first = stripe * stripeSize_;
     uint32_t sources = std::min(stripeSize_, count - first);
     std::vector<const uint8_t*> src(sources);
     for (uint32_t s = 0; s < sources; s++)
       src[s] = first + s == count - 1 ? padded.data() : job.data + size_t(first + s) * symbolSize_;
-    std::vector<uint8_t> out(indices.size() * symbolSize_);
-    std::vector<uint8_t*> outPtrs(indices.size());
-    for (size_t n = 0; n < indices.size(); n++) outPtrs[n] = out.data() + n * symbolSize_;
+    std::vector<int> indices;
+    std::vector<uint8_t*> outPtrs;
+    for (size_t pos : positions) {
+      indices.push_back(int(job.parity[pos] & 0xFFFF));
+      outPtrs.push_back(out.data() + pos * symbolSize_);
+    }
     fec::encode(fec::bestBackend(), int(sources), int(symbolSize_), src.data(), int(indices.size()), indices.data(),
                 outPtrs.data());
-    std::vector<Outgoing> items;
-    for (size_t n = 0; n < indices.size(); n++) items.push_back(Outgoing{job.parity[i + n], outPtrs[n], symbolSize_});
-    if (int err = sendItems(job, items)) return err;
-    i = j;
   }
-  return 0;
+  std::vector<Outgoing> items;
+  items.reserve(job.parity.size());
+  for (size_t i = 0; i < job.parity.size(); i++) items.push_back(Outgoing{job.parity[i], out.data() + i * symbolSize_, symbolSize_});
+  return sendItems(job, items);
 }
 
 // Sends datagrams in batches of up to maxSegments_. A short payload (a

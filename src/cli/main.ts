@@ -64,10 +64,12 @@ common(
   .option('--receiver-timeout <s>', 'declare a silent receiver lost after this many seconds', num('receiver-timeout'), DEFAULT_RECEIVER_TIMEOUT_S)
   .option('--session <id>', 'session id (default: random)', int('session'))
   .option('--fec-stripe <k>', 'sources per Reed-Solomon stripe; lost packets are repaired with fresh parity (0: retransmit them instead)', int('fec-stripe'), DEFAULT_FEC_STRIPE)
+  .option('--fec <ratio>', 'proactive FEC: also send this fraction of parity with the first pass, e.g. 0.05 on a link known to be lossy', num('fec'))
   .addOption(new Option('--no-gso', 'do not use UDP GSO (send with sendmmsg only)'))
   .addOption(new Option('--no-loopback', 'do not deliver to receivers on this host (IP_MULTICAST_LOOP off)'))
   .action(async (image: string, o: Record<string, unknown>) => {
-    process.exitCode = await sendCommand({ image, ...o } as Parameters<typeof sendCommand>[0]);
+    const { fec, ...rest } = o;
+    process.exitCode = await sendCommand({ image, ...rest, ...(fec === undefined ? {} : { fecRatio: fec }) } as Parameters<typeof sendCommand>[0]);
   });
 
 common(

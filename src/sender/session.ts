@@ -39,8 +39,10 @@ export interface SendOptions {
   receiverTimeout?: number;
   socketBuffer?: number;
   gso?: boolean;
-  /** Sources per Reed-Solomon stripe for NACK repair with fresh parity (default 32); 0 repairs by retransmission. */
+  /** Sources per Reed-Solomon stripe for NACK repair with fresh parity; 0 repairs by retransmission. */
   fecStripe?: number;
+  /** Proactive FEC: parity sent with the first pass, as a fraction of each stripe (e.g. 0.05); default 0. */
+  fecRatio?: number;
   /** Deliver to receivers on the sender's own host too (IP_MULTICAST_LOOP, default true). */
   loopback?: boolean;
   /** Fixed session id (random by default). */
@@ -71,8 +73,10 @@ export interface SendSummary {
   dataPackets: number;
   /** Repair symbols sent: resent sources plus fresh parity. */
   repairSymbols: number;
-  /** Of those, FEC parity symbols. */
+  /** FEC parity symbols sent: repairs plus proactive parity. */
   paritySymbols: number;
+  /** Parity sent proactively with the first pass (--fec). */
+  proactiveSymbols: number;
   /** Receivers' reports (STATUS, NACK) the sender received, with IP/UDP headers. */
   controlBytesIn: number;
   controlPacketsIn: number;
@@ -123,6 +127,7 @@ export class SenderSession extends EventEmitter {
   private fatal?: Error;
   private repairSymbols = 0;
   private paritySymbols = 0;
+  private proactiveSymbols = 0;
   private controlBytesIn = 0;
   private repairAdvs = 0;
   private controlPacketsIn = 0;
@@ -159,6 +164,7 @@ export class SenderSession extends EventEmitter {
       socketBuffer: checkInteger('socketBuffer', options.socketBuffer ?? DEFAULT_SOCKET_BUFFER, 0, 2 ** 31 - 1),
       gso: options.gso ?? true,
       fecStripe: checkInteger('fecStripe', options.fecStripe ?? DEFAULT_FEC_STRIPE, 0, 254),
+      fecRatio: checkNumber('fec', options.fecRatio ?? 0, 0, 1),
       loopback: options.loopback ?? true,
       session: options.session === undefined ? randomInt(1, 2 ** 32 - 1) : checkInteger('session', options.session, 1, 2 ** 32 - 1),
     };
@@ -368,7 +374,9 @@ export class SenderSession extends EventEmitter {
       if (normal < NORMAL_DEPTH && this.nextFirstPass < total) {
         const i = this.nextFirstPass++;
         const [stream, chunk] = i < this.manifestChunks ? [Stream.Manifest, i] : [Stream.Image, i - this.manifestChunks];
-        this.submit(stream, chunk, await this.chunkData(stream, chunk), false);
+        const data = await this.chunkData(stream, chunk);
+        const parity = this.proactiveParity(stream, chunk);
+        this.submit(stream, chunk, data, false, parity ? Uint32Array.from({ length: symbolCount(data.length, this.symbolSize) }, (_, s) => s) : undefined, parity);
         continue;
       }
       return;
@@ -394,6 +402,24 @@ export class SenderSession extends EventEmitter {
   private freshRepairs(stream: number, chunk: number, sources: Uint32Array, needs: [number, number][]): { symbols: Uint32Array; parity: Uint32Array } {
     const k = this.opts.fecStripe;
     if (needs.length === 0 || k === 0) return { symbols: sources, parity: new Uint32Array(0) };
+    const count = symbolCount(this.chunkLength(stream, chunk), this.symbolSize);
+    const resend = new Set(sources);
+    const ids: number[] = [];
+    for (const [stripe, need] of needs) {
+      const fresh = this.allocParity(stream, chunk, stripe, need);
+      if (fresh) {
+        ids.push(...fresh);
+        continue;
+      }
+      const first = stripe * k;
+      for (let s = first; s < first + Math.min(k, count - first); s++) resend.add(s);
+    }
+    return { symbols: Uint32Array.from([...resend].sort((x, y) => x - y)), parity: Uint32Array.from(ids) };
+  }
+
+  /** `n` unused parity symbol ids of one stripe, or undefined (and the stripe's parity reset) when they would run out. */
+  private allocParity(stream: number, chunk: number, stripe: number, n: number): number[] | undefined {
+    const k = this.opts.fecStripe;
     const key = stream * 2 ** 32 + chunk;
     const count = symbolCount(this.chunkLength(stream, chunk), this.symbolSize);
     let used = this.parityUsed.get(key);
@@ -401,19 +427,35 @@ export class SenderSession extends EventEmitter {
       used = new Uint8Array(Math.ceil(count / k));
       this.parityUsed.set(key, used);
     }
-    const resend = new Set(sources);
-    const ids: number[] = [];
-    for (const [stripe, need] of needs) {
-      const first = stripe * k;
-      const size = Math.min(k, count - first);
-      if (used[stripe]! + need > 255 - size) {
-        for (let s = first; s < first + size; s++) resend.add(s);
-        used[stripe] = 0;
-        continue;
-      }
-      for (let i = 0; i < need; i++) ids.push((REPAIR_BIT | (stripe << 16) | used[stripe]!++) >>> 0);
+    if (used[stripe]! + n > 255 - Math.min(k, count - stripe * k)) {
+      used[stripe] = 0;
+      return undefined;
     }
-    return { symbols: Uint32Array.from([...resend].sort((x, y) => x - y)), parity: Uint32Array.from(ids) };
+    const ids: number[] = [];
+    for (let i = 0; i < n; i++) ids.push((REPAIR_BIT | (stripe << 16) | used[stripe]!++) >>> 0);
+    return ids;
+  }
+
+  /**
+   * Proactive FEC (--fec RATIO): parity sent with a chunk's first pass, so a
+   * receiver on a lossy link rebuilds most losses without asking. Stripes
+   * are interleaved (one parity of each in turn), so a burst of loss costs
+   * every stripe a little instead of one stripe a lot.
+   */
+  private proactiveParity(stream: number, chunk: number): Uint32Array | undefined {
+    const k = this.opts.fecStripe;
+    if (this.opts.fecRatio <= 0 || k === 0) return undefined;
+    const count = symbolCount(this.chunkLength(stream, chunk), this.symbolSize);
+    const perStripe: number[][] = [];
+    for (let s = 0; s * k < count; s++) {
+      const size = Math.min(k, count - s * k);
+      perStripe.push(this.allocParity(stream, chunk, s, Math.ceil(size * this.opts.fecRatio)) ?? []);
+    }
+    const ids: number[] = [];
+    for (let round = 0; perStripe.some((p) => round < p.length); round++) for (const p of perStripe) if (round < p.length) ids.push(p[round]!);
+    this.paritySymbols += ids.length;
+    this.proactiveSymbols += ids.length;
+    return Uint32Array.from(ids);
   }
 
   private chunkLength(stream: number, chunk: number): number {
@@ -575,6 +617,7 @@ export class SenderSession extends EventEmitter {
       dataPackets: stats.packets,
       repairSymbols: this.repairSymbols,
       paritySymbols: this.paritySymbols,
+      proactiveSymbols: this.proactiveSymbols,
       controlBytesIn: this.controlBytesIn,
       controlPacketsIn: this.controlPacketsIn,
       repairAdvs: this.repairAdvs,

@@ -65,6 +65,25 @@ describe('FEC repair', () => {
     expect(event(s, 'summary')!.paritySymbols).toBe(50);
   });
 
+  it('with proactive --fec, rebuilds a 15-packet burst without asking for repair', async () => {
+    const image = sampleImage(tmp.dir, 4 * 1024 * 1024, 'proactive.img');
+    const { group, port } = uniqueChannel();
+    const net = ['--interface', '127.0.0.1', '--group', group, '--port', port, '--json'];
+    const target = path.join(tmp.dir, 'proactive-target.img');
+    // 15 consecutive DATA datagrams lost in chunk 1 (sources of its first stripe); 10% of a
+    // 200-source stripe is 20 proactive parity symbols, enough to rebuild them.
+    const rx = startCli(['receive', target, ...net, '--wait-timeout', '60'], [], { BLOCKCAST_TEST_DROP_BURST: '900,15' });
+    const s = await startCli(['send', image, ...net, '--fec', '0.1']).done;
+    const r = await rx.done;
+    expect(s.code, s.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
+    expect(sha256File(target)).toBe(sha256File(image));
+    const summary = event(s, 'summary')!;
+    expect(summary.proactiveSymbols as number).toBeGreaterThan(0);
+    expect(summary.repairJobs).toBe(0);
+    expect(event(r, 'done')!.decodedSymbols).toBe(15);
+  });
+
   it('still repairs by retransmission with --fec-stripe 0', async () => {
     const image = sampleImage(tmp.dir, 4 * 1024 * 1024, 'nofec.img');
     const { group, port } = uniqueChannel();
