@@ -1,15 +1,12 @@
 // Bad input gets a clear message naming the problem and a distinct exit code.
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
-import { killAll, runCli, uniqueChannel } from '../helpers/cli.js';
-import { sampleImage, tempDir } from '../helpers/image.js';
+import { runCli, uniqueChannel } from '../helpers/cli.js';
+import { sampleImage } from '../helpers/image.js';
+import { testResources } from '../helpers/resources.js';
 
-const tmp = tempDir();
-afterAll(() => {
-  killAll();
-  tmp.cleanup();
-});
+const tmp = testResources();
 
 describe('command line errors', () => {
   it('exits 2 on a missing argument', async () => {

@@ -1,31 +1,27 @@
 // FEC repair end to end: receivers that lost different packets are all
 // repaired by the same fresh parity symbols, decoded natively.
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Lab, cleanupStale } from '../../bench/lab/netns.js';
-import { event, killAll, sha256File, startCli, uniqueChannel } from '../helpers/cli.js';
-import { sampleImage, tempDir } from '../helpers/image.js';
+import { event, sha256File, startCli, uniqueChannel } from '../helpers/cli.js';
+import { sampleImage } from '../helpers/image.js';
+import { testResources } from '../helpers/resources.js';
 
-const tmp = tempDir();
-let lab: Lab | undefined;
-afterAll(() => {
-  killAll();
-  lab?.destroy();
-  tmp.cleanup();
-});
+const tmp = testResources();
 
 describe('FEC repair', () => {
   it('repairs 8 receivers with different random loss, all byte-identical', async () => {
     const port = 9310;
     const losses = [0, 0.5, 1, 2, 3, 4, 5, 1.5];
     cleanupStale('tfec');
-    lab = Lab.create({ name: 'tfec', receivers: losses.length, subnet: 8 });
-    losses.forEach((l, i) => lab!.setLoss(i, l, [port]));
+    const lab = Lab.create({ name: 'tfec', receivers: losses.length, subnet: 8 });
+    tmp.setLab(lab);
+    losses.forEach((l, i) => lab.setLoss(i, l, [port]));
     const image = sampleImage(tmp.dir, 24 * 1024 * 1024 + 4321, 'fec8.img');
     const common = ['--group', '239.255.3.4', '--port', String(port), '--json'];
     const targets = losses.map((_, i) => path.join(tmp.dir, `fec8-${i}.img`));
     const rx = targets.map((t, i) =>
-      startCli(['receive', t, ...common, '--interface', lab!.receiverAddrs[i]!, '--wait-timeout', '60'], ['ip', 'netns', 'exec', lab!.receiverNs[i]!]),
+      startCli(['receive', t, ...common, '--interface', lab.receiverAddrs[i]!, '--wait-timeout', '60'], ['ip', 'netns', 'exec', lab.receiverNs[i]!]),
     );
     const tx = startCli(['send', image, ...common, '--interface', lab.senderAddr, '--min-receivers', String(losses.length), '--rate', '300m'], [
       'ip', 'netns', 'exec', lab.senderNs,
@@ -41,8 +37,7 @@ describe('FEC repair', () => {
     expect(summary.paritySymbols as number).toBeGreaterThan(0);
     // The 5% receiver rebuilt lost sources from parity.
     expect(event(r[6]!, 'done')!.decodedSymbols as number).toBeGreaterThan(0);
-    lab.destroy();
-    lab = undefined;
+    tmp.setLab(undefined);
   });
 
   it('repairs a burst of 50 consecutive lost packets at one receiver with parity alone', async () => {

@@ -1,15 +1,12 @@
 // Real multicast sessions on loopback: every target must end byte-identical
 // to the image (checked by SHA-256), and the exit codes must say so.
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { event, killAll, runCli, sha256File, startCli, uniqueChannel } from '../helpers/cli.js';
-import { sampleImage, tempDir } from '../helpers/image.js';
+import { describe, expect, it } from 'vitest';
+import { event, runCli, sha256File, startCli, uniqueChannel } from '../helpers/cli.js';
+import { sampleImage } from '../helpers/image.js';
+import { testResources } from '../helpers/resources.js';
 
-const tmp = tempDir();
-afterAll(() => {
-  killAll();
-  tmp.cleanup();
-});
+const tmp = testResources();
 
 async function session(receivers: number, imageSize: number, extraSend: string[] = []) {
   const image = sampleImage(tmp.dir, imageSize, `image-${receivers}.img`);

@@ -4,17 +4,14 @@
 // ends byte-identical.
 import dgram from 'node:dgram';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAGIC, PacketType, Phase, Stream } from '../../src/protocol/constants.js';
 import { encodeAnnounce, encodeData } from '../../src/protocol/packets.js';
-import { event, killAll, sha256File, startCli, uniqueChannel } from '../helpers/cli.js';
-import { sampleImage, tempDir } from '../helpers/image.js';
+import { event, sha256File, startCli, uniqueChannel } from '../helpers/cli.js';
+import { sampleImage } from '../helpers/image.js';
+import { testResources } from '../helpers/resources.js';
 
-const tmp = tempDir();
-afterAll(() => {
-  killAll();
-  tmp.cleanup();
-});
+const tmp = testResources();
 
 const SESSION = 0x4242;
 const SYMBOL = 1448;
