@@ -1,6 +1,6 @@
 // The image being sent: a regular file or a block device, read chunk by
 // chunk, with a small cache so repairs of recent chunks skip the disk.
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { read } from 'node:fs';
 import { BlockcastError } from '../errors.js';
 import { blockDeviceSize, pathKind } from './device.js';
@@ -61,13 +61,6 @@ export class ImageSource {
       this.cache.delete(oldest);
       this.spare = Buffer.from(old.buffer, old.byteOffset, this.chunkSize);
     }
-    return buf;
-  }
-
-  /** Synchronous read for small objects (tests, tools). */
-  readSync(offset: number, length: number): Buffer {
-    const buf = Buffer.alloc(length);
-    readSync(this.fd, buf, 0, length, offset);
     return buf;
   }
 

@@ -126,7 +126,6 @@ export class ReceiverSession extends EventEmitter {
   private announce?: Announce;
   private senderAddress = '';
   private lastHeard = 0;
-  private state: ReceiverStateValue = ReceiverState.Joined;
   private manifestParts: (Buffer | undefined)[] = [];
   private manifest?: Manifest;
   private digests: (Buffer | undefined)[] = [];
@@ -451,8 +450,7 @@ export class ReceiverSession extends EventEmitter {
     if (!overloaded || now - this.lastOverloadReport < OVERLOAD_REPORT_MS) return;
     this.lastOverloadReport = now;
     this.overloadReports++;
-    const state = this.written > 0 ? ReceiverState.Receiving : ReceiverState.Joined;
-    this.control!.send(this.statusPacket(state, FailReason.None, undefined, true), this.announce!.controlPort, this.senderAddress);
+    this.control!.send(this.statusPacket(this.progressState(), FailReason.None, undefined, true), this.announce!.controlPort, this.senderAddress);
   }
 
   /** Reports incomplete chunks the sender has already passed, at most once per holdoff per chunk. */
@@ -472,6 +470,7 @@ export class ReceiverSession extends EventEmitter {
     // collection window plus the time a sizeable repair takes at its rate.
     const holdoff = a.rateKiB > 0 ? Math.max(NACK_HOLDOFF_MS, 60 + (4 * REPAIR_BURST_BYTES) / (a.rateKiB * 1.024)) : NACK_HOLDOFF_MS;
     const entries: NackEntry[] = [];
+    const stillMissing = new Set<number>();
     for (const [stream, below] of [
       [Stream.Manifest, manifestBelow],
       [Stream.Image, imageBelow],
@@ -485,6 +484,7 @@ export class ReceiverSession extends EventEmitter {
         const pairs = Array.from(flat.subarray(i + 3, i + 3 + 2 * count));
         i += 3 + 2 * count;
         const key = stream * 2 ** 32 + chunk;
+        stillMissing.add(key);
         if (count === 0 || now - (this.lastNack.get(key) ?? 0) < holdoff) continue;
         // A random backoff before the first report of a loss lets the
         // sender's REPAIR_ADV, prompted by a faster receiver, arrive first.
@@ -501,6 +501,8 @@ export class ReceiverSession extends EventEmitter {
         for (let r = 1; r < pairs.length; r += 2) this.symbolsRequested += pairs[r]!;
       }
     }
+    // Forget backoffs of losses repaired before they were reported.
+    for (const key of this.nackDue.keys()) if (!stillMissing.has(key)) this.nackDue.delete(key);
     if (entries.length === 0) return;
     for (const packet of encodeNacks(a.session, this.receiverId, entries)) {
       this.control!.send(packet, a.controlPort, this.senderAddress);
@@ -545,11 +547,14 @@ export class ReceiverSession extends EventEmitter {
     this.sendStatus();
   }
 
+  private progressState(): ReceiverStateValue {
+    return this.written > 0 ? ReceiverState.Receiving : ReceiverState.Joined;
+  }
+
   private sendStatus(): void {
     this.lastStatus = Date.now();
     if (!this.announce || this.outcome || !this.target) return;
-    this.state = this.written > 0 ? ReceiverState.Receiving : ReceiverState.Joined;
-    this.control!.send(this.statusPacket(this.state, FailReason.None), this.announce.controlPort, this.senderAddress);
+    this.control!.send(this.statusPacket(this.progressState(), FailReason.None), this.announce.controlPort, this.senderAddress);
   }
 
   private onAck(msg: Buffer): void {
@@ -569,7 +574,6 @@ export class ReceiverSession extends EventEmitter {
   }
 
   private reportDone(digest: Buffer): Promise<boolean> {
-    this.state = ReceiverState.Done;
     return this.reportFinal(ReceiverState.Done, FailReason.None, digest);
   }
 

@@ -94,7 +94,7 @@ export class Participants {
     return { participant: p, isNew, changed };
   }
 
-  /** Known receivers heard from recently enough, and not yet failed. */
+  /** Receivers still in the session: not done, failed or lost. */
   active(): Participant[] {
     return this.all().filter((p) => !isTerminal(p.state));
   }

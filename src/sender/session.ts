@@ -4,6 +4,7 @@
 import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
+import { getSystemErrorName } from 'node:util';
 import { ANNOUNCE_INTERVAL_MS, REPAIR_WINDOW_MS, DEFAULT_FEC_STRIPE, DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S, DEFAULT_SOCKET_BUFFER, DEFAULT_TTL } from '../defaults.js';
 import { cpuSeconds } from '../cpu.js';
 import { BlockcastError } from '../errors.js';
@@ -286,7 +287,7 @@ export class SenderSession extends EventEmitter {
       manifestDigest: this.manifestDigest,
     });
     const err = this.tx.sendControl(packet);
-    if (err) this.emit('warning', { message: `announce failed: errno ${err}` });
+    if (err) this.emit('warning', { message: `announce failed: ${errnoName(err)}` });
   }
 
   private waitForReceivers(): Promise<void> {
@@ -475,7 +476,7 @@ export class SenderSession extends EventEmitter {
       const job = this.inFlight.get(d.id);
       this.inFlight.delete(d.id);
       if (d.errno) {
-        this.fail(new BlockcastError('ENATIVE', `Sending to ${this.opts.group}:${this.opts.port} failed: errno ${d.errno}`));
+        this.fail(new BlockcastError('ENATIVE', `Sending to ${this.opts.group}:${this.opts.port} via ${this.opts.interfaceAddress} failed: ${errnoName(d.errno)}`));
         continue;
       }
       if (job && !job.urgent && job.stream === Stream.Image) this.firstPassDone = Math.max(this.firstPassDone, job.chunk + 1);
@@ -645,6 +646,15 @@ export class SenderSession extends EventEmitter {
     this.control = undefined;
     void this.pool?.close();
     this.source?.close();
+  }
+}
+
+/** "ENETUNREACH (errno 101)": native calls report bare errno values. */
+function errnoName(errno: number): string {
+  try {
+    return `${getSystemErrorName(-errno)} (errno ${errno})`;
+  } catch {
+    return `errno ${errno}`;
   }
 }
 

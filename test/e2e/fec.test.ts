@@ -40,57 +40,49 @@ describe('FEC repair', () => {
     tmp.setLab(undefined);
   });
 
-  it('repairs a burst of 50 consecutive lost packets at one receiver with parity alone', async () => {
-    const image = sampleImage(tmp.dir, 8 * 1024 * 1024, 'burst.img');
+  /**
+   * A loopback session of a fresh sample image: receiver i drops the DATA
+   * datagrams `drops[i]` names ("START,COUNT", or '' for none). Asserts every
+   * exit code and every target's hash; returns the sender's summary and the
+   * receivers' done events.
+   */
+  async function verifiedSession(name: string, size: number, drops: string[], sendArgs: string[]) {
+    const image = sampleImage(tmp.dir, size, `${name}.img`);
     const { group, port } = uniqueChannel();
     const net = ['--interface', '127.0.0.1', '--group', group, '--port', port, '--json'];
-    const targets = [0, 1].map((i) => path.join(tmp.dir, `burst-${i}.img`));
-    // Receiver 0 loses DATA datagrams 2000..2049: symbols 550..599 of chunk 2, all in stripe 2 (sources 400..599).
-    const rx = targets.map((t, i) => startCli(['receive', t, ...net, '--wait-timeout', '60'], [], i === 0 ? { BLOCKCAST_TEST_DROP_BURST: '2000,50' } : {}));
-    const tx = startCli(['send', image, ...net, '--min-receivers', '2', '--rate', '500m']);
+    const targets = drops.map((_, i) => path.join(tmp.dir, `${name}-${i}.img`));
+    const rx = targets.map((t, i) => startCli(['receive', t, ...net, '--wait-timeout', '60'], [], drops[i] ? { BLOCKCAST_TEST_DROP_BURST: drops[i]! } : {}));
+    const tx = startCli(['send', image, ...net, '--min-receivers', String(drops.length), ...sendArgs]);
     const [s, ...r] = await Promise.all([tx.done, ...rx.map((x) => x.done)]);
     expect(s.code, s.stderr).toBe(0);
-    for (const [i, res] of r.entries()) {
+    const want = sha256File(image);
+    r.forEach((res, i) => {
       expect(res.code, res.stderr).toBe(0);
-      expect(sha256File(targets[i]!)).toBe(sha256File(image));
-    }
-    const done = event(r[0]!, 'done')!;
-    expect(done.injectedDrops).toBe(50);
-    expect(done.decodedSymbols).toBe(50);
-    expect(event(s, 'summary')!.paritySymbols).toBe(50);
+      expect(sha256File(targets[i]!)).toBe(want);
+    });
+    return { summary: event(s, 'summary')!, done: r.map((res) => event(res, 'done')!) };
+  }
+
+  it('repairs a burst of 50 consecutive lost packets at one receiver with parity alone', async () => {
+    // Receiver 0 loses DATA datagrams 2000..2049: symbols 550..599 of chunk 2, all in stripe 2 (sources 400..599).
+    const { summary, done } = await verifiedSession('burst', 8 * 1024 * 1024, ['2000,50', ''], ['--rate', '500m']);
+    expect(done[0]!.injectedDrops).toBe(50);
+    expect(done[0]!.decodedSymbols).toBe(50);
+    expect(summary.paritySymbols).toBe(50);
   });
 
   it('with proactive --fec, rebuilds a 15-packet burst without asking for repair', async () => {
-    const image = sampleImage(tmp.dir, 4 * 1024 * 1024, 'proactive.img');
-    const { group, port } = uniqueChannel();
-    const net = ['--interface', '127.0.0.1', '--group', group, '--port', port, '--json'];
-    const target = path.join(tmp.dir, 'proactive-target.img');
     // 15 consecutive DATA datagrams lost in chunk 1 (sources of its first stripe); 10% of a
     // 200-source stripe is 20 proactive parity symbols, enough to rebuild them.
-    const rx = startCli(['receive', target, ...net, '--wait-timeout', '60'], [], { BLOCKCAST_TEST_DROP_BURST: '900,15' });
-    const s = await startCli(['send', image, ...net, '--fec', '0.1']).done;
-    const r = await rx.done;
-    expect(s.code, s.stderr).toBe(0);
-    expect(r.code, r.stderr).toBe(0);
-    expect(sha256File(target)).toBe(sha256File(image));
-    const summary = event(s, 'summary')!;
+    const { summary, done } = await verifiedSession('proactive', 4 * 1024 * 1024, ['900,15'], ['--fec', '0.1']);
     expect(summary.proactiveSymbols as number).toBeGreaterThan(0);
     expect(summary.repairJobs).toBe(0);
-    expect(event(r, 'done')!.decodedSymbols).toBe(15);
+    expect(done[0]!.decodedSymbols).toBe(15);
   });
 
   it('still repairs by retransmission with --fec-stripe 0', async () => {
-    const image = sampleImage(tmp.dir, 4 * 1024 * 1024, 'nofec.img');
-    const { group, port } = uniqueChannel();
-    const net = ['--interface', '127.0.0.1', '--group', group, '--port', port, '--json'];
-    const target = path.join(tmp.dir, 'nofec-target.img');
-    const rx = startCli(['receive', target, ...net, '--wait-timeout', '60'], [], { BLOCKCAST_TEST_DROP_BURST: '100,30' });
-    const s = await startCli(['send', image, ...net, '--fec-stripe', '0']).done;
-    const r = await rx.done;
-    expect(s.code, s.stderr).toBe(0);
-    expect(r.code, r.stderr).toBe(0);
-    expect(sha256File(target)).toBe(sha256File(image));
-    expect(event(s, 'summary')!.paritySymbols).toBe(0);
-    expect(event(s, 'summary')!.repairSymbols).toBe(30);
+    const { summary } = await verifiedSession('nofec', 4 * 1024 * 1024, ['100,30'], ['--fec-stripe', '0']);
+    expect(summary.paritySymbols).toBe(0);
+    expect(summary.repairSymbols).toBe(30);
   });
 });
