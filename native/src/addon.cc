@@ -1,9 +1,10 @@
 // Module exports only: the Sender and Receiver classes, the protocol
 // constants that test/protocol compares with src/protocol/constants.ts, and
-// the FEC codec for tests and benchmarks.
+// the FEC codec for tests and benchmarks, and file-system helpers.
 #include <napi.h>
 
 #include "fec_js.h"
+#include "fsutil.h"
 #include "protocol.h"
 #include "rx.h"
 #include "tx.h"
@@ -30,6 +31,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   num("offStream", kOffStream);
   num("offChunk", kOffChunk);
   num("offSymbol", kOffSymbol);
+  num("offCoding", kOffCoding);
+  num("offLength", kOffLength);
+  num("codingRaw", kCodingRaw);
+  num("codingLz4", kCodingLz4);
   num("repairBit", kRepairBit);
   num("ipUdpOverhead", kIpUdpOverhead);
   num("maxChunkSize", kMaxChunkSize);
@@ -37,6 +42,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   num("maxSymbolSize", kMaxSymbolSize);
   exports.Set("protocol", p);
   exports.Set("fec", FecExports(env));
+  exports.Set("fs", FsExports(env));
   return exports;
 }
 

@@ -1,4 +1,4 @@
-// Wire protocol v1 constants shared by the native sender and receiver.
+// Wire protocol v2 constants shared by the native sender and receiver.
 // docs/PROTOCOL.md is the source of truth; src/protocol/constants.ts mirrors
 // these values and test/protocol checks the two agree via the addon's exports.
 #pragma once
@@ -23,7 +23,7 @@ inline void store32(uint8_t* p, uint32_t v) {
 }
 
 constexpr uint32_t kMagic = 0x314B4342;  // bytes "BCK1"
-constexpr uint8_t kVersion = 1;
+constexpr uint8_t kVersion = 2;
 
 // Packet types. Append-only: never renumber or reuse a value.
 enum PacketType : uint8_t {
@@ -43,16 +43,27 @@ constexpr size_t kOffType = 5;
 constexpr size_t kOffFlags = 6;
 constexpr size_t kOffSession = 8;
 
-// DATA header continues: stream u8, reserved u8 + u16, chunk u32, symbol u32.
+// DATA header continues: stream u8, coding u8, reserved u16, chunk u32,
+// symbol u32, and the chunk's length on the wire u32 (compressed chunks vary,
+// so every symbol says how long its chunk is).
 constexpr size_t kOffStream = 12;
-constexpr size_t kOffDataReserved = 13;
+constexpr size_t kOffCoding = 13;
+constexpr size_t kOffDataReserved = 14;
 constexpr size_t kOffChunk = 16;
 constexpr size_t kOffSymbol = 20;
-constexpr size_t kDataHeaderSize = 24;
+constexpr size_t kOffLength = 24;
+constexpr size_t kDataHeaderSize = 28;
+
+// How a chunk's bytes are coded on the wire. Append-only.
+enum Coding : uint8_t {
+  kCodingRaw = 0,  // the chunk's bytes as they are
+  kCodingLz4 = 1,  // an LZ4 block preceded by the raw length (u32 LE)
+};
+constexpr uint8_t kCodingCount = 2;
 
 // Symbol ids below kRepairBit are source symbols; ids with the bit set are
 // reserved for FEC repair symbols (stripe in bits 16..30, parity index in
-// bits 0..15) and are rejected as malformed by a v1 receiver.
+// bits 0..15).
 constexpr uint32_t kRepairBit = 0x80000000u;
 
 // Streams: the image itself and the manifest describing it. Both are cut

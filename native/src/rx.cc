@@ -43,7 +43,8 @@ void clearBit(std::vector<uint64_t>& bits, uint32_t i) { bits[i >> 6] &= ~(uint6
 
 Napi::Function Receiver::Init(Napi::Env env) {
   return DefineClass(env, "Receiver",
-                     {InstanceMethod("configure", &Receiver::Configure), InstanceMethod("missing", &Receiver::Missing),
+                     {InstanceMethod("configure", &Receiver::Configure), InstanceMethod("expect", &Receiver::Expect),
+                      InstanceMethod("missing", &Receiver::Missing),
                       InstanceMethod("reopen", &Receiver::Reopen), InstanceMethod("provide", &Receiver::Provide),
                       InstanceMethod("stats", &Receiver::Stats),
                       InstanceMethod("close", &Receiver::Close)});
@@ -87,7 +88,7 @@ void Receiver::stop() {
   fd_ = -1;
 }
 
-// configure({ session, symbolSize, streams: [{ size, chunkSize }, ...] })
+// configure({ session, symbolSize, stripeSize, streams: [{ chunkCount, maxLength }, ...] })
 // Fixes the session this receiver accepts and the geometry of each stream;
 // resets all assembly state.
 Napi::Value Receiver::Configure(const Napi::CallbackInfo& info) {
@@ -110,32 +111,57 @@ Napi::Value Receiver::Configure(const Napi::CallbackInfo& info) {
     Napi::Value e = arr.Get(i);
     if (!e.IsObject()) throw Napi::TypeError::New(env, "stream entry must be an object");
     Napi::Object so = e.As<Napi::Object>();
-    double size = attrNumber(so, "size");
-    uint32_t chunkSize = attrUint32(so, "chunkSize");
-    if (size < 0 || size > 9007199254740991.0) throw Napi::RangeError::New(env, "stream size out of range");
-    if (chunkSize == 0 || chunkSize > kMaxChunkSize || (chunkSize + symbolSize - 1) / symbolSize > kMaxSymbolsPerChunk)
-      throw Napi::RangeError::New(env, "chunkSize out of range");
-    geo[i].size = static_cast<uint64_t>(size);
-    geo[i].chunkSize = chunkSize;
-    uint64_t count = (geo[i].size + chunkSize - 1) / chunkSize;
-    if (count > 0xFFFFFFFFull) throw Napi::RangeError::New(env, "too many chunks");
-    geo[i].chunkCount = static_cast<uint32_t>(count);
-    slotSize = std::max(slotSize, chunkSize);
+    uint32_t maxLength = attrUint32(so, "maxLength");
+    if (maxLength == 0 || maxLength > kMaxChunkSize || (maxLength + symbolSize - 1) / symbolSize > kMaxSymbolsPerChunk)
+      throw Napi::RangeError::New(env, "maxLength out of range");
+    geo[i].chunkCount = attrUint32(so, "chunkCount");
+    geo[i].maxLength = maxLength;
+    geo[i].expect.assign(geo[i].chunkCount, 0);
+    slotSize = std::max(slotSize, maxLength);
   }
   std::lock_guard<std::mutex> lock(mu_);
   session_ = session;
   symbolSize_ = symbolSize;
   stripeSize_ = stripeSize;
-  streams_ = geo;
   for (int i = 0; i < kStreamCount; i++) {
     completed_[i].assign((geo[i].chunkCount + 63) / 64, 0);
     highestSeen_[i] = -1;
   }
+  streams_ = std::move(geo);
   // Slots lent for another geometry are forgotten; JS provides new ones.
   assembling_.clear();
   freeSlots_.clear();
   slotSize_ = slotSize;
   configured_ = true;
+  return env.Undefined();
+}
+
+// expect(stream, lengths: Uint32Array) tells what JS knows of every chunk's
+// wire length (0 unknown, 0xFFFFFFFF never sent, else exact). Chunks being
+// assembled with another length are started over: a forged first symbol can
+// no longer pin a wrong length.
+Napi::Value Receiver::Expect(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsTypedArray()) throw Napi::TypeError::New(env, "expect(stream, lengths)");
+  uint32_t stream = info[0].As<Napi::Number>().Uint32Value();
+  auto arr = info[1].As<Napi::Uint32Array>();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!configured_ || stream >= kStreamCount) throw Napi::Error::New(env, "expect() before configure() or for an unknown stream");
+  StreamGeometry& g = streams_[stream];
+  if (arr.ElementLength() != g.chunkCount) throw Napi::RangeError::New(env, "expect() needs one length per chunk");
+  for (size_t c = 0; c < arr.ElementLength(); c++) {
+    uint32_t v = arr[c];
+    if (v != 0 && v != kNotSent && v > g.maxLength) throw Napi::RangeError::New(env, "expected length beyond the stream's maximum");
+  }
+  for (uint32_t c = 0; c < g.chunkCount; c++) {
+    g.expect[c] = arr[c];
+    if (arr[c] == 0) continue;
+    auto it = assembling_.find(key(uint8_t(stream), c));
+    if (it != assembling_.end() && it->second.length != arr[c]) {
+      freeSlots_.push_back(it->second.slot);
+      assembling_.erase(it);
+    }
+  }
   return env.Undefined();
 }
 
@@ -146,6 +172,9 @@ Napi::Value Receiver::Configure(const Napi::CallbackInfo& info) {
 //           nothing of which has arrived is one run covering all of it.
 //   kind 2: `count` (stripe, need) pairs: with FEC, how many more symbols of
 //           each stripe (any source or fresh parity) rebuild it.
+//   kind 3: count 0: nothing of the chunk has arrived and its wire length is
+//           not known here (compressed chunks), so the sender sizes the repair.
+// Chunks expected never to be sent are skipped.
 Napi::Value Receiver::Missing(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber())
@@ -160,12 +189,12 @@ Napi::Value Receiver::Missing(const Napi::CallbackInfo& info) {
   uint32_t limit = static_cast<uint32_t>(std::max<int64_t>(0, std::min<int64_t>(below, g.chunkCount)));
   uint32_t entries = 0;
   for (uint32_t c = 0; c < limit && entries < maxEntries; c++) {
-    if (testBit(completed_[stream], c)) continue;
+    if (testBit(completed_[stream], c) || g.expect[c] == kNotSent) continue;
     entries++;
     auto it = assembling_.find(key(uint8_t(stream), c));
     if (it == assembling_.end()) {
-      uint64_t len = std::min<uint64_t>(g.chunkSize, g.size - uint64_t(c) * g.chunkSize);
-      out.insert(out.end(), {c, 1, 1, 0, static_cast<uint32_t>((len + symbolSize_ - 1) / symbolSize_)});
+      if (uint32_t len = g.expect[c]) out.insert(out.end(), {c, 1, 1, 0, (len + symbolSize_ - 1) / symbolSize_});
+      else out.insert(out.end(), {c, 3, 0});
       continue;
     }
     const Assembly& a = it->second;
@@ -275,6 +304,7 @@ void callReceiverBatch(Napi::Env env, Napi::Function cb, Receiver*, RxBatch* bat
     o.Set("chunk", Napi::Number::New(env, c.chunk));
     o.Set("slot", Napi::Number::New(env, c.slot));
     o.Set("length", Napi::Number::New(env, c.length));
+    o.Set("coding", Napi::Number::New(env, c.coding));
     chunks.Set(uint32_t(i), o);
   }
   Napi::Array controls = Napi::Array::New(env, owned->controls.size());
@@ -403,8 +433,8 @@ void Receiver::handleData(const uint8_t* p, size_t len) {
     early_++;
     return;
   }
-  if (len < kDataHeaderSize || load16(p + kOffFlags) != 0 || p[kOffDataReserved] != 0 ||
-      load16(p + kOffDataReserved + 1) != 0) {
+  if (len < kDataHeaderSize || load16(p + kOffFlags) != 0 || load16(p + kOffDataReserved) != 0 ||
+      p[kOffCoding] >= kCodingCount) {
     malformed_++;
     return;
   }
@@ -415,13 +445,20 @@ void Receiver::handleData(const uint8_t* p, size_t len) {
   uint8_t stream = p[kOffStream];
   uint32_t chunk = load32(p + kOffChunk);
   uint32_t symbol = load32(p + kOffSymbol);
+  uint32_t chunkLen = load32(p + kOffLength);
+  uint8_t coding = p[kOffCoding];
   if (stream >= kStreamCount || chunk >= streams_[stream].chunkCount) {
     malformed_++;
     return;
   }
   const StreamGeometry& g = streams_[stream];
-  uint64_t chunkOffset = uint64_t(chunk) * g.chunkSize;
-  uint32_t chunkLen = static_cast<uint32_t>(std::min<uint64_t>(g.chunkSize, g.size - chunkOffset));
+  uint32_t expected = g.expect[chunk];
+  // The length must fit the stream and agree with what is known: a chunk
+  // never sent, or one of another length, is not this chunk.
+  if (chunkLen == 0 || chunkLen > g.maxLength || expected == kNotSent || (expected != 0 && expected != chunkLen)) {
+    malformed_++;
+    return;
+  }
   uint32_t symbols = (chunkLen + symbolSize_ - 1) / symbolSize_;
   bool repair = (symbol & kRepairBit) != 0;
   uint32_t stripe = 0;
@@ -472,6 +509,7 @@ void Receiver::handleData(const uint8_t* p, size_t len) {
     a.have.assign((symbols + 63) / 64, 0);
     a.symbols = symbols;
     a.length = chunkLen;
+    a.coding = coding;
     if (stripeSize_) {
       uint32_t stripes = (symbols + stripeSize_ - 1) / stripeSize_;
       a.stripeHave.assign(stripes, 0);
@@ -480,6 +518,17 @@ void Receiver::handleData(const uint8_t* p, size_t len) {
     it = assembling_.emplace(k, std::move(a)).first;
   }
   Assembly& a = it->second;
+  if (a.length != chunkLen || a.coding != coding) {
+    // Disagrees with the chunk's first symbol. If disagreement outweighs
+    // agreement, the first symbol was the odd one (forged or stale): start
+    // the chunk over rather than let one packet pin a wrong length.
+    malformed_++;
+    if (++a.conflicts > a.received + 8) {
+      freeSlots_.push_back(a.slot);
+      assembling_.erase(it);
+    }
+    return;
+  }
   const uint8_t* payload = p + kDataHeaderSize;
   if (!repair) {
     if (testBit(a.have, symbol)) {
@@ -572,7 +621,7 @@ void Receiver::completeIfDone(uint8_t stream, uint32_t chunk, std::unordered_map
   if (a.received != a.symbols) return;
   setBit(completed_[stream], chunk);
   chunksCompleted_++;
-  pending_.chunks.push_back(CompletedChunk{stream, chunk, a.slot.id, a.length});
+  pending_.chunks.push_back(CompletedChunk{stream, chunk, a.slot.id, a.length, a.coding});
   assembling_.erase(it);
   if (pending_.chunks.size() >= kFlushChunks) flush(true);
 }

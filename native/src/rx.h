@@ -20,11 +20,16 @@
 
 namespace blockcast {
 
+// A stream's chunks: how many, the most bytes one may hold on the wire, and
+// what JS knows of each chunk's wire length (expect()): 0 = not yet known
+// (the first accepted symbol fixes it), kNotSent = never sent (a zero chunk),
+// anything else = exactly that many bytes.
 struct StreamGeometry {
-  uint64_t size = 0;
-  uint32_t chunkSize = 0;
   uint32_t chunkCount = 0;
+  uint32_t maxLength = 0;
+  std::vector<uint32_t> expect;
 };
+constexpr uint32_t kNotSent = 0xFFFFFFFFu;
 
 // A chunk-sized buffer lent by JS (provide()). Native code writes into it
 // only while it is free or assembling; once its chunk completes the slot id
@@ -45,7 +50,9 @@ struct Assembly {
   std::vector<uint64_t> have;  // one bit per source symbol
   uint32_t symbols = 0;        // source symbols in this chunk
   uint32_t received = 0;       // source symbols present (received or decoded)
-  uint32_t length = 0;         // bytes in this chunk
+  uint32_t length = 0;         // bytes of this chunk on the wire
+  uint8_t coding = 0;          // kCodingRaw or kCodingLz4, as its first symbol said
+  uint32_t conflicts = 0;      // symbols that named another length or coding
   std::vector<uint16_t> stripeHave;               // sources present per stripe
   std::vector<std::vector<ParitySymbol>> parity;  // repair symbols held per stripe
 };
@@ -55,6 +62,7 @@ struct CompletedChunk {
   uint32_t chunk;
   uint32_t slot;
   uint32_t length;
+  uint8_t coding;
 };
 
 struct ControlPacket {
@@ -81,6 +89,7 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
   using BatchTsfn = Napi::TypedThreadSafeFunction<Receiver, RxBatch, callReceiverBatch>;
 
   Napi::Value Configure(const Napi::CallbackInfo& info);
+  Napi::Value Expect(const Napi::CallbackInfo& info);
   Napi::Value Missing(const Napi::CallbackInfo& info);
   Napi::Value Reopen(const Napi::CallbackInfo& info);
   Napi::Value Provide(const Napi::CallbackInfo& info);

@@ -84,7 +84,7 @@ void Sender::stop() {
   fd_ = -1;
 }
 
-// send({ id, stream, chunk, data: Buffer, symbols?: Uint32Array, urgent: bool })
+// send({ id, stream, coding, chunk, data: Buffer, symbols?: Uint32Array, parity?: Uint32Array, urgent: bool })
 Napi::Value Sender::Send(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closed_) throw Napi::Error::New(env, "sender is closed");
@@ -94,12 +94,15 @@ Napi::Value Sender::Send(const Napi::CallbackInfo& info) {
   job.id = attrUint32(o, "id");
   job.stream = static_cast<uint8_t>(attrUint32(o, "stream"));
   job.chunk = attrUint32(o, "chunk");
+  uint32_t coding = attrUint32(o, "coding");
+  if (coding >= kCodingCount) throw Napi::RangeError::New(env, "job.coding is unknown");
+  job.coding = static_cast<uint8_t>(coding);
   Napi::Value data = o.Get("data");
   if (!data.IsBuffer()) throw Napi::TypeError::New(env, "job.data must be a Buffer");
   auto buf = data.As<Napi::Buffer<uint8_t>>();
   job.data = buf.Data();
   job.length = buf.Length();
-  if (job.length == 0) throw Napi::RangeError::New(env, "job.data is empty");
+  if (job.length == 0 || job.length > kMaxChunkSize) throw Napi::RangeError::New(env, "job.data is empty or larger than a chunk may be");
   uint32_t count = symbolCount(job.length, symbolSize_);
   Napi::Value syms = o.Get("symbols");
   if (syms.IsTypedArray()) {
@@ -318,10 +321,11 @@ int Sender::sendBatch(const SendJob& job, const Outgoing* items, size_t n) {
     store16(h + kOffFlags, 0);
     store32(h + kOffSession, session_);
     h[kOffStream] = job.stream;
-    h[kOffDataReserved] = 0;
-    store16(h + kOffDataReserved + 1, 0);
+    h[kOffCoding] = job.coding;
+    store16(h + kOffDataReserved, 0);
     store32(h + kOffChunk, job.chunk);
     store32(h + kOffSymbol, items[i].id);
+    store32(h + kOffLength, static_cast<uint32_t>(job.length));
     iov[2 * i] = {h, kDataHeaderSize};
     iov[2 * i + 1] = {const_cast<uint8_t*>(items[i].data), items[i].length};
     wire += kDataHeaderSize + items[i].length + kIpUdpOverhead;

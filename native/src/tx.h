@@ -19,6 +19,7 @@ namespace blockcast {
 struct SendJob {
   uint32_t id = 0;
   uint8_t stream = 0;
+  uint8_t coding = 0;  // how data is coded (kCodingRaw, kCodingLz4)
   uint32_t chunk = 0;
   const uint8_t* data = nullptr;  // pinned by JS until the job is reported done
   size_t length = 0;

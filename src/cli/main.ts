@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// blockcast command line: send, receive, demo.
+// blockcast command line: send, receive, prepare, demo.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BlockcastError, ExitCode } from '../errors.js';
 import { DEFAULT_FEC_STRIPE, DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S, DEFAULT_SENDER_TIMEOUT_S } from '../defaults.js';
@@ -8,6 +8,7 @@ import { parseSize } from '../validate.js';
 import { receiveCommand } from './receive.js';
 import { sendCommand } from './send.js';
 import { demoCommand } from './demo.js';
+import { prepareCommand } from './prepare.js';
 
 function int(name: string) {
   return (v: string): number => {
@@ -65,6 +66,7 @@ common(
   .option('--session <id>', 'session id (default: random)', int('session'))
   .option('--fec-stripe <k>', 'sources per Reed-Solomon stripe; lost packets are repaired with fresh parity (0: retransmit them instead)', int('fec-stripe'), DEFAULT_FEC_STRIPE)
   .option('--fec <ratio>', 'proactive FEC: also send this fraction of parity with the first pass, e.g. 0.05 on a link known to be lossy', num('fec'))
+  .addOption(new Option('--no-compress', 'send chunks uncompressed (for images of already-compressed data)'))
   .addOption(new Option('--no-gso', 'do not use UDP GSO (send with sendmmsg only)'))
   .addOption(new Option('--no-loopback', 'do not deliver to receivers on this host (IP_MULTICAST_LOOP off)'))
   .action(async (image: string, o: Record<string, unknown>) => {
@@ -84,9 +86,23 @@ common(
   .option('--wait-timeout <s>', 'give up if no sender appears within this many seconds (0 = wait forever)', num('wait-timeout'), 0)
   .option('--sender-timeout <s>', 'fail if the sender goes silent this long mid-transfer', num('sender-timeout'), DEFAULT_SENDER_TIMEOUT_S)
   .option('--max-buffer <bytes>', 'memory for chunks being assembled', size('max-buffer'))
+  .option('--target-zeroed', 'the target already reads as zeros (new disk, new sparse file): skip writing the image\'s zero chunks')
   .addOption(new Option('--no-gro', 'do not use UDP GRO on the receive socket'))
   .action(async (target: string, o: Record<string, unknown>) => {
     process.exitCode = await receiveCommand({ target, ...o } as Parameters<typeof receiveCommand>[0]);
+  });
+
+program
+  .command('prepare')
+  .description('read, hash and compress IMAGE once into PREPARED, which `send` then sends with no compression work')
+  .argument('<image>', 'image file or block device')
+  .requiredOption('-o, --output <file>', 'prepared image to write')
+  .option('--chunk-size <bytes>', 'bytes per chunk', size('chunk-size'), 1024 * 1024)
+  .addOption(new Option('--no-compress', 'store chunks uncompressed (zero chunks are still left out)'))
+  .option('--json', 'print machine-readable events, one JSON object per line, on stdout')
+  .option('-q, --quiet', 'print nothing but errors')
+  .action(async (image: string, o: Omit<Parameters<typeof prepareCommand>[0], 'image'>) => {
+    process.exitCode = await prepareCommand({ image, ...o });
   });
 
 program

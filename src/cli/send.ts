@@ -6,8 +6,11 @@ export async function sendCommand(opts: SendOptions & { json?: boolean; quiet?: 
   const r = makeReporter(!!opts.json, opts.quiet);
   const session = new SenderSession(opts);
   forwardEvents(session, r, ['prepared', 'start', 'receiver-joined', 'receiver-done', 'receiver-failed', 'receiver-lost', 'first-pass', 'warning']);
-  session.on('prepared', (p: { imageSize: number; chunkCount: number; seconds: number; imageDigest: string }) =>
-    r.human(`prepared ${opts.image}: ${mb(p.imageSize)} MB in ${p.chunkCount} chunks, digest ${p.imageDigest.slice(0, 16)}… (${p.seconds.toFixed(2)} s)`),
+  session.on('prepared', (p: { source: string; imageSize: number; chunkCount: number; zeroChunks: number; seconds: number; imageDigest: string }) =>
+    r.human(
+      `${p.source === 'prepared' ? 'opened prepared image' : 'scanned'} ${opts.image}: ${mb(p.imageSize)} MB in ${p.chunkCount} chunks, ` +
+        `${p.zeroChunks} all-zero, digest ${p.imageDigest.slice(0, 16)}… (${p.seconds.toFixed(2)} s)`,
+    ),
   );
   session.on('receiver-joined', (p: { name: string; address: string }) => r.human(`receiver joined: ${p.name} (${p.address})`));
   session.on('start', (p: { receivers: number; session: number }) => r.human(`sending to ${p.receivers} receiver(s), session ${p.session.toString(16)}`));
@@ -28,7 +31,7 @@ export async function sendCommand(opts: SendOptions & { json?: boolean; quiet?: 
   r.event('summary', summary as unknown as Record<string, unknown>);
   r.human(
     `sent ${mb(summary.imageSize)} MB in ${summary.seconds.toFixed(2)} s: ${summary.mbps.toFixed(1)} MB/s logical, ` +
-      `${summary.wireMbps.toFixed(1)} MB/s on the wire, ${summary.repairSymbols} repair symbols${summary.gso ? ' (GSO)' : ''}`,
+      `${summary.wireMbps.toFixed(1)} MB/s on the wire, compression ${summary.compressionRatio.toFixed(2)}x, ${summary.repairSymbols} repair symbols${summary.gso ? ' (GSO)' : ''}`,
   );
   for (const rc of summary.receivers) {
     r.human(`  ${rc.state.padEnd(9)} ${rc.name} ${rc.address}: packets ${rc.packets}, asked repair of ${rc.symbolsRequested} symbols in ${rc.nackPackets} NACKs, duplicates ${rc.duplicates}`);

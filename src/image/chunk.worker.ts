@@ -1,54 +1,141 @@
-// Worker-thread tasks (piscina): hash chunks of the source image, and on the
-// receiver verify a chunk against the manifest and pwrite it. The main
-// thread only orchestrates; hashing and disk I/O never block it.
+// Worker-thread tasks (piscina). Sender: read a chunk, detect zeros, hash,
+// compress. Receiver: decompress, verify against the manifest and pwrite, or
+// zero a range. The main thread only orchestrates; compression, hashing and
+// disk I/O never block it.
 import { readSync, writeSync } from 'node:fs';
+import { compressSync, uncompressSync } from 'lz4-napi';
 import { Piscina } from 'piscina';
-import { hash } from '../protocol/hash.js';
+import { native } from '../native/binding.js';
+import { Coding, type CodingValue } from '../protocol/constants.js';
+import { hash, zeroHash } from '../protocol/hash.js';
 
-export interface HashTask {
-  kind: 'hash';
+export interface PackTask {
+  kind: 'pack';
   fd: number;
   offset: number;
   length: number;
+  /** Detect an all-zero chunk and hash the raw bytes. */
+  scan: boolean;
+  /** Return the wire bytes: LZ4 if `compress` and it shrinks the chunk, else raw. */
+  wire: boolean;
+  compress: boolean;
+  /** Also hash the wire bytes (prepared images store it to catch a corrupt file). */
+  wireDigest: boolean;
 }
 
-export interface VerifyWriteTask {
-  kind: 'verify-write';
+export interface PackResult {
+  zero: boolean;
+  digest?: Uint8Array;
+  data?: Uint8Array;
+  coding: CodingValue;
+  wireDigest?: Uint8Array;
+}
+
+export interface ReadTask {
+  kind: 'read';
   fd: number;
   offset: number;
-  /** The receiver's chunk buffer, moved here and moved back in the result. */
-  buffer: ArrayBuffer;
   length: number;
   expected: Uint8Array;
 }
 
-export type ChunkTask = HashTask | VerifyWriteTask;
+export type ReadResult = { ok: true; data: Uint8Array } | { ok: false; digest: Uint8Array };
 
-export interface HashResult {
-  digest: Uint8Array;
+export interface UnpackWriteTask {
+  kind: 'unpack-write';
+  fd: number;
+  offset: number;
+  /** The receiver's chunk buffer, moved here and moved back in the result. */
+  buffer: ArrayBuffer;
+  /** Wire bytes at the start of `buffer`, and how they are coded. */
+  length: number;
+  coding: number;
+  rawLength: number;
+  expected: Uint8Array;
 }
 
-export type VerifyWriteResult = { buffer: ArrayBuffer } & (
+export type UnpackWriteResult = { buffer: ArrayBuffer } & (
   | { ok: true; digest: Uint8Array }
-  | { ok: false; reason: 'mismatch'; digest: Uint8Array }
+  | { ok: false; reason: 'mismatch' | 'undecodable'; message: string }
   | { ok: false; reason: 'io'; code: string; message: string }
 );
 
-function hashRange(t: HashTask): HashResult {
-  const buf = Buffer.allocUnsafe(t.length);
-  let done = 0;
-  while (done < t.length) {
-    const n = readSync(t.fd, buf, done, t.length - done, t.offset + done);
-    if (n === 0) throw new Error(`image shrank while reading at offset ${t.offset + done}`);
-    done += n;
-  }
-  return { digest: hash(buf) };
+export interface ZeroTask {
+  kind: 'zero';
+  fd: number;
+  offset: number;
+  length: number;
+  block: boolean;
 }
 
-function verifyAndWrite(t: VerifyWriteTask): VerifyWriteResult {
-  const data = Buffer.from(t.buffer, 0, t.length);
+export type ZeroResult = { errno: number; method: string };
+
+export type ChunkTask = PackTask | ReadTask | UnpackWriteTask | ZeroTask;
+
+const ZEROS = Buffer.alloc(64 * 1024 * 1024);
+
+function readRange(fd: number, offset: number, length: number): Buffer {
+  const buf = Buffer.allocUnsafeSlow(length);
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, buf, done, length - done, offset + done);
+    if (n === 0) throw new Error(`image shrank while reading at offset ${offset + done}`);
+    done += n;
+  }
+  return buf;
+}
+
+function pack(t: PackTask): unknown {
+  const raw = readRange(t.fd, t.offset, t.length);
+  const result: PackResult = { zero: false, coding: Coding.Raw };
+  if (t.scan) {
+    result.zero = raw.equals(ZEROS.subarray(0, raw.length));
+    result.digest = result.zero ? zeroHash(raw.length) : hash(raw);
+    if (result.zero) return result;
+  }
+  if (!t.wire) return result;
+  let data: Buffer = raw;
+  if (t.compress) {
+    const packed = compressSync(raw);
+    if (packed.length < raw.length) {
+      data = packed;
+      result.coding = Coding.Lz4;
+    }
+  }
+  result.data = data;
+  if (t.wireDigest) result.wireDigest = hash(data);
+  // Raw bytes are moved back; LZ4 output lives in native memory and is copied.
+  return data === raw ? Piscina.move({ [Piscina.transferableSymbol]: raw.buffer, [Piscina.valueSymbol]: result } as never) : result;
+}
+
+function readVerified(t: ReadTask): unknown {
+  const data = readRange(t.fd, t.offset, t.length);
   const digest = hash(data);
-  if (!digest.equals(Buffer.from(t.expected))) return { ok: false, reason: 'mismatch', digest, buffer: t.buffer };
+  if (!digest.equals(Buffer.from(t.expected))) return { ok: false, digest } satisfies ReadResult;
+  return Piscina.move({ [Piscina.transferableSymbol]: data.buffer, [Piscina.valueSymbol]: { ok: true, data } } as never);
+}
+
+/** The raw chunk from its wire bytes, or why it cannot be decoded. */
+function unpack(t: UnpackWriteTask): Buffer | string {
+  const wire = Buffer.from(t.buffer, 0, t.length);
+  if (t.coding === Coding.Raw) return t.length === t.rawLength ? wire : `raw chunk of ${t.length} bytes, expected ${t.rawLength}`;
+  if (t.coding !== Coding.Lz4) return `unknown coding ${t.coding}`;
+  // The block states its raw size: check it before decoding anything, so
+  // a corrupt chunk cannot make the decoder allocate or write beyond it.
+  if (t.length < 4 || wire.readUInt32LE(0) !== t.rawLength) return 'LZ4 block states the wrong raw size';
+  try {
+    const raw = uncompressSync(wire);
+    return raw.length === t.rawLength ? raw : `LZ4 block decoded to ${raw.length} bytes, expected ${t.rawLength}`;
+  } catch (err) {
+    return `LZ4 block does not decode: ${(err as Error).message}`;
+  }
+}
+
+function unpackAndWrite(t: UnpackWriteTask): UnpackWriteResult {
+  const data = unpack(t);
+  if (typeof data === 'string') return { ok: false, reason: 'undecodable', message: data, buffer: t.buffer };
+  const digest = hash(data);
+  if (!digest.equals(Buffer.from(t.expected))) return { ok: false, reason: 'mismatch', message: 'hash mismatch', buffer: t.buffer };
   try {
     let done = 0;
     while (done < data.length) done += writeSync(t.fd, data, done, data.length - done, t.offset + done);
@@ -60,10 +147,19 @@ function verifyAndWrite(t: VerifyWriteTask): VerifyWriteResult {
 }
 
 /** Hands the chunk buffer back to the main thread by transfer, not copy. */
-function moveBack(result: VerifyWriteResult): unknown {
+function moveBack(result: UnpackWriteResult): unknown {
   return Piscina.move({ [Piscina.transferableSymbol]: result.buffer, [Piscina.valueSymbol]: result } as never);
 }
 
 export default function run(task: ChunkTask): unknown {
-  return task.kind === 'hash' ? hashRange(task) : moveBack(verifyAndWrite(task));
+  switch (task.kind) {
+    case 'pack':
+      return pack(task);
+    case 'read':
+      return readVerified(task);
+    case 'unpack-write':
+      return moveBack(unpackAndWrite(task));
+    case 'zero':
+      return native.fs.zeroRange(task.fd, task.offset, task.length, task.block) satisfies ZeroResult;
+  }
 }

@@ -1,10 +1,10 @@
-// The worker pool for chunk hashing and verified writes. Buffers travel to
-// workers by transfer, never by copy.
+// The worker pool for reading, compressing, hashing and writing chunks.
+// Buffers travel to workers by transfer, never by copy.
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { HashResult, VerifyWriteResult } from './chunk.worker.js';
+import type { PackResult, PackTask, ReadResult, UnpackWriteResult, ZeroResult } from './chunk.worker.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // Workers need compiled JavaScript: under vitest this module runs from src/,
@@ -15,23 +15,38 @@ const workerFile = here.includes(`${path.sep}src${path.sep}`)
 
 export class ChunkPool {
   private readonly pool: Piscina;
+  readonly threads: number;
 
   /** `prewarm`: start every worker now rather than on first use. */
   constructor({ threads = Math.max(1, Math.min(4, os.availableParallelism())), prewarm = false } = {}) {
+    this.threads = threads;
     this.pool = new Piscina({ filename: workerFile, minThreads: prewarm ? threads : 1, maxThreads: threads, idleTimeout: 30_000 });
   }
 
-  hash(fd: number, offset: number, length: number): Promise<HashResult> {
-    return this.pool.run({ kind: 'hash', fd, offset, length });
+  /** Reads a chunk of an image; see PackTask for what comes back. */
+  pack(task: Omit<PackTask, 'kind'>): Promise<PackResult> {
+    return this.pool.run({ kind: 'pack', ...task });
+  }
+
+  /** Reads `length` bytes and checks their hash (a prepared image's stored chunk). */
+  readVerified(fd: number, offset: number, length: number, expected: Buffer): Promise<ReadResult> {
+    return this.pool.run({ kind: 'read', fd, offset, length, expected });
   }
 
   /**
-   * Verifies the first `length` bytes of `buffer` against `expected` and
-   * writes them at `offset`. The buffer's memory is moved to the worker and
-   * back: it is detached here until the result returns it as `buffer`.
+   * Decodes the first `length` bytes of `buffer`, verifies them against
+   * `expected` and writes them at `offset`. The buffer's memory is moved to
+   * the worker and back: it is detached here until the result returns it.
    */
-  verifyAndWrite(fd: number, offset: number, buffer: ArrayBuffer, length: number, expected: Buffer): Promise<VerifyWriteResult> {
-    return this.pool.run({ kind: 'verify-write', fd, offset, buffer, length, expected }, { transferList: [buffer] });
+  unpackAndWrite(
+    task: { fd: number; offset: number; buffer: ArrayBuffer; length: number; coding: number; rawLength: number; expected: Buffer },
+  ): Promise<UnpackWriteResult> {
+    return this.pool.run({ kind: 'unpack-write', ...task }, { transferList: [task.buffer] });
+  }
+
+  /** Makes a range of the target read as zeros. */
+  zero(fd: number, offset: number, length: number, block: boolean): Promise<ZeroResult> {
+    return this.pool.run({ kind: 'zero', fd, offset, length, block });
   }
 
   get queueSize(): number {

@@ -1,70 +1,213 @@
-// The image being sent: a regular file or a block device, read chunk by
-// chunk, with a small cache so repairs of recent chunks skip the disk.
-import { closeSync, openSync } from 'node:fs';
-import { read } from 'node:fs';
+// What the sender sends from: a raw image (a regular file or a block device)
+// or a prepared one (see prepared.ts). Both give the same manifest for the
+// same image, and each chunk's bytes as they go on the wire.
+import { closeSync, openSync, readSync } from 'node:fs';
 import { BlockcastError } from '../errors.js';
+import { native } from '../native/binding.js';
+import type { CodingValue } from '../protocol/constants.js';
+import { encodeManifest, imageDigestOf, isZeroChunk, zeroBitmap, type Manifest } from '../protocol/manifest.js';
+import { zeroHash } from '../protocol/hash.js';
 import { blockDeviceSize, pathKind } from './device.js';
 import { chunkCount, chunkLength } from './geometry.js';
+import type { ChunkPool } from './pool.js';
 
-export class ImageSource {
-  readonly fd: number;
+export interface WireChunk {
+  data: Buffer;
+  coding: CodingValue;
+}
+
+export interface ImageSource {
+  readonly path: string;
+  readonly kind: 'raw' | 'prepared';
+  readonly manifest: Manifest;
+  /** The manifest as it travels (stream 1). */
+  readonly encodedManifest: Buffer;
   readonly size: number;
+  readonly chunkSize: number;
   readonly chunkCount: number;
-  private readonly cache = new Map<number, Buffer>();
-  private spare?: Buffer;
+  /** Whether chunks are LZ4-compressed where that shrinks them. */
+  readonly compressed: boolean;
+  isZero(chunk: number): boolean;
+  /** Wire length of a chunk once it has been read (0 before, and for zero chunks). */
+  wireLength(chunk: number): number;
+  /** A chunk's wire bytes; reads ahead of the chunks that follow it. */
+  wire(chunk: number): Promise<WireChunk>;
+  close(): void;
+}
+
+export interface OpenImageOptions {
+  chunkSize: number;
+  compress: boolean;
+  pool: ChunkPool;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export const PREPARED_MAGIC = 'BCPREP01';
+
+/** Opens a raw or prepared image (told apart by the prepared magic). */
+export async function openImage(path: string, opts: OpenImageOptions): Promise<ImageSource> {
+  const { kind, stats } = pathKind(path);
+  if (kind === 'missing') throw new BlockcastError('EIMAGE', `Image ${path} does not exist`);
+  if (kind === 'other' || !stats) throw new BlockcastError('EIMAGE', `Image ${path} is neither a regular file nor a block device`);
+  const size = kind === 'block' ? blockDeviceSize(stats) : stats.size;
+  if (size === 0) throw new BlockcastError('EIMAGE', `Image ${path} is empty`);
+  const fd = openSync(path, 'r');
+  try {
+    const magic = Buffer.alloc(8);
+    readSync(fd, magic, 0, 8, 0);
+    if (magic.toString('latin1') === PREPARED_MAGIC) {
+      const { PreparedImage } = await import('./prepared.js');
+      return PreparedImage.open(path, fd, size, opts.pool);
+    }
+    return await RawImage.open(path, fd, size, kind === 'block', opts);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+}
+
+/**
+ * Recently used wire chunks, so repairs of recent chunks skip the disk, and
+ * loads started ahead of the first pass so that reading and compression run
+ * in the workers while earlier chunks are on the wire.
+ */
+export class WireCache {
+  private readonly entries = new Map<number, Promise<WireChunk>>();
 
   constructor(
-    readonly path: string,
-    readonly chunkSize: number,
-    private readonly cacheChunks = 64,
-  ) {
-    if (cacheChunks < 16) throw new Error('ImageSource needs a cache of at least 16 chunks (see readChunk)');
-    const { kind, stats } = pathKind(path);
-    if (kind === 'missing') throw new BlockcastError('EIMAGE', `Image ${path} does not exist`);
-    if (kind === 'other' || !stats) throw new BlockcastError('EIMAGE', `Image ${path} is neither a regular file nor a block device`);
-    this.size = kind === 'block' ? blockDeviceSize(stats) : stats.size;
-    if (this.size === 0) throw new BlockcastError('EIMAGE', `Image ${path} is empty`);
-    this.fd = openSync(path, 'r');
-    this.chunkCount = chunkCount(this.size, chunkSize);
+    private readonly load: (chunk: number) => Promise<WireChunk>,
+    private readonly next: (chunk: number) => number | undefined,
+    private readonly readAhead: number,
+    private readonly capacity = 64,
+  ) {}
+
+  get(chunk: number): Promise<WireChunk> {
+    const hit = this.fetch(chunk);
+    let c: number | undefined = chunk;
+    for (let i = 0; i < this.readAhead && (c = this.next(c)) !== undefined; i++) void this.fetch(c).catch(() => {});
+    return hit;
   }
 
-  chunkLength(chunk: number): number {
+  private fetch(chunk: number): Promise<WireChunk> {
+    let p = this.entries.get(chunk);
+    if (p) {
+      this.entries.delete(chunk); // re-insert: Map order is the LRU order
+    } else {
+      p = this.load(chunk);
+      p.catch(() => this.entries.delete(chunk));
+    }
+    this.entries.set(chunk, p);
+    while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    return p;
+  }
+}
+
+/**
+ * A raw image. Opening it reads it once: holes (SEEK_DATA) and all-zero
+ * chunks become zero entries, every other chunk is hashed in the workers.
+ * Sending reads and compresses each chunk again, ahead of the wire.
+ */
+export class RawImage implements ImageSource {
+  readonly kind = 'raw';
+  readonly chunkCount: number;
+  private readonly cache: WireCache;
+  private readonly lengths: Uint32Array;
+  private readonly following: Int32Array; // next non-zero chunk after each chunk, -1 if none
+
+  private constructor(
+    readonly path: string,
+    private readonly fd: number,
+    readonly size: number,
+    readonly chunkSize: number,
+    readonly compressed: boolean,
+    readonly manifest: Manifest,
+    readonly encodedManifest: Buffer,
+    pool: ChunkPool,
+  ) {
+    this.chunkCount = chunkCount(size, chunkSize);
+    this.lengths = new Uint32Array(this.chunkCount);
+    this.following = nonZeroSuccessors(this.chunkCount, (c) => this.isZero(c));
+    this.cache = new WireCache(
+      async (c) => {
+        const r = await pool.pack({ fd, offset: c * chunkSize, length: this.rawLength(c), scan: false, wire: true, compress: compressed, wireDigest: false });
+        const data = Buffer.from(r.data!.buffer, r.data!.byteOffset, r.data!.byteLength);
+        this.lengths[c] = data.length;
+        return { data, coding: r.coding };
+      },
+      (c) => this.nextNonZero(c),
+      2 * pool.threads,
+    );
+  }
+
+  static async open(path: string, fd: number, size: number, block: boolean, opts: OpenImageOptions): Promise<RawImage> {
+    const { chunkSize, pool } = opts;
+    const count = chunkCount(size, chunkSize);
+    const hashes: Buffer[] = new Array(count);
+    const zero: boolean[] = new Array(count).fill(false);
+    let next = 0;
+    let done = 0;
+    let dataFrom = 0; // first data offset at or after the current chunk (SEEK_DATA)
+    const worker = async (): Promise<void> => {
+      while (next < count) {
+        const c = next++;
+        const offset = c * chunkSize;
+        const length = chunkLength(size, chunkSize, c);
+        if (!block && dataFrom <= offset) dataFrom = nextData(fd, offset, size);
+        if (!block && dataFrom >= offset + length) {
+          zero[c] = true; // a hole: nothing to read
+          hashes[c] = zeroHash(length);
+        } else {
+          const r = await pool.pack({ fd, offset, length, scan: true, wire: false, compress: false, wireDigest: false });
+          zero[c] = r.zero;
+          hashes[c] = Buffer.from(r.digest!);
+        }
+        if (++done % 64 === 0) opts.onProgress?.(done, count);
+      }
+    };
+    await Promise.all(Array.from({ length: 2 * pool.threads }, worker));
+    const manifest: Manifest = { imageSize: size, chunkSize, chunkHashes: hashes, zero: zeroBitmap(zero), imageDigest: imageDigestOf(hashes) };
+    return new RawImage(path, fd, size, chunkSize, opts.compress, manifest, encodeManifest(manifest), pool);
+  }
+
+  rawLength(chunk: number): number {
     return chunkLength(this.size, this.chunkSize, chunk);
   }
 
-  async readChunk(chunk: number): Promise<Buffer> {
-    const hit = this.cache.get(chunk);
-    if (hit) {
-      this.cache.delete(chunk); // re-insert: Map order is the LRU order
-      this.cache.set(chunk, hit);
-      return hit;
-    }
-    const length = this.chunkLength(chunk);
-    const buf = (this.spare ?? Buffer.allocUnsafeSlow(this.chunkSize)).subarray(0, length);
-    this.spare = undefined;
-    let done = 0;
-    while (done < length) {
-      const n = await new Promise<number>((resolve, reject) =>
-        read(this.fd, buf, done, length - done, chunk * this.chunkSize + done, (err, bytes) => (err ? reject(err) : resolve(bytes))),
-      );
-      if (n === 0) throw new BlockcastError('EIMAGE', `Image ${this.path} shrank while sending (chunk ${chunk})`);
-      done += n;
-    }
-    this.cache.set(chunk, buf);
-    if (this.cache.size > this.cacheChunks) {
-      // Recycle the least recently used buffer for the next read: fresh 1 MiB
-      // allocations cost page faults and GC work on every chunk. Safe because
-      // a buffer is pinned only while its send job runs, every job is
-      // submitted right after its chunk is read (making it most recent), and
-      // far fewer jobs run at once than the cache holds.
-      const [oldest, old] = this.cache.entries().next().value!;
-      this.cache.delete(oldest);
-      this.spare = Buffer.from(old.buffer, old.byteOffset, this.chunkSize);
-    }
-    return buf;
+  isZero(chunk: number): boolean {
+    return isZeroChunk(this.manifest, chunk);
+  }
+
+  wireLength(chunk: number): number {
+    return this.lengths[chunk]!;
+  }
+
+  private nextNonZero(chunk: number): number | undefined {
+    const n = this.following[chunk]!;
+    return n < 0 ? undefined : n;
+  }
+
+  wire(chunk: number): Promise<WireChunk> {
+    return this.cache.get(chunk);
   }
 
   close(): void {
     closeSync(this.fd);
   }
+}
+
+/** For each chunk, the next chunk after it that is not all zeros (-1: none): read-ahead skips zeros in O(1). */
+export function nonZeroSuccessors(count: number, isZero: (c: number) => boolean): Int32Array {
+  const out = new Int32Array(count);
+  let next = -1;
+  for (let c = count - 1; c >= 0; c--) {
+    out[c] = next;
+    if (!isZero(c)) next = c;
+  }
+  return out;
+}
+
+/** The first data at or after `offset`, or `size` if only a hole follows. */
+function nextData(fd: number, offset: number, size: number): number {
+  const d = native.fs.seekData(fd, offset);
+  return d < 0 ? size : d;
 }

@@ -22,6 +22,8 @@ export interface NativeSenderOptions {
 export interface NativeSendJob {
   id: number;
   stream: number;
+  /** How `data` is coded (Coding.Raw, Coding.Lz4); every symbol carries it. */
+  coding: number;
   chunk: number;
   data: Buffer;
   /** Source symbol ids to send; all of the chunk's symbols when neither this nor `parity` is given. */
@@ -69,15 +71,21 @@ export interface NativeReceiverConfig {
   symbolSize: number;
   /** Sources per FEC stripe (0: no FEC). */
   stripeSize: number;
-  streams: { size: number; chunkSize: number }[];
+  /** Per stream: its chunk count and the most bytes a chunk may hold on the wire. */
+  streams: { chunkCount: number; maxLength: number }[];
 }
+
+/** In expect(): a chunk that is never sent (a zero chunk). */
+export const NOT_SENT = 0xffffffff;
 
 export interface NativeCompletedChunk {
   stream: number;
   chunk: number;
   /** Id of the provided buffer that now holds the chunk, which JS owns again. */
   slot: number;
+  /** Bytes on the wire, and how they are coded. */
   length: number;
+  coding: number;
 }
 
 export interface NativeControlPacket {
@@ -120,9 +128,12 @@ export interface NativeReceiverStats {
 
 export interface NativeReceiver {
   configure(config: NativeReceiverConfig): void;
+  /** Every chunk's wire length as far as JS knows it: 0 unknown, NOT_SENT never sent, else exact. */
+  expect(stream: number, lengths: Uint32Array): void;
   /**
    * Flat entries [chunk, kind, count, a, b, ...] for incomplete chunks below `below`:
-   * kind 1 = `count` runs (start, length) of missing sources; kind 2 = `count` (stripe, need) pairs.
+   * kind 1 = `count` runs (start, length) of missing sources; kind 2 = `count` (stripe, need) pairs;
+   * kind 3 = nothing of the chunk has arrived and its wire length is unknown (count 0).
    */
   missing(stream: number, below: number, maxEntries: number): Uint32Array;
   reopen(stream: number, chunk: number): void;
@@ -147,6 +158,10 @@ export interface NativeProtocol {
   offStream: number;
   offChunk: number;
   offSymbol: number;
+  offCoding: number;
+  offLength: number;
+  codingRaw: number;
+  codingLz4: number;
   repairBit: number;
   ipUdpOverhead: number;
   maxChunkSize: number;
@@ -170,6 +185,16 @@ export interface NativeAddon {
   Receiver: new (options: NativeReceiverOptions, onBatch: (batch: NativeReceiverBatch) => void) => NativeReceiver;
   protocol: NativeProtocol;
   fec: NativeFec;
+  fs: NativeFs;
+}
+
+export interface NativeFs {
+  /** Offset of the first data at or after `offset`, or -1 if only a hole follows. */
+  seekData(fd: number, offset: number): number;
+  /** Offset of the first hole at or after `offset` (end of file counts). */
+  seekHole(fd: number, offset: number): number;
+  /** Makes a range read as zeros, as cheaply as the target allows; errno 0 on success. */
+  zeroRange(fd: number, offset: number, length: number, isBlockDevice: boolean): { errno: number; method: string };
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));

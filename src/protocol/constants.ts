@@ -1,9 +1,9 @@
-// Wire protocol v1 constants. docs/PROTOCOL.md is the source of truth;
+// Wire protocol v2 constants. docs/PROTOCOL.md is the source of truth;
 // native/src/protocol.h holds the same values and test/protocol checks that
 // the addon's exported copy agrees with this file.
 
 export const MAGIC = 0x314b4342; // bytes "BCK1", little-endian
-export const VERSION = 1;
+export const VERSION = 2;
 
 /** Packet types. Append-only: never renumber or reuse a value. */
 export const PacketType = {
@@ -18,10 +18,16 @@ export type PacketTypeValue = (typeof PacketType)[keyof typeof PacketType];
 
 export const COMMON_HEADER_SIZE = 12;
 export const OFF_SESSION = 8;
-export const DATA_HEADER_SIZE = 24;
+export const DATA_HEADER_SIZE = 28;
 export const OFF_STREAM = 12;
+export const OFF_CODING = 13;
 export const OFF_CHUNK = 16;
 export const OFF_SYMBOL = 20;
+export const OFF_LENGTH = 24;
+
+/** How a chunk's bytes are coded on the wire. Append-only. */
+export const Coding = { Raw: 0, Lz4: 1 } as const;
+export type CodingValue = (typeof Coding)[keyof typeof Coding];
 export const REPAIR_BIT = 0x80000000;
 export const IP_UDP_OVERHEAD = 28;
 

@@ -15,3 +15,15 @@ export function hashAll(parts: Buffer[]): Buffer {
   for (const p of parts) h.update(p);
   return h.digestBuffer();
 }
+
+const zeroHashes = new Map<number, Buffer>();
+
+/** Hash of `length` zero bytes (memoised: images have at most two chunk lengths). */
+export function zeroHash(length: number): Buffer {
+  let h = zeroHashes.get(length);
+  if (!h) {
+    h = hash(Buffer.alloc(length));
+    zeroHashes.set(length, h);
+  }
+  return h;
+}

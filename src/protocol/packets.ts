@@ -4,7 +4,13 @@
 // anything malformed: callers count and drop it.
 import {
   COMMON_HEADER_SIZE,
+  Coding,
   DATA_HEADER_SIZE,
+  OFF_CHUNK,
+  OFF_CODING,
+  OFF_LENGTH,
+  OFF_STREAM,
+  OFF_SYMBOL,
   FailReasonValue,
   HASH_SIZE,
   MAGIC,
@@ -52,7 +58,7 @@ export interface Status {
   name: string;
 }
 
-export const NackKind = { SourceRuns: 1, StripeNeeds: 2 } as const;
+export const NackKind = { SourceRuns: 1, StripeNeeds: 2, WholeChunk: 3 } as const;
 export type NackKindValue = (typeof NackKind)[keyof typeof NackKind];
 
 export interface NackEntry {
@@ -62,7 +68,8 @@ export interface NackEntry {
   /**
    * Flat pairs. SourceRuns: [start, count, ...] runs of missing source
    * symbols. StripeNeeds: [stripe, need, ...]: how many more symbols (any
-   * source or fresh parity) each stripe needs.
+   * source or fresh parity) each stripe needs. WholeChunk: none (nothing
+   * of the chunk arrived and the receiver does not know its wire length).
    */
   pairs: number[];
 }
@@ -250,10 +257,10 @@ export function decodeNack(b: Buffer): Nack | null {
     const n = b.readUInt16LE(off + 2);
     const chunk = b.readUInt32LE(off + 4);
     off += NACK_ENTRY_SIZE;
-    if ((kind !== NackKind.SourceRuns && kind !== NackKind.StripeNeeds) || off + n * NACK_RANGE_SIZE > b.length) return null;
+    if (kind < NackKind.SourceRuns || kind > NackKind.WholeChunk || (kind === NackKind.WholeChunk && n !== 0) || off + n * NACK_RANGE_SIZE > b.length) return null;
     const pairs: number[] = [];
     for (let j = 0; j < n; j++, off += NACK_RANGE_SIZE) pairs.push(b.readUInt16LE(off), b.readUInt16LE(off + 2));
-    entries.push({ stream, chunk, kind, pairs });
+    entries.push({ stream, chunk, kind: kind as NackKindValue, pairs });
   }
   if (off !== b.length) return null;
   return { session: b.readUInt32LE(8), receiverId: b.readUInt32LE(12), entries };
@@ -275,12 +282,23 @@ export function decodeAck(b: Buffer): Ack | null {
 }
 
 /** Builds one DATA datagram (tests and tools; the sender builds these natively). */
-export function encodeData(session: number, stream: number, chunk: number, symbol: number, payload: Buffer): Buffer {
+/** One DATA datagram (the native sender builds these; JS needs them for tests and tools). */
+export function encodeData(
+  session: number,
+  stream: number,
+  chunk: number,
+  symbol: number,
+  payload: Buffer,
+  chunkLength: number,
+  coding: number = Coding.Raw,
+): Buffer {
   const b = Buffer.alloc(DATA_HEADER_SIZE + payload.length);
   header(b, PacketType.Data, session);
-  b.writeUInt8(stream, 12);
-  b.writeUInt32LE(chunk >>> 0, 16);
-  b.writeUInt32LE(symbol >>> 0, 20);
+  b.writeUInt8(stream, OFF_STREAM);
+  b.writeUInt8(coding, OFF_CODING);
+  b.writeUInt32LE(chunk >>> 0, OFF_CHUNK);
+  b.writeUInt32LE(symbol >>> 0, OFF_SYMBOL);
+  b.writeUInt32LE(chunkLength >>> 0, OFF_LENGTH);
   payload.copy(b, DATA_HEADER_SIZE);
   return b;
 }

@@ -5,6 +5,7 @@ import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
+import { getSystemErrorName } from 'node:util';
 import {
   DEFAULT_GROUP,
   DEFAULT_MAX_BUFFER,
@@ -19,9 +20,10 @@ import { BlockcastError } from '../errors.js';
 import { chunkCount, chunkLength } from '../image/geometry.js';
 import { ChunkPool } from '../image/pool.js';
 import { Target, checkCapacity, inspectTarget } from '../image/target.js';
-import { native, type NativeReceiver, type NativeReceiverBatch, type NativeReceiverStats } from '../native/binding.js';
+import { NOT_SENT, native, type NativeReceiver, type NativeReceiverBatch, type NativeReceiverStats } from '../native/binding.js';
 import { resolveInterface } from '../net/interface.js';
 import {
+  Coding,
   FailReason,
   HASH_SIZE,
   MAX_CHUNK_SIZE,
@@ -34,8 +36,8 @@ import {
   type FailReasonValue,
   type ReceiverStateValue,
 } from '../protocol/constants.js';
-import { MANIFEST_HEADER_SIZE, decodeManifest, imageDigestOf, type Manifest } from '../protocol/manifest.js';
-import { hash } from '../protocol/hash.js';
+import { decodeManifest, imageDigestOf, isZeroChunk, manifestSize, type Manifest } from '../protocol/manifest.js';
+import { hash, zeroHash } from '../protocol/hash.js';
 import {
   NackKind,
   decodeAck,
@@ -69,6 +71,12 @@ export interface ReceiveOptions {
   maxBuffer?: number;
   socketBuffer?: number;
   gro?: boolean;
+  /**
+   * The target already reads as zeros (a fresh disk, a new sparse file), so
+   * the image's zero chunks need no writing. A file the receiver creates
+   * itself is known to be zero without this.
+   */
+  targetZeroed?: boolean;
 }
 
 export interface ReceiveSummary {
@@ -84,6 +92,11 @@ export interface ReceiveSummary {
   early: number;
   noBuffer: number;
   corruptChunks: number;
+  /** Zero chunks: made zero on the target, or skipped because it already was. */
+  zeroedChunks: number;
+  skippedZeroChunks: number;
+  /** Bytes of image chunks as received (compressed), and their raw size. */
+  wireBytes: number;
   /** Datagrams the kernel dropped for want of socket buffer space. */
   socketDrops: number;
   /** STATUS reports that asked the sender to slow down. */
@@ -111,6 +124,10 @@ const NACK_BACKOFF_MS = 20;
 /** A typical repair round for one chunk, for timing the NACK holdoff. */
 const REPAIR_BURST_BYTES = 128 * 1024;
 const NACK_ENTRIES_PER_TICK = 256;
+/** A chunk that fails verification this often is corrupt at the source, not in transit. */
+const MAX_CHUNK_FAILURES = 5;
+/** Zero ranges are cleared at most this many bytes per call, so progress stays visible. */
+const ZERO_RANGE_MAX = 256 * 1024 * 1024;
 
 export class ReceiverSession extends EventEmitter {
   readonly opts: Required<Omit<ReceiveOptions, 'interface' | 'session' | 'expectDigest'>> & {
@@ -131,7 +148,11 @@ export class ReceiverSession extends EventEmitter {
   private digests: (Buffer | undefined)[] = [];
   private written = 0;
   /** Completed image chunks waiting for a verified write (and, before the manifest, for it). */
-  private backlog: { chunk: number; slot: number; length: number }[] = [];
+  private backlog: { chunk: number; slot: number; length: number; coding: number }[] = [];
+  private readonly failures = new Map<number, number>();
+  private zeroedChunks = 0;
+  private skippedZeroChunks = 0;
+  private wireBytes = 0;
   private readonly slots: Buffer[] = [];
   private lastDrops = 0;
   private lastOverloadReport = 0;
@@ -170,6 +191,7 @@ export class ReceiverSession extends EventEmitter {
       maxBuffer: checkInteger('maxBuffer', options.maxBuffer ?? DEFAULT_MAX_BUFFER, 2 * MAX_CHUNK_SIZE, 2 ** 45),
       socketBuffer: checkInteger('socketBuffer', options.socketBuffer ?? DEFAULT_SOCKET_BUFFER, 0, 2 ** 31 - 1),
       gro: options.gro ?? true,
+      targetZeroed: options.targetZeroed ?? false,
     };
     if (options.session !== undefined) this.opts.session = checkInteger('session', options.session, 1, 2 ** 32 - 1);
     if (options.expectDigest !== undefined) this.opts.expectDigest = options.expectDigest.toLowerCase();
@@ -258,10 +280,11 @@ export class ReceiverSession extends EventEmitter {
     }
     for (const c of batch.chunks) {
       if (c.stream === Stream.Manifest) {
-        this.onManifestChunk(c.chunk, Buffer.from(this.slots[c.slot]!.subarray(0, c.length)));
+        if (c.coding === Coding.Raw) this.onManifestChunk(c.chunk, Buffer.from(this.slots[c.slot]!.subarray(0, c.length)));
+        else this.rx!.reopen(Stream.Manifest, c.chunk); // the manifest always travels raw
         this.lend(c.slot);
       } else {
-        this.onImageChunk(c.chunk, c.slot, c.length);
+        this.onImageChunk(c.chunk, c.slot, c.length, c.coding);
       }
     }
   }
@@ -300,17 +323,21 @@ export class ReceiverSession extends EventEmitter {
       this.conclude({ error: err as Error });
       return;
     }
-    this.manifestParts = new Array(chunkCount(a.manifestSize, a.chunkSize));
+    const manifestChunks = chunkCount(a.manifestSize, a.chunkSize);
+    this.manifestParts = new Array(manifestChunks);
     this.digests = new Array(a.chunkCount);
     this.rx!.configure({
       session: a.session,
       symbolSize: a.symbolSize,
       stripeSize: a.stripeSize,
       streams: [
-        { size: a.imageSize, chunkSize: a.chunkSize },
-        { size: a.manifestSize, chunkSize: a.chunkSize },
+        { chunkCount: a.chunkCount, maxLength: a.chunkSize },
+        { chunkCount: manifestChunks, maxLength: a.chunkSize },
       ],
     });
+    // Manifest chunks travel raw, so their lengths are known; image chunks'
+    // are learnt from their symbols (and zero chunks from the manifest).
+    this.rx!.expect(Stream.Manifest, Uint32Array.from({ length: manifestChunks }, (_, c) => chunkLength(a.manifestSize, a.chunkSize, c)));
     this.createSlots(a.chunkSize);
     this.startedAt = performance.now();
     this.startCpu = cpuSeconds();
@@ -340,13 +367,52 @@ export class ReceiverSession extends EventEmitter {
       for (let i = 0; i < this.manifestParts.length; i++) this.rx!.reopen(Stream.Manifest, i);
       return;
     }
-    this.emit('manifest', { imageDigest: this.manifest.imageDigest.toString('hex'), chunkCount: this.manifest.chunkHashes.length });
+    const m = this.manifest;
+    const count = m.chunkHashes.length;
+    this.rx!.expect(Stream.Image, Uint32Array.from({ length: count }, (_, c) => (isZeroChunk(m, c) ? NOT_SENT : 0)));
+    this.emit('manifest', { imageDigest: m.imageDigest.toString('hex'), chunkCount: count });
+    void this.zeroChunks().catch((err: unknown) => this.conclude({ error: err as Error }));
     this.drain();
   }
 
-  private onImageChunk(chunk: number, slot: number, length: number): void {
+  /**
+   * The image's zero chunks are never sent. On a target known to read as
+   * zeros they are done at once; otherwise each run of them is zeroed in a
+   * worker (ZERO_RANGE or PUNCH_HOLE for files, BLKZEROOUT for devices), so
+   * no stale data survives where the image has zeros.
+   */
+  private async zeroChunks(): Promise<void> {
+    const m = this.manifest!;
+    const count = m.chunkHashes.length;
+    const known = this.target!.info.created || this.opts.targetZeroed;
+    for (let c = 0; c < count && !this.outcome; ) {
+      if (!isZeroChunk(m, c)) {
+        c++;
+        continue;
+      }
+      let end = c + 1;
+      while (end < count && isZeroChunk(m, end) && (end + 1 - c) * m.chunkSize <= ZERO_RANGE_MAX) end++;
+      const offset = c * m.chunkSize;
+      const length = Math.min(end * m.chunkSize, m.imageSize) - offset;
+      if (!known) {
+        const r = await this.pool!.zero(this.target!.fd, offset, length, this.target!.info.kind === 'block');
+        if (r.errno !== 0) {
+          throw new BlockcastError('ETARGETIO', `Zeroing ${this.opts.target} at offset ${offset} (${length} bytes) failed: ${errnoText(r.errno)}`);
+        }
+      }
+      for (; c < end; c++) {
+        this.digests[c] = zeroHash(chunkLength(m.imageSize, m.chunkSize, c));
+        this.written++;
+        known ? this.skippedZeroChunks++ : this.zeroedChunks++;
+      }
+      this.emit('progress', { written: this.written, chunkCount: count });
+      this.checkComplete();
+    }
+  }
+
+  private onImageChunk(chunk: number, slot: number, length: number, coding: number): void {
     if (this.outcome) return;
-    this.backlog.push({ chunk, slot, length });
+    this.backlog.push({ chunk, slot, length, coding });
     this.drain();
   }
 
@@ -373,11 +439,17 @@ export class ReceiverSession extends EventEmitter {
   private drain(): void {
     if (!this.manifest || !this.target || !this.pool) return;
     while (this.writing < MAX_PENDING_WRITES && this.backlog.length > 0 && !this.outcome) {
-      const { chunk, slot, length } = this.backlog.shift()!;
+      const { chunk, slot, length, coding } = this.backlog.shift()!;
+      const m = this.manifest;
+      if (isZeroChunk(m, chunk) || this.digests[chunk]) {
+        this.lend(slot); // arrived before the manifest said it is never sent, or already written
+        continue;
+      }
       this.writing++;
-      const offset = chunk * this.manifest.chunkSize;
+      const offset = chunk * m.chunkSize;
+      const rawLength = chunkLength(m.imageSize, m.chunkSize, chunk);
       this.pool
-        .verifyAndWrite(this.target.fd, offset, this.slots[slot]!.buffer as ArrayBuffer, length, this.manifest.chunkHashes[chunk]!)
+        .unpackAndWrite({ fd: this.target.fd, offset, buffer: this.slots[slot]!.buffer as ArrayBuffer, length, coding, rawLength, expected: m.chunkHashes[chunk]! })
         .then((r) => {
           this.writing--;
           this.slots[slot] = Buffer.from(r.buffer);
@@ -386,13 +458,25 @@ export class ReceiverSession extends EventEmitter {
             if (!this.digests[chunk]) {
               this.digests[chunk] = Buffer.from(r.digest);
               this.written++;
+              this.wireBytes += length;
               if (this.written % 16 === 0) this.emit('progress', { written: this.written, chunkCount: this.manifest!.chunkHashes.length });
             }
-          } else if (r.reason === 'mismatch') {
+          } else if (r.reason === 'mismatch' || r.reason === 'undecodable') {
+            // Corrupt in transit: fetch it again. Corrupt every time: the
+            // sender's copy is bad, and waiting longer will not help.
             this.corruptChunks++;
-            this.rx!.reopen(Stream.Image, chunk);
+            const failures = (this.failures.get(chunk) ?? 0) + 1;
+            this.failures.set(chunk, failures);
+            this.emit('warning', { message: `chunk ${chunk} failed verification (${r.message}); fetching it again` });
+            if (failures >= MAX_CHUNK_FAILURES) {
+              this.conclude({
+                error: new BlockcastError('EDIGEST', `Chunk ${chunk} failed verification ${failures} times (${r.message}): the sender's copy of the image is corrupt`),
+              });
+            } else {
+              this.rx!.reopen(Stream.Image, chunk);
+            }
           } else {
-            const hint = r.code === 'ENOSPC' ? ' (disk full)' : '';
+            const hint = 'code' in r && r.code === 'ENOSPC' ? ' (disk full)' : '';
             this.conclude({ error: new BlockcastError('ETARGETIO', `Writing ${this.opts.target} at offset ${offset} failed${hint}: ${r.message}`) });
           }
           this.checkComplete();
@@ -464,7 +548,8 @@ export class ReceiverSession extends EventEmitter {
     // authoritative but up to one announce interval old; the highest chunk
     // seen in data is current but any packet can claim any chunk, so it only
     // counts a few chunks beyond the announced progress.
-    const imageBelow = repairing ? a.chunkCount : Math.max(a.progress, Math.min(seen[Stream.Image]!, a.progress + NACK_LOOKAHEAD_CHUNKS));
+    // Image chunks are asked for only once the manifest says which are sent.
+    const imageBelow = !this.manifest ? 0 : repairing ? a.chunkCount : Math.max(a.progress, Math.min(seen[Stream.Image]!, a.progress + NACK_LOOKAHEAD_CHUNKS));
     const manifestBelow = this.manifest ? 0 : repairing || a.progress > 0 || seen[Stream.Image]! >= 0 ? manifestChunks : seen[Stream.Manifest]!;
     // Ask again only after a repair round could have arrived: the sender's
     // collection window plus the time a sizeable repair takes at its rate.
@@ -485,7 +570,9 @@ export class ReceiverSession extends EventEmitter {
         i += 3 + 2 * count;
         const key = stream * 2 ** 32 + chunk;
         stillMissing.add(key);
-        if (count === 0 || now - (this.lastNack.get(key) ?? 0) < holdoff) continue;
+        // (count 0: held parity already covers every stripe, except for a
+        // whole-chunk entry, which names no stripes at all.)
+        if ((count === 0 && kind !== NackKind.WholeChunk) || now - (this.lastNack.get(key) ?? 0) < holdoff) continue;
         // A random backoff before the first report of a loss lets the
         // sender's REPAIR_ADV, prompted by a faster receiver, arrive first.
         let due = this.nackDue.get(key);
@@ -612,6 +699,9 @@ export class ReceiverSession extends EventEmitter {
       decodedSymbols: s.decodedSymbols,
       injectedDrops: s.injectedDrops,
       corruptChunks: this.corruptChunks,
+      zeroedChunks: this.zeroedChunks,
+      skippedZeroChunks: this.skippedZeroChunks,
+      wireBytes: this.wireBytes,
       nackPackets: this.nackPackets,
       nacksSuppressed: this.suppressed,
       symbolsRequested: this.symbolsRequested,
@@ -632,6 +722,14 @@ export class ReceiverSession extends EventEmitter {
   }
 }
 
+function errnoText(errno: number): string {
+  try {
+    return `${getSystemErrorName(-errno)} (errno ${errno})`;
+  } catch {
+    return `errno ${errno}`;
+  }
+}
+
 /**
  * Fault injection for tests, never set in production: BLOCKCAST_TEST_DROP_BURST=START,COUNT
  * makes the native receiver drop COUNT consecutive DATA datagrams after START.
@@ -648,7 +746,7 @@ function checkGeometry(a: Announce): string | undefined {
   if (Math.ceil(a.chunkSize / a.symbolSize) > 65535) return 'too many symbols per chunk';
   if (a.stripeSize > 254 || Math.ceil(Math.ceil(a.chunkSize / a.symbolSize) / Math.max(1, a.stripeSize)) > 0x7fff) return 'FEC stripe size out of range';
   if (a.imageSize === 0 || a.chunkCount !== chunkCount(a.imageSize, a.chunkSize)) return 'chunk count does not match image size';
-  if (a.manifestSize !== MANIFEST_HEADER_SIZE + a.chunkCount * HASH_SIZE) return 'manifest size does not match chunk count';
+  if (a.manifestSize !== manifestSize(a.chunkCount)) return 'manifest size does not match chunk count';
   if (chunkLength(a.imageSize, a.chunkSize, a.chunkCount - 1) <= 0) return 'bad last chunk';
   return undefined;
 }

@@ -10,11 +10,10 @@ import { cpuSeconds } from '../cpu.js';
 import { BlockcastError } from '../errors.js';
 import { ChunkPool } from '../image/pool.js';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_MTU, chunkCount, symbolCount, symbolSizeForMtu } from '../image/geometry.js';
-import { ImageSource } from '../image/source.js';
+import { openImage, type ImageSource, type WireChunk } from '../image/source.js';
 import { native, type NativeSender } from '../native/binding.js';
 import { resolveInterface } from '../net/interface.js';
-import { IP_UDP_OVERHEAD, MAX_CHUNK_SIZE, Phase, PacketType, REPAIR_BIT, ReceiverState, Stream, type PhaseValue } from '../protocol/constants.js';
-import { encodeManifest, imageDigestOf } from '../protocol/manifest.js';
+import { Coding, IP_UDP_OVERHEAD, MAX_CHUNK_SIZE, Phase, PacketType, REPAIR_BIT, ReceiverState, Stream, type PhaseValue } from '../protocol/constants.js';
 import { hash } from '../protocol/hash.js';
 import { NackKind, decodeNack, decodeStatus, encodeAck, encodeAnnounce, encodeRepairAdv, packetType } from '../protocol/packets.js';
 import { checkInteger, checkMulticastGroup, checkNumber, parseRate } from '../validate.js';
@@ -48,6 +47,8 @@ export interface SendOptions {
   loopback?: boolean;
   /** Fixed session id (random by default). */
   session?: number;
+  /** LZ4-compress chunks where that shrinks them (default true; prepared images are sent as they were prepared). */
+  compress?: boolean;
 }
 
 export interface ReceiverSummary {
@@ -67,6 +68,14 @@ export interface SendSummary {
   session: number;
   imageSize: number;
   chunkCount: number;
+  /** 'raw' image or 'prepared' one. */
+  source: 'raw' | 'prepared';
+  /** All-zero chunks: never sent. */
+  zeroChunks: number;
+  /** Bytes of the image's chunks as first sent (compressed where that helped; zero chunks count nothing). */
+  imageWireBytes: number;
+  /** imageSize / imageWireBytes. */
+  compressionRatio: number;
   seconds: number;
   mbps: number;
   wireBytes: number;
@@ -120,6 +129,7 @@ export class SenderSession extends EventEmitter {
   private readonly repairs = new RepairQueue(REPAIR_WINDOW_MS);
   private repairTimer?: NodeJS.Timeout;
   private readonly inFlight = new Map<number, InFlight>();
+  private imageWireBytes = 0;
   private nextJobId = 1;
   private phase: PhaseValue = Phase.Waiting;
   private nextFirstPass = 0; // index over manifest chunks then image chunks
@@ -167,6 +177,7 @@ export class SenderSession extends EventEmitter {
       fecStripe: checkInteger('fecStripe', options.fecStripe ?? DEFAULT_FEC_STRIPE, 0, 254),
       fecRatio: checkNumber('fec', options.fecRatio ?? 0, 0, 1),
       loopback: options.loopback ?? true,
+      compress: options.compress ?? true,
       session: options.session === undefined ? randomInt(1, 2 ** 32 - 1) : checkInteger('session', options.session, 1, 2 ** 32 - 1),
     };
   }
@@ -208,26 +219,37 @@ export class SenderSession extends EventEmitter {
 
   private async prepare(): Promise<number> {
     const t0 = performance.now();
-    this.source = new ImageSource(this.opts.image, this.opts.chunkSize);
     this.pool = new ChunkPool();
+    this.source = await openImage(this.opts.image, {
+      chunkSize: this.opts.chunkSize,
+      compress: this.opts.compress,
+      pool: this.pool,
+      onProgress: (done, total) => this.emit('prepare-progress', { done, total }),
+    });
     const src = this.source;
-    const hashes: Buffer[] = new Array(src.chunkCount);
-    let next = 0;
-    let done = 0;
-    const worker = async (): Promise<void> => {
-      while (next < src.chunkCount) {
-        const c = next++;
-        const r = await this.pool!.hash(src.fd, c * src.chunkSize, src.chunkLength(c));
-        hashes[c] = Buffer.from(r.digest);
-        if (++done % 64 === 0) this.emit('prepare-progress', { done, total: src.chunkCount });
-      }
-    };
-    await Promise.all(Array.from({ length: 8 }, worker));
-    this.manifest = encodeManifest({ imageSize: src.size, chunkSize: src.chunkSize, chunkHashes: hashes, imageDigest: imageDigestOf(hashes) });
+    if (src.chunkSize !== this.opts.chunkSize) {
+      // A prepared image fixes its chunk size.
+      if (symbolCount(src.chunkSize, this.symbolSize) > 65535) throw new BlockcastError('EIMAGE', `Prepared chunk size ${src.chunkSize} needs more than 65535 symbols at mtu ${this.opts.mtu}`);
+      this.opts.chunkSize = src.chunkSize;
+    }
+    this.manifest = src.encodedManifest;
     this.manifestDigest = hash(this.manifest);
     const seconds = (performance.now() - t0) / 1000;
-    this.emit('prepared', { imageSize: src.size, chunkCount: src.chunkCount, seconds, imageDigest: imageDigestOf(hashes).toString('hex') });
+    this.emit('prepared', {
+      source: src.kind,
+      imageSize: src.size,
+      chunkCount: src.chunkCount,
+      zeroChunks: this.zeroChunks(),
+      seconds,
+      imageDigest: src.manifest.imageDigest.toString('hex'),
+    });
     return seconds;
+  }
+
+  private zeroChunks(): number {
+    let n = 0;
+    for (let c = 0; c < this.source!.chunkCount; c++) if (this.source!.isZero(c)) n++;
+    return n;
   }
 
   private async openSockets(): Promise<void> {
@@ -363,33 +385,36 @@ export class SenderSession extends EventEmitter {
       }
       if (urgent < URGENT_DEPTH && due === 0) {
         const r = this.repairs.take()!;
-        const data = await this.chunkData(r.stream, r.chunk);
+        const wire = await this.chunkData(r.stream, r.chunk);
         const { symbols, parity } = this.freshRepairs(r.stream, r.chunk, r.symbols, r.parity);
         this.repairSymbols += symbols.length + parity.length;
         this.paritySymbols += parity.length;
         this.repairJobs++;
-        this.submit(r.stream, r.chunk, data, true, symbols, parity);
+        this.submit(r.stream, r.chunk, wire, true, symbols, parity);
         continue;
       }
       const total = this.manifestChunks + this.source!.chunkCount;
+      // Zero chunks are never sent: the manifest names them.
+      while (this.nextFirstPass < total && this.nextFirstPass >= this.manifestChunks && this.source!.isZero(this.nextFirstPass - this.manifestChunks)) this.nextFirstPass++;
       if (normal < NORMAL_DEPTH && this.nextFirstPass < total) {
         const i = this.nextFirstPass++;
         const [stream, chunk] = i < this.manifestChunks ? [Stream.Manifest, i] : [Stream.Image, i - this.manifestChunks];
-        const data = await this.chunkData(stream, chunk);
+        const wire = await this.chunkData(stream, chunk);
+        if (stream === Stream.Image) this.imageWireBytes += wire.data.length;
         const parity = this.proactiveParity(stream, chunk);
-        this.submit(stream, chunk, data, false, parity ? Uint32Array.from({ length: symbolCount(data.length, this.symbolSize) }, (_, s) => s) : undefined, parity);
+        this.submit(stream, chunk, wire, false, parity ? Uint32Array.from({ length: symbolCount(wire.data.length, this.symbolSize) }, (_, s) => s) : undefined, parity);
         continue;
       }
       return;
     }
   }
 
-  private async chunkData(stream: number, chunk: number): Promise<Buffer> {
+  private async chunkData(stream: number, chunk: number): Promise<WireChunk> {
     if (stream === Stream.Manifest) {
       const start = chunk * this.opts.chunkSize;
-      return this.manifest.subarray(start, Math.min(this.manifest.length, start + this.opts.chunkSize));
+      return { data: this.manifest.subarray(start, Math.min(this.manifest.length, start + this.opts.chunkSize)), coding: Coding.Raw };
     }
-    return this.source!.readChunk(chunk);
+    return this.source!.wire(chunk);
   }
 
   /**
@@ -459,15 +484,17 @@ export class SenderSession extends EventEmitter {
     return Uint32Array.from(ids);
   }
 
+  /** Bytes of a chunk on the wire (0: an image chunk not read yet, or a zero chunk). */
   private chunkLength(stream: number, chunk: number): number {
-    const size = stream === Stream.Manifest ? this.manifest.length : this.source!.size;
-    return Math.min(this.opts.chunkSize, size - chunk * this.opts.chunkSize);
+    if (stream === Stream.Image) return this.source!.wireLength(chunk);
+    return Math.min(this.opts.chunkSize, this.manifest.length - chunk * this.opts.chunkSize);
   }
 
-  private submit(stream: number, chunk: number, data: Buffer, urgent: boolean, symbols?: Uint32Array, parity?: Uint32Array): void {
+  private submit(stream: number, chunk: number, wire: WireChunk, urgent: boolean, symbols?: Uint32Array, parity?: Uint32Array): void {
     const id = this.nextJobId++;
+    const { data, coding } = wire;
     this.inFlight.set(id, { data, urgent, stream, chunk });
-    const job = { id, stream, chunk, data, urgent, ...(symbols ? { symbols } : {}), ...(parity && parity.length ? { parity } : {}) };
+    const job = { id, stream, coding, chunk, data, urgent, ...(symbols ? { symbols } : {}), ...(parity && parity.length ? { parity } : {}) };
     this.tx!.send(job);
   }
 
@@ -530,7 +557,14 @@ export class SenderSession extends EventEmitter {
       for (const e of n.entries) {
         const size = e.stream === Stream.Manifest ? this.manifest.length : e.stream === Stream.Image ? this.source!.size : 0;
         if (e.chunk >= chunkCount(size, this.opts.chunkSize)) return void this.emit('malformed', { address });
-        const symbols = symbolCount(this.chunkLength(e.stream, e.chunk), this.symbolSize);
+        const length = this.chunkLength(e.stream, e.chunk);
+        if (length === 0) continue; // a zero chunk, or one not sent yet: nothing to repair
+        const symbols = symbolCount(length, this.symbolSize);
+        if (e.kind === NackKind.WholeChunk) {
+          // The receiver has none of it and does not know its length: ask for everything.
+          e.kind = this.opts.fecStripe > 0 ? NackKind.StripeNeeds : NackKind.SourceRuns;
+          e.pairs = this.opts.fecStripe > 0 ? wholeChunkNeeds(symbols, this.opts.fecStripe) : [0, symbols];
+        }
         const before = e.kind === NackKind.StripeNeeds ? this.repairs.plan(e.stream, e.chunk).join() : '';
         const named =
           e.kind === NackKind.StripeNeeds
@@ -611,6 +645,10 @@ export class SenderSession extends EventEmitter {
       session: this.opts.session,
       imageSize,
       chunkCount: this.source!.chunkCount,
+      source: this.source!.kind,
+      zeroChunks: this.zeroChunks(),
+      imageWireBytes: this.imageWireBytes,
+      compressionRatio: this.imageWireBytes > 0 ? imageSize / this.imageWireBytes : 0,
       seconds,
       mbps: seconds > 0 ? imageSize / 1e6 / seconds : 0,
       wireBytes: stats.bytes,
@@ -647,6 +685,13 @@ export class SenderSession extends EventEmitter {
     void this.pool?.close();
     this.source?.close();
   }
+}
+
+/** Stripe needs [stripe, count, ...] covering every source of a chunk. */
+function wholeChunkNeeds(symbols: number, stripeSize: number): number[] {
+  const pairs: number[] = [];
+  for (let s = 0; s * stripeSize < symbols; s++) pairs.push(s, Math.min(stripeSize, symbols - s * stripeSize));
+  return pairs;
 }
 
 /** "ENETUNREACH (errno 101)": native calls report bare errno values. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Lab, cleanupStale } from '../../bench/lab/netns.js';
 import { event, sha256File, startCli, uniqueChannel } from '../helpers/cli.js';
-import { sampleImage } from '../helpers/image.js';
+import { randomImage, sampleImage } from '../helpers/image.js';
 import { testResources } from '../helpers/resources.js';
 
 const tmp = testResources();
@@ -41,13 +41,15 @@ describe('FEC repair', () => {
   });
 
   /**
-   * A loopback session of a fresh sample image: receiver i drops the DATA
+   * A loopback session of a fresh random image (so DATA datagram n maps to a
+   * known symbol: 1444-byte symbols, 727 per chunk, after the one-packet
+   * manifest): receiver i drops the DATA
    * datagrams `drops[i]` names ("START,COUNT", or '' for none). Asserts every
    * exit code and every target's hash; returns the sender's summary and the
    * receivers' done events.
    */
   async function verifiedSession(name: string, size: number, drops: string[], sendArgs: string[]) {
-    const image = sampleImage(tmp.dir, size, `${name}.img`);
+    const image = randomImage(tmp.dir, size, `${name}.img`);
     const { group, port } = uniqueChannel();
     const net = ['--interface', '127.0.0.1', '--group', group, '--port', port, '--json'];
     const targets = drops.map((_, i) => path.join(tmp.dir, `${name}-${i}.img`));
@@ -64,7 +66,7 @@ describe('FEC repair', () => {
   }
 
   it('repairs a burst of 50 consecutive lost packets at one receiver with parity alone', async () => {
-    // Receiver 0 loses DATA datagrams 2000..2049: symbols 550..599 of chunk 2, all in stripe 2 (sources 400..599).
+    // Receiver 0 loses DATA datagrams 2000..2049: symbols 545..594 of chunk 2, all in stripe 2 (sources 400..599).
     const { summary, done } = await verifiedSession('burst', 8 * 1024 * 1024, ['2000,50', ''], ['--rate', '500m']);
     expect(done[0]!.injectedDrops).toBe(50);
     expect(done[0]!.decodedSymbols).toBe(50);

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makeSampleImage } from '../../src/cli/demo.js';
@@ -12,5 +13,12 @@ export function tempDir(prefix = 'blockcast-test-'): { dir: string; cleanup: () 
 export function sampleImage(dir: string, size: number, name = 'image.img'): string {
   const file = path.join(dir, name);
   makeSampleImage(file, size);
+  return file;
+}
+
+/** Random bytes: incompressible and without zero chunks, so packets map to symbols predictably. */
+export function randomImage(dir: string, size: number, name = 'random.img'): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, randomBytes(size));
   return file;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FailReason, Phase, ReceiverState } from '../../src/protocol/constants.js';
-import { decodeManifest, encodeManifest, imageDigestOf } from '../../src/protocol/manifest.js';
-import { hash } from '../../src/protocol/hash.js';
+import { decodeManifest, encodeManifest, imageDigestOf, isZeroChunk, manifestSize, zeroBitmap } from '../../src/protocol/manifest.js';
+import { hash, zeroHash } from '../../src/protocol/hash.js';
 import {
   decodeAck,
   decodeAnnounce,
@@ -60,6 +60,7 @@ describe('control packets', () => {
     const entries: NackEntry[] = [];
     for (let c = 0; c < 300; c++) entries.push({ stream: 0, chunk: c, kind: NackKind.SourceRuns, pairs: [c % 7, 3, 100, 1] });
     entries.push({ stream: 0, chunk: 1000, kind: NackKind.SourceRuns, pairs: Array.from({ length: 800 }, (_, i) => (i % 2 ? 1 : i)) });
+    entries.push({ stream: 0, chunk: 1500, kind: NackKind.WholeChunk, pairs: [] });
     entries.push({ stream: 1, chunk: 2000, kind: NackKind.StripeNeeds, pairs: [0, 3, 7, 1, 22, 4] });
     const packets = encodeNacks(1, 2, entries);
     expect(packets.length).toBeGreaterThan(1);
@@ -76,7 +77,9 @@ describe('control packets', () => {
     expect(decodeNack(nack.subarray(0, nack.length - 1))).toBeNull();
     expect(decodeNack(Buffer.concat([nack, Buffer.alloc(1)]))).toBeNull();
     const badKind = Buffer.from(nack);
-    badKind[21] = 3; // entry kind
+    badKind[21] = 4; // entry kind
+    expect(decodeNack(badKind)).toBeNull();
+    badKind[21] = 3; // a whole-chunk entry carries no pairs
     expect(decodeNack(badKind)).toBeNull();
     const bad = Buffer.from(nack);
     bad[4] = 9; // version
@@ -100,14 +103,26 @@ describe('REPAIR_ADV', () => {
 });
 
 describe('manifest', () => {
-  it('round-trips and checks the image digest against the chunk hashes', () => {
-    const hashes = [hash(Buffer.from('a')), hash(Buffer.from('b')), hash(Buffer.from('c'))];
-    const m = { imageSize: 2 * 4096 + 5, chunkSize: 4096, chunkHashes: hashes, imageDigest: imageDigestOf(hashes) };
+  const hashes = [hash(Buffer.from('a')), zeroHash(4096), hash(Buffer.from('c'))];
+  const m = { imageSize: 2 * 4096 + 5, chunkSize: 4096, chunkHashes: hashes, zero: zeroBitmap([false, true, false]), imageDigest: imageDigestOf(hashes) };
+
+  it('round-trips, with zero chunks, and checks the image digest against the chunk hashes', () => {
     const bytes = encodeManifest(m);
-    expect(decodeManifest(bytes)).toEqual(m);
+    expect(bytes.length).toBe(manifestSize(3));
+    const back = decodeManifest(bytes);
+    expect(back).toEqual(m);
+    expect([0, 1, 2].map((c) => isZeroChunk(back, c))).toEqual([false, true, false]);
     const tampered = Buffer.from(bytes);
     tampered[64] ^= 1;
     expect(() => decodeManifest(tampered)).toThrow(/image digest does not match/);
     expect(() => decodeManifest(bytes.subarray(0, bytes.length - 1))).toThrow(/wrong length/);
+  });
+
+  it('rejects a chunk marked zero whose hash is not that of zeros, and stray bitmap bits', () => {
+    const lying = encodeManifest({ ...m, zero: zeroBitmap([true, false, false]) });
+    expect(() => decodeManifest(lying)).toThrow(/chunk 0 is marked zero/);
+    const stray = encodeManifest(m);
+    stray[stray.length - 1] |= 0x80;
+    expect(() => decodeManifest(stray)).toThrow(/beyond the last chunk/);
   });
 });

@@ -14,10 +14,16 @@ import { testResources } from '../helpers/resources.js';
 const tmp = testResources();
 
 const SESSION = 0x4242;
-const SYMBOL = 1448;
+const SYMBOL = 1444;
+const CHUNK = 1024 * 1024;
+
+/** A DATA packet for a full-size raw chunk of the image. */
+function data(session: number, stream: number, chunk: number, symbol: number, payload: Buffer): Buffer {
+  return encodeData(session, stream, chunk, symbol, payload, CHUNK);
+}
 
 function garbage(): Buffer[] {
-  const good = encodeData(SESSION, Stream.Image, 0, 0, Buffer.alloc(SYMBOL, 1));
+  const good = data(SESSION, Stream.Image, 0, 0, Buffer.alloc(SYMBOL, 1));
   const badVersion = Buffer.from(good);
   badVersion[4] = 7;
   const unknownType = Buffer.from(good);
@@ -31,20 +37,23 @@ function garbage(): Buffer[] {
     badVersion,
     unknownType,
     good.subarray(0, 20), // truncated inside the DATA header
-    encodeData(SESSION, Stream.Image, 0, 0, Buffer.alloc(100)), // payload shorter than the symbol
-    encodeData(SESSION, Stream.Image, 0, 0, Buffer.alloc(SYMBOL + 1)), // payload longer than the symbol
-    encodeData(SESSION, Stream.Image, 999_999, 0, Buffer.alloc(SYMBOL)), // chunk beyond the image
-    encodeData(SESSION, Stream.Image, 0, 5000, Buffer.alloc(SYMBOL)), // symbol beyond the chunk
-    encodeData(SESSION, Stream.Image, 0, 0x80ff0001, Buffer.alloc(SYMBOL)), // repair symbol of a stripe beyond the chunk
-    encodeData(SESSION, Stream.Image, 0, 0x800000fe, Buffer.alloc(SYMBOL)), // parity index beyond 255 - k
-    encodeData(SESSION, Stream.Image, 0, 0x80000001, Buffer.alloc(100)), // repair symbol shorter than a symbol
-    encodeData(SESSION, 7, 0, 0, Buffer.alloc(SYMBOL)), // unknown stream
+    encodeData(SESSION, Stream.Image, 0, 0, Buffer.alloc(SYMBOL), 0), // chunk length 0
+    encodeData(SESSION, Stream.Image, 0, 0, Buffer.alloc(SYMBOL), CHUNK + 1), // chunk length beyond the chunk size
+    encodeData(SESSION, Stream.Image, 0, 0, Buffer.alloc(SYMBOL), CHUNK, 9), // unknown coding
+    data(SESSION, Stream.Image, 0, 0, Buffer.alloc(100)), // payload shorter than the symbol
+    data(SESSION, Stream.Image, 0, 0, Buffer.alloc(SYMBOL + 1)), // payload longer than the symbol
+    data(SESSION, Stream.Image, 999_999, 0, Buffer.alloc(SYMBOL)), // chunk beyond the image
+    data(SESSION, Stream.Image, 0, 5000, Buffer.alloc(SYMBOL)), // symbol beyond the chunk
+    data(SESSION, Stream.Image, 0, 0x80ff0001, Buffer.alloc(SYMBOL)), // repair symbol of a stripe beyond the chunk
+    data(SESSION, Stream.Image, 0, 0x800000fe, Buffer.alloc(SYMBOL)), // parity index beyond 255 - k
+    data(SESSION, Stream.Image, 0, 0x80000001, Buffer.alloc(100)), // repair symbol shorter than a symbol
+    data(SESSION, 7, 0, 0, Buffer.alloc(SYMBOL)), // unknown stream
   ];
 }
 
 function foreign(): Buffer[] {
   return [
-    encodeData(SESSION + 1, Stream.Image, 1, 0, Buffer.alloc(SYMBOL, 0xee)),
+    data(SESSION + 1, Stream.Image, 1, 0, Buffer.alloc(SYMBOL, 0xee)),
     encodeAnnounce({
       session: SESSION + 1, phase: Phase.Sending, controlPort: 1, imageSize: 1 << 20, chunkSize: 1 << 20, symbolSize: SYMBOL,
       stripeSize: 0, chunkCount: 1, manifestSize: 96, progress: 0, rateKiB: 0, heartbeat: 0, manifestDigest: Buffer.alloc(32),
@@ -58,7 +67,9 @@ describe('receiver robustness', () => {
     const target = path.join(tmp.dir, 'target.img');
     const { group, port } = uniqueChannel();
     const net = ['--interface', '127.0.0.1', '--group', group, '--port', port, '--json'];
-    const tx = startCli(['send', image, ...net, '--session', String(SESSION), '--rate', '200m']);
+    // Uncompressed, so every image chunk is CHUNK bytes on the wire and a
+    // spoofed symbol can claim a plausible length.
+    const tx = startCli(['send', image, ...net, '--session', String(SESSION), '--rate', '200m', '--no-compress']);
     const rx = startCli(['receive', target, ...net, '--wait-timeout', '60', '--sender-timeout', '5']);
     // Without authentication a receiver joins the first session it hears, so
     // the foreign traffic starts once it has joined the real one.
@@ -72,7 +83,7 @@ describe('receiver robustness', () => {
     // Spoofed symbol 0 of later chunks, sent before the sender gets there:
     // those chunks complete with wrong bytes and must fail verification.
     const spoof = (): void => {
-      for (let c = 16; c < 24; c++) send(encodeData(SESSION, Stream.Image, c, 0, Buffer.alloc(SYMBOL, 0x5a)));
+      for (let c = 16; c < 24; c++) send(data(SESSION, Stream.Image, c, 0, Buffer.alloc(SYMBOL, 0x5a)));
     };
     let ticks = 0;
     const timer = setInterval(() => {

@@ -1,0 +1,44 @@
+import { ExitCode } from '../errors.js';
+import { ChunkPool } from '../image/pool.js';
+import { prepareImage } from '../image/prepared.js';
+import { checkInteger } from '../validate.js';
+import { MAX_CHUNK_SIZE } from '../protocol/constants.js';
+import { makeReporter, mb } from './report.js';
+
+export interface PrepareCommandOptions {
+  image: string;
+  output: string;
+  chunkSize: number;
+  compress: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export async function prepareCommand(opts: PrepareCommandOptions): Promise<number> {
+  const r = makeReporter(!!opts.json, opts.quiet);
+  const chunkSize = checkInteger('chunkSize', opts.chunkSize, 4096, MAX_CHUNK_SIZE);
+  const pool = new ChunkPool();
+  try {
+    let lastPercent = -1;
+    const s = await prepareImage(opts.image, opts.output, {
+      chunkSize,
+      compress: opts.compress,
+      pool,
+      onProgress: (done, total) => {
+        const percent = Math.floor((100 * done) / total);
+        if (percent === lastPercent) return;
+        lastPercent = percent;
+        r.event('prepare-progress', { done, total });
+      },
+    });
+    r.event('prepared', { ...s, output: opts.output });
+    const ratio = s.wireBytes > 0 ? s.imageSize / s.wireBytes : Infinity;
+    r.human(
+      `prepared ${opts.image} -> ${opts.output}: ${mb(s.imageSize)} MB in ${s.chunkCount} chunks, ${s.zeroChunks} all-zero, ` +
+        `${mb(s.wireBytes)} MB to send (${ratio.toFixed(2)}x), digest ${s.imageDigest.slice(0, 16)}… (${s.seconds.toFixed(2)} s)`,
+    );
+    return ExitCode.Ok;
+  } finally {
+    await pool.close();
+  }
+}
