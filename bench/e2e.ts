@@ -81,6 +81,17 @@ export interface E2eOptions {
   /** Sources per FEC stripe (default: blockcast's). */
   fecStripe?: number;
   image?: string;
+  /** Extra arguments for `send` and `receive` (e.g. --no-compress, --max-buffer). */
+  sendArgs?: string[];
+  receiveArgs?: string[];
+  /**
+   * 'fallocate' (default): targets pre-allocated on tmpfs, as a disk's blocks
+   * exist. 'sparse': receivers create them, so zero chunks take no memory
+   * (large images at many receivers).
+   */
+  targets?: 'fallocate' | 'sparse';
+  /** Where targets live (default /dev/shm). */
+  targetDir?: string;
 }
 
 export interface E2eResult {
@@ -109,11 +120,20 @@ export interface E2eResult {
   ceilingMBps?: number;
   wireVsCeiling?: number;
   drops: { rcvbufErrors: number; noBuffer: number; symbolsRequested: number }[];
+  /** LZ4: raw / wire bytes of the chunks sent; reduction: image bytes / wire bytes (zero chunks left out too). */
+  compressionRatio: number;
+  reductionRatio: number;
+  zeroChunks: number;
+  /** Peak RSS, MB: the sender, and the largest of the receivers. */
+  senderPeakRssMB: number;
+  receiverPeakRssMB: number;
+  /** Largest backlog of completed chunks waiting for a worker at any receiver. */
+  maxBacklog: number;
   failures: string[];
 }
 
 export async function runE2e(o: E2eOptions): Promise<E2eResult> {
-  const work = path.join('/dev/shm', `blockcast-bench-${process.pid}`);
+  const work = path.join(o.targetDir ?? '/dev/shm', `blockcast-bench-${process.pid}`);
   mkdirSync(work, { recursive: true });
   cleanupStale('bce2e');
   const lab = Lab.create({ name: 'bce2e', receivers: o.receivers, mtu: o.mtu, senderGsoSplit: !o.wholeSkb, receiverGro: o.rxGro, subnet: 9, ...(o.tbf ? { rateMbit: o.tbf } : {}) });
@@ -135,14 +155,15 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
     // Allocate the targets' tmpfs pages up front, as a disk's blocks already
     // exist: otherwise page allocation and zeroing inside pwrite dominate the
     // receivers' CPU and the benchmark measures tmpfs, not blockcast.
-    for (const t of targets) execFileSync('fallocate', ['-l', String(imageBytes), t]);
+    if (o.targets !== 'sparse') for (const t of targets) execFileSync('fallocate', ['-l', String(imageBytes), t]);
     const common = ['--group', GROUP, '--port', String(PORT), '--json', '--mtu'];
     const rx = lab.receiverNs.map((ns, i) =>
-      runIn(lab, ns, ['receive', targets[i]!, '--group', GROUP, '--port', String(PORT), '--json', '--interface', lab.receiverAddrs[i]!, '--wait-timeout', '60', '--name', `r${i}`]),
+      runIn(lab, ns, ['receive', targets[i]!, '--group', GROUP, '--port', String(PORT), '--json', '--interface', lab.receiverAddrs[i]!, '--wait-timeout', '60', '--name', `r${i}`, ...(o.receiveArgs ?? [])]),
     );
     const tx = await runIn(lab, lab.senderNs, [
       'send', image, ...common, String(o.mtu), '--interface', lab.senderAddr, '--min-receivers', String(o.receivers), '--max-wait', '30', '--rate', o.rate,
       ...(o.fecStripe !== undefined ? ['--fec-stripe', String(o.fecStripe)] : []),
+      ...(o.sendArgs ?? []),
     ]);
     const results = await Promise.all(rx);
     // Where receivers lost datagrams: kernel socket-buffer overflow (UDP
@@ -163,6 +184,7 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
     for (const [i, r] of results.entries()) {
       if (r.code !== 0) failures.push(`receiver ${i} exit ${r.code}: ${r.stderr.trim().split('\n').pop()}`);
       else if ((await sha256File(targets[i]!)) !== want) failures.push(`receiver ${i}: target does not match the image`);
+      rmSync(targets[i]!, { force: true }); // verified: free its memory for the next
     }
     const summary = tx.events.find((e) => e.event === 'summary') as
       | {
@@ -176,6 +198,10 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
           lowestRate: number;
           paritySymbols: number;
           controlBytesIn: number;
+          compressionRatio: number;
+          reductionRatio: number;
+          zeroChunks: number;
+          peakRssMB: number;
         }
       | undefined;
     // Transfer-phase CPU: the sender's manifest preparation (one read + hash
@@ -210,6 +236,12 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
       cpuSecondsPerGiB: { sender: (summary?.transferCpuSeconds ?? NaN) / gib, receiver: receiverCpuMean / gib },
       ...(ceilingMBps !== undefined ? { ceilingMBps, wireVsCeiling: wireMBps / ceilingMBps } : {}),
       drops,
+      compressionRatio: summary?.compressionRatio ?? NaN,
+      reductionRatio: summary?.reductionRatio ?? NaN,
+      zeroChunks: summary?.zeroChunks ?? NaN,
+      senderPeakRssMB: summary?.peakRssMB ?? NaN,
+      receiverPeakRssMB: Math.max(...results.map((r) => (r.events.find((e) => e.event === 'done')?.peakRssMB as number | undefined) ?? NaN)),
+      maxBacklog: Math.max(...results.map((r) => (r.events.find((e) => e.event === 'done')?.maxBacklog as number | undefined) ?? NaN)),
       failures,
     };
   } finally {
@@ -224,7 +256,7 @@ function line(r: E2eResult): string {
     `N=${r.receivers} ${f(r.imageBytes / 2 ** 20, 0)} MiB mtu ${r.mtu}${r.rxGro ? ' rx-gro' : ''} rate ${r.rate} loss ${r.loss}%${r.tbfMbit ? ` tbf ${r.tbfMbit}mbit` : ''}: ` +
     `${r.verified ? 'verified' : 'FAILED'}, ${f(r.seconds, 2)} s, logical ${f(r.logicalMBps)} MB/s, wire ${f(r.wireMBps)} MB/s, ` +
     `repair ${f(r.repairRatio * 100, 2)}% (${r.paritySymbols} parity), control ${f(r.controlRatio * 100, 2)}%, ${r.rateDecreases} slow-downs (lowest ${f(r.lowestRateMBps)} MB/s), transfer CPU s/GiB sender ${f(r.cpuSecondsPerGiB.sender, 2)} receiver ${f(r.cpuSecondsPerGiB.receiver, 2)} ` +
-    `(+ prepare ${f(r.senderPrepareCpu, 2)} s)` +
+    `(+ prepare ${f(r.senderPrepareCpu, 2)} s), compression ${f(r.compressionRatio, 2)}x (${f(r.reductionRatio, 2)}x with ${r.zeroChunks} zero chunks left out), peak RSS sender ${f(r.senderPeakRssMB, 0)} MB receiver ${f(r.receiverPeakRssMB, 0)} MB, max backlog ${r.maxBacklog}` +
     (r.ceilingMBps !== undefined ? `, C ceiling ${f(r.ceilingMBps)} MB/s (wire/ceiling ${f(r.wireVsCeiling! * 100, 0)}%)` : '') +
     `\n  drops per receiver (socket buffer / no free chunk buffer / symbols re-requested): ` +
     r.drops.map((d) => `${d.rcvbufErrors}/${d.noBuffer}/${d.symbolsRequested}`).join(' ') +

@@ -2,6 +2,9 @@
 // constants that test/protocol compares with src/protocol/constants.ts, and
 // the FEC codec for tests and benchmarks, and file-system helpers.
 #include <napi.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "fec_js.h"
 #include "fsutil.h"
@@ -10,6 +13,21 @@
 #include "tx.h"
 
 namespace {
+
+// tuneMalloc(): allocations of 128 KiB and more get their own mappings,
+// returned to the system when freed. glibc otherwise raises that threshold
+// to the largest block freed so far, and then keeps compressed-chunk
+// buffers (allocated on libuv threads, freed on others) in per-thread arenas
+// it never trims: measured ~100 MB of a sender's peak RSS on a 2 GiB image.
+// For the CLI, which owns its process; a library user decides for theirs.
+Napi::Value TuneMalloc(const Napi::CallbackInfo& info) {
+#ifdef __GLIBC__
+  bool ok = mallopt(M_MMAP_THRESHOLD, 128 * 1024) == 1;
+  return Napi::Boolean::New(info.Env(), ok);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace blockcast;
@@ -43,6 +61,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("protocol", p);
   exports.Set("fec", FecExports(env));
   exports.Set("fs", FsExports(env));
+  exports.Set("tuneMalloc", Napi::Function::New(env, TuneMalloc, "tuneMalloc"));
   return exports;
 }
 

@@ -31,7 +31,7 @@ export async function sendCommand(opts: SendOptions & { json?: boolean; quiet?: 
   r.event('summary', summary as unknown as Record<string, unknown>);
   r.human(
     `sent ${mb(summary.imageSize)} MB in ${summary.seconds.toFixed(2)} s: ${summary.mbps.toFixed(1)} MB/s logical, ` +
-      `${summary.wireMbps.toFixed(1)} MB/s on the wire, compression ${summary.compressionRatio.toFixed(2)}x, ${summary.repairSymbols} repair symbols${summary.gso ? ' (GSO)' : ''}`,
+      `${summary.wireMbps.toFixed(1)} MB/s on the wire, compression ${summary.compressionRatio.toFixed(2)}x (${summary.reductionRatio.toFixed(2)}x with zero chunks left out), ${summary.repairSymbols} repair symbols${summary.gso ? ' (GSO)' : ''}`,
   );
   for (const rc of summary.receivers) {
     r.human(`  ${rc.state.padEnd(9)} ${rc.name} ${rc.address}: packets ${rc.packets}, asked repair of ${rc.symbolsRequested} symbols in ${rc.nackPackets} NACKs, duplicates ${rc.duplicates}`);

@@ -78,7 +78,7 @@ export class WireCache {
     private readonly load: (chunk: number) => Promise<WireChunk>,
     private readonly next: (chunk: number) => number | undefined,
     private readonly readAhead: number,
-    private readonly capacity = 64,
+    private readonly capacity = 24,
   ) {}
 
   get(chunk: number): Promise<WireChunk> {

@@ -186,6 +186,8 @@ export interface NativeAddon {
   protocol: NativeProtocol;
   fec: NativeFec;
   fs: NativeFs;
+  /** Makes glibc give large freed blocks back to the system at once (see addon.cc); false where unsupported. */
+  tuneMalloc(): boolean;
 }
 
 export interface NativeFs {

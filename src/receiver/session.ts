@@ -50,7 +50,7 @@ import {
   type NackEntry,
   type NackKindValue,
 } from '../protocol/packets.js';
-import { cpuSeconds } from '../cpu.js';
+import { cpuSeconds, peakRssMB } from '../cpu.js';
 import { checkInteger, checkMulticastGroup, checkNumber } from '../validate.js';
 
 export interface ReceiveOptions {
@@ -115,6 +115,10 @@ export interface ReceiveSummary {
   cpuSeconds: number;
   /** CPU seconds used from joining the session to completion. */
   transferCpuSeconds: number;
+  /** Peak resident memory of the process, MB. */
+  peakRssMB: number;
+  /** Most completed chunks ever waiting for a worker at once: a backlog that grows means the pipeline lags the wire. */
+  maxBacklog: number;
 }
 
 const MAX_PENDING_WRITES = 8;
@@ -151,6 +155,7 @@ export class ReceiverSession extends EventEmitter {
   private backlog: { chunk: number; slot: number; length: number; coding: number }[] = [];
   private readonly failures = new Map<number, number>();
   private zeroedChunks = 0;
+  private maxBacklog = 0;
   private skippedZeroChunks = 0;
   private wireBytes = 0;
   private readonly slots: Buffer[] = [];
@@ -413,6 +418,7 @@ export class ReceiverSession extends EventEmitter {
   private onImageChunk(chunk: number, slot: number, length: number, coding: number): void {
     if (this.outcome) return;
     this.backlog.push({ chunk, slot, length, coding });
+    this.maxBacklog = Math.max(this.maxBacklog, this.backlog.length);
     this.drain();
   }
 
@@ -708,6 +714,8 @@ export class ReceiverSession extends EventEmitter {
       acknowledged,
       cpuSeconds: cpuSeconds(),
       transferCpuSeconds: cpuSeconds() - this.startCpu,
+      peakRssMB: peakRssMB(),
+      maxBacklog: this.maxBacklog,
     };
   }
 

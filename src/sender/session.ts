@@ -6,7 +6,7 @@ import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { getSystemErrorName } from 'node:util';
 import { ANNOUNCE_INTERVAL_MS, REPAIR_WINDOW_MS, DEFAULT_FEC_STRIPE, DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S, DEFAULT_SOCKET_BUFFER, DEFAULT_TTL } from '../defaults.js';
-import { cpuSeconds } from '../cpu.js';
+import { cpuSeconds, peakRssMB } from '../cpu.js';
 import { BlockcastError } from '../errors.js';
 import { ChunkPool } from '../image/pool.js';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_MTU, chunkCount, symbolCount, symbolSizeForMtu } from '../image/geometry.js';
@@ -74,8 +74,10 @@ export interface SendSummary {
   zeroChunks: number;
   /** Bytes of the image's chunks as first sent (compressed where that helped; zero chunks count nothing). */
   imageWireBytes: number;
-  /** imageSize / imageWireBytes. */
+  /** Raw bytes of the chunks sent / their wire bytes: what LZ4 saved (1 with --no-compress). */
   compressionRatio: number;
+  /** imageSize / imageWireBytes: what LZ4 and leaving out zero chunks saved together. */
+  reductionRatio: number;
   seconds: number;
   mbps: number;
   wireBytes: number;
@@ -99,6 +101,8 @@ export interface SendSummary {
   cpuSeconds: number;
   /** CPU seconds used from the start of the transfer to its end (excludes preparing the manifest). */
   transferCpuSeconds: number;
+  /** Peak resident memory of the process, MB. */
+  peakRssMB: number;
   /** How often receivers' overload made the sender slow down, and the lowest rate used (bytes/s, 0 = unpaced). */
   rateDecreases: number;
   lowestRate: number;
@@ -130,6 +134,7 @@ export class SenderSession extends EventEmitter {
   private repairTimer?: NodeJS.Timeout;
   private readonly inFlight = new Map<number, InFlight>();
   private imageWireBytes = 0;
+  private imageRawBytesSent = 0;
   private nextJobId = 1;
   private phase: PhaseValue = Phase.Waiting;
   private nextFirstPass = 0; // index over manifest chunks then image chunks
@@ -400,7 +405,10 @@ export class SenderSession extends EventEmitter {
         const i = this.nextFirstPass++;
         const [stream, chunk] = i < this.manifestChunks ? [Stream.Manifest, i] : [Stream.Image, i - this.manifestChunks];
         const wire = await this.chunkData(stream, chunk);
-        if (stream === Stream.Image) this.imageWireBytes += wire.data.length;
+        if (stream === Stream.Image) {
+          this.imageWireBytes += wire.data.length;
+          this.imageRawBytesSent += Math.min(this.opts.chunkSize, this.source!.size - chunk * this.opts.chunkSize);
+        }
         const parity = this.proactiveParity(stream, chunk);
         this.submit(stream, chunk, wire, false, parity ? Uint32Array.from({ length: symbolCount(wire.data.length, this.symbolSize) }, (_, s) => s) : undefined, parity);
         continue;
@@ -648,7 +656,8 @@ export class SenderSession extends EventEmitter {
       source: this.source!.kind,
       zeroChunks: this.zeroChunks(),
       imageWireBytes: this.imageWireBytes,
-      compressionRatio: this.imageWireBytes > 0 ? imageSize / this.imageWireBytes : 0,
+      compressionRatio: this.imageWireBytes > 0 ? this.imageRawBytesSent / this.imageWireBytes : 0,
+      reductionRatio: this.imageWireBytes > 0 ? imageSize / this.imageWireBytes : 0,
       seconds,
       mbps: seconds > 0 ? imageSize / 1e6 / seconds : 0,
       wireBytes: stats.bytes,
@@ -665,6 +674,7 @@ export class SenderSession extends EventEmitter {
       gso: stats.gsoBatches > 0,
       cpuSeconds: cpuSeconds(),
       transferCpuSeconds: cpuSeconds() - this.startCpu,
+      peakRssMB: peakRssMB(),
       rateDecreases: this.rate?.decreases ?? 0,
       lowestRate: this.rate?.lowest ?? 0,
       receivers,
