@@ -81,6 +81,8 @@ export interface E2eOptions {
   /** Sources per FEC stripe (default: blockcast's). */
   fecStripe?: number;
   image?: string;
+  /** The raw image that `image` (a prepared image) holds: targets are checked against it, and its size is the logical size. */
+  rawImage?: string;
   /** Extra arguments for `send` and `receive` (e.g. --no-compress, --max-buffer). */
   sendArgs?: string[];
   receiveArgs?: string[];
@@ -149,8 +151,8 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
     if (o.loss > 0) lab.receiverNs.forEach((_, i) => lab.setLoss(i, o.loss, [PORT]));
     const image = o.image ?? path.join(work, 'image.img');
     if (!o.image) makeSampleImage(image, o.size);
-    const want = await sha256File(image);
-    const imageBytes = statSync(image).size;
+    const want = await sha256File(o.rawImage ?? image);
+    const imageBytes = statSync(o.rawImage ?? image).size;
     const targets = lab.receiverNs.map((_, i) => path.join(work, `target-${i}.img`));
     // Allocate the targets' tmpfs pages up front, as a disk's blocks already
     // exist: otherwise page allocation and zeroing inside pwrite dominate the
