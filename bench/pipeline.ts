@@ -79,7 +79,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       targets: receivers > 4 ? 'sparse' : 'fallocate',
       targetDir: values['target-dir']!,
       sendArgs: mode === 'raw --no-compress' ? ['--no-compress'] : [],
-      receiveArgs: receivers > 4 ? ['--max-buffer', '64M'] : ['--target-zeroed'],
+      receiveArgs: receivers > 4 ? ['--max-buffer', '128M'] : ['--target-zeroed'],
       ...(values.tbf ? { tbf: Number(values.tbf) } : {}),
     });
     const r = { label, receivers, mode, result };
