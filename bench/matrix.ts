@@ -1,0 +1,173 @@
+/**
+ * The side-by-side benchmark matrix: blockcast, udpcast (with and without its
+ * FEC) and uftp, on a real ext4 image and a random one, against receivers,
+ * random loss and a link rate cap, in a netns lab this script builds. Every
+ * cell is one verified transfer (bench/tools.ts); a cell that does not verify
+ * is reported as failed, not timed.
+ *
+ *   tsx bench/matrix.ts [--tools blockcast,blockcast-prepared,udpcast,udpcast-fec,uftp]
+ *                       [--receivers 1,4,16] [--loss 0,1,5] [--tbf 0,1000]
+ *                       [--images ext4,random] [--random-size 512M]
+ *                       [--timeout 300] [--out bench/results] [--quick]
+ *
+ * --tbf lists link caps in Mbit/s (tc tbf on every link), 0 = uncapped;
+ * under a cap every sender is paced at 95% of it. --quick is the CI-sized
+ * run: a small ext4 image (/usr/include, 512 MiB), receivers 1 and 4, loss 0
+ * and 1%, uncapped. Writes matrix.json, matrix.md and SVG plots (MB/s against
+ * receivers, and time against loss, per image) into --out.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { parseSize } from '../src/validate.js';
+import { ext4Image } from './ext4.js';
+import { Lab, cleanupStale } from './lab/netns.js';
+import { PORT, TOOLS, cli, runTransfer, sha256File, type ToolName, type ToolRun } from './tools.js';
+
+interface Cell extends ToolRun {
+  image: string;
+  loss: number;
+  /** Link cap, Mbit/s; 0 = uncapped. */
+  tbfMbit: number;
+}
+
+const { values } = parseArgs({
+  options: {
+    tools: { type: 'string', default: TOOLS.join(',') },
+    receivers: { type: 'string', default: '1,4,16' },
+    loss: { type: 'string', default: '0,1,5' },
+    tbf: { type: 'string', default: '0,1000' },
+    images: { type: 'string', default: 'ext4,random' },
+    'random-size': { type: 'string', default: '512M' },
+    timeout: { type: 'string', default: '300' },
+    out: { type: 'string', default: 'bench/results' },
+    quick: { type: 'boolean', default: false },
+  },
+});
+const numbers = (s: string): number[] => s.split(',').filter(Boolean).map(Number);
+const tools = values.tools!.split(',') as ToolName[];
+for (const t of tools) if (!TOOLS.includes(t)) throw new Error(`unknown tool ${t}; known: ${TOOLS.join(', ')}`);
+const receiversList = values.quick ? [1, 4] : numbers(values.receivers!);
+const losses = values.quick ? [0, 1] : numbers(values.loss!);
+const caps = values.quick ? [0] : numbers(values.tbf!);
+const imageNames = values.quick ? ['ext4-small'] : values.images!.split(',');
+const out = path.resolve(values.out!);
+mkdirSync(out, { recursive: true });
+const work = path.join('/dev/shm', `blockcast-matrix-${process.pid}`);
+mkdirSync(work, { recursive: true });
+
+/** The images, with their SHA-256 and (for blockcast-prepared) a prepared copy. */
+async function images(): Promise<{ name: string; path: string; bytes: number; want: string }[]> {
+  const list = [];
+  for (const name of imageNames) {
+    let file: string;
+    if (name === 'ext4') file = ext4Image().path;
+    else if (name === 'ext4-small') file = ext4Image({ size: '512M', trees: ['/usr/include'] }).path;
+    else if (name === 'random') {
+      file = path.join(work, 'random.img');
+      execFileSync('bash', ['-c', `head -c ${parseSize('random-size', values['random-size']!)} /dev/urandom > ${file}`]);
+    } else throw new Error(`unknown image ${name}: ext4, ext4-small or random`);
+    if (tools.includes('blockcast-prepared')) execFileSync(process.execPath, [cli, 'prepare', file, '-o', `${file}.bcp`, '--quiet']);
+    list.push({ name, path: file, bytes: statSync(file).size, want: await sha256File(file) });
+  }
+  return list;
+}
+
+const cells: Cell[] = [];
+const started = new Date();
+const f1 = (n: number): string => n.toFixed(1);
+try {
+  for (const img of await images()) {
+    console.log(`image ${img.name}: ${img.path}, ${(img.bytes / 2 ** 20).toFixed(0)} MiB`);
+    for (const tbf of caps) {
+      for (const n of receiversList) {
+        cleanupStale('bcmtx');
+        const lab = Lab.create({ name: 'bcmtx', receivers: n, subnet: 12, ...(tbf > 0 ? { rateMbit: tbf } : {}) });
+        try {
+          for (const loss of losses) {
+            lab.receiverNs.forEach((_, i) => lab.setLoss(i, loss, loss > 0 ? [PORT, PORT + 1] : []));
+            for (const tool of tools) {
+              const r = await runTransfer({
+                tool, lab, image: img.path, imageBytes: img.bytes, want: img.want, work, timeoutS: Number(values.timeout),
+                ...(tbf > 0 ? { paceMbit: tbf } : {}),
+              });
+              const cell = { ...r, image: img.name, loss, tbfMbit: tbf };
+              cells.push(cell);
+              console.log(`${img.name} N=${n} loss ${loss}% ${tbf ? `tbf ${tbf}` : 'uncapped'} ${tool}: ${r.verified ? `${r.seconds.toFixed(2)} s, ${f1(r.mbps)} MB/s` : `FAILED (${r.failure})`}`);
+            }
+          }
+        } finally {
+          lab.destroy();
+        }
+      }
+    }
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}, Node ${process.version}`;
+writeFileSync(path.join(out, 'matrix.json'), JSON.stringify({ started: started.toISOString(), machine, argv: process.argv.slice(2), cells }, null, 2) + '\n');
+
+// Markdown: one table per image and rate cap; rows (N, loss), columns tools,
+// cells MB/s per receiver, with blockcast's best over the best other tool.
+const md: string[] = [`# Benchmark matrix`, '', `Run ${started.toISOString()} on ${machine}.`, '', '```sh', `npx tsx bench/matrix.ts ${process.argv.slice(2).join(' ')}`.trim(), '```', ''];
+md.push('MB/s per receiver (image bytes / wall time from sender launch to last receiver done); FAILED = did not verify or timed out.', '');
+for (const image of imageNames) {
+  for (const tbf of caps) {
+    md.push(`## ${image}, ${tbf ? `links capped at ${tbf} Mbit/s` : 'uncapped'}`, '');
+    md.push(`| N | loss | ${tools.join(' | ')} | blockcast / best other |`, `|---|---|${tools.map(() => '---').join('|')}|---|`);
+    for (const n of receiversList) {
+      for (const loss of losses) {
+        const row = tools.map((t) => cells.find((c) => c.image === image && c.tbfMbit === tbf && c.receivers === n && c.loss === loss && c.tool === t));
+        const ours = Math.max(0, ...row.filter((c) => c?.verified && c.tool.startsWith('blockcast')).map((c) => c!.mbps));
+        const theirs = Math.max(0, ...row.filter((c) => c?.verified && !c.tool.startsWith('blockcast')).map((c) => c!.mbps));
+        const ratio = ours > 0 && theirs > 0 ? `${(ours / theirs).toFixed(1)}×` : '';
+        md.push(`| ${n} | ${loss}% | ${row.map((c) => (!c ? '' : c.verified ? f1(c.mbps) : 'FAILED')).join(' | ')} | ${ratio} |`);
+      }
+    }
+    md.push('');
+  }
+}
+
+async function plot(name: string, spec: TopLevelSpec): Promise<void> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  writeFileSync(path.join(out, name), await view.toSVG());
+  md.push(`![${name}](${name})`, '');
+}
+
+for (const image of imageNames) {
+  const ok = cells.filter((c) => c.image === image && c.verified && c.tbfMbit === caps[0]);
+  await plot(`throughput-${image}.svg`, {
+    title: `${image}: MB/s per receiver against receivers (loss 0%, ${caps[0] ? `${caps[0]} Mbit/s` : 'uncapped'})`,
+    data: { values: ok.filter((c) => c.loss === 0) },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'receivers', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'receivers' },
+      y: { field: 'mbps', type: 'quantitative', title: 'MB/s per receiver' },
+      color: { field: 'tool', type: 'nominal' },
+    },
+    width: 480,
+    height: 280,
+  });
+  const most = Math.max(...receiversList);
+  await plot(`time-vs-loss-${image}.svg`, {
+    title: `${image}: seconds against random loss (${most} receivers, ${caps[0] ? `${caps[0]} Mbit/s` : 'uncapped'})`,
+    data: { values: ok.filter((c) => c.receivers === most) },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'loss', type: 'quantitative', title: 'loss %' },
+      y: { field: 'seconds', type: 'quantitative', title: 'seconds' },
+      color: { field: 'tool', type: 'nominal' },
+    },
+    width: 480,
+    height: 280,
+  });
+}
+writeFileSync(path.join(out, 'matrix.md'), md.join('\n'));
+console.log(`wrote ${out}/matrix.json, matrix.md and plots`);
+process.exitCode = cells.every((c) => c.verified) ? 0 : 1;

@@ -1,0 +1,156 @@
+/**
+ * One verified transfer with one tool in a netns lab: blockcast (a raw image,
+ * or one prepared beforehand), udpcast (udp-sender / udp-receiver, with or
+ * without its FEC) and uftp (uftp / uftpd). Time is wall clock from launching
+ * the sender to the last receiver's completion, so it includes each tool's
+ * own start-up (blockcast: scanning the image, worker start, announce/join;
+ * udpcast: rendezvous; uftp: announce and registration). Every receiver's
+ * copy is checked by SHA-256; a transfer that does not verify is a failure,
+ * not a time.
+ *
+ * Targets: up to 4 receivers, pre-allocated tmpfs files. Beyond that, N full
+ * copies may not fit in memory: udp-receiver writes to stdout through
+ * sha256sum, and blockcast's receivers create their targets sparse (zero
+ * chunks take no memory). uftp writes files into a directory per receiver.
+ */
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Lab } from './lab/netns.js';
+
+export const cli = path.join(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'), 'dist', 'cli', 'main.js');
+export const PORT = 9600;
+// udpcast's default rendezvous (broadcast / 224.0.0.1) never connects in the
+// lab; an explicit multicast rendezvous group does.
+const RDV = '239.255.61.61';
+const BLOCKCAST_GROUP = '239.255.60.60';
+
+export const TOOLS = ['blockcast', 'blockcast-prepared', 'udpcast', 'udpcast-fec', 'uftp'] as const;
+export type ToolName = (typeof TOOLS)[number];
+
+/** udpcast FEC: 8 stripes, 8 redundant blocks each, 128-block stripes (its manual's example). */
+export const UDPCAST_FEC = '8x8/128';
+
+export interface Transfer {
+  tool: ToolName;
+  lab: Lab;
+  /** The raw image; blockcast-prepared sends `${image}.bcp`, which must exist. */
+  image: string;
+  imageBytes: number;
+  /** SHA-256 (hex) of the raw image. */
+  want: string;
+  /** Scratch directory for targets (tmpfs). */
+  work: string;
+  /** Pace the sender at this many Mbit/s (under a tbf cap); undefined = as fast as it goes. */
+  paceMbit?: number;
+  /** Give up (and report a failure) after this many seconds. */
+  timeoutS?: number;
+}
+
+export interface ToolRun {
+  tool: ToolName;
+  receivers: number;
+  seconds: number;
+  /** Image MB (10^6 bytes) per second per receiver. */
+  mbps: number;
+  verified: boolean;
+  failure?: string;
+}
+
+export function exited(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+const quiet = { stdio: ['ignore', 'ignore', 'pipe'] as ['ignore', 'ignore', 'pipe'] };
+
+export async function runTransfer(t: Transfer): Promise<ToolRun> {
+  const { lab, tool } = t;
+  const n = lab.receiverNs.length;
+  const dir = path.join(t.work, `${tool}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const targets = lab.receiverNs.map((_, i) => path.join(dir, `r${i}.img`));
+  const stream = n > 4;
+  const blockcast = tool === 'blockcast' || tool === 'blockcast-prepared';
+  if (!stream && tool !== 'uftp') for (const target of targets) execFileSync('fallocate', ['-l', String(t.imageBytes), target]);
+
+  let receivers: ChildProcess[];
+  let sender: () => ChildProcess;
+  let copies: string[] = targets;
+  if (blockcast) {
+    const net = ['--group', BLOCKCAST_GROUP, '--port', String(PORT), '--quiet'];
+    receivers = lab.receiverNs.map((ns, i) =>
+      lab.exec(ns, [process.execPath, cli, 'receive', targets[i]!, ...net, '--interface', lab.receiverAddrs[i]!, '--wait-timeout', '60', ...(stream ? ['--max-buffer', '128M'] : ['--target-zeroed'])], quiet),
+    );
+    const image = tool === 'blockcast' ? t.image : `${t.image}.bcp`;
+    const rate = t.paceMbit ? `${Math.floor(t.paceMbit * 0.95)}m` : '10g';
+    sender = () => lab.exec(lab.senderNs, [process.execPath, cli, 'send', image, ...net, '--interface', lab.senderAddr, '--min-receivers', String(n), '--rate', rate], quiet);
+  } else if (tool === 'udpcast' || tool === 'udpcast-fec') {
+    const base = (ns: string): string[] => [
+      'udp-receiver', '--interface', lab.ifaceIn(ns), '--portbase', String(PORT), '--nokbd', '--rcvbuf', '33554432', '--start-timeout', '60', '--mcast-rdv-address', RDV,
+    ];
+    receivers = lab.receiverNs.map((ns, i) =>
+      stream
+        ? lab.exec(ns, ['bash', '-c', `set -o pipefail; ${base(ns).join(' ')} | sha256sum > ${targets[i]!}.sha256`], quiet)
+        : lab.exec(ns, [...base(ns), '--file', targets[i]!], quiet),
+    );
+    sender = () =>
+      lab.exec(lab.senderNs, [
+        'udp-sender', '--file', t.image, '--interface', lab.ifaceIn(lab.senderNs), '--portbase', String(PORT), '--min-receivers', String(n),
+        '--nokbd', '--nopointopoint', '--mcast-rdv-address', RDV,
+        ...(tool === 'udpcast-fec' ? ['--fec', UDPCAST_FEC] : []),
+        ...(t.paceMbit ? ['--max-bitrate', `${Math.floor(t.paceMbit * 0.95)}m`] : []),
+      ], quiet);
+  } else {
+    const u = uftpCommands(t, dir);
+    receivers = u.receivers;
+    sender = u.sender;
+    copies = u.copies;
+  }
+  const done = receivers.map(exited);
+  await new Promise((r) => setTimeout(r, 500)); // let receivers start before the sender
+  const t0 = performance.now();
+  const tx = sender();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    for (const c of [tx, ...receivers]) c.kill('SIGKILL');
+  }, (t.timeoutS ?? 600) * 1000);
+  const senderCode = await exited(tx);
+  // uftpd keeps running after a transfer: the sender's success means every
+  // receiver has the file; stop the daemons.
+  if (tool === 'uftp') for (const r of receivers) r.kill('SIGTERM');
+  const codes = await Promise.all(done);
+  clearTimeout(timer);
+  const seconds = (performance.now() - t0) / 1000;
+  let failure = timedOut ? `timed out after ${t.timeoutS ?? 600} s` : senderCode !== 0 || (tool !== 'uftp' && codes.some((c) => c !== 0)) ? `exit codes ${[senderCode, ...codes].join(',')}` : undefined;
+  if (!failure) {
+    for (const [i, copy] of copies.entries()) {
+      let got: string;
+      try {
+        got = (tool === 'udpcast' || tool === 'udpcast-fec') && stream ? readFileSync(`${targets[i]!}.sha256`, 'utf8').split(' ')[0]! : await sha256File(copy);
+      } catch (err) {
+        got = `unreadable: ${(err as Error).message}`;
+      }
+      if (got !== t.want) {
+        failure = `receiver ${i}: copy does not match the image`;
+        break;
+      }
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return { tool, receivers: n, seconds, mbps: t.imageBytes / 1e6 / seconds, verified: !failure, ...(failure ? { failure } : {}) };
+}
+
+/** uftp / uftpd command lines: filled in from the uftp probe (see uftpCommands' comments). */
+function uftpCommands(t: Transfer, dir: string): { receivers: ChildProcess[]; sender: () => ChildProcess; copies: string[] } {
+  throw new Error(`uftp is not wired up yet (${t.tool}, ${dir})`);
+}
