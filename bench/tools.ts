@@ -147,10 +147,41 @@ export async function runTransfer(t: Transfer): Promise<ToolRun> {
     }
   }
   rmSync(dir, { recursive: true, force: true });
+  if (tool === 'uftp') rmSync(path.join('/var/tmp', `blockcast-uftp-${process.pid}`), { recursive: true, force: true });
   return { tool, receivers: n, seconds, mbps: t.imageBytes / 1e6 / seconds, verified: !failure, ...(failure ? { failure } : {}) };
 }
 
-/** uftp / uftpd command lines: filled in from the uftp probe (see uftpCommands' comments). */
+/**
+ * uftp at its best in the lab (measured): a closed group (-H with every
+ * receiver's id, so the sender starts as soon as all have registered instead
+ * of announcing for seconds), -q so that any receiver that drops out makes
+ * the sender exit non-zero (exit 0 then means every receiver completed),
+ * unlimited rate (-R -1; kbit/s otherwise), 100 MB socket buffers, 1400-byte
+ * blocks (unfragmented at MTU 1500), no encryption. uftpd runs in the
+ * foreground, one receive directory each; it keeps running after a transfer,
+ * so the harness stops it once the sender is done. Beyond 4 receivers the
+ * copies go to disk (/var/tmp): uftpd cannot write to a pipe, and N full
+ * copies may not fit in memory.
+ */
 function uftpCommands(t: Transfer, dir: string): { receivers: ChildProcess[]; sender: () => ChildProcess; copies: string[] } {
-  throw new Error(`uftp is not wired up yet (${t.tool}, ${dir})`);
+  const { lab } = t;
+  const n = lab.receiverNs.length;
+  const base = n > 4 ? path.join('/var/tmp', `blockcast-uftp-${process.pid}`) : dir;
+  const group = '239.255.62.1';
+  const uid = (addr: string): string => '0x' + addr.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).join('');
+  const dirs = lab.receiverNs.map((_, i) => path.join(base, `r${i}`));
+  for (const d of dirs) {
+    rmSync(d, { recursive: true, force: true });
+    mkdirSync(d, { recursive: true });
+  }
+  const receivers = lab.receiverNs.map((ns, i) =>
+    lab.exec(ns, ['uftpd', '-d', '-q', '-I', lab.ifaceIn(ns), '-M', group, '-p', String(PORT), '-B', '104857600', '-D', dirs[i]!, '-U', uid(lab.receiverAddrs[i]!)], quiet),
+  );
+  const rate = t.paceMbit ? String(Math.floor(t.paceMbit * 0.95 * 1000)) : '-1';
+  const sender = (): ChildProcess =>
+    lab.exec(lab.senderNs, [
+      'uftp', '-I', lab.ifaceIn(lab.senderNs), '-M', group, '-P', '239.255.62.2', '-p', String(PORT), '-R', rate, '-B', '104857600', '-b', '1400', '-Y', 'none',
+      '-H', lab.receiverAddrs.map(uid).join(','), '-q', t.image,
+    ], quiet);
+  return { receivers, sender, copies: dirs.map((d) => path.join(d, path.basename(t.image))) };
 }
