@@ -62,6 +62,7 @@ export class PreparedImage implements ImageSource {
       },
       (c) => (this.following[c]! < 0 ? undefined : this.following[c]),
       2 * pool.threads,
+      manifest.chunkSize,
     );
   }
 

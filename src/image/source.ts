@@ -67,18 +67,24 @@ export async function openImage(path: string, opts: OpenImageOptions): Promise<I
 }
 
 /**
- * Recently used wire chunks, so repairs of recent chunks skip the disk, and
- * loads started ahead of the first pass so that reading and compression run
- * in the workers while earlier chunks are on the wire.
+ * Recently sent wire chunks, so that repairs (which arrive a NACK holdoff,
+ * ~60–250 ms, after a chunk went out) skip the disk and, for raw images, a
+ * second compression; and loads started ahead of the first pass, so reading
+ * and compression run in the workers while earlier chunks are on the wire.
+ * Bounded in bytes, not chunks: compressed chunks are small, so the same
+ * memory covers more of the recent past.
  */
 export class WireCache {
-  private readonly entries = new Map<number, Promise<WireChunk>>();
+  private readonly entries = new Map<number, { promise: Promise<WireChunk>; bytes: number }>();
+  private bytes = 0;
 
   constructor(
     private readonly load: (chunk: number) => Promise<WireChunk>,
     private readonly next: (chunk: number) => number | undefined,
     private readonly readAhead: number,
-    private readonly capacity = 24,
+    /** Loads in flight count as this many bytes until they resolve. */
+    private readonly chunkSize: number,
+    private readonly budget = 32 * 1024 * 1024,
   ) {}
 
   get(chunk: number): Promise<WireChunk> {
@@ -89,16 +95,33 @@ export class WireCache {
   }
 
   private fetch(chunk: number): Promise<WireChunk> {
-    let p = this.entries.get(chunk);
-    if (p) {
+    const cached = this.entries.get(chunk);
+    if (cached) {
       this.entries.delete(chunk); // re-insert: Map order is the LRU order
-    } else {
-      p = this.load(chunk);
-      p.catch(() => this.entries.delete(chunk));
+      this.entries.set(chunk, cached);
+      return cached.promise;
     }
-    this.entries.set(chunk, p);
-    while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
-    return p;
+    const entry = { promise: this.load(chunk), bytes: this.chunkSize };
+    this.entries.set(chunk, entry);
+    this.bytes += entry.bytes;
+    entry.promise.then(
+      (w) => {
+        if (this.entries.get(chunk) !== entry) return;
+        this.bytes += w.data.length - entry.bytes;
+        entry.bytes = w.data.length;
+      },
+      () => {
+        if (this.entries.get(chunk) !== entry) return;
+        this.entries.delete(chunk);
+        this.bytes -= entry.bytes;
+      },
+    );
+    while (this.bytes > this.budget && this.entries.size > 1) {
+      const [oldest, e] = this.entries.entries().next().value!;
+      this.entries.delete(oldest);
+      this.bytes -= e.bytes;
+    }
+    return entry.promise;
   }
 }
 
@@ -136,6 +159,7 @@ export class RawImage implements ImageSource {
       },
       (c) => this.nextNonZero(c),
       2 * pool.threads,
+      chunkSize,
     );
   }
 
