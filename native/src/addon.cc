@@ -1,6 +1,7 @@
 // Module exports only: the Sender and Receiver classes, the protocol
 // constants that test/protocol compares with src/protocol/constants.ts, and
-// the FEC codec for tests and benchmarks, and file-system helpers.
+// the FEC codec for tests and benchmarks, file-system helpers, and the LZ4
+// codec the chunk workers use when liblz4 is installed.
 #include <napi.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -8,6 +9,7 @@
 
 #include "fec_js.h"
 #include "fsutil.h"
+#include "lz4_js.h"
 #include "protocol.h"
 #include "rx.h"
 #include "tx.h"
@@ -61,6 +63,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("protocol", p);
   exports.Set("fec", FecExports(env));
   exports.Set("fs", FsExports(env));
+  exports.Set("lz4", Lz4Exports(env));
   exports.Set("tuneMalloc", Napi::Function::New(env, TuneMalloc, "tuneMalloc"));
   return exports;
 }

@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { BlockcastError, ExitCode } from '../errors.js';
 import { DEFAULT_FEC_STRIPE, DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S, DEFAULT_SENDER_TIMEOUT_S } from '../defaults.js';
 import { native } from '../native/binding.js';
+import { lz4Backend } from '../image/lz4.js';
 import { parseSize } from '../validate.js';
 import { receiveCommand } from './receive.js';
 import { sendCommand } from './send.js';
@@ -59,7 +60,7 @@ function common(cmd: Command): Command {
 
 const program = new Command('blockcast')
   .description('Multicast block-level disk images to many nodes at once')
-  .version(`0.1.0 (FEC backend: ${native.fec.backend})`)
+  .version(`0.1.0 (FEC backend: ${native.fec.backend}; LZ4: ${lz4Backend})`)
   .showHelpAfterError()
   .exitOverride();
 

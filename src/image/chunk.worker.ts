@@ -5,11 +5,11 @@
 import { readSync, writeSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { compress, uncompressSync } from 'lz4-napi';
 import { Piscina } from 'piscina';
 import { native } from '../native/binding.js';
 import { Coding, type CodingValue } from '../protocol/constants.js';
 import { hash, zeroHash } from '../protocol/hash.js';
+import { lz4Backend, lz4Expand, lz4Shrink } from './lz4.js';
 
 export interface PackTask {
   kind: 'pack';
@@ -91,7 +91,7 @@ function readInto(buf: Buffer, fd: number, offset: number): Buffer {
   return buf;
 }
 
-// LZ4 output buffers live in native memory that V8 does not see, so a
+// lz4-napi's output buffers live in native memory that V8 does not see, so a
 // worker's garbage collector, whose JS heap hardly grows, would let hundreds
 // of MB of dead ones pile up (measured: 400 MB over a 2 GiB image with 4
 // workers). Collect every few chunks instead; on a heap this small that
@@ -110,7 +110,14 @@ function collectGarbage(): void {
 // Reused for every chunk this worker reads, except one that goes back raw
 // (it is moved to the main thread, and a new one is made): fresh 1 MiB
 // buffers per chunk would pile up faster than the worker collects them.
+// `coded` takes LZ4 output (compressing) or raw output (decompressing).
 let scratch: Buffer | undefined;
+let coded: Buffer | undefined;
+
+function codedScratch(length: number): Buffer {
+  if (!coded || coded.length < length) coded = Buffer.allocUnsafeSlow(Math.max(length, 1024 * 1024));
+  return coded;
+}
 
 async function pack(t: PackTask): Promise<unknown> {
   if (!scratch || scratch.length < t.length) scratch = Buffer.allocUnsafeSlow(Math.max(t.length, 1024 * 1024));
@@ -124,11 +131,8 @@ async function pack(t: PackTask): Promise<unknown> {
   if (!t.wire) return result;
   let data: Buffer = raw;
   if (t.compress) {
-    // The async API, measured here: compressSync's outputs are not given
-    // back to the system (RSS grew by ~450 KB per chunk), compress's are.
-    // (For decompression it is the other way round.)
-    const packed = await compress(raw);
-    if (packed.length < raw.length) {
+    const packed = await lz4Shrink(raw, codedScratch(raw.length));
+    if (packed) {
       data = packed;
       result.coding = Coding.Lz4;
     }
@@ -136,9 +140,11 @@ async function pack(t: PackTask): Promise<unknown> {
   result.data = data;
   if (t.wireDigest) result.wireDigest = hash(data);
   collectGarbage();
-  if (data !== raw) return result; // LZ4 output lives in native memory: it is copied
-  scratch = undefined; // moved back, not copied
-  return Piscina.move({ [Piscina.transferableSymbol]: raw.buffer, [Piscina.valueSymbol]: result } as never);
+  // lz4-napi's output lives in native memory (it is copied), and so does a
+  // short last chunk, in part of the scratch buffer; the rest moves.
+  if (data === raw ? raw.length !== raw.buffer.byteLength : lz4Backend === 'lz4-napi') return result;
+  if (data === raw) scratch = undefined;
+  return Piscina.move({ [Piscina.transferableSymbol]: data.buffer, [Piscina.valueSymbol]: result } as never);
 }
 
 function readVerified(t: ReadTask): unknown {
@@ -153,15 +159,7 @@ function unpack(t: UnpackWriteTask): Buffer | string {
   const wire = Buffer.from(t.buffer, 0, t.length);
   if (t.coding === Coding.Raw) return t.length === t.rawLength ? wire : `raw chunk of ${t.length} bytes, expected ${t.rawLength}`;
   if (t.coding !== Coding.Lz4) return `unknown coding ${t.coding}`;
-  // The block states its raw size: check it before decoding anything, so
-  // a corrupt chunk cannot make the decoder allocate or write beyond it.
-  if (t.length < 4 || wire.readUInt32LE(0) !== t.rawLength) return 'LZ4 block states the wrong raw size';
-  try {
-    const raw = uncompressSync(wire);
-    return raw.length === t.rawLength ? raw : `LZ4 block decoded to ${raw.length} bytes, expected ${t.rawLength}`;
-  } catch (err) {
-    return `LZ4 block does not decode: ${(err as Error).message}`;
-  }
+  return lz4Expand(wire, t.rawLength, codedScratch(t.rawLength));
 }
 
 function unpackAndWrite(t: UnpackWriteTask): UnpackWriteResult {

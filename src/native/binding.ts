@@ -186,8 +186,18 @@ export interface NativeAddon {
   protocol: NativeProtocol;
   fec: NativeFec;
   fs: NativeFs;
+  /** liblz4, when the addon was built with it; the workers fall back to lz4-napi. */
+  lz4?: NativeLz4;
   /** Makes glibc give large freed blocks back to the system at once (see addon.cc); false where unsupported. */
   tuneMalloc(): boolean;
+}
+
+export interface NativeLz4 {
+  backend: string;
+  /** Writes the raw size (u32 LE) and an LZ4 block of `src` to `dst`; bytes written, 0 if it does not fit. */
+  compress(src: Buffer, dst: Buffer): number;
+  /** Decodes such a block into `dst`, whose length must be the stated raw size; bytes written, or -1 if malformed. */
+  decompress(src: Buffer, dst: Buffer): number;
 }
 
 export interface NativeFs {
