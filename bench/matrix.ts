@@ -80,6 +80,10 @@ async function images(): Promise<{ name: string; path: string; bytes: number; wa
 const cells: Cell[] = [];
 const started = new Date();
 const f1 = (n: number): string => n.toFixed(1);
+const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}, Node ${process.version}`;
+// Rewritten after every cell, so that a long run stopped midway keeps what it measured.
+const writeJson = (): void =>
+  writeFileSync(path.join(out, 'matrix.json'), JSON.stringify({ started: started.toISOString(), machine, argv: process.argv.slice(2), cells }, null, 2) + '\n');
 try {
   for (const img of await images()) {
     console.log(`image ${img.name}: ${img.path}, ${(img.bytes / 2 ** 20).toFixed(0)} MiB`);
@@ -97,6 +101,7 @@ try {
               });
               const cell = { ...r, image: img.name, loss, tbfMbit: tbf };
               cells.push(cell);
+              writeJson();
               console.log(`${img.name} N=${n} loss ${loss}% ${tbf ? `tbf ${tbf}` : 'uncapped'} ${tool}: ${r.verified ? `${r.seconds.toFixed(2)} s, ${f1(r.mbps)} MB/s` : `FAILED (${r.failure})`}`);
             }
           }
@@ -110,8 +115,7 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}, Node ${process.version}`;
-writeFileSync(path.join(out, 'matrix.json'), JSON.stringify({ started: started.toISOString(), machine, argv: process.argv.slice(2), cells }, null, 2) + '\n');
+writeJson();
 
 // Markdown: one table per image and rate cap; rows (N, loss), columns tools,
 // cells MB/s per receiver, with blockcast's best over the best other tool.

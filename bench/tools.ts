@@ -122,7 +122,7 @@ export async function runTransfer(t: Transfer): Promise<ToolRun> {
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    for (const c of [tx, ...receivers]) c.kill('SIGKILL');
+    for (const c of [tx, ...receivers]) lab.kill(c);
   }, (t.timeoutS ?? 600) * 1000);
   const senderCode = await exited(tx);
   // uftpd keeps running after a transfer: the sender's success means every

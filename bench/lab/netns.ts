@@ -142,14 +142,26 @@ export class Lab {
 
   /**
    * Starts `cmd` inside `ns`. `ip netns exec` execs the command in place, so the returned
-   * process's pid is the command's own. Processes still running at destroy() are killed.
+   * process's pid is the command's own. Each runs in a process group of its own, so that
+   * kill() also reaches what it started (a `bash -c 'a | b'` pipeline). Processes still
+   * running at destroy() are killed.
    */
   exec(ns: string, cmd: string[], opts: SpawnOptions = {}): ChildProcess {
     this.ifaceIn(ns);
-    const child = spawn('ip', ['netns', 'exec', ns, ...cmd], opts);
+    const child = spawn('ip', ['netns', 'exec', ns, ...cmd], { ...opts, detached: true });
     this.children.add(child);
     child.once('exit', () => this.children.delete(child));
     return child;
+  }
+
+  /** Signals a process started with exec() and everything in its process group. Never throws. */
+  kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, signal);
+      else child.kill(signal);
+    } catch {
+      // already gone
+    }
   }
 
   /** Runs `cmd` inside `ns` to completion and returns its stdout; throws on failure. */
@@ -195,13 +207,7 @@ export class Lab {
     if (this.destroyed) return;
     this.destroyed = true;
     live.delete(this);
-    for (const child of this.children) {
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    for (const child of this.children) this.kill(child);
     this.children.clear();
     deleteNamespaces([this.hubNs, this.senderNs, ...this.receiverNs]);
   }
