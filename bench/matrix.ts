@@ -9,15 +9,18 @@
  *                       [--receivers 1,4,16] [--loss 0,1,5] [--tbf 0,1000]
  *                       [--images ext4,random] [--random-size 512M]
  *                       [--timeout 300] [--out bench/results] [--quick]
+ *   tsx bench/matrix.ts --merge a/matrix.json,b/matrix.json [--out DIR]
  *
  * --tbf lists link caps in Mbit/s (tc tbf on every link), 0 = uncapped;
  * under a cap every sender is paced at 95% of it. --quick is the CI-sized
  * run: a small ext4 image (/usr/include, 512 MiB), receivers 1 and 4, loss 0
  * and 1%, uncapped. Writes matrix.json, matrix.md and SVG plots (MB/s against
- * receivers, and time against loss, per image) into --out.
+ * receivers, and time against loss, per image) into --out. --merge runs
+ * nothing: it joins earlier runs' matrix.json files (a later file's cell
+ * replaces an earlier one's) and writes the same outputs from them.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -46,15 +49,29 @@ const { values } = parseArgs({
     timeout: { type: 'string', default: '300' },
     out: { type: 'string', default: 'bench/results' },
     quick: { type: 'boolean', default: false },
+    merge: { type: 'string' },
   },
 });
+
+interface MatrixJson {
+  started: string;
+  machine: string;
+  argv: string[];
+  cells: Cell[];
+}
+const cellKey = (c: Cell): string => `${c.image}|${c.tbfMbit}|${c.receivers}|${c.loss}|${c.tool}`;
+const sources: MatrixJson[] = (values.merge ?? '').split(',').filter(Boolean).map((f) => JSON.parse(readFileSync(f, 'utf8')) as MatrixJson);
+const mergedCells = [...new Map(sources.flatMap((m) => m.cells).map((c) => [cellKey(c), c])).values()];
+const uniq = <T,>(xs: T[]): T[] => [...new Set(xs)];
+const sortedNumbers = (xs: number[]): number[] => uniq(xs).sort((a, b) => a - b);
 const numbers = (s: string): number[] => s.split(',').filter(Boolean).map(Number);
-const tools = values.tools!.split(',') as ToolName[];
+const merging = sources.length > 0;
+const tools = merging ? TOOLS.filter((t) => mergedCells.some((c) => c.tool === t)) : (values.tools!.split(',') as ToolName[]);
 for (const t of tools) if (!TOOLS.includes(t)) throw new Error(`unknown tool ${t}; known: ${TOOLS.join(', ')}`);
-const receiversList = values.quick ? [1, 4] : numbers(values.receivers!);
-const losses = values.quick ? [0, 1] : numbers(values.loss!);
-const caps = values.quick ? [0] : numbers(values.tbf!);
-const imageNames = values.quick ? ['ext4-small'] : values.images!.split(',');
+const receiversList = merging ? sortedNumbers(mergedCells.map((c) => c.receivers)) : values.quick ? [1, 4] : numbers(values.receivers!);
+const losses = merging ? sortedNumbers(mergedCells.map((c) => c.loss)) : values.quick ? [0, 1] : numbers(values.loss!);
+const caps = merging ? sortedNumbers(mergedCells.map((c) => c.tbfMbit)) : values.quick ? [0] : numbers(values.tbf!);
+const imageNames = merging ? uniq(mergedCells.map((c) => c.image)) : values.quick ? ['ext4-small'] : values.images!.split(',');
 const out = path.resolve(values.out!);
 mkdirSync(out, { recursive: true });
 const work = path.join('/dev/shm', `blockcast-matrix-${process.pid}`);
@@ -77,15 +94,15 @@ async function images(): Promise<{ name: string; path: string; bytes: number; wa
   return list;
 }
 
-const cells: Cell[] = [];
-const started = new Date();
+const cells: Cell[] = merging ? mergedCells : [];
+const started = merging ? new Date(sources[0]!.started) : new Date();
 const f1 = (n: number): string => n.toFixed(1);
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}, Node ${process.version}`;
 // Rewritten after every cell, so that a long run stopped midway keeps what it measured.
 const writeJson = (): void =>
   writeFileSync(path.join(out, 'matrix.json'), JSON.stringify({ started: started.toISOString(), machine, argv: process.argv.slice(2), cells }, null, 2) + '\n');
 try {
-  for (const img of await images()) {
+  for (const img of merging ? [] : await images()) {
     console.log(`image ${img.name}: ${img.path}, ${(img.bytes / 2 ** 20).toFixed(0)} MiB`);
     for (const tbf of caps) {
       for (const n of receiversList) {
@@ -119,7 +136,10 @@ writeJson();
 
 // Markdown: one table per image and rate cap; rows (N, loss), columns tools,
 // cells MB/s per receiver, with blockcast's best over the best other tool.
-const md: string[] = [`# Benchmark matrix`, '', `Run ${started.toISOString()} on ${machine}.`, '', '```sh', `npx tsx bench/matrix.ts ${process.argv.slice(2).join(' ')}`.trim(), '```', ''];
+const runs = merging ? sources : [{ started: started.toISOString(), machine, argv: process.argv.slice(2) }];
+const md: string[] = [`# Benchmark matrix`, '', `Run${runs.length > 1 ? 's' : ''} from ${runs[0]!.started} on ${runs[0]!.machine}${merging ? ', merged' : ''}:`, '', '```sh'];
+for (const r of runs) md.push(`npx tsx bench/matrix.ts ${r.argv.join(' ')}`.trim());
+md.push('```', '');
 md.push('MB/s per receiver (image bytes / wall time from sender launch to last receiver done); FAILED = did not verify or timed out.', '');
 for (const image of imageNames) {
   for (const tbf of caps) {
