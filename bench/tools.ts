@@ -116,9 +116,15 @@ export async function runTransfer(t: Transfer): Promise<ToolRun> {
     copies = u.copies;
   }
   const done = receivers.map(exited);
+  const stderrOf = new Map<ChildProcess, string>();
+  const keepStderr = (c: ChildProcess): void => {
+    c.stderr?.on('data', (d: Buffer) => stderrOf.set(c, ((stderrOf.get(c) ?? '') + d.toString()).slice(-400)));
+  };
+  receivers.forEach(keepStderr);
   await new Promise((r) => setTimeout(r, 500)); // let receivers start before the sender
   const t0 = performance.now();
   const tx = sender();
+  keepStderr(tx);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -132,6 +138,12 @@ export async function runTransfer(t: Transfer): Promise<ToolRun> {
   clearTimeout(timer);
   const seconds = (performance.now() - t0) / 1000;
   let failure = timedOut ? `timed out after ${t.timeoutS ?? 600} s` : senderCode !== 0 || (tool !== 'uftp' && codes.some((c) => c !== 0)) ? `exit codes ${[senderCode, ...codes].join(',')}` : undefined;
+  if (failure && !timedOut) {
+    // The last line a failing process printed says why.
+    const failed = [tx, ...receivers].find((_, i) => (i === 0 ? senderCode : codes[i - 1]) !== 0);
+    const last = failed && (stderrOf.get(failed) ?? '').replace(/\r/g, '\n').split('\n').map((l) => l.trim()).filter(Boolean).pop();
+    if (last) failure += `: ${last}`;
+  }
   if (!failure) {
     for (const [i, copy] of copies.entries()) {
       let got: string;
