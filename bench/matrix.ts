@@ -148,6 +148,7 @@ for (const image of imageNames) {
     for (const n of receiversList) {
       for (const loss of losses) {
         const row = tools.map((t) => cells.find((c) => c.image === image && c.tbfMbit === tbf && c.receivers === n && c.loss === loss && c.tool === t));
+        if (row.every((c) => !c)) continue; // not run (a partial or merged matrix)
         const ours = Math.max(0, ...row.filter((c) => c?.verified && c.tool.startsWith('blockcast')).map((c) => c!.mbps));
         const theirs = Math.max(0, ...row.filter((c) => c?.verified && !c.tool.startsWith('blockcast')).map((c) => c!.mbps));
         const ratio = ours > 0 && theirs > 0 ? `${(ours / theirs).toFixed(1)}×` : '';
