@@ -143,6 +143,7 @@ md.push('```', '');
 md.push('MB/s per receiver (image bytes / wall time from sender launch to last receiver done); FAILED = did not verify or timed out.', '');
 for (const image of imageNames) {
   for (const tbf of caps) {
+    if (!cells.some((c) => c.image === image && c.tbfMbit === tbf)) continue;
     md.push(`## ${image}, ${tbf ? `links capped at ${tbf} Mbit/s` : 'uncapped'}`, '');
     md.push(`| N | loss | ${tools.join(' | ')} | blockcast / best other |`, `|---|---|${tools.map(() => '---').join('|')}|---|`);
     for (const n of receiversList) {
