@@ -57,10 +57,14 @@ interface MatrixJson {
   started: string;
   machine: string;
   argv: string[];
+  /** The runs a merged file was made from. */
+  sources?: Pick<MatrixJson, 'started' | 'machine' | 'argv'>[];
   cells: Cell[];
 }
 const cellKey = (c: Cell): string => `${c.image}|${c.tbfMbit}|${c.receivers}|${c.loss}|${c.tool}`;
 const sources: MatrixJson[] = (values.merge ?? '').split(',').filter(Boolean).map((f) => JSON.parse(readFileSync(f, 'utf8')) as MatrixJson);
+type Run = Pick<MatrixJson, 'started' | 'machine' | 'argv'>;
+const sourceRuns: Run[] = sources.flatMap((m): Run[] => m.sources ?? [{ started: m.started, machine: m.machine, argv: m.argv }]);
 const mergedCells = [...new Map(sources.flatMap((m) => m.cells).map((c) => [cellKey(c), c])).values()];
 const uniq = <T,>(xs: T[]): T[] => [...new Set(xs)];
 const sortedNumbers = (xs: number[]): number[] => uniq(xs).sort((a, b) => a - b);
@@ -95,12 +99,13 @@ async function images(): Promise<{ name: string; path: string; bytes: number; wa
 }
 
 const cells: Cell[] = merging ? mergedCells : [];
-const started = merging ? new Date(sources[0]!.started) : new Date();
+const started = merging ? new Date(sourceRuns[0]!.started) : new Date();
 const f1 = (n: number): string => n.toFixed(1);
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}, Node ${process.version}`;
 // Rewritten after every cell, so that a long run stopped midway keeps what it measured.
+// A merged file keeps its sources' commands, so that merging it again still lists them.
 const writeJson = (): void =>
-  writeFileSync(path.join(out, 'matrix.json'), JSON.stringify({ started: started.toISOString(), machine, argv: process.argv.slice(2), cells }, null, 2) + '\n');
+  writeFileSync(path.join(out, 'matrix.json'), JSON.stringify({ started: started.toISOString(), machine, argv: process.argv.slice(2), ...(merging ? { sources: sourceRuns } : {}), cells }, null, 2) + '\n');
 try {
   for (const img of merging ? [] : await images()) {
     console.log(`image ${img.name}: ${img.path}, ${(img.bytes / 2 ** 20).toFixed(0)} MiB`);
@@ -136,7 +141,7 @@ writeJson();
 
 // Markdown: one table per image and rate cap; rows (N, loss), columns tools,
 // cells MB/s per receiver, with blockcast's best over the best other tool.
-const runs = merging ? sources : [{ started: started.toISOString(), machine, argv: process.argv.slice(2) }];
+const runs = merging ? sourceRuns : [{ started: started.toISOString(), machine, argv: process.argv.slice(2) }];
 const md: string[] = [`# Benchmark matrix`, '', `Run${runs.length > 1 ? 's' : ''} from ${runs[0]!.started} on ${runs[0]!.machine}${merging ? ', merged' : ''}:`, '', '```sh'];
 for (const r of runs) md.push(`npx tsx bench/matrix.ts ${r.argv.join(' ')}`.trim());
 md.push('```', '');

@@ -9,7 +9,7 @@ import { Piscina } from 'piscina';
 import { native } from '../native/binding.js';
 import { Coding, type CodingValue } from '../protocol/constants.js';
 import { hash, zeroHash } from '../protocol/hash.js';
-import { lz4Backend, lz4Expand, lz4Shrink } from './lz4.js';
+import { lz4Expand, lz4Shrink } from './lz4.js';
 
 export interface PackTask {
   kind: 'pack';
@@ -114,13 +114,17 @@ function collectGarbage(): void {
 let scratch: Buffer | undefined;
 let coded: Buffer | undefined;
 
+/** `buf` if it holds `length` bytes, else a new buffer that does (at least 1 MiB). */
+function atLeast(buf: Buffer | undefined, length: number): Buffer {
+  return buf && buf.length >= length ? buf : Buffer.allocUnsafeSlow(Math.max(length, 1024 * 1024));
+}
+
 function codedScratch(length: number): Buffer {
-  if (!coded || coded.length < length) coded = Buffer.allocUnsafeSlow(Math.max(length, 1024 * 1024));
-  return coded;
+  return (coded = atLeast(coded, length));
 }
 
 async function pack(t: PackTask): Promise<unknown> {
-  if (!scratch || scratch.length < t.length) scratch = Buffer.allocUnsafeSlow(Math.max(t.length, 1024 * 1024));
+  scratch = atLeast(scratch, t.length);
   const raw = readInto(scratch.subarray(0, t.length), t.fd, t.offset);
   const result: PackResult = { zero: false, coding: Coding.Raw };
   if (t.scan) {
@@ -142,7 +146,7 @@ async function pack(t: PackTask): Promise<unknown> {
   collectGarbage();
   // lz4-napi's output lives in native memory (it is copied), and so does a
   // short last chunk, in part of the scratch buffer; the rest moves.
-  if (data === raw ? raw.length !== raw.buffer.byteLength : lz4Backend === 'lz4-napi') return result;
+  if (data === raw ? raw.length !== raw.buffer.byteLength : !native.lz4) return result;
   if (data === raw) scratch = undefined;
   return Piscina.move({ [Piscina.transferableSymbol]: data.buffer, [Piscina.valueSymbol]: result } as never);
 }
