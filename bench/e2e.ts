@@ -6,7 +6,12 @@
  *
  *   tsx bench/e2e.ts [--receivers N] [--size 512M] [--mtu 1500] [--rate 10g]
  *                    [--loss PCT] [--tbf MBIT] [--no-ceiling] [--whole-skb] [--rx-gro]
- *                    [--image FILE] [--json FILE]
+ *                    [--image FILE [--raw-image FILE]] [--sparse-targets] [--max-buffer SIZE] [--json FILE]
+ *
+ * A link-bound run on the prepared ext4 image at 16 receivers (targets
+ * created sparse by the receivers, so 16 copies fit in memory):
+ *   tsx bench/e2e.ts --receivers 16 --tbf 50 --rate 47m --no-ceiling --sparse-targets --max-buffer 128M \
+ *     --image /var/tmp/blockcast-bench/ext4-2G.img.bcp --raw-image /var/tmp/blockcast-bench/ext4-2G.img
  *
  * Prints logical MB/s (image bytes / wall time of the transfer), wire MB/s
  * (bytes the sender put on the wire / wall time), CPU seconds of the sender and
@@ -106,6 +111,10 @@ export interface E2eResult {
   rxGro: boolean;
   verified: boolean;
   seconds: number;
+  /** The sender's first pass, and its native send thread's idle time within it (the pipeline or event loop not keeping the queue full). */
+  firstPassSeconds: number;
+  firstPassIdleSeconds: number;
+  firstPassForfeitSeconds: number;
   logicalMBps: number;
   wireMBps: number;
   repairRatio: number;
@@ -191,6 +200,9 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
     const summary = tx.events.find((e) => e.event === 'summary') as
       | {
           seconds: number;
+          firstPassSeconds: number;
+          firstPassIdleSeconds: number;
+          firstPassForfeitSeconds: number;
           wireBytes: number;
           repairSymbols: number;
           dataPackets: number;
@@ -223,6 +235,9 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
       rxGro: o.rxGro,
       verified: failures.length === 0,
       seconds,
+      firstPassSeconds: summary?.firstPassSeconds ?? NaN,
+      firstPassIdleSeconds: summary?.firstPassIdleSeconds ?? NaN,
+      firstPassForfeitSeconds: summary?.firstPassForfeitSeconds ?? NaN,
       logicalMBps: imageBytes / 1e6 / seconds,
       wireMBps,
       // Repair symbols sent / first-pass data symbols.
@@ -256,7 +271,7 @@ function line(r: E2eResult): string {
   const f = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
   return (
     `N=${r.receivers} ${f(r.imageBytes / 2 ** 20, 0)} MiB mtu ${r.mtu}${r.rxGro ? ' rx-gro' : ''} rate ${r.rate} loss ${r.loss}%${r.tbfMbit ? ` tbf ${r.tbfMbit}mbit` : ''}: ` +
-    `${r.verified ? 'verified' : 'FAILED'}, ${f(r.seconds, 2)} s, logical ${f(r.logicalMBps)} MB/s, wire ${f(r.wireMBps)} MB/s, ` +
+    `${r.verified ? 'verified' : 'FAILED'}, ${f(r.seconds, 2)} s (first pass ${f(r.firstPassSeconds, 2)} s, send thread idle ${f(r.firstPassIdleSeconds, 2)} s, pacing forfeit ${f(r.firstPassForfeitSeconds, 2)} s), logical ${f(r.logicalMBps)} MB/s, wire ${f(r.wireMBps)} MB/s, ` +
     `repair ${f(r.repairRatio * 100, 2)}% (${r.paritySymbols} parity), control ${f(r.controlRatio * 100, 2)}%, ${r.rateDecreases} slow-downs (lowest ${f(r.lowestRateMBps)} MB/s), transfer CPU s/GiB sender ${f(r.cpuSecondsPerGiB.sender, 2)} receiver ${f(r.cpuSecondsPerGiB.receiver, 2)} ` +
     `(+ prepare ${f(r.senderPrepareCpu, 2)} s), compression ${f(r.compressionRatio, 2)}x (${f(r.reductionRatio, 2)}x with ${r.zeroChunks} zero chunks left out), peak RSS sender ${f(r.senderPeakRssMB, 0)} MB receiver ${f(r.receiverPeakRssMB, 0)} MB, max backlog ${r.maxBacklog}` +
     (r.ceilingMBps !== undefined ? `, C ceiling ${f(r.ceilingMBps)} MB/s (wire/ceiling ${f(r.wireVsCeiling! * 100, 0)}%)` : '') +
@@ -276,6 +291,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       loss: { type: 'string', default: '0' },
       tbf: { type: 'string' },
       image: { type: 'string' },
+      'raw-image': { type: 'string' },
+      'sparse-targets': { type: 'boolean', default: false },
+      'max-buffer': { type: 'string' },
       'no-ceiling': { type: 'boolean', default: false },
       'whole-skb': { type: 'boolean', default: false },
       'rx-gro': { type: 'boolean', default: false },
@@ -290,6 +308,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     loss: Number(values.loss),
     ...(values.tbf ? { tbf: Number(values.tbf) } : {}),
     ...(values.image ? { image: values.image } : {}),
+    ...(values['raw-image'] ? { rawImage: values['raw-image'] } : {}),
+    ...(values['sparse-targets'] ? { targets: 'sparse' as const } : {}),
+    ...(values['max-buffer'] ? { receiveArgs: ['--max-buffer', values['max-buffer']] } : {}),
     ceiling: !values['no-ceiling'],
     wholeSkb: values['whole-skb']!,
     rxGro: values['rx-gro']!,

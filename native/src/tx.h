@@ -89,6 +89,12 @@ class Sender : public Napi::ObjectWrap<Sender> {
   bool closed_ = false;
 
   std::atomic<uint64_t> packets_{0}, bytes_{0}, batches_{0}, gsoBatches_{0}, sleeps_{0}, softErrors_{0};
+  // Time the send thread waited with both queues empty: a first pass that
+  // starves here is limited by whoever feeds the queue, not by pacing.
+  std::atomic<uint64_t> idleNs_{0};
+  // Pacing time given up because the thread woke or was fed later than the
+  // banked credit covers.
+  std::atomic<uint64_t> forfeitNs_{0};
   std::atomic<int> gsoDisabledErrno_{0};
 };
 

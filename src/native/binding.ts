@@ -41,6 +41,10 @@ export interface NativeSenderStats {
   gsoBatches: number;
   sleeps: number;
   softErrors: number;
+  /** Seconds the send thread waited with nothing queued. */
+  idleSeconds: number;
+  /** Seconds of pacing schedule given up because the thread ran late (or idle) beyond its banked credit. */
+  forfeitSeconds: number;
   gsoDisabledErrno: number;
   socketBuffer: number;
   queuedJobs: number;

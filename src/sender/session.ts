@@ -11,7 +11,7 @@ import { BlockcastError } from '../errors.js';
 import { ChunkPool } from '../image/pool.js';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_MTU, chunkCount, symbolCount, symbolSizeForMtu } from '../image/geometry.js';
 import { openImage, type ImageSource, type WireChunk } from '../image/source.js';
-import { native, type NativeSender } from '../native/binding.js';
+import { native, type NativeSender, type NativeSenderStats } from '../native/binding.js';
 import { resolveInterface } from '../net/interface.js';
 import { Coding, IP_UDP_OVERHEAD, MAX_CHUNK_SIZE, Phase, PacketType, REPAIR_BIT, ReceiverState, Stream, type PhaseValue } from '../protocol/constants.js';
 import { hash } from '../protocol/hash.js';
@@ -79,6 +79,11 @@ export interface SendSummary {
   /** imageSize / imageWireBytes: what LZ4 and leaving out zero chunks saved together. */
   reductionRatio: number;
   seconds: number;
+  /** Seconds of the first pass, and how long the native sender sat idle with nothing queued during it (the pipeline did not keep up). */
+  firstPassSeconds: number;
+  firstPassIdleSeconds: number;
+  /** Of the first pass, pacing time lost to late wake-ups or an empty queue beyond the banked credit. */
+  firstPassForfeitSeconds: number;
   mbps: number;
   wireBytes: number;
   wireMbps: number;
@@ -117,7 +122,13 @@ interface InFlight {
   chunk: number;
 }
 
-const NORMAL_DEPTH = 3; // first-pass chunks queued in the native sender
+// First-pass chunks queued in the native sender: at least NORMAL_DEPTH, and
+// more while they hold under NORMAL_BYTES, so that well-compressed chunks
+// still give the send thread ~0.3 s of work at 50 Mbit/s when this process's
+// event loop is slow to refill it (measured: 2 s idle in a 91 s pass at N = 16).
+const NORMAL_DEPTH = 3;
+const NORMAL_BYTES = 2 * 1024 * 1024;
+const NORMAL_MAX_DEPTH = 32;
 const URGENT_DEPTH = 2; // repair jobs queued ahead of them
 const HEARTBEAT_BYTES = 112; // a STATUS with a short name, plus IP/UDP headers
 
@@ -139,6 +150,10 @@ export class SenderSession extends EventEmitter {
   private phase: PhaseValue = Phase.Waiting;
   private nextFirstPass = 0; // index over manifest chunks then image chunks
   private firstPassDone = 0; // image chunks whose first-pass job has completed
+  private firstPassSeconds = 0;
+  private firstPassIdleSeconds = 0;
+  private firstPassForfeitSeconds = 0;
+  private nativeAtStart?: NativeSenderStats;
   private pumping = false;
   private fatal?: Error;
   private repairSymbols = 0;
@@ -208,6 +223,7 @@ export class SenderSession extends EventEmitter {
         await this.waitForReceivers();
         this.startedAt = performance.now();
         this.startCpu = cpuSeconds();
+        this.nativeAtStart = this.tx!.stats();
         this.phase = Phase.Sending;
         this.emit('start', { receivers: this.participants.active().length, session: this.opts.session });
         this.announce();
@@ -379,7 +395,14 @@ export class SenderSession extends EventEmitter {
       if (this.fatal || this.aborted) return;
       let urgent = 0;
       let normal = 0;
-      for (const j of this.inFlight.values()) j.urgent ? urgent++ : normal++;
+      let normalBytes = 0;
+      for (const j of this.inFlight.values()) {
+        if (j.urgent) urgent++;
+        else {
+          normal++;
+          normalBytes += j.data.length;
+        }
+      }
       const due = this.repairs.dueIn();
       if (urgent < URGENT_DEPTH && due !== undefined && due > 0 && !this.repairTimer) {
         // Come back when the oldest repair's collection window closes.
@@ -401,7 +424,8 @@ export class SenderSession extends EventEmitter {
       const total = this.manifestChunks + this.source!.chunkCount;
       // Zero chunks are never sent: the manifest names them.
       while (this.nextFirstPass < total && this.nextFirstPass >= this.manifestChunks && this.source!.isZero(this.nextFirstPass - this.manifestChunks)) this.nextFirstPass++;
-      if (normal < NORMAL_DEPTH && this.nextFirstPass < total) {
+      const wantMore = normal < NORMAL_DEPTH || (normal < NORMAL_MAX_DEPTH && normalBytes < NORMAL_BYTES);
+      if (wantMore && this.nextFirstPass < total) {
         const i = this.nextFirstPass++;
         const [stream, chunk] = i < this.manifestChunks ? [Stream.Manifest, i] : [Stream.Image, i - this.manifestChunks];
         const wire = await this.chunkData(stream, chunk);
@@ -519,7 +543,11 @@ export class SenderSession extends EventEmitter {
     const total = this.manifestChunks + this.source!.chunkCount;
     if (this.phase === Phase.Sending && this.nextFirstPass >= total && ![...this.inFlight.values()].some((j) => !j.urgent)) {
       this.phase = Phase.Repairing;
-      this.emit('first-pass', { seconds: (performance.now() - this.startedAt) / 1000 });
+      this.firstPassSeconds = (performance.now() - this.startedAt) / 1000;
+      const now = this.tx!.stats();
+      this.firstPassIdleSeconds = now.idleSeconds - this.nativeAtStart!.idleSeconds;
+      this.firstPassForfeitSeconds = now.forfeitSeconds - this.nativeAtStart!.forfeitSeconds;
+      this.emit('first-pass', { seconds: this.firstPassSeconds, idleSeconds: this.firstPassIdleSeconds, forfeitSeconds: this.firstPassForfeitSeconds });
       this.announce();
     }
     this.emit('progress', { chunksSent: this.firstPassDone, chunkCount: this.source!.chunkCount });
@@ -659,6 +687,9 @@ export class SenderSession extends EventEmitter {
       compressionRatio: this.imageWireBytes > 0 ? this.imageRawBytesSent / this.imageWireBytes : 0,
       reductionRatio: this.imageWireBytes > 0 ? imageSize / this.imageWireBytes : 0,
       seconds,
+      firstPassSeconds: this.firstPassSeconds,
+      firstPassIdleSeconds: this.firstPassIdleSeconds,
+      firstPassForfeitSeconds: this.firstPassForfeitSeconds,
       mbps: seconds > 0 ? imageSize / 1e6 / seconds : 0,
       wireBytes: stats.bytes,
       wireMbps: seconds > 0 ? stats.bytes / 1e6 / seconds : 0,
