@@ -43,16 +43,23 @@ interface RunResult {
   stderr: string;
 }
 
-function runIn(lab: Lab, ns: string, args: string[]): Promise<RunResult> {
+/** Runs a blockcast command with --json; `ready` settles when it prints its `ready` event (or exits). */
+function runIn(lab: Lab, ns: string, args: string[]): Promise<RunResult> & { ready: Promise<void> } {
   const child = lab.exec(ns, [process.execPath, cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  let markReady = (): void => {};
+  const ready = new Promise<void>((r) => (markReady = r));
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (out.includes('"event":"ready"')) markReady();
+  });
+  child.on('close', () => markReady());
   child.stderr!.on('data', (d: Buffer) => {
     err += d.toString();
     if (process.env.BENCH_STDERR) process.stderr.write(d);
   });
-  return new Promise((resolve) =>
+  const done = new Promise<RunResult>((resolve) =>
     child.on('close', (code) =>
       resolve({
         code: code ?? 1,
@@ -64,6 +71,7 @@ function runIn(lab: Lab, ns: string, args: string[]): Promise<RunResult> {
       }),
     ),
   );
+  return Object.assign(done, { ready });
 }
 
 async function sha256File(file: string): Promise<string> {
@@ -171,6 +179,9 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
     const rx = lab.receiverNs.map((ns, i) =>
       runIn(lab, ns, ['receive', targets[i]!, '--group', GROUP, '--port', String(PORT), '--json', '--interface', lab.receiverAddrs[i]!, '--wait-timeout', '60', '--name', `r${i}`, ...(o.receiveArgs ?? [])]),
     );
+    // Receivers up first, as nodes waiting to be imaged: at 100+ receivers
+    // on 2 cores their start-up alone takes tens of seconds.
+    await Promise.all(rx.map((r) => r.ready));
     const tx = await runIn(lab, lab.senderNs, [
       'send', image, ...common, String(o.mtu), '--interface', lab.senderAddr, '--min-receivers', String(o.receivers), '--max-wait', '30', '--rate', o.rate,
       ...(o.fecStripe !== undefined ? ['--fec-stripe', String(o.fecStripe)] : []),

@@ -8,6 +8,10 @@
  * traffic / data bytes.
  *
  *   tsx bench/scale.ts [--receivers 1,10,50,100] [--loss 1,5] [--tbf 8] [--size 16M] [--fec-stripe K]
+ *                      [--workers N]
+ *
+ * --workers sets each receiver's worker threads (blockcast's --workers): at
+ * 200 receivers on one machine, one each keeps the lab within memory.
  *
  * Prints one Markdown table row per run and a JSON line per run.
  */
@@ -22,6 +26,7 @@ const { values } = parseArgs({
     tbf: { type: 'string', default: '8' },
     size: { type: 'string', default: '16M' },
     'fec-stripe': { type: 'string' },
+    workers: { type: 'string' },
   },
 });
 const ns = values.receivers!.split(',').map(Number);
@@ -36,7 +41,9 @@ for (const loss of losses) {
   for (const n of ns) {
     const rate = `${Math.floor(tbf * 0.95)}m`;
     const fec = values['fec-stripe'] === undefined ? {} : { fecStripe: Number(values['fec-stripe']) };
-    const r = await runE2e({ receivers: n, size, mtu: 1500, rate, loss, tbf, ceiling: false, wholeSkb: false, rxGro: false, ...fec });
+    const r = await runE2e({ receivers: n, size, mtu: 1500, rate, loss, tbf, ceiling: false, wholeSkb: false, rxGro: false, ...fec,
+      ...(values.workers ? { receiveArgs: ['--workers', values.workers] } : {}),
+    });
     base ??= r.seconds;
     console.error(JSON.stringify({ ...r, receiverCpu: undefined, drops: undefined }));
     console.log(

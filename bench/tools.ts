@@ -1,10 +1,13 @@
 /**
  * One verified transfer with one tool in a netns lab: blockcast (a raw image,
  * or one prepared beforehand), udpcast (udp-sender / udp-receiver, with or
- * without its FEC) and uftp (uftp / uftpd). Time is wall clock from launching
- * the sender to the last receiver's completion, so it includes each tool's
- * own start-up (blockcast: scanning the image, worker start, announce/join;
- * udpcast: rendezvous; uftp: announce and registration). Every receiver's
+ * without its FEC) and uftp (uftp / uftpd). Receivers start first, as nodes
+ * wait for a provisioner's sender: blockcast's until each has reported
+ * `ready` (socket joined, workers started), the others' for 500 ms (C
+ * programs, ready in milliseconds). Time is wall clock from launching the
+ * sender to the last receiver's completion, so it includes each tool's own
+ * session start-up (blockcast: opening the image, announce/join; udpcast:
+ * rendezvous; uftp: announce and registration). Every receiver's
  * copy is checked by SHA-256; a transfer that does not verify is a failure,
  * not a time.
  *
@@ -70,6 +73,17 @@ export async function sha256File(file: string): Promise<string> {
 }
 
 const quiet = { stdio: ['ignore', 'ignore', 'pipe'] as ['ignore', 'ignore', 'pipe'] };
+const withEvents = { stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'] };
+
+/** Resolves when a blockcast process run with --json prints `ready` (or exits). Keeps its stdout drained. */
+function readyEvent(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('"event":"ready"')) resolve();
+    });
+    child.on('close', () => resolve());
+  });
+}
 
 export async function runTransfer(t: Transfer): Promise<ToolRun> {
   const { lab, tool } = t;
@@ -83,13 +97,15 @@ export async function runTransfer(t: Transfer): Promise<ToolRun> {
   if (!stream && tool !== 'uftp') for (const target of targets) execFileSync('fallocate', ['-l', String(t.imageBytes), target]);
 
   let receivers: ChildProcess[];
+  let ready: Promise<unknown> = new Promise((r) => setTimeout(r, 500));
   let sender: () => ChildProcess;
   let copies: string[] = targets;
   if (blockcast) {
     const net = ['--group', BLOCKCAST_GROUP, '--port', String(PORT), '--quiet'];
     receivers = lab.receiverNs.map((ns, i) =>
-      lab.exec(ns, [process.execPath, cli, 'receive', targets[i]!, ...net, '--interface', lab.receiverAddrs[i]!, '--wait-timeout', '60', ...(stream ? ['--max-buffer', '128M'] : ['--target-zeroed'])], quiet),
+      lab.exec(ns, [process.execPath, cli, 'receive', targets[i]!, ...net.filter((a) => a !== '--quiet'), '--json', '--interface', lab.receiverAddrs[i]!, '--wait-timeout', '60', ...(stream ? ['--max-buffer', '128M'] : ['--target-zeroed'])], withEvents),
     );
+    ready = Promise.all(receivers.map(readyEvent));
     const image = tool === 'blockcast' ? t.image : `${t.image}.bcp`;
     const rate = t.paceMbit ? `${Math.floor(t.paceMbit * 0.95)}m` : '10g';
     sender = () => lab.exec(lab.senderNs, [process.execPath, cli, 'send', image, ...net, '--interface', lab.senderAddr, '--min-receivers', String(n), '--rate', rate], quiet);
@@ -121,7 +137,7 @@ export async function runTransfer(t: Transfer): Promise<ToolRun> {
     c.stderr?.on('data', (d: Buffer) => stderrOf.set(c, ((stderrOf.get(c) ?? '') + d.toString()).slice(-400)));
   };
   receivers.forEach(keepStderr);
-  await new Promise((r) => setTimeout(r, 500)); // let receivers start before the sender
+  await Promise.race([ready, new Promise((r) => setTimeout(r, 60_000))]); // receivers up before the sender, as on nodes waiting to be imaged
   const t0 = performance.now();
   const tx = sender();
   keepStderr(tx);

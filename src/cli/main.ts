@@ -79,6 +79,7 @@ common(
   .option('--receiver-timeout <s>', 'declare a silent receiver lost after this many seconds', num('receiver-timeout'), DEFAULT_RECEIVER_TIMEOUT_S)
   .option('--session <id>', 'session id (default: random)', int('session'))
   .option('--fec-stripe <k>', 'sources per Reed-Solomon stripe; lost packets are repaired with fresh parity (0: retransmit them instead)', int('fec-stripe'), DEFAULT_FEC_STRIPE)
+  .option('--workers <n>', 'worker threads that compress, hash, read and write chunks (default: the cores, at most 4)', int('workers'))
   .option('--fec <ratio>', 'proactive FEC: also send this fraction of parity with the first pass, e.g. 0.05 on a link known to be lossy', num('fec'))
   .addOption(new Option('--no-compress', 'send chunks uncompressed (for images of already-compressed data)'))
   .addOption(new Option('--no-gso', 'do not use UDP GSO (send with sendmmsg only)'))
@@ -100,6 +101,7 @@ common(
   .option('--wait-timeout <s>', 'give up if no sender appears within this many seconds (0 = wait forever)', num('wait-timeout'), 0)
   .option('--sender-timeout <s>', 'fail if the sender goes silent this long mid-transfer', num('sender-timeout'), DEFAULT_SENDER_TIMEOUT_S)
   .option('--max-buffer <bytes>', 'memory for chunks being assembled', size('max-buffer'))
+  .option('--workers <n>', 'worker threads that compress, hash, read and write chunks (default: the cores, at most 4)', int('workers'))
   .option('--target-zeroed', 'the target already reads as zeros (new disk, new sparse file): skip writing the image\'s zero chunks')
   .addOption(new Option('--no-gro', 'do not use UDP GRO on the receive socket'))
   .action(async (target: string, o: Record<string, unknown>) => {
@@ -113,6 +115,7 @@ program
   .requiredOption('-o, --output <file>', 'prepared image to write')
   .option('--chunk-size <bytes>', 'bytes per chunk', size('chunk-size'), 1024 * 1024)
   .addOption(new Option('--no-compress', 'store chunks uncompressed (zero chunks are still left out)'))
+  .option('--workers <n>', 'worker threads that compress, hash, read and write chunks (default: the cores, at most 4)', int('workers'))
   .option('--json', 'print machine-readable events, one JSON object per line, on stdout')
   .option('-q, --quiet', 'print nothing but errors')
   .action(async (image: string, o: Omit<Parameters<typeof prepareCommand>[0], 'image'>) => {

@@ -1,5 +1,5 @@
 import { ExitCode } from '../errors.js';
-import { ChunkPool } from '../image/pool.js';
+import { ChunkPool, defaultWorkerThreads } from '../image/pool.js';
 import { prepareImage } from '../image/prepared.js';
 import { checkInteger } from '../validate.js';
 import { MAX_CHUNK_SIZE } from '../protocol/constants.js';
@@ -10,6 +10,7 @@ export interface PrepareCommandOptions {
   output: string;
   chunkSize: number;
   compress: boolean;
+  workers?: number;
   json?: boolean;
   quiet?: boolean;
 }
@@ -17,7 +18,7 @@ export interface PrepareCommandOptions {
 export async function prepareCommand(opts: PrepareCommandOptions): Promise<number> {
   const r = makeReporter(!!opts.json, opts.quiet);
   const chunkSize = checkInteger('chunkSize', opts.chunkSize, 4096, MAX_CHUNK_SIZE);
-  const pool = new ChunkPool();
+  const pool = new ChunkPool({ threads: checkInteger('workers', opts.workers ?? defaultWorkerThreads(), 1, 64) });
   try {
     let lastPercent = -1;
     const s = await prepareImage(opts.image, opts.output, {

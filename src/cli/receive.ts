@@ -5,7 +5,7 @@ import { forwardEvents, makeReporter, mb } from './report.js';
 export async function receiveCommand(opts: ReceiveOptions & { json?: boolean; quiet?: boolean }): Promise<number> {
   const r = makeReporter(!!opts.json, opts.quiet);
   const session = new ReceiverSession(opts);
-  forwardEvents(session, r, ['session', 'manifest', 'warning']);
+  forwardEvents(session, r, ['ready', 'session', 'manifest', 'warning']);
   session.on('session', (p: { session: number; sender: string; imageSize: number }) =>
     r.human(`joined session ${p.session.toString(16)} from ${p.sender}: ${mb(p.imageSize)} MB image -> ${opts.target}`),
   );

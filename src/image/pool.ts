@@ -1,5 +1,6 @@
 // The worker pool for reading, compressing, hashing and writing chunks.
 // Buffers travel to workers by transfer, never by copy.
+import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,14 +14,21 @@ const workerFile = here.includes(`${path.sep}src${path.sep}`)
   ? path.resolve(here, '..', '..', 'dist', 'image', 'chunk.worker.js')
   : path.join(here, 'chunk.worker.js');
 
+/** Worker threads by default: one per core, at most 4 (more only adds memory). */
+export const defaultWorkerThreads = (): number => Math.max(1, Math.min(4, os.availableParallelism()));
+
 export class ChunkPool {
   private readonly pool: Piscina;
   readonly threads: number;
+  /** Settles once every pre-started worker thread is running (at once without `prewarm`). */
+  readonly started: Promise<void>;
 
   /** `prewarm`: start every worker now rather than on first use. */
-  constructor({ threads = Math.max(1, Math.min(4, os.availableParallelism())), prewarm = false } = {}) {
+  constructor({ threads = defaultWorkerThreads(), prewarm = false } = {}) {
     this.threads = threads;
     this.pool = new Piscina({ filename: workerFile, minThreads: prewarm ? threads : 1, maxThreads: threads, idleTimeout: 30_000 });
+    // Listen now: the threads exist but report 'online' only on a later turn.
+    this.started = prewarm ? Promise.all(this.pool.threads.map((w) => once(w, 'online'))).then(() => undefined, () => undefined) : Promise.resolve();
   }
 
   /** Reads a chunk of an image; see PackTask for what comes back. */

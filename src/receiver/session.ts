@@ -18,7 +18,7 @@ import {
 } from '../defaults.js';
 import { BlockcastError } from '../errors.js';
 import { chunkCount, chunkLength } from '../image/geometry.js';
-import { ChunkPool } from '../image/pool.js';
+import { ChunkPool, defaultWorkerThreads } from '../image/pool.js';
 import { Target, checkCapacity, inspectTarget } from '../image/target.js';
 import { NOT_SENT, native, type NativeReceiver, type NativeReceiverBatch, type NativeReceiverStats } from '../native/binding.js';
 import { resolveInterface } from '../net/interface.js';
@@ -77,6 +77,8 @@ export interface ReceiveOptions {
    * itself is known to be zero without this.
    */
   targetZeroed?: boolean;
+  /** Worker threads that compress, hash, read and write chunks (default: the cores, at most 4). */
+  workers?: number;
 }
 
 export interface ReceiveSummary {
@@ -197,6 +199,7 @@ export class ReceiverSession extends EventEmitter {
       socketBuffer: checkInteger('socketBuffer', options.socketBuffer ?? DEFAULT_SOCKET_BUFFER, 0, 2 ** 31 - 1),
       gro: options.gro ?? true,
       targetZeroed: options.targetZeroed ?? false,
+      workers: checkInteger('workers', options.workers ?? defaultWorkerThreads(), 1, 64),
     };
     if (options.session !== undefined) this.opts.session = checkInteger('session', options.session, 1, 2 ** 32 - 1);
     if (options.expectDigest !== undefined) this.opts.expectDigest = options.expectDigest.toLowerCase();
@@ -215,6 +218,8 @@ export class ReceiverSession extends EventEmitter {
     const timers: NodeJS.Timeout[] = [];
     try {
       await this.open();
+      // Provisioners start the sender once every node reports this.
+      this.emit('ready', { group: this.opts.group, port: this.opts.port, interfaceAddress: this.opts.interfaceAddress });
       const waitStart = Date.now();
       timers.push(setInterval(() => this.tick(waitStart), NACK_INTERVAL_MS));
       timers.push(setInterval(() => this.heartbeat(), 100));
@@ -254,12 +259,13 @@ export class ReceiverSession extends EventEmitter {
     }
     // Workers start now, while the receiver waits for a sender, so that their
     // start-up cost never competes with the first packets of the transfer.
-    this.pool = new ChunkPool({ prewarm: true });
+    this.pool = new ChunkPool({ prewarm: true, threads: this.opts.workers });
     const control = dgram.createSocket('udp4');
     this.control = control;
     control.on('message', (msg) => this.onAck(msg));
     control.on('error', (err) => this.conclude({ error: err }));
     await new Promise<void>((resolve) => control.bind(0, resolve));
+    await this.pool.started;
   }
 
   private conclude(outcome: { error?: Error; digest?: Buffer }): void {

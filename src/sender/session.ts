@@ -8,7 +8,7 @@ import { getSystemErrorName } from 'node:util';
 import { ANNOUNCE_INTERVAL_MS, REPAIR_WINDOW_MS, DEFAULT_FEC_STRIPE, DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S, DEFAULT_SOCKET_BUFFER, DEFAULT_TTL } from '../defaults.js';
 import { cpuSeconds, peakRssMB } from '../cpu.js';
 import { BlockcastError } from '../errors.js';
-import { ChunkPool } from '../image/pool.js';
+import { ChunkPool, defaultWorkerThreads } from '../image/pool.js';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_MTU, chunkCount, symbolCount, symbolSizeForMtu } from '../image/geometry.js';
 import { openImage, type ImageSource, type WireChunk } from '../image/source.js';
 import { native, type NativeSender, type NativeSenderStats } from '../native/binding.js';
@@ -49,6 +49,8 @@ export interface SendOptions {
   session?: number;
   /** LZ4-compress chunks where that shrinks them (default true; prepared images are sent as they were prepared). */
   compress?: boolean;
+  /** Worker threads that compress, hash, read and write chunks (default: the cores, at most 4). */
+  workers?: number;
 }
 
 export interface ReceiverSummary {
@@ -198,6 +200,7 @@ export class SenderSession extends EventEmitter {
       fecRatio: checkNumber('fec', options.fecRatio ?? 0, 0, 1),
       loopback: options.loopback ?? true,
       compress: options.compress ?? true,
+      workers: checkInteger('workers', options.workers ?? defaultWorkerThreads(), 1, 64),
       session: options.session === undefined ? randomInt(1, 2 ** 32 - 1) : checkInteger('session', options.session, 1, 2 ** 32 - 1),
     };
   }
@@ -240,7 +243,7 @@ export class SenderSession extends EventEmitter {
 
   private async prepare(): Promise<number> {
     const t0 = performance.now();
-    this.pool = new ChunkPool();
+    this.pool = new ChunkPool({ threads: this.opts.workers });
     this.source = await openImage(this.opts.image, {
       chunkSize: this.opts.chunkSize,
       compress: this.opts.compress,

@@ -46,4 +46,18 @@ describe('command line errors', () => {
     expect(r.code).toBe(ExitCode.Session);
     expect(r.stderr).toContain(`No sender announced a session on ${group}:${port} within 1 s`);
   });
+
+  it('tells a provisioner on --json when it is ready for a sender, before giving up', async () => {
+    const { group, port } = uniqueChannel();
+    const r = await runCli(['receive', path.join(tmp.dir, 't3.img'), '--interface', '127.0.0.1', '--group', group, '--port', port, '--wait-timeout', '1', '--json']);
+    expect(r.code).toBe(ExitCode.Session);
+    const first = JSON.parse(r.stdout.split('\n')[0]!) as Record<string, unknown>;
+    expect(first).toMatchObject({ event: 'ready', group, port: Number(port), interfaceAddress: '127.0.0.1' });
+  });
+
+  it('exits 2 on a worker count out of range', async () => {
+    const r = await runCli(['receive', path.join(tmp.dir, 't4.img'), '--interface', '127.0.0.1', '--workers', '0']);
+    expect(r.code).toBe(ExitCode.Usage);
+    expect(r.stderr).toContain('workers');
+  });
 });
