@@ -177,7 +177,7 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
     if (o.targets !== 'sparse') for (const t of targets) execFileSync('fallocate', ['-l', String(imageBytes), t]);
     const common = ['--group', GROUP, '--port', String(PORT), '--json', '--mtu'];
     const rx = lab.receiverNs.map((ns, i) =>
-      runIn(lab, ns, ['receive', targets[i]!, '--group', GROUP, '--port', String(PORT), '--json', '--interface', lab.receiverAddrs[i]!, '--wait-timeout', '60', '--name', `r${i}`, ...(o.receiveArgs ?? [])]),
+      runIn(lab, ns, ['receive', targets[i]!, '--group', GROUP, '--port', String(PORT), '--json', '--interface', lab.receiverAddrs[i]!, '--wait-timeout', String(Math.max(60, 2 * o.receivers)), '--name', `r${i}`, ...(o.receiveArgs ?? [])]),
     );
     // Receivers up first, as nodes waiting to be imaged: at 100+ receivers
     // on 2 cores their start-up alone takes tens of seconds.

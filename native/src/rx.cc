@@ -26,6 +26,10 @@ constexpr size_t kRecvBufferSize = 65536;      // a whole GRO super-packet
 constexpr size_t kMaxPendingControls = 4096;  // bound on control packets awaiting JS
 constexpr size_t kFlushChunks = 8;            // hand chunks to JS at least this eagerly
 constexpr int kPollMs = 5;
+// With nothing waiting to be flushed there is no deadline to wake for: an idle
+// receiver then wakes only to notice close(), so that hundreds of receivers
+// on one host do not spend their CPU polling.
+constexpr int kIdlePollMs = 50;
 // After a short batch, wait before reading again so datagrams accumulate in
 // the (large) socket buffer and one wake-up drains many of them. The wait
 // adapts to the rate: it doubles while batches come back nearly empty and
@@ -335,7 +339,12 @@ void Receiver::run() {
   long coalesceNs = kCoalesceMinNs;
 
   while (!stopping_) {
-    int pr = poll(&pfd, 1, kPollMs);
+    int timeoutMs;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      timeoutMs = pending_.chunks.empty() && pending_.controls.empty() ? kIdlePollMs : kPollMs;
+    }
+    int pr = poll(&pfd, 1, timeoutMs);
     if (pr < 0 && errno != EINTR) break;
     if (pr > 0) {
       for (size_t i = 0; i < kRecvBatch; i++) {
