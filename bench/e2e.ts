@@ -21,9 +21,8 @@
  * speed and page allocation are not measured.
  * Needs root, iproute2, ethtool, nftables and cc. MB = 10^6 bytes.
  */
-import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { createReadStream, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -31,9 +30,8 @@ import { makeSampleImage } from '../src/cli/demo.js';
 import { parseSize } from '../src/validate.js';
 import { measureCeiling } from './ceiling.js';
 import { Lab, cleanupStale } from './lab/netns.js';
+import { cli, readyEvent, sha256File } from './tools.js';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cli = path.join(repo, 'dist', 'cli', 'main.js');
 const PORT = 9500;
 const GROUP = '239.255.50.50';
 
@@ -48,13 +46,8 @@ function runIn(lab: Lab, ns: string, args: string[]): Promise<RunResult> & { rea
   const child = lab.exec(ns, [process.execPath, cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  let markReady = (): void => {};
-  const ready = new Promise<void>((r) => (markReady = r));
-  child.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
-    if (out.includes('"event":"ready"')) markReady();
-  });
-  child.on('close', () => markReady());
+  const ready = readyEvent(child);
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => {
     err += d.toString();
     if (process.env.BENCH_STDERR) process.stderr.write(d);
@@ -74,11 +67,6 @@ function runIn(lab: Lab, ns: string, args: string[]): Promise<RunResult> & { rea
   return Object.assign(done, { ready });
 }
 
-async function sha256File(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 export interface E2eOptions {
   receivers: number;

@@ -75,15 +75,23 @@ export async function sha256File(file: string): Promise<string> {
 const quiet = { stdio: ['ignore', 'ignore', 'pipe'] as ['ignore', 'ignore', 'pipe'] };
 const withEvents = { stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'] };
 
-/** Resolves when a blockcast process run with --json prints `ready` (or exits). Keeps its stdout drained. */
-function readyEvent(child: ChildProcess): Promise<void> {
+/**
+ * Resolves when a blockcast process run with --json prints its `ready` event
+ * (or exits). Reads its stdout, so the pipe never fills.
+ */
+export function readyEvent(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
+    let tail = ''; // the event may arrive split across reads
     child.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes('"event":"ready"')) resolve();
+      tail = (tail + d.toString()).slice(-256);
+      if (tail.includes('"event":"ready"')) resolve();
     });
     child.on('close', () => resolve());
   });
 }
+
+/** Settles after `ms` without keeping the process alive. */
+const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
 export async function runTransfer(t: Transfer): Promise<ToolRun> {
   const { lab, tool } = t;
@@ -97,18 +105,18 @@ export async function runTransfer(t: Transfer): Promise<ToolRun> {
   if (!stream && tool !== 'uftp') for (const target of targets) execFileSync('fallocate', ['-l', String(t.imageBytes), target]);
 
   let receivers: ChildProcess[];
-  let ready: Promise<unknown> = new Promise((r) => setTimeout(r, 500));
+  let ready: Promise<unknown> = delay(500);
   let sender: () => ChildProcess;
   let copies: string[] = targets;
   if (blockcast) {
-    const net = ['--group', BLOCKCAST_GROUP, '--port', String(PORT), '--quiet'];
+    const net = ['--group', BLOCKCAST_GROUP, '--port', String(PORT)];
     receivers = lab.receiverNs.map((ns, i) =>
-      lab.exec(ns, [process.execPath, cli, 'receive', targets[i]!, ...net.filter((a) => a !== '--quiet'), '--json', '--interface', lab.receiverAddrs[i]!, '--wait-timeout', '60', ...(stream ? ['--max-buffer', '128M'] : ['--target-zeroed'])], withEvents),
+      lab.exec(ns, [process.execPath, cli, 'receive', targets[i]!, ...net, '--json', '--interface', lab.receiverAddrs[i]!, '--wait-timeout', '60', ...(stream ? ['--max-buffer', '128M'] : ['--target-zeroed'])], withEvents),
     );
     ready = Promise.all(receivers.map(readyEvent));
     const image = tool === 'blockcast' ? t.image : `${t.image}.bcp`;
     const rate = t.paceMbit ? `${Math.floor(t.paceMbit * 0.95)}m` : '10g';
-    sender = () => lab.exec(lab.senderNs, [process.execPath, cli, 'send', image, ...net, '--interface', lab.senderAddr, '--min-receivers', String(n), '--rate', rate], quiet);
+    sender = () => lab.exec(lab.senderNs, [process.execPath, cli, 'send', image, ...net, '--quiet', '--interface', lab.senderAddr, '--min-receivers', String(n), '--rate', rate], quiet);
   } else if (tool === 'udpcast' || tool === 'udpcast-fec') {
     const base = (ns: string): string[] => [
       'udp-receiver', '--interface', lab.ifaceIn(ns), '--portbase', String(PORT), '--nokbd', '--rcvbuf', '33554432', '--start-timeout', '60', '--mcast-rdv-address', RDV,
@@ -137,7 +145,7 @@ export async function runTransfer(t: Transfer): Promise<ToolRun> {
     c.stderr?.on('data', (d: Buffer) => stderrOf.set(c, ((stderrOf.get(c) ?? '') + d.toString()).slice(-400)));
   };
   receivers.forEach(keepStderr);
-  await Promise.race([ready, new Promise((r) => setTimeout(r, 60_000))]); // receivers up before the sender, as on nodes waiting to be imaged
+  await Promise.race([ready, delay(60_000)]); // receivers up before the sender, as on nodes waiting to be imaged
   const t0 = performance.now();
   const tx = sender();
   keepStderr(tx);

@@ -20,7 +20,7 @@ export const defaultWorkerThreads = (): number => Math.max(1, Math.min(4, os.ava
 export class ChunkPool {
   private readonly pool: Piscina;
   readonly threads: number;
-  /** Settles once every pre-started worker thread is running (at once without `prewarm`). */
+  /** Resolves once every pre-started worker thread is running (at once without `prewarm`); rejects with the error of one that failed to start. */
   readonly started: Promise<void>;
 
   /** `prewarm`: start every worker now rather than on first use. */
@@ -28,7 +28,8 @@ export class ChunkPool {
     this.threads = threads;
     this.pool = new Piscina({ filename: workerFile, minThreads: prewarm ? threads : 1, maxThreads: threads, idleTimeout: 30_000 });
     // Listen now: the threads exist but report 'online' only on a later turn.
-    this.started = prewarm ? Promise.all(this.pool.threads.map((w) => once(w, 'online'))).then(() => undefined, () => undefined) : Promise.resolve();
+    this.started = prewarm ? Promise.all(this.pool.threads.map((w) => once(w, 'online'))).then(() => undefined) : Promise.resolve();
+    this.started.catch(() => {}); // observed by whoever awaits it; never an unhandled rejection
   }
 
   /** Reads a chunk of an image; see PackTask for what comes back. */

@@ -265,7 +265,11 @@ export class ReceiverSession extends EventEmitter {
     control.on('message', (msg) => this.onAck(msg));
     control.on('error', (err) => this.conclude({ error: err }));
     await new Promise<void>((resolve) => control.bind(0, resolve));
-    await this.pool.started;
+    try {
+      await this.pool.started;
+    } catch (err) {
+      throw new BlockcastError('ENATIVE', `Worker threads failed to start: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   private conclude(outcome: { error?: Error; digest?: Buffer }): void {
