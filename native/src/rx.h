@@ -94,6 +94,7 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
   Napi::Value Reopen(const Napi::CallbackInfo& info);
   Napi::Value Provide(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
+  Napi::Value Sample(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
   void run();
@@ -128,6 +129,9 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
   std::vector<Slot> freeSlots_;
   RxBatch pending_;
   uint64_t lastFlushNs_ = 0;
+  std::vector<uint8_t> lastAnnounce_;  // the last ANNOUNCE handed to JS, its source and when
+  sockaddr_in lastAnnounceFrom_{};
+  uint64_t lastAnnounceNs_ = 0;
 
   std::atomic<bool> stopping_{false};
   std::thread thread_;
@@ -137,7 +141,7 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
   std::atomic<uint64_t> datagrams_{0}, dataPackets_{0}, payloadBytes_{0}, duplicates_{0}, malformed_{0},
       foreign_{0}, early_{0}, noBuffer_{0}, chunksCompleted_{0}, controls_{0}, groBatches_{0},
       controlOverflow_{0}, socketDrops_{0}, repairSymbols_{0}, decodedSymbols_{0}, decodeFailures_{0},
-      injectedDrops_{0};
+      injectedDrops_{0}, repeatedAnnounces_{0};
 };
 
 }  // namespace blockcast

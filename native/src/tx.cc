@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 #include <netinet/udp.h>
+#include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -72,7 +73,10 @@ Sender::Sender(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sender>(info) 
   fd_ = openSenderSocket(mo, &err);
   if (fd_ < 0) throw socketError(env, err);
   tsfn_ = DoneTsfn::New(env, info[1].As<Napi::Function>(), "blockcast-sender", 0, 1);
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "blockcast-tx");  // so top -H and /proc name it
+    run();
+  });
 }
 
 Sender::~Sender() { stop(); }

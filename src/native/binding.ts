@@ -115,6 +115,8 @@ export interface NativeReceiverStats {
   chunksCompleted: number;
   controls: number;
   controlOverflow: number;
+  /** Unchanged ANNOUNCEs not handed to JS (one a second still is). */
+  repeatedAnnounces: number;
   groBatches: number;
   /** Datagrams the kernel dropped on this socket for want of buffer space (SO_RXQ_OVFL). */
   socketDrops: number;
@@ -144,6 +146,8 @@ export interface NativeReceiver {
   /** Lends a chunk-sized buffer for assembly; it comes back by id in a completed chunk. */
   provide(buffer: Buffer, id: number): void;
   stats(): NativeReceiverStats;
+  /** Writes [highest image chunk seen, highest manifest chunk seen, dropped datagrams, free buffers] into `out`: stats() without the allocation. */
+  sample(out: Float64Array): void;
   close(): void;
 }
 

@@ -12,6 +12,7 @@ import {
   DEFAULT_PORT,
   DEFAULT_SENDER_TIMEOUT_S,
   DEFAULT_SOCKET_BUFFER,
+  FIRST_PASS_NACK_INTERVAL_MS,
   NACK_HOLDOFF_MS,
   NACK_INTERVAL_MS,
   STATUS_INTERVAL_MS,
@@ -20,7 +21,7 @@ import { BlockcastError } from '../errors.js';
 import { chunkCount, chunkLength } from '../image/geometry.js';
 import { ChunkPool, defaultWorkerThreads } from '../image/pool.js';
 import { Target, checkCapacity, inspectTarget } from '../image/target.js';
-import { NOT_SENT, native, type NativeReceiver, type NativeReceiverBatch, type NativeReceiverStats } from '../native/binding.js';
+import { NOT_SENT, native, type NativeReceiver, type NativeReceiverBatch } from '../native/binding.js';
 import { resolveInterface } from '../net/interface.js';
 import {
   Coding,
@@ -180,6 +181,8 @@ export class ReceiverSession extends EventEmitter {
   private startCpu = 0;
   private outcome?: { error?: Error; digest?: Buffer };
   private wake?: () => void;
+  /** The native receiver's per-tick figures (see NativeReceiver.sample), reused every tick. */
+  private readonly sample = new Float64Array(4);
 
   constructor(options: ReceiveOptions) {
     super();
@@ -215,19 +218,24 @@ export class ReceiverSession extends EventEmitter {
   }
 
   async run(): Promise<ReceiveSummary> {
-    const timers: NodeJS.Timeout[] = [];
+    let timer: NodeJS.Timeout | undefined;
     try {
       await this.open();
       // Provisioners start the sender once every node reports this.
       this.emit('ready', { group: this.opts.group, port: this.opts.port, interfaceAddress: this.opts.interfaceAddress });
       const waitStart = Date.now();
-      timers.push(setInterval(() => this.tick(waitStart), NACK_INTERVAL_MS));
-      timers.push(setInterval(() => this.heartbeat(), 100));
+      // One timer for NACKs, overload reports and heartbeats: each wake-up
+      // costs, and hundreds of receivers may share a host.
+      const tick = (): void => {
+        this.tick(waitStart);
+        if (!this.outcome) timer = setTimeout(tick, this.announce?.phase === Phase.Repairing ? NACK_INTERVAL_MS : FIRST_PASS_NACK_INTERVAL_MS);
+      };
+      timer = setTimeout(tick, FIRST_PASS_NACK_INTERVAL_MS);
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         if (this.outcome) resolve();
       });
-      for (const t of timers) clearInterval(t);
+      clearTimeout(timer);
       if (this.outcome?.error) {
         await this.reportFailure(this.outcome.error);
         throw this.outcome.error;
@@ -235,7 +243,7 @@ export class ReceiverSession extends EventEmitter {
       const acknowledged = await this.reportDone(this.outcome!.digest!);
       return this.summary(this.outcome!.digest!, acknowledged);
     } finally {
-      for (const t of timers) clearInterval(t);
+      clearTimeout(timer);
       await this.cleanup();
     }
   }
@@ -532,9 +540,11 @@ export class ReceiverSession extends EventEmitter {
       this.conclude({ error: new BlockcastError('ENOSENDER', `The sender went silent for ${this.opts.senderTimeout} s`) });
       return;
     }
-    const stats = this.rx!.stats();
-    this.sendNacks(now, stats);
-    this.reportOverload(now, stats);
+    const sample = this.sample;
+    this.rx!.sample(sample);
+    this.sendNacks(now, sample[0]!, sample[1]!);
+    this.reportOverload(now, sample[2]!, sample[3]!);
+    this.heartbeat(now);
   }
 
   /**
@@ -542,10 +552,9 @@ export class ReceiverSession extends EventEmitter {
    * its own reasons (socket buffer full, no free chunk buffer), or is about
    * to: three quarters of its chunk buffers are busy.
    */
-  private reportOverload(now: number, s: NativeReceiverStats): void {
+  private reportOverload(now: number, drops: number, freeSlots: number): void {
     if (!this.target || this.announce!.phase === Phase.Waiting) return;
-    const drops = s.socketDrops + s.noBuffer;
-    const overloaded = drops > this.lastDrops || s.freeSlots < this.slots.length / 4;
+    const overloaded = drops > this.lastDrops || freeSlots < this.slots.length / 4;
     this.lastDrops = drops;
     if (!overloaded || now - this.lastOverloadReport < OVERLOAD_REPORT_MS) return;
     this.lastOverloadReport = now;
@@ -554,10 +563,9 @@ export class ReceiverSession extends EventEmitter {
   }
 
   /** Reports incomplete chunks the sender has already passed, at most once per holdoff per chunk. */
-  private sendNacks(now: number, stats: NativeReceiverStats): void {
+  private sendNacks(now: number, seenImage: number, seenManifest: number): void {
     const a = this.announce!;
     if (a.phase === Phase.Waiting) return;
-    const seen = stats.highestSeen;
     const repairing = a.phase === Phase.Repairing;
     const manifestChunks = this.manifestParts.length;
     // A chunk is due once the sender has passed it. Its announced progress is
@@ -565,8 +573,8 @@ export class ReceiverSession extends EventEmitter {
     // seen in data is current but any packet can claim any chunk, so it only
     // counts a few chunks beyond the announced progress.
     // Image chunks are asked for only once the manifest says which are sent.
-    const imageBelow = !this.manifest ? 0 : repairing ? a.chunkCount : Math.max(a.progress, Math.min(seen[Stream.Image]!, a.progress + NACK_LOOKAHEAD_CHUNKS));
-    const manifestBelow = this.manifest ? 0 : repairing || a.progress > 0 || seen[Stream.Image]! >= 0 ? manifestChunks : seen[Stream.Manifest]!;
+    const imageBelow = !this.manifest ? 0 : repairing ? a.chunkCount : Math.max(a.progress, Math.min(seenImage, a.progress + NACK_LOOKAHEAD_CHUNKS));
+    const manifestBelow = this.manifest ? 0 : repairing || a.progress > 0 || seenImage >= 0 ? manifestChunks : seenManifest;
     // Ask again only after a repair round could have arrived: the sender's
     // collection window plus the time a sizeable repair takes at its rate.
     const holdoff = a.rateKiB > 0 ? Math.max(NACK_HOLDOFF_MS, 60 + (4 * REPAIR_BURST_BYTES) / (a.rateKiB * 1.024)) : NACK_HOLDOFF_MS;
@@ -644,9 +652,9 @@ export class ReceiverSession extends EventEmitter {
   }
 
   /** Sends a STATUS heartbeat as often as the sender's ANNOUNCE asks (default every second). */
-  private heartbeat(): void {
+  private heartbeat(now: number): void {
     const every = this.announce?.heartbeat ? this.announce.heartbeat * 100 : STATUS_INTERVAL_MS;
-    if (Date.now() - this.lastStatus < every) return;
+    if (now - this.lastStatus < every) return;
     this.sendStatus();
   }
 
