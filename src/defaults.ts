@@ -22,3 +22,9 @@ export const NACK_HOLDOFF_MS = 150;
 export const DEFAULT_FEC_STRIPE = 200;
 /** How long the sender gathers receivers' reports of a loss before repairing it (> one repair-phase NACK tick). */
 export const REPAIR_WINDOW_MS = 60;
+/**
+ * After a repair round is on the wire, how long a report of the same chunk
+ * may still predate its arrival: a receiver's tick, its random backoff and a
+ * round trip. Parity of the round is subtracted from such reports.
+ */
+export const REPAIR_HOLD_MS = FIRST_PASS_NACK_INTERVAL_MS + 50;

@@ -24,6 +24,13 @@ interface Pending {
 export class RepairQueue {
   // Insertion order = order of first request: the oldest need is served first.
   private readonly pending = new Map<number, Pending>();
+  /**
+   * Parity per stripe of each chunk's recent rounds, and until when a report
+   * may predate its arrival: a receiver that reported before a round reached
+   * it asks for what is already on its way, and only its need beyond that is
+   * new (NORM's repair holdoff, per stripe).
+   */
+  private readonly recent = new Map<number, { until: number; sent: Uint16Array }>();
 
   get size(): number {
     return this.pending.size;
@@ -37,11 +44,11 @@ export class RepairQueue {
    */
   constructor(private readonly windowMs = 0) {}
 
-  private entry(stream: number, chunk: number, symbolCount: number, stripeSize: number): Pending {
+  private entry(stream: number, chunk: number, symbolCount: number, stripeSize: number, now = performance.now()): Pending {
     const key = stream * 2 ** 32 + chunk;
     let e = this.pending.get(key);
     if (!e) {
-      e = { stream, chunk, since: performance.now(), want: new Uint8Array(symbolCount), stripeSize };
+      e = { stream, chunk, since: now, want: new Uint8Array(symbolCount), stripeSize };
       this.pending.set(key, e);
     }
     return e;
@@ -66,24 +73,47 @@ export class RepairQueue {
   }
 
   /**
-   * Adds FEC stripe needs ([stripe, need, ...]). Returns the symbols needed,
-   * or -1 if a stripe or a need is out of range for the chunk.
+   * Adds FEC stripe needs ([stripe, need, ...]), less parity of a recent
+   * round still on its way. Returns the symbols the report named, or -1 if a
+   * stripe or a need is out of range for the chunk.
    */
-  addNeeds(stream: number, chunk: number, symbolCount: number, stripeSize: number, pairs: number[]): number {
+  addNeeds(stream: number, chunk: number, symbolCount: number, stripeSize: number, pairs: number[], now = performance.now()): number {
     const stripes = Math.ceil(symbolCount / stripeSize);
     for (let i = 0; i < pairs.length; i += 2) {
       const [s, need] = [pairs[i]!, pairs[i + 1]!];
       if (s >= stripes || need === 0 || need > Math.min(stripeSize, symbolCount - s * stripeSize)) return -1;
     }
-    const e = this.entry(stream, chunk, symbolCount, stripeSize);
-    e.stripeSize = stripeSize;
-    e.needs ??= new Uint16Array(stripes);
+    const key = stream * 2 ** 32 + chunk;
+    const recent = this.recent.get(key);
+    const onTheWay = recent && now < recent.until ? recent.sent : undefined;
     let named = 0;
+    let e: Pending | undefined = this.pending.get(key);
     for (let i = 0; i < pairs.length; i += 2) {
-      e.needs[pairs[i]!] = Math.max(e.needs[pairs[i]!]!, pairs[i + 1]!);
       named += pairs[i + 1]!;
+      const need = pairs[i + 1]! - (onTheWay?.[pairs[i]!] ?? 0);
+      if (need <= 0) continue;
+      e ??= this.entry(stream, chunk, symbolCount, stripeSize, now);
+      e.stripeSize = stripeSize;
+      e.needs ??= new Uint16Array(stripes);
+      e.needs[pairs[i]!] = Math.max(e.needs[pairs[i]!]!, need);
     }
     return named;
+  }
+
+  /**
+   * Records a round's parity ([stripe, count]) as sent: reports of the chunk
+   * that arrive before `until` (the round's time on the wire plus a report's
+   * round trip) are taken to predate it.
+   */
+  sent(stream: number, chunk: number, stripes: number, parity: [number, number][], until: number, now = performance.now()): void {
+    const key = stream * 2 ** 32 + chunk;
+    let r = this.recent.get(key);
+    if (!r || now >= r.until) r = { until, sent: new Uint16Array(stripes) };
+    r.until = Math.max(r.until, until);
+    for (const [s, n] of parity) if (s < stripes) r.sent[s] = Math.min(0xffff, r.sent[s]! + n);
+    this.recent.set(key, r);
+    // Forget rounds long past, so the map stays as small as what is in flight.
+    if (this.recent.size > 1024) for (const [k, v] of this.recent) if (now >= v.until) this.recent.delete(k);
   }
 
   /** The parity planned so far for a pending chunk, flat [stripe, count, ...] (empty if none). */

@@ -5,7 +5,7 @@ import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { getSystemErrorName } from 'node:util';
-import { ANNOUNCE_INTERVAL_MS, REPAIR_WINDOW_MS, DEFAULT_FEC_STRIPE, DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S, DEFAULT_SOCKET_BUFFER, DEFAULT_TTL } from '../defaults.js';
+import { ANNOUNCE_INTERVAL_MS, REPAIR_HOLD_MS, REPAIR_WINDOW_MS, DEFAULT_FEC_STRIPE, DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S, DEFAULT_SOCKET_BUFFER, DEFAULT_TTL } from '../defaults.js';
 import { cpuSeconds, peakRssMB } from '../cpu.js';
 import { BlockcastError } from '../errors.js';
 import { ChunkPool, defaultWorkerThreads } from '../image/pool.js';
@@ -418,6 +418,13 @@ export class SenderSession extends EventEmitter {
         const r = this.repairs.take()!;
         const wire = await this.chunkData(r.stream, r.chunk);
         const { symbols, parity } = this.freshRepairs(r.stream, r.chunk, r.symbols, r.parity);
+        if (this.opts.fecStripe > 0) {
+          // Reports that reach us before this round has reached receivers ask for it again.
+          const rate = this.rate?.current || this.lastWire.rate;
+          const wireMs = rate > 0 ? (((symbols.length + parity.length) * this.symbolSize) / rate) * 1000 : 0;
+          const stripes = Math.ceil(symbolCount(wire.data.length, this.symbolSize) / this.opts.fecStripe);
+          this.repairs.sent(r.stream, r.chunk, stripes, r.parity, performance.now() + wireMs + REPAIR_HOLD_MS);
+        }
         this.repairSymbols += symbols.length + parity.length;
         this.paritySymbols += parity.length;
         this.repairJobs++;

@@ -25,6 +25,22 @@ describe('RepairQueue', () => {
     expect(q.addNeeds(0, 5, 70, 32, [3, 1])).toBe(-1); // no stripe 3
   });
 
+  it('takes parity already on its way off late reports, and only while it may still be on its way', () => {
+    const q = new RepairQueue();
+    q.addNeeds(0, 5, 70, 32, [0, 5, 1, 2], 0);
+    expect(q.take(0)).toEqual({ stream: 0, chunk: 5, symbols: new Uint32Array(0), parity: [[0, 5], [1, 2]] });
+    q.sent(0, 5, 3, [[0, 5], [1, 2]], 100, 0);
+    // A receiver that reported before that round reached it: stripe 0 is covered, stripe 1 needs 1 more.
+    expect(q.addNeeds(0, 5, 70, 32, [0, 4, 1, 3], 50)).toBe(7);
+    expect(q.take(50)).toEqual({ stream: 0, chunk: 5, symbols: new Uint32Array(0), parity: [[1, 1]] });
+    // Fully covered: no round at all.
+    expect(q.addNeeds(0, 5, 70, 32, [0, 5], 60)).toBe(5);
+    expect(q.size).toBe(0);
+    // Once the round has had time to arrive, a need is a new loss.
+    expect(q.addNeeds(0, 5, 70, 32, [0, 2], 100)).toBe(2);
+    expect(q.take(100)).toEqual({ stream: 0, chunk: 5, symbols: new Uint32Array(0), parity: [[0, 2]] });
+  });
+
   it('rejects runs outside the chunk', () => {
     const q = new RepairQueue();
     expect(q.add(0, 1, 10, [8, 3])).toBe(-1);
