@@ -8,13 +8,20 @@
  * traffic / data bytes.
  *
  *   tsx bench/scale.ts [--receivers 1,10,50,100] [--loss 1,5] [--tbf 8] [--size 16M] [--fec-stripe K]
- *                      [--workers N]
+ *                      [--workers N] [--random]
+ *
+ * --random sends an incompressible image instead of the compressible sample:
+ * every byte then crosses the wire, so a receiver's fixed control traffic
+ * (joining, its final report) is measured against as much data as at
+ * 2026-11-22, before chunks travelled compressed.
  *
  * --workers sets each receiver's worker threads (blockcast's --workers): at
  * 200 receivers on one machine, one each keeps the lab within memory.
  *
  * Prints one Markdown table row per run and a JSON line per run.
  */
+import { randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseSize } from '../src/validate.js';
 import { runE2e } from './e2e.js';
@@ -27,6 +34,7 @@ const { values } = parseArgs({
     size: { type: 'string', default: '16M' },
     'fec-stripe': { type: 'string' },
     workers: { type: 'string' },
+    random: { type: 'boolean', default: false },
   },
 });
 const ns = values.receivers!.split(',').map(Number);
@@ -34,15 +42,19 @@ const losses = values.loss!.split(',').map(Number);
 const tbf = Number(values.tbf);
 const size = parseSize('size', values.size!);
 
+const randomImage = values.random ? '/dev/shm/blockcast-scale-random.img' : undefined;
+if (randomImage) writeFileSync(randomImage, randomBytes(size));
+
 console.log(`| loss | N | seconds | time / N=1 | repair / data | control / data | verified |`);
 console.log(`|---|---|---|---|---|---|---|`);
 for (const loss of losses) {
   let base: number | undefined;
   for (const n of ns) {
-    const rate = `${Math.floor(tbf * 0.95)}m`;
+    const rate = `${Math.floor(tbf * 950)}k`;
     const fec = values['fec-stripe'] === undefined ? {} : { fecStripe: Number(values['fec-stripe']) };
     const r = await runE2e({ receivers: n, size, mtu: 1500, rate, loss, tbf, ceiling: false, wholeSkb: false, rxGro: false, ...fec,
       ...(values.workers ? { receiveArgs: ['--workers', values.workers] } : {}),
+      ...(randomImage ? { image: randomImage } : {}),
     });
     base ??= r.seconds;
     console.error(JSON.stringify({ ...r, receiverCpu: undefined, drops: undefined }));
@@ -52,3 +64,4 @@ for (const loss of losses) {
     );
   }
 }
+if (randomImage) rmSync(randomImage, { force: true });

@@ -619,6 +619,8 @@ export class ReceiverSession extends EventEmitter {
       this.control!.send(packet, a.controlPort, this.senderAddress);
       this.nackPackets++;
     }
+    // A NACK shows the sender this receiver is alive: it stands in for the next heartbeat.
+    this.lastStatus = now;
   }
 
   /** True if a recent REPAIR_ADV plans at least as much parity as this receiver needs in every stripe. */
