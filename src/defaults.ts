@@ -13,11 +13,14 @@ export const STATUS_INTERVAL_MS = 1000;
 /**
  * How often a receiver checks for losses to report: often once the sender
  * only repairs (the session's tail, where every round trip counts), less
- * while it still sends the first pass (reports then overlap new data, and
- * each timer wake-up costs CPU that hundreds of receivers on one host share).
+ * while it still sends the first pass (reports then overlap new data), and
+ * rarely when nothing the sender has passed is missing (an ANNOUNCE of new
+ * progress wakes it): each timer wake-up costs CPU that hundreds of
+ * receivers on one host share.
  */
 export const NACK_INTERVAL_MS = 20;
-export const FIRST_PASS_NACK_INTERVAL_MS = 50;
+export const FIRST_PASS_NACK_INTERVAL_MS = 100;
+export const IDLE_TICK_MS = 250;
 export const NACK_HOLDOFF_MS = 150;
 export const DEFAULT_FEC_STRIPE = 200;
 /** How long the sender gathers receivers' reports of a loss before repairing it (> one repair-phase NACK tick). */

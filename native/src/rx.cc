@@ -41,7 +41,7 @@ constexpr int kIdlePollMs = 50;
 // At most kCoalesceMaxNs of added latency, below the NACK timers. At a few
 // MB/s that is tens of datagrams a wake-up, not a handful.
 constexpr long kCoalesceMinNs = 100000;
-constexpr long kCoalesceMaxNs = 16000000;
+constexpr long kCoalesceMaxNs = 50000000;
 
 bool testBit(const std::vector<uint64_t>& bits, uint32_t i) { return (bits[i >> 6] >> (i & 63)) & 1; }
 void setBit(std::vector<uint64_t>& bits, uint32_t i) { bits[i >> 6] |= uint64_t(1) << (i & 63); }

@@ -13,6 +13,7 @@ import {
   DEFAULT_SENDER_TIMEOUT_S,
   DEFAULT_SOCKET_BUFFER,
   FIRST_PASS_NACK_INTERVAL_MS,
+  IDLE_TICK_MS,
   NACK_HOLDOFF_MS,
   NACK_INTERVAL_MS,
   STATUS_INTERVAL_MS,
@@ -181,6 +182,10 @@ export class ReceiverSession extends EventEmitter {
   private startCpu = 0;
   private outcome?: { error?: Error; digest?: Buffer };
   private wake?: () => void;
+  private timer?: NodeJS.Timeout;
+  /** When the earliest report held back by its random backoff is due (Infinity: none). */
+  private nextDue = Infinity;
+  private waitStart = 0;
   /** The native receiver's per-tick figures (see NativeReceiver.sample), reused every tick. */
   private readonly sample = new Float64Array(4);
 
@@ -218,24 +223,17 @@ export class ReceiverSession extends EventEmitter {
   }
 
   async run(): Promise<ReceiveSummary> {
-    let timer: NodeJS.Timeout | undefined;
     try {
       await this.open();
       // Provisioners start the sender once every node reports this.
       this.emit('ready', { group: this.opts.group, port: this.opts.port, interfaceAddress: this.opts.interfaceAddress });
-      const waitStart = Date.now();
-      // One timer for NACKs, overload reports and heartbeats: each wake-up
-      // costs, and hundreds of receivers may share a host.
-      const tick = (): void => {
-        this.tick(waitStart);
-        if (!this.outcome) timer = setTimeout(tick, this.announce?.phase === Phase.Repairing ? NACK_INTERVAL_MS : FIRST_PASS_NACK_INTERVAL_MS);
-      };
-      timer = setTimeout(tick, FIRST_PASS_NACK_INTERVAL_MS);
+      this.waitStart = Date.now();
+      this.schedule(IDLE_TICK_MS);
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         if (this.outcome) resolve();
       });
-      clearTimeout(timer);
+      clearTimeout(this.timer);
       if (this.outcome?.error) {
         await this.reportFailure(this.outcome.error);
         throw this.outcome.error;
@@ -243,7 +241,7 @@ export class ReceiverSession extends EventEmitter {
       const acknowledged = await this.reportDone(this.outcome!.digest!);
       return this.summary(this.outcome!.digest!, acknowledged);
     } finally {
-      clearTimeout(timer);
+      clearTimeout(this.timer);
       await this.cleanup();
     }
   }
@@ -310,6 +308,12 @@ export class ReceiverSession extends EventEmitter {
         this.onImageChunk(c.chunk, c.slot, c.length, c.coding);
       }
     }
+    // Batches come as fast as data does, timer ticks maybe only every 250 ms:
+    // tell a fast sender of overload from here.
+    if (batch.chunks.length > 0 && this.announce && !this.outcome) {
+      this.rx!.sample(this.sample);
+      this.reportOverload(Date.now(), this.sample[2]!, this.sample[3]!);
+    }
   }
 
   private onAnnounce(a: Announce, address: string): void {
@@ -321,8 +325,11 @@ export class ReceiverSession extends EventEmitter {
       return;
     }
     if (a.session !== this.announce.session) return;
+    const moved = a.progress !== this.announce.progress || a.phase !== this.announce.phase;
     this.announce = a;
     this.lastHeard = Date.now();
+    // The sender has passed more chunks: look for losses in them now.
+    if (moved && this.manifest) this.schedule(Math.random() * NACK_BACKOFF_MS);
     if (a.phase === Phase.Ended) {
       this.conclude({ error: new BlockcastError('ESENDERENDED', `The sender ended the session with ${this.written} of ${a.chunkCount} chunks written`) });
     }
@@ -527,24 +534,46 @@ export class ReceiverSession extends EventEmitter {
     this.conclude({ digest });
   }
 
-  private tick(waitStart: number): void {
+  /**
+   * One timer for NACKs, overload reports and heartbeats, since each wake-up
+   * costs and hundreds of receivers may share a host. It runs every 20 ms
+   * once the sender only repairs (the tail, where each round trip counts),
+   * every 100 ms while losses below the sender's progress are outstanding
+   * in its first pass, and every 250 ms when there is nothing to report; an
+   * ANNOUNCE with new progress runs it at once.
+   */
+  private schedule(ms: number): void {
+    clearTimeout(this.timer);
+    if (!this.outcome) this.timer = setTimeout(() => this.tick(), ms);
+  }
+
+  private tick(): void {
     if (this.outcome) return;
+    const busy = this.check();
+    const interval = this.announce?.phase === Phase.Repairing ? NACK_INTERVAL_MS : busy ? FIRST_PASS_NACK_INTERVAL_MS : IDLE_TICK_MS;
+    // A report held back by its random backoff goes out when that ends.
+    this.schedule(Math.max(1, Math.min(interval, this.nextDue - Date.now())));
+  }
+
+  /** Returns true while losses are outstanding: incomplete chunks the sender has passed. */
+  private check(): boolean {
     const now = Date.now();
     if (!this.announce) {
-      if (this.opts.waitTimeout > 0 && now - waitStart > this.opts.waitTimeout * 1000) {
+      if (this.opts.waitTimeout > 0 && now - this.waitStart > this.opts.waitTimeout * 1000) {
         this.conclude({ error: new BlockcastError('ENOSENDER', `No sender announced a session on ${this.opts.group}:${this.opts.port} within ${this.opts.waitTimeout} s`) });
       }
-      return;
+      return false;
     }
     if (now - this.lastHeard > this.opts.senderTimeout * 1000) {
       this.conclude({ error: new BlockcastError('ENOSENDER', `The sender went silent for ${this.opts.senderTimeout} s`) });
-      return;
+      return false;
     }
     const sample = this.sample;
     this.rx!.sample(sample);
-    this.sendNacks(now, sample[0]!, sample[1]!);
+    const busy = this.sendNacks(now, sample[0]!, sample[1]!);
     this.reportOverload(now, sample[2]!, sample[3]!);
     this.heartbeat(now);
+    return busy;
   }
 
   /**
@@ -563,9 +592,9 @@ export class ReceiverSession extends EventEmitter {
   }
 
   /** Reports incomplete chunks the sender has already passed, at most once per holdoff per chunk. */
-  private sendNacks(now: number, seenImage: number, seenManifest: number): void {
+  private sendNacks(now: number, seenImage: number, seenManifest: number): boolean {
     const a = this.announce!;
-    if (a.phase === Phase.Waiting) return;
+    if (a.phase === Phase.Waiting) return false;
     const repairing = a.phase === Phase.Repairing;
     const manifestChunks = this.manifestParts.length;
     // A chunk is due once the sender has passed it. Its announced progress is
@@ -580,6 +609,7 @@ export class ReceiverSession extends EventEmitter {
     const holdoff = a.rateKiB > 0 ? Math.max(NACK_HOLDOFF_MS, 60 + (4 * REPAIR_BURST_BYTES) / (a.rateKiB * 1.024)) : NACK_HOLDOFF_MS;
     const entries: NackEntry[] = [];
     const stillMissing = new Set<number>();
+    this.nextDue = Infinity;
     for (const [stream, below] of [
       [Stream.Manifest, manifestBelow],
       [Stream.Image, imageBelow],
@@ -601,7 +631,10 @@ export class ReceiverSession extends EventEmitter {
         // sender's REPAIR_ADV, prompted by a faster receiver, arrive first.
         let due = this.nackDue.get(key);
         if (due === undefined) this.nackDue.set(key, (due = now + Math.random() * NACK_BACKOFF_MS));
-        if (now < due) continue;
+        if (now < due) {
+          this.nextDue = Math.min(this.nextDue, due);
+          continue;
+        }
         this.nackDue.delete(key);
         this.lastNack.set(key, now);
         if (kind === NackKind.StripeNeeds && this.coveredByAdvert(key, pairs, now)) {
@@ -614,13 +647,14 @@ export class ReceiverSession extends EventEmitter {
     }
     // Forget backoffs of losses repaired before they were reported.
     for (const key of this.nackDue.keys()) if (!stillMissing.has(key)) this.nackDue.delete(key);
-    if (entries.length === 0) return;
+    if (entries.length === 0) return stillMissing.size > 0;
     for (const packet of encodeNacks(a.session, this.receiverId, entries)) {
       this.control!.send(packet, a.controlPort, this.senderAddress);
       this.nackPackets++;
     }
     // A NACK shows the sender this receiver is alive: it stands in for the next heartbeat.
     this.lastStatus = now;
+    return true;
   }
 
   /** True if a recent REPAIR_ADV plans at least as much parity as this receiver needs in every stripe. */
