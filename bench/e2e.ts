@@ -196,6 +196,13 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
       else if ((await sha256File(targets[i]!)) !== want) failures.push(`receiver ${i}: target does not match the image`);
       rmSync(targets[i]!, { force: true }); // verified: free its memory for the next
     }
+    if (process.env.BLOCKCAST_BENCH_DIAG) {
+      // Diagnosis of a failed run: what the sender saw, and each receiver's own ending.
+      writeFileSync(process.env.BLOCKCAST_BENCH_DIAG, JSON.stringify({
+        sender: tx.events.filter((e) => e.event !== 'progress'),
+        receivers: results.map((r) => ({ code: r.code, end: r.events.filter((e) => e.event === 'done' || e.event === 'session' || e.event === 'warning') })),
+      }));
+    }
     const summary = tx.events.find((e) => e.event === 'summary') as
       | {
           seconds: number;

@@ -5,6 +5,8 @@ export const DEFAULT_PORT = 9753;
 export const DEFAULT_RATE = '1g';
 export const DEFAULT_TTL = 1;
 export const DEFAULT_SOCKET_BUFFER = 32 * 1024 * 1024;
+/** The sender's unicast socket for receivers' reports. */
+export const CONTROL_SOCKET_BUFFER = 8 * 1024 * 1024;
 export const DEFAULT_RECEIVER_TIMEOUT_S = 10;
 export const DEFAULT_SENDER_TIMEOUT_S = 15;
 export const DEFAULT_MAX_BUFFER = 256 * 1024 * 1024;

@@ -709,13 +709,19 @@ export class ReceiverSession extends EventEmitter {
     if (a && this.announce && a.session === this.announce.session && a.receiverId === this.receiverId) this.acked.add(a.state);
   }
 
-  /** Sends a final state until the sender acknowledges it (or gives up after ~3 s). */
+  /**
+   * Sends a final state until the sender acknowledges it, or gives up after
+   * ~8 s. Receivers of a loss-free session all finish within milliseconds
+   * of each other: the retries back off, with jitter, so that hundreds of
+   * them do not keep arriving at the sender in one burst.
+   */
   private async reportFinal(state: ReceiverStateValue, reason: FailReasonValue, digest?: Buffer): Promise<boolean> {
     if (!this.announce || !this.control) return false;
     const packet = this.statusPacket(state, reason, digest);
-    for (let i = 0; i < 15 && !this.acked.has(state); i++) {
+    for (let i = 0, wait = 200; i < 8 && !this.acked.has(state); i++, wait = Math.min(2000, wait * 1.5)) {
       this.control.send(packet, this.announce.controlPort, this.senderAddress);
-      await new Promise((r) => setTimeout(r, 200));
+      const until = Date.now() + wait * (0.5 + Math.random());
+      while (Date.now() < until && !this.acked.has(state)) await new Promise((r) => setTimeout(r, 50));
     }
     return this.acked.has(state);
   }

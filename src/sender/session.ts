@@ -5,7 +5,7 @@ import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { getSystemErrorName } from 'node:util';
-import { ANNOUNCE_INTERVAL_MS, REPAIR_HOLD_MS, REPAIR_WINDOW_MS, DEFAULT_FEC_STRIPE, DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S, DEFAULT_SOCKET_BUFFER, DEFAULT_TTL } from '../defaults.js';
+import { ANNOUNCE_INTERVAL_MS, CONTROL_SOCKET_BUFFER, REPAIR_HOLD_MS, REPAIR_WINDOW_MS, DEFAULT_FEC_STRIPE, DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S, DEFAULT_SOCKET_BUFFER, DEFAULT_TTL } from '../defaults.js';
 import { cpuSeconds, peakRssMB } from '../cpu.js';
 import { BlockcastError } from '../errors.js';
 import { ChunkPool, defaultWorkerThreads } from '../image/pool.js';
@@ -310,6 +310,14 @@ export class SenderSession extends EventEmitter {
       control.once('error', reject);
       control.bind(0, () => {
         control.off('error', reject);
+        // Hundreds of receivers finishing at once report within milliseconds
+        // of each other; the default buffer (~200 KB, a few hundred small
+        // datagrams) overflows while this thread is busy. Capped by rmem_max.
+        try {
+          control.setRecvBufferSize(CONTROL_SOCKET_BUFFER);
+        } catch {
+          // keep the default
+        }
         resolve();
       });
     });
