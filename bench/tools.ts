@@ -19,6 +19,7 @@
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Lab } from './lab/netns.js';
@@ -62,8 +63,9 @@ export interface ToolRun {
   failure?: string;
 }
 
+/** Resolves with the exit code, or 128 + the signal's number (the shell's convention) for a process killed by a signal. */
 export function exited(child: ChildProcess): Promise<number> {
-  return new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
+  return new Promise((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1))));
 }
 
 export async function sha256File(file: string): Promise<string> {
