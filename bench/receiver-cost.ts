@@ -12,14 +12,14 @@
  * sampled from /proc/PID/task/*\/stat over --seconds and printed per thread
  * name, averaged over the receivers, as % of one core; then all is stopped.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseRate } from '../src/validate.js';
-import { cli } from './tools.js';
+import { cli, readyEvent } from './tools.js';
 
 const { values } = parseArgs({
   options: {
@@ -58,23 +58,14 @@ function threadTicks(pid: number): Map<string, number> {
   return out;
 }
 
-function joined(child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let tail = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      tail = (tail + d.toString()).slice(-512);
-      if (tail.includes('"event":"session"')) resolve();
-    });
-    child.on('close', (code) => reject(new Error(`receiver exited (${code}) before joining`)));
-  });
-}
-
 const receivers = Array.from({ length: n }, (_, i) =>
   spawn(process.execPath, [cli, 'receive', path.join(dir, `t${i}`), ...net, '--json', '--max-buffer', '128M'], { stdio: ['ignore', 'pipe', 'inherit'] }),
 );
 const sender = spawn(process.execPath, [cli, 'send', image, ...net, '--quiet', '--rate', values.rate!, '--min-receivers', String(n)], { stdio: 'inherit' });
 try {
-  await Promise.all(receivers.map(joined));
+  await Promise.all(receivers.map((r) => readyEvent(r, 'session')));
+  const gone = receivers.findIndex((r) => r.exitCode !== null);
+  if (gone >= 0) throw new Error(`receiver ${gone} exited (${receivers[gone]!.exitCode}) before joining`);
   await new Promise((r) => setTimeout(r, 2000));
   const pids = [...receivers.map((r) => r.pid!), sender.pid!];
   const before = pids.map(threadTicks);

@@ -79,14 +79,14 @@ const withEvents = { stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pi
 
 /**
  * Resolves when a blockcast process run with --json prints its `ready` event
- * (or exits). Reads its stdout, so the pipe never fills.
+ * (or another `event`), or exits. Reads its stdout, so the pipe never fills.
  */
-export function readyEvent(child: ChildProcess): Promise<void> {
+export function readyEvent(child: ChildProcess, event = 'ready'): Promise<void> {
   return new Promise((resolve) => {
     let tail = ''; // the event may arrive split across reads
     child.stdout!.on('data', (d: Buffer) => {
       tail = (tail + d.toString()).slice(-256);
-      if (tail.includes('"event":"ready"')) resolve();
+      if (tail.includes(`"event":"${event}"`)) resolve();
     });
     child.on('close', () => resolve());
   });
@@ -115,7 +115,7 @@ export async function runTransfer(t: Transfer): Promise<ToolRun> {
     receivers = lab.receiverNs.map((ns, i) =>
       lab.exec(ns, [process.execPath, cli, 'receive', targets[i]!, ...net, '--json', '--interface', lab.receiverAddrs[i]!, '--wait-timeout', '60', ...(stream ? ['--max-buffer', '128M'] : ['--target-zeroed'])], withEvents),
     );
-    ready = Promise.all(receivers.map(readyEvent));
+    ready = Promise.all(receivers.map((r) => readyEvent(r)));
     const image = tool === 'blockcast' ? t.image : `${t.image}.bcp`;
     const rate = t.paceMbit ? `${Math.floor(t.paceMbit * 0.95)}m` : '10g';
     sender = () => lab.exec(lab.senderNs, [process.execPath, cli, 'send', image, ...net, '--quiet', '--interface', lab.senderAddr, '--min-receivers', String(n), '--rate', rate], quiet);

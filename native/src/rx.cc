@@ -304,7 +304,7 @@ Napi::Value Receiver::Stats(const Napi::CallbackInfo& info) {
 // [highest image chunk seen, highest manifest chunk seen, datagrams dropped
 // (socket buffer full + no free chunk buffer), free chunk buffers], written
 // into the caller's array. stats() builds a 25-key object and asks the
-// kernel for the socket buffer size: too dear 50 times a second in each of
+// kernel for the socket buffer size: too dear up to 50 times a second in each of
 // hundreds of receivers on one host.
 Napi::Value Receiver::Sample(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

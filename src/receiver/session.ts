@@ -183,8 +183,6 @@ export class ReceiverSession extends EventEmitter {
   private outcome?: { error?: Error; digest?: Buffer };
   private wake?: () => void;
   private timer?: NodeJS.Timeout;
-  /** When the earliest report held back by its random backoff is due (Infinity: none). */
-  private nextDue = Infinity;
   private waitStart = 0;
   /** The native receiver's per-tick figures (see NativeReceiver.sample), reused every tick. */
   private readonly sample = new Float64Array(4);
@@ -552,7 +550,9 @@ export class ReceiverSession extends EventEmitter {
     const busy = this.check();
     const interval = this.announce?.phase === Phase.Repairing ? NACK_INTERVAL_MS : busy ? FIRST_PASS_NACK_INTERVAL_MS : IDLE_TICK_MS;
     // A report held back by its random backoff goes out when that ends.
-    this.schedule(Math.max(1, Math.min(interval, this.nextDue - Date.now())));
+    let nextDue = Infinity;
+    for (const due of this.nackDue.values()) nextDue = Math.min(nextDue, due);
+    this.schedule(Math.max(1, Math.min(interval, nextDue - Date.now())));
   }
 
   /** Returns true while losses are outstanding: incomplete chunks the sender has passed. */
@@ -609,7 +609,6 @@ export class ReceiverSession extends EventEmitter {
     const holdoff = a.rateKiB > 0 ? Math.max(NACK_HOLDOFF_MS, 60 + (4 * REPAIR_BURST_BYTES) / (a.rateKiB * 1.024)) : NACK_HOLDOFF_MS;
     const entries: NackEntry[] = [];
     const stillMissing = new Set<number>();
-    this.nextDue = Infinity;
     for (const [stream, below] of [
       [Stream.Manifest, manifestBelow],
       [Stream.Image, imageBelow],
@@ -631,10 +630,7 @@ export class ReceiverSession extends EventEmitter {
         // sender's REPAIR_ADV, prompted by a faster receiver, arrive first.
         let due = this.nackDue.get(key);
         if (due === undefined) this.nackDue.set(key, (due = now + Math.random() * NACK_BACKOFF_MS));
-        if (now < due) {
-          this.nextDue = Math.min(this.nextDue, due);
-          continue;
-        }
+        if (now < due) continue;
         this.nackDue.delete(key);
         this.lastNack.set(key, now);
         if (kind === NackKind.StripeNeeds && this.coveredByAdvert(key, pairs, now)) {

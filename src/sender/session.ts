@@ -315,8 +315,8 @@ export class SenderSession extends EventEmitter {
         // datagrams) overflows while this thread is busy. Capped by rmem_max.
         try {
           control.setRecvBufferSize(CONTROL_SOCKET_BUFFER);
-        } catch {
-          // keep the default
+        } catch (err) {
+          this.emit('warning', { message: `cannot enlarge the report socket's buffer to ${CONTROL_SOCKET_BUFFER} bytes (${(err as Error).message}); reports may be lost when many receivers finish at once` });
         }
         resolve();
       });
