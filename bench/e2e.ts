@@ -116,6 +116,8 @@ export interface E2eResult {
   repairRatio: number;
   /** Receivers' control traffic (STATUS + NACK bytes with headers) / data bytes sent. */
   controlRatio: number;
+  /** The same by purpose (joins, heartbeats, overload, finals, first-pass and repair-tail NACKs), each / data bytes sent. */
+  controlShares: Record<string, number>;
   paritySymbols: number;
   rateDecreases: number;
   lowestRateMBps: number;
@@ -201,6 +203,8 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
       writeFileSync(process.env.BLOCKCAST_BENCH_DIAG, JSON.stringify({
         sender: tx.events.filter((e) => e.event !== 'progress'),
         receivers: results.map((r) => ({ code: r.code, end: r.events.filter((e) => e.event === 'done' || e.event === 'session' || e.event === 'warning') })),
+        // Drops at the sender's link cap (tbf): the lab's one shallow queue.
+        qdisc: lab.execSync(lab.senderNs, ['tc', '-s', 'qdisc', 'show']),
       }));
     }
     const summary = tx.events.find((e) => e.event === 'summary') as
@@ -218,6 +222,7 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
           lowestRate: number;
           paritySymbols: number;
           controlBytesIn: number;
+          controlBytes: Record<string, number>;
           compressionRatio: number;
           reductionRatio: number;
           zeroChunks: number;
@@ -249,6 +254,7 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
       // Repair symbols sent / first-pass data symbols.
       repairRatio: summary ? summary.repairSymbols / (summary.dataPackets - summary.repairSymbols) : NaN,
       controlRatio: summary ? summary.controlBytesIn / summary.wireBytes : NaN,
+      controlShares: Object.fromEntries(Object.entries(summary?.controlBytes ?? {}).map(([k, v]) => [k, v / summary!.wireBytes])),
       paritySymbols: summary?.paritySymbols ?? NaN,
       rateDecreases: summary?.rateDecreases ?? NaN,
       lowestRateMBps: (summary?.lowestRate ?? NaN) / 1e6,

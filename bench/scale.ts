@@ -45,8 +45,8 @@ const size = parseSize('size', values.size!);
 const randomImage = values.random ? '/dev/shm/blockcast-scale-random.img' : undefined;
 if (randomImage) writeFileSync(randomImage, randomBytes(size));
 
-console.log(`| loss | N | seconds | time / N=1 | repair / data | control / data | verified |`);
-console.log(`|---|---|---|---|---|---|---|`);
+console.log(`| loss | N | seconds | time / N=1 | repair / data | control / data | control: joins, heartbeats, overload, finals, first-pass NACKs, tail NACKs | verified |`);
+console.log(`|---|---|---|---|---|---|---|---|`);
 for (const loss of losses) {
   let base: number | undefined;
   for (const n of ns) {
@@ -60,7 +60,7 @@ for (const loss of losses) {
     console.error(JSON.stringify({ ...r, receiverCpu: undefined, drops: undefined }));
     console.log(
       `| ${loss}% | ${n} | ${r.seconds.toFixed(2)} | ${(r.seconds / base).toFixed(2)} | ${(r.repairRatio * 100).toFixed(2)}% | ` +
-        `${(r.controlRatio * 100).toFixed(2)}% | ${r.verified ? 'yes' : `NO: ${r.failures[0]}`} |`,
+        `${(r.controlRatio * 100).toFixed(2)}% | ${Object.values(r.controlShares).map((v) => `${(v * 100).toFixed(2)}%`).join(', ')} | ${r.verified ? 'yes' : `NO: ${r.failures[0]}`} |`,
     );
   }
 }

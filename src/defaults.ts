@@ -33,3 +33,20 @@ export const REPAIR_WINDOW_MS = 60;
  * round trip. Parity of the round is subtracted from such reports.
  */
 export const REPAIR_HOLD_MS = FIRST_PASS_NACK_INTERVAL_MS + 50;
+/**
+ * The window over which receivers spread the first report of a loss: the
+ * default (a small group, or the repair tail where each round trip counts),
+ * and the most it grows to in a large group's first pass.
+ */
+export const NACK_BACKOFF_MS = 20;
+export const MAX_NACK_BACKOFF_MS = 500;
+/**
+ * How long the sender gathers reports of a chunk's loss into one round, and
+ * how long a receiver trusts a REPAIR_ADV to describe that round, when
+ * receivers spread their reports over `backoffMs`: the backoff, plus
+ * receivers noticing the loss up to a first-pass tick apart, plus the
+ * default window for the reports' trip.
+ */
+export function collectionWindowMs(backoffMs: number): number {
+  return backoffMs <= NACK_BACKOFF_MS ? REPAIR_WINDOW_MS : backoffMs + FIRST_PASS_NACK_INTERVAL_MS + REPAIR_WINDOW_MS;
+}

@@ -40,6 +40,10 @@ export interface Announce {
   /** How often receivers send STATUS heartbeats, in units of 100 ms (0: the default, 1 s). */
   heartbeat: number;
   manifestDigest: Buffer;
+  /** Receivers the sender knows of (saturating at 65535): receivers scale their NACK backoff by it. */
+  groupSize: number;
+  /** The window, in ms, over which receivers spread the first report of a loss (0: the default, 20 ms). */
+  nackBackoffMs: number;
 }
 
 export interface Status {
@@ -86,7 +90,7 @@ export interface Ack {
   state: ReceiverStateValue;
 }
 
-export const ANNOUNCE_SIZE = 80;
+export const ANNOUNCE_SIZE = 84;
 export const STATUS_FIXED_SIZE = 80;
 export const STATUS_FLAG_OVERLOADED = 1;
 export const MAX_NAME_BYTES = 64;
@@ -129,6 +133,8 @@ export function encodeAnnounce(a: Announce): Buffer {
   b.writeUInt32LE(a.progress, 40);
   b.writeUInt32LE(Math.min(0xffffffff, Math.round(a.rateKiB)), 44);
   a.manifestDigest.copy(b, 48, 0, HASH_SIZE);
+  b.writeUInt16LE(Math.min(0xffff, a.groupSize), 80);
+  b.writeUInt16LE(Math.min(0xffff, Math.round(a.nackBackoffMs)), 82);
   return b;
 }
 
@@ -152,6 +158,8 @@ export function decodeAnnounce(b: Buffer): Announce | null {
     progress: b.readUInt32LE(40),
     rateKiB: b.readUInt32LE(44),
     manifestDigest: Buffer.from(b.subarray(48, 48 + HASH_SIZE)),
+    groupSize: b.readUInt16LE(80),
+    nackBackoffMs: b.readUInt16LE(82),
   };
 }
 

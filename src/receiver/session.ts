@@ -14,9 +14,11 @@ import {
   DEFAULT_SOCKET_BUFFER,
   FIRST_PASS_NACK_INTERVAL_MS,
   IDLE_TICK_MS,
+  NACK_BACKOFF_MS,
   NACK_HOLDOFF_MS,
   NACK_INTERVAL_MS,
   STATUS_INTERVAL_MS,
+  collectionWindowMs,
 } from '../defaults.js';
 import { BlockcastError } from '../errors.js';
 import { chunkCount, chunkLength } from '../image/geometry.js';
@@ -54,6 +56,7 @@ import {
 } from '../protocol/packets.js';
 import { cpuSeconds, peakRssMB } from '../cpu.js';
 import { checkInteger, checkMulticastGroup, checkNumber } from '../validate.js';
+import { nackBackoffMs } from './backoff.js';
 
 export interface ReceiveOptions {
   target: string;
@@ -115,6 +118,9 @@ export interface ReceiveSummary {
   nacksSuppressed: number;
   symbolsRequested: number;
   acknowledged: boolean;
+  /** Times the final report was sent before it was acknowledged (or given up), and how long that took. */
+  finalReports: number;
+  finalReportMs: number;
   /** CPU seconds (user + system, all threads) this process used so far. */
   cpuSeconds: number;
   /** CPU seconds used from joining the session to completion. */
@@ -128,7 +134,6 @@ export interface ReceiveSummary {
 const MAX_PENDING_WRITES = 8;
 const OVERLOAD_REPORT_MS = 50;
 const NACK_LOOKAHEAD_CHUNKS = 8;
-const NACK_BACKOFF_MS = 20;
 /** A typical repair round for one chunk, for timing the NACK holdoff. */
 const REPAIR_BURST_BYTES = 128 * 1024;
 const NACK_ENTRIES_PER_TICK = 256;
@@ -166,6 +171,11 @@ export class ReceiverSession extends EventEmitter {
   private lastDrops = 0;
   private lastOverloadReport = 0;
   private overloadReports = 0;
+  private finalReports = 0;
+  private finalReportMs = 0;
+  /** Wakes reportFinal() when an ACK arrives, or the sender ends. */
+  private ackArrived?: () => void;
+  private senderEnded = false;
   private writing = 0;
   private readonly lastNack = new Map<number, number>();
   /** When each newly seen loss may first be reported (random backoff). */
@@ -315,7 +325,14 @@ export class ReceiverSession extends EventEmitter {
   }
 
   private onAnnounce(a: Announce, address: string): void {
-    if (this.outcome) return;
+    if (this.outcome) {
+      // A sender that has ended will not acknowledge a final report: stop retrying it.
+      if (a.phase === Phase.Ended && a.session === this.announce?.session) {
+        this.senderEnded = true;
+        this.ackArrived?.();
+      }
+      return;
+    }
     if (!this.announce) {
       if (this.opts.session !== undefined && a.session !== this.opts.session) return;
       if (a.phase === Phase.Ended) return;
@@ -629,7 +646,7 @@ export class ReceiverSession extends EventEmitter {
         // A random backoff before the first report of a loss lets the
         // sender's REPAIR_ADV, prompted by a faster receiver, arrive first.
         let due = this.nackDue.get(key);
-        if (due === undefined) this.nackDue.set(key, (due = now + Math.random() * NACK_BACKOFF_MS));
+        if (due === undefined) this.nackDue.set(key, (due = now + nackBackoffMs(this.backoffWindow(), a.groupSize)));
         if (now < due) continue;
         this.nackDue.delete(key);
         this.lastNack.set(key, now);
@@ -653,10 +670,15 @@ export class ReceiverSession extends EventEmitter {
     return true;
   }
 
+  /** The window the sender asks reports to be spread over. */
+  private backoffWindow(): number {
+    return this.announce?.nackBackoffMs || NACK_BACKOFF_MS;
+  }
+
   /** True if a recent REPAIR_ADV plans at least as much parity as this receiver needs in every stripe. */
   private coveredByAdvert(key: number, needs: number[], now: number): boolean {
     const adv = this.advertised.get(key);
-    if (!adv || now - adv.at > NACK_HOLDOFF_MS) return false;
+    if (!adv || now - adv.at > Math.max(NACK_HOLDOFF_MS, collectionWindowMs(this.backoffWindow()))) return false;
     for (let i = 0; i < needs.length; i += 2) {
       let planned = 0;
       for (let j = 0; j < adv.stripes.length; j += 2) if (adv.stripes[j] === needs[i]) planned = adv.stripes[j + 1]!;
@@ -702,23 +724,36 @@ export class ReceiverSession extends EventEmitter {
 
   private onAck(msg: Buffer): void {
     const a = decodeAck(msg);
-    if (a && this.announce && a.session === this.announce.session && a.receiverId === this.receiverId) this.acked.add(a.state);
+    if (a && this.announce && a.session === this.announce.session && a.receiverId === this.receiverId) {
+      this.acked.add(a.state);
+      this.ackArrived?.();
+    }
   }
 
   /**
-   * Sends a final state until the sender acknowledges it, or gives up after
-   * ~8 s. Receivers of a loss-free session all finish within milliseconds
-   * of each other: the retries back off, with jitter, so that hundreds of
-   * them do not keep arriving at the sender in one burst.
+   * Sends a final state until the sender acknowledges it or ends, or gives
+   * up after ~25 s: 8 tries, 500 ms apart at first and twice as long each time up to
+   * 4 s, each wait jittered ±50%. Receivers of a session often finish
+   * within moments of each other, and a sender busy with their reports (or
+   * starved of CPU) answers late: quick retries would only add to its queue.
    */
   private async reportFinal(state: ReceiverStateValue, reason: FailReasonValue, digest?: Buffer): Promise<boolean> {
     if (!this.announce || !this.control) return false;
     const packet = this.statusPacket(state, reason, digest);
-    for (let i = 0, wait = 200; i < 8 && !this.acked.has(state); i++, wait = Math.min(2000, wait * 1.5)) {
+    const start = performance.now();
+    for (let i = 0, wait = 500; i < 8 && !this.acked.has(state) && !this.senderEnded; i++, wait = Math.min(4000, wait * 2)) {
       this.control.send(packet, this.announce.controlPort, this.senderAddress);
-      const until = Date.now() + wait * (0.5 + Math.random());
-      while (Date.now() < until && !this.acked.has(state)) await new Promise((r) => setTimeout(r, 50));
+      this.finalReports++;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait * (0.5 + Math.random()));
+        this.ackArrived = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
     }
+    this.ackArrived = undefined;
+    this.finalReportMs = performance.now() - start;
     return this.acked.has(state);
   }
 
@@ -768,6 +803,8 @@ export class ReceiverSession extends EventEmitter {
       nacksSuppressed: this.suppressed,
       symbolsRequested: this.symbolsRequested,
       acknowledged,
+      finalReports: this.finalReports,
+      finalReportMs: this.finalReportMs,
       cpuSeconds: cpuSeconds(),
       transferCpuSeconds: cpuSeconds() - this.startCpu,
       peakRssMB: peakRssMB(),

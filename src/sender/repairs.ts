@@ -15,7 +15,7 @@ export interface RepairRequest {
 interface Pending {
   stream: number;
   chunk: number;
-  since: number; // when the first request for this chunk arrived
+  due: number; // when its collection window, opened by the chunk's first request, closes
   want: Uint8Array; // per source symbol
   needs?: Uint16Array; // per stripe
   stripeSize: number;
@@ -38,17 +38,18 @@ export class RepairQueue {
 
   /**
    * `windowMs`: how long a chunk's first request waits for other receivers'
-   * reports of the same loss before its repair goes out. Receivers notice a
-   * loss within one NACK tick of each other, so one window gathers them into
-   * one round whose cost is the neediest receiver's, not the sum.
+   * reports of the same loss before its repair goes out, so that one round,
+   * whose cost is the neediest receiver's, not the sum, answers them all.
+   * It follows the window over which receivers spread their reports; a
+   * change applies to chunks first requested after it.
    */
-  constructor(private readonly windowMs = 0) {}
+  constructor(public windowMs = 0) {}
 
   private entry(stream: number, chunk: number, symbolCount: number, stripeSize: number, now = performance.now()): Pending {
     const key = stream * 2 ** 32 + chunk;
     let e = this.pending.get(key);
     if (!e) {
-      e = { stream, chunk, since: now, want: new Uint8Array(symbolCount), stripeSize };
+      e = { stream, chunk, due: now + this.windowMs, want: new Uint8Array(symbolCount), stripeSize };
       this.pending.set(key, e);
     }
     return e;
@@ -126,19 +127,24 @@ export class RepairQueue {
     return out;
   }
 
-  /** Milliseconds until the oldest pending repair is due (0: now), or undefined if none. */
+  /** Milliseconds until the next pending repair is due (0: now), or undefined if none. */
   dueIn(now = performance.now()): number | undefined {
-    const first = this.pending.values().next();
-    if (first.done) return undefined;
-    return Math.max(0, first.value.since + this.windowMs - now);
+    let due = Infinity;
+    for (const e of this.pending.values()) due = Math.min(due, e.due);
+    return due === Infinity ? undefined : Math.max(0, due - now);
   }
 
-  /** Takes the oldest pending repair if its window has closed. Sources resent in a stripe count against its parity need. */
+  /** Takes the oldest pending repair whose window has closed. Sources resent in a stripe count against its parity need. */
   take(now = performance.now()): RepairRequest | undefined {
-    const first = this.pending.entries().next();
-    if (first.done) return undefined;
-    const [key, e] = first.value;
-    if (now < e.since + this.windowMs) return undefined;
+    let found: [number, Pending] | undefined;
+    for (const entry of this.pending) {
+      if (now >= entry[1].due) {
+        found = entry;
+        break;
+      }
+    }
+    if (!found) return undefined;
+    const [key, e] = found;
     this.pending.delete(key);
     const ids: number[] = [];
     e.want.forEach((w, i) => {

@@ -4,8 +4,9 @@
 import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getSystemErrorName } from 'node:util';
-import { ANNOUNCE_INTERVAL_MS, CONTROL_SOCKET_BUFFER, REPAIR_HOLD_MS, REPAIR_WINDOW_MS, DEFAULT_FEC_STRIPE, DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S, DEFAULT_SOCKET_BUFFER, DEFAULT_TTL } from '../defaults.js';
+import { ANNOUNCE_INTERVAL_MS, CONTROL_SOCKET_BUFFER, MAX_NACK_BACKOFF_MS, NACK_BACKOFF_MS, REPAIR_HOLD_MS, collectionWindowMs, DEFAULT_FEC_STRIPE, DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S, DEFAULT_SOCKET_BUFFER, DEFAULT_TTL } from '../defaults.js';
 import { cpuSeconds, peakRssMB } from '../cpu.js';
 import { BlockcastError } from '../errors.js';
 import { ChunkPool, defaultWorkerThreads } from '../image/pool.js';
@@ -66,6 +67,19 @@ export interface ReceiverSummary {
   nackPackets: number;
 }
 
+/** Receivers' reports by purpose, bytes with IP/UDP headers. */
+export interface ControlBytes {
+  /** A receiver's first STATUS. */
+  joins: number;
+  heartbeats: number;
+  /** STATUS with OVERLOADED set. */
+  overload: number;
+  /** DONE or FAILED, with their retries. */
+  finals: number;
+  nacksFirstPass: number;
+  nacksRepairing: number;
+}
+
 export interface SendSummary {
   session: number;
   imageSize: number;
@@ -99,6 +113,8 @@ export interface SendSummary {
   /** Receivers' reports (STATUS, NACK) the sender received, with IP/UDP headers. */
   controlBytesIn: number;
   controlPacketsIn: number;
+  /** The same bytes by purpose (malformed reports are counted in the total only). */
+  controlBytes: ControlBytes;
   /** REPAIR_ADV packets multicast to suppress redundant NACKs. */
   repairAdvs: number;
   repairJobs: number;
@@ -110,6 +126,8 @@ export interface SendSummary {
   transferCpuSeconds: number;
   /** Peak resident memory of the process, MB. */
   peakRssMB: number;
+  /** How late the event loop ran timers during the transfer (99th percentile, worst), ms: receivers' reports wait as long. */
+  eventLoopDelayMs: { p99: number; max: number };
   /** How often receivers' overload made the sender slow down, and the lowest rate used (bytes/s, 0 = unpaced). */
   rateDecreases: number;
   lowestRate: number;
@@ -143,7 +161,7 @@ export class SenderSession extends EventEmitter {
   private manifest: Buffer = Buffer.alloc(0);
   private manifestDigest: Buffer = Buffer.alloc(32);
   private readonly participants = new Participants();
-  private readonly repairs = new RepairQueue(REPAIR_WINDOW_MS);
+  private readonly repairs = new RepairQueue(collectionWindowMs(NACK_BACKOFF_MS));
   private repairTimer?: NodeJS.Timeout;
   private readonly inFlight = new Map<number, InFlight>();
   private imageWireBytes = 0;
@@ -162,12 +180,14 @@ export class SenderSession extends EventEmitter {
   private paritySymbols = 0;
   private proactiveSymbols = 0;
   private controlBytesIn = 0;
+  private readonly controlBytes: ControlBytes = { joins: 0, heartbeats: 0, overload: 0, finals: 0, nacksFirstPass: 0, nacksRepairing: 0 };
   private repairAdvs = 0;
   private controlPacketsIn = 0;
   private readonly parityUsed = new Map<number, Uint8Array>();
   private repairJobs = 0;
   private startedAt = 0;
   private startCpu = 0;
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   private settle?: () => void;
   private aborted = false;
   private rate?: RateController;
@@ -226,6 +246,7 @@ export class SenderSession extends EventEmitter {
         await this.waitForReceivers();
         this.startedAt = performance.now();
         this.startCpu = cpuSeconds();
+        this.loopDelay.enable();
         this.nativeAtStart = this.tx!.stats();
         this.phase = Phase.Sending;
         this.emit('start', { receivers: this.participants.active().length, session: this.opts.session });
@@ -325,6 +346,9 @@ export class SenderSession extends EventEmitter {
 
   private announce(): void {
     if (!this.tx || !this.source) return;
+    // Gather each loss's reports over the window receivers are told to spread them over.
+    const backoff = this.nackBackoffWindow();
+    this.repairs.windowMs = collectionWindowMs(backoff);
     const packet = encodeAnnounce({
       session: this.opts.session,
       phase: this.phase,
@@ -339,6 +363,8 @@ export class SenderSession extends EventEmitter {
       rateKiB: (this.rate?.current ?? 0) / 1024,
       heartbeat: this.heartbeatTenths(),
       manifestDigest: this.manifestDigest,
+      groupSize: this.participants.size,
+      nackBackoffMs: backoff,
     });
     const err = this.tx.sendControl(packet);
     if (err) this.emit('warning', { message: `announce failed: ${errnoName(err)}` });
@@ -574,13 +600,16 @@ export class SenderSession extends EventEmitter {
   }
 
   private onControl(msg: Buffer, address: string, port: number): void {
-    this.controlBytesIn += msg.length + IP_UDP_OVERHEAD;
+    const bytes = msg.length + IP_UDP_OVERHEAD;
+    this.controlBytesIn += bytes;
     this.controlPacketsIn++;
     const type = packetType(msg);
     if (type === PacketType.Status) {
       const s = decodeStatus(msg);
       if (!s || s.session !== this.opts.session) return void this.emit('malformed', { address });
       const { participant, isNew, changed } = this.participants.update(s, address, port, Date.now());
+      const final = s.state === ReceiverState.Done || s.state === ReceiverState.Failed;
+      this.controlBytes[isNew ? 'joins' : final ? 'finals' : s.overloaded ? 'overload' : 'heartbeats'] += bytes;
       if (s.overloaded && this.phase !== Phase.Waiting) this.rate?.onOverload(performance.now(), this.lastWire.rate);
       if (isNew) this.emit('receiver-joined', summarize(participant));
       if (changed && participant.state === 'done') {
@@ -593,7 +622,7 @@ export class SenderSession extends EventEmitter {
       } else if (changed && participant.state === 'failed') {
         this.emit('receiver-failed', summarize(participant));
       }
-      if (s.state === ReceiverState.Done || s.state === ReceiverState.Failed || isNew) {
+      if (final || isNew) {
         this.control?.send(encodeAck({ session: this.opts.session, receiverId: s.receiverId, state: s.state }), port, address);
       }
       this.settle?.();
@@ -602,6 +631,7 @@ export class SenderSession extends EventEmitter {
     if (type === PacketType.Nack) {
       const n = decodeNack(msg);
       if (!n || n.session !== this.opts.session) return void this.emit('malformed', { address });
+      this.controlBytes[this.phase === Phase.Repairing ? 'nacksRepairing' : 'nacksFirstPass'] += bytes;
       const p = this.participants.get(n.receiverId);
       if (p) {
         p.lastHeard = Date.now();
@@ -642,6 +672,21 @@ export class SenderSession extends EventEmitter {
       return;
     }
     this.emit('malformed', { address });
+  }
+
+  /**
+   * The window over which receivers spread the first report of a loss. In a
+   * group's first pass a repair can wait (new data fills the link
+   * meanwhile), so it grows to two chunks' time on the wire, at most 500 ms:
+   * with NORM's exponential backoff few receivers report early, and the
+   * REPAIR_ADV of their needs reaches the rest before these report. With
+   * one receiver, or in the repair tail where each round trip adds to the
+   * session's time, it stays short.
+   */
+  private nackBackoffWindow(): number {
+    const rate = this.rate?.current || this.lastWire.rate;
+    if (this.participants.size <= 1 || this.phase !== Phase.Sending || rate <= 0) return NACK_BACKOFF_MS;
+    return Math.min(MAX_NACK_BACKOFF_MS, Math.max(NACK_BACKOFF_MS, ((2 * this.opts.chunkSize) / rate) * 1000));
   }
 
   /**
@@ -717,6 +762,7 @@ export class SenderSession extends EventEmitter {
       proactiveSymbols: this.proactiveSymbols,
       controlBytesIn: this.controlBytesIn,
       controlPacketsIn: this.controlPacketsIn,
+      controlBytes: { ...this.controlBytes },
       repairAdvs: this.repairAdvs,
       repairJobs: this.repairJobs,
       prepareSeconds,
@@ -724,6 +770,7 @@ export class SenderSession extends EventEmitter {
       cpuSeconds: cpuSeconds(),
       transferCpuSeconds: cpuSeconds() - this.startCpu,
       peakRssMB: peakRssMB(),
+      eventLoopDelayMs: { p99: this.loopDelay.percentile(99) / 1e6, max: this.loopDelay.max / 1e6 },
       rateDecreases: this.rate?.decreases ?? 0,
       lowestRate: this.rate?.lowest ?? 0,
       receivers,
@@ -743,6 +790,7 @@ export class SenderSession extends EventEmitter {
     this.control = undefined;
     void this.pool?.close();
     this.source?.close();
+    this.loopDelay.disable();
   }
 }
 

@@ -33,6 +33,8 @@ describe('control packets', () => {
       rateKiB: 122070,
       heartbeat: 45,
       manifestDigest: hash(Buffer.from('x')),
+      groupSize: 200,
+      nackBackoffMs: 480,
     };
     expect(decodeAnnounce(encodeAnnounce(a))).toEqual(a);
   });

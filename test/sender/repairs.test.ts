@@ -41,6 +41,19 @@ describe('RepairQueue', () => {
     expect(q.take(100)).toEqual({ stream: 0, chunk: 5, symbols: new Uint32Array(0), parity: [[0, 2]] });
   });
 
+  it("keeps each chunk's collection window as it was when the chunk was first requested", () => {
+    const q = new RepairQueue(660); // a large group's first pass
+    q.addNeeds(0, 1, 70, 32, [0, 1], 0);
+    q.windowMs = 60; // the repair tail
+    q.addNeeds(0, 2, 70, 32, [0, 2], 100);
+    q.addNeeds(0, 1, 70, 32, [0, 3], 150); // a later report joins chunk 1's open round
+    expect(q.dueIn(100)).toBe(60);
+    expect(q.take(159)).toBeUndefined();
+    expect(q.take(160)).toEqual({ stream: 0, chunk: 2, symbols: new Uint32Array(0), parity: [[0, 2]] });
+    expect(q.dueIn(160)).toBe(500);
+    expect(q.take(660)).toEqual({ stream: 0, chunk: 1, symbols: new Uint32Array(0), parity: [[0, 3]] });
+  });
+
   it('rejects runs outside the chunk', () => {
     const q = new RepairQueue();
     expect(q.add(0, 1, 10, [8, 3])).toBe(-1);
