@@ -18,6 +18,7 @@ import {
   PacketType,
   PacketTypeValue,
   PhaseValue,
+  ReceiverState,
   ReceiverStateValue,
   VERSION,
 } from './constants.js';
@@ -91,7 +92,8 @@ export interface Ack {
 }
 
 export const ANNOUNCE_SIZE = 84;
-export const STATUS_FIXED_SIZE = 80;
+/** A STATUS before its name; DONE adds the image digest (HASH_SIZE bytes) in between. */
+export const STATUS_FIXED_SIZE = 48;
 export const STATUS_FLAG_OVERLOADED = 1;
 export const MAX_NAME_BYTES = 64;
 export const NACK_FIXED_SIZE = 20;
@@ -165,7 +167,9 @@ export function decodeAnnounce(b: Buffer): Announce | null {
 
 export function encodeStatus(s: Status): Buffer {
   const name = Buffer.from(s.name, 'utf8').subarray(0, MAX_NAME_BYTES);
-  const b = Buffer.alloc(STATUS_FIXED_SIZE + name.length);
+  // Only DONE carries the digest: heartbeats of hundreds of receivers stay small.
+  const digestSize = s.state === ReceiverState.Done ? HASH_SIZE : 0;
+  const b = Buffer.alloc(STATUS_FIXED_SIZE + digestSize + name.length);
   header(b, PacketType.Status, s.session);
   b.writeUInt32LE(s.receiverId >>> 0, 12);
   b.writeUInt8(s.state, 16);
@@ -177,8 +181,8 @@ export function encodeStatus(s: Status): Buffer {
   b.writeBigUInt64LE(BigInt(s.packets), 32);
   b.writeUInt32LE(Math.min(s.malformed, 0xffffffff), 40);
   b.writeUInt32LE(Math.min(s.duplicates, 0xffffffff), 44);
-  s.imageDigest.copy(b, 48, 0, HASH_SIZE);
-  name.copy(b, STATUS_FIXED_SIZE);
+  if (digestSize) s.imageDigest.copy(b, STATUS_FIXED_SIZE, 0, HASH_SIZE);
+  name.copy(b, STATUS_FIXED_SIZE + digestSize);
   return b;
 }
 
@@ -187,7 +191,8 @@ export function decodeStatus(b: Buffer): Status | null {
   const state = b.readUInt8(16);
   const nameLength = b.readUInt8(18);
   const flags = b.readUInt8(19);
-  if (state < 1 || state > 4 || nameLength > MAX_NAME_BYTES || b.length !== STATUS_FIXED_SIZE + nameLength) return null;
+  const digestSize = state === ReceiverState.Done ? HASH_SIZE : 0;
+  if (state < 1 || state > 4 || nameLength > MAX_NAME_BYTES || b.length !== STATUS_FIXED_SIZE + digestSize + nameLength) return null;
   if (flags & ~STATUS_FLAG_OVERLOADED) return null;
   const capacity = b.readBigUInt64LE(24);
   const packets = b.readBigUInt64LE(32);
@@ -202,8 +207,8 @@ export function decodeStatus(b: Buffer): Status | null {
     packets: Number(packets > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : packets),
     malformed: b.readUInt32LE(40),
     duplicates: b.readUInt32LE(44),
-    imageDigest: Buffer.from(b.subarray(48, 48 + HASH_SIZE)),
-    name: b.toString('utf8', STATUS_FIXED_SIZE, STATUS_FIXED_SIZE + nameLength),
+    imageDigest: digestSize ? Buffer.from(b.subarray(STATUS_FIXED_SIZE, STATUS_FIXED_SIZE + HASH_SIZE)) : Buffer.alloc(HASH_SIZE),
+    name: b.toString('utf8', STATUS_FIXED_SIZE + digestSize, STATUS_FIXED_SIZE + digestSize + nameLength),
   };
 }
 

@@ -150,7 +150,7 @@ const NORMAL_DEPTH = 3;
 const NORMAL_BYTES = 2 * 1024 * 1024;
 const NORMAL_MAX_DEPTH = 32;
 const URGENT_DEPTH = 2; // repair jobs queued ahead of them
-const HEARTBEAT_BYTES = 112; // a STATUS with a short name, plus IP/UDP headers
+const HEARTBEAT_BYTES = 88; // a STATUS (no digest) with a short name, plus IP/UDP headers
 
 export class SenderSession extends EventEmitter {
   readonly opts: Required<Omit<SendOptions, 'interface'>> & { interfaceAddress: string; interfaceName: string; rateBytes: number };

@@ -55,6 +55,13 @@ describe('control packets', () => {
       name: 'node-17',
     };
     expect(decodeStatus(encodeStatus(s))).toEqual(s);
+    // Only DONE carries the digest: a heartbeat is 32 bytes shorter.
+    const heartbeat = { ...s, state: ReceiverState.Receiving, imageDigest: Buffer.alloc(32) };
+    expect(encodeStatus(heartbeat).length).toBe(48 + 'node-17'.length);
+    expect(decodeStatus(encodeStatus(heartbeat))).toEqual(heartbeat);
+    const doneWithoutDigest = Buffer.from(encodeStatus(heartbeat));
+    doneWithoutDigest[16] = ReceiverState.Done;
+    expect(decodeStatus(doneWithoutDigest)).toBeNull();
     expect(decodeAck(encodeAck({ session: 7, receiverId: 99, state: ReceiverState.Done }))).toEqual({ session: 7, receiverId: 99, state: ReceiverState.Done });
   });
 
