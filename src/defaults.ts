@@ -35,11 +35,13 @@ export const REPAIR_WINDOW_MS = 60;
 export const REPAIR_HOLD_MS = FIRST_PASS_NACK_INTERVAL_MS + 50;
 /**
  * The window over which receivers spread the first report of a loss: the
- * default (a small group, or the repair tail where each round trip counts),
- * and the most it grows to in a large group's first pass.
+ * default (one receiver, or a fast link), and the most it grows to on a slow
+ * link in a group's first pass and in its repair tail (where each round trip
+ * counts).
  */
 export const NACK_BACKOFF_MS = 20;
 export const MAX_NACK_BACKOFF_MS = 500;
+export const MAX_TAIL_NACK_BACKOFF_MS = 200;
 /**
  * How long the sender gathers reports of a chunk's loss into one round, and
  * how long a receiver trusts a REPAIR_ADV to describe that round, when

@@ -559,7 +559,10 @@ export class ReceiverSession extends EventEmitter {
    */
   private schedule(ms: number): void {
     clearTimeout(this.timer);
-    if (!this.outcome) this.timer = setTimeout(() => this.tick(), ms);
+    // Node runs due timers before it reads sockets: a receiver that waited
+    // for the CPU would report before reading the REPAIR_ADVs (and data)
+    // that arrived meanwhile. setImmediate runs the tick after that read.
+    if (!this.outcome) this.timer = setTimeout(() => setImmediate(() => this.tick()), ms);
   }
 
   private tick(): void {
@@ -745,7 +748,8 @@ export class ReceiverSession extends EventEmitter {
       this.control.send(packet, this.announce.controlPort, this.senderAddress);
       this.finalReports++;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, wait * (0.5 + Math.random()));
+        // After the wait, read what has arrived (an ACK, maybe) before trying again.
+        const timer = setTimeout(() => setImmediate(resolve), wait * (0.5 + Math.random()));
         this.ackArrived = () => {
           clearTimeout(timer);
           resolve();

@@ -6,7 +6,7 @@ import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getSystemErrorName } from 'node:util';
-import { ANNOUNCE_INTERVAL_MS, CONTROL_SOCKET_BUFFER, MAX_NACK_BACKOFF_MS, NACK_BACKOFF_MS, REPAIR_HOLD_MS, collectionWindowMs, DEFAULT_FEC_STRIPE, DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S, DEFAULT_SOCKET_BUFFER, DEFAULT_TTL } from '../defaults.js';
+import { ANNOUNCE_INTERVAL_MS, CONTROL_SOCKET_BUFFER, MAX_NACK_BACKOFF_MS, MAX_TAIL_NACK_BACKOFF_MS, NACK_BACKOFF_MS, REPAIR_HOLD_MS, collectionWindowMs, DEFAULT_FEC_STRIPE, DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S, DEFAULT_SOCKET_BUFFER, DEFAULT_TTL } from '../defaults.js';
 import { cpuSeconds, peakRssMB } from '../cpu.js';
 import { BlockcastError } from '../errors.js';
 import { ChunkPool, defaultWorkerThreads } from '../image/pool.js';
@@ -150,6 +150,7 @@ const NORMAL_DEPTH = 3;
 const NORMAL_BYTES = 2 * 1024 * 1024;
 const NORMAL_MAX_DEPTH = 32;
 const URGENT_DEPTH = 2; // repair jobs queued ahead of them
+const TAIL_BACKOFF_BYTES = 64 * 1024;
 const HEARTBEAT_BYTES = 88; // a STATUS (no digest) with a short name, plus IP/UDP headers
 
 export class SenderSession extends EventEmitter {
@@ -675,18 +676,19 @@ export class SenderSession extends EventEmitter {
   }
 
   /**
-   * The window over which receivers spread the first report of a loss. In a
-   * group's first pass a repair can wait (new data fills the link
-   * meanwhile), so it grows to two chunks' time on the wire, at most 500 ms:
-   * with NORM's exponential backoff few receivers report early, and the
-   * REPAIR_ADV of their needs reaches the rest before these report. With
-   * one receiver, or in the repair tail where each round trip adds to the
-   * session's time, it stays short.
+   * The window over which receivers spread the first report of a loss. It
+   * must outlast a REPAIR_ADV's trip to them, which queues behind data on a
+   * slow link, for the exponential backoff to let the few early reports
+   * silence the rest. In a group's first pass a repair can wait (new data
+   * fills the link meanwhile): two chunks' time on the wire, at most 500 ms.
+   * In the repair tail each round trip adds to the session's time: 64 KiB's
+   * time on the wire, 20 to 200 ms. One receiver has no one to wait for.
    */
   private nackBackoffWindow(): number {
     const rate = this.rate?.current || this.lastWire.rate;
-    if (this.participants.size <= 1 || this.phase !== Phase.Sending || rate <= 0) return NACK_BACKOFF_MS;
-    return Math.min(MAX_NACK_BACKOFF_MS, Math.max(NACK_BACKOFF_MS, ((2 * this.opts.chunkSize) / rate) * 1000));
+    if (this.participants.size <= 1 || rate <= 0) return NACK_BACKOFF_MS;
+    const [bytes, most] = this.phase === Phase.Sending ? [2 * this.opts.chunkSize, MAX_NACK_BACKOFF_MS] : [TAIL_BACKOFF_BYTES, MAX_TAIL_NACK_BACKOFF_MS];
+    return Math.min(most, Math.max(NACK_BACKOFF_MS, (bytes / rate) * 1000));
   }
 
   /**
