@@ -710,9 +710,13 @@ export class ReceiverSession extends EventEmitter {
 
   /** Sends a STATUS heartbeat as often as the sender's ANNOUNCE asks (default every second). */
   private heartbeat(now: number): void {
-    const every = this.announce?.heartbeat ? this.announce.heartbeat * 100 : STATUS_INTERVAL_MS;
-    if (now - this.lastStatus < every) return;
+    if (now - this.lastStatus < this.heartbeatMs()) return;
     this.sendStatus();
+  }
+
+  /** The STATUS heartbeat interval the sender's ANNOUNCE asks for. */
+  private heartbeatMs(): number {
+    return this.announce?.heartbeat ? this.announce.heartbeat * 100 : STATUS_INTERVAL_MS;
   }
 
   private progressState(): ReceiverStateValue {
@@ -735,16 +739,17 @@ export class ReceiverSession extends EventEmitter {
 
   /**
    * Sends a final state until the sender acknowledges it or ends, or gives
-   * up after ~25 s: 8 tries, 500 ms apart at first and twice as long each time up to
-   * 4 s, each wait jittered ±50%. Receivers of a session often finish
-   * within moments of each other, and a sender busy with their reports (or
-   * starved of CPU) answers late: quick retries would only add to its queue.
+   * up: 8 tries, twice as far apart each time up to 4 s, each wait jittered
+   * ±50%. The first wait is an eighth of the heartbeat interval, 0.5 to 4 s:
+   * the sender stretches that interval with the group's size and its link's
+   * slowness, and hundreds of receivers finishing together would otherwise
+   * retry faster than a busy sender answers, adding to its queue.
    */
   private async reportFinal(state: ReceiverStateValue, reason: FailReasonValue, digest?: Buffer): Promise<boolean> {
     if (!this.announce || !this.control) return false;
     const packet = this.statusPacket(state, reason, digest);
     const start = performance.now();
-    for (let i = 0, wait = 500; i < 8 && !this.acked.has(state) && !this.senderEnded; i++, wait = Math.min(4000, wait * 2)) {
+    for (let i = 0, wait = Math.min(4000, Math.max(500, this.heartbeatMs() / 8)); i < 8 && !this.acked.has(state) && !this.senderEnded; i++, wait = Math.min(4000, wait * 2)) {
       this.control.send(packet, this.announce.controlPort, this.senderAddress);
       this.finalReports++;
       await new Promise<void>((resolve) => {

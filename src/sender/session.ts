@@ -164,6 +164,7 @@ export class SenderSession extends EventEmitter {
   private readonly participants = new Participants();
   private readonly repairs = new RepairQueue(collectionWindowMs(NACK_BACKOFF_MS));
   private repairTimer?: NodeJS.Timeout;
+  private repairTimerAt = 0;
   private readonly inFlight = new Map<number, InFlight>();
   private imageWireBytes = 0;
   private imageRawBytesSent = 0;
@@ -442,8 +443,11 @@ export class SenderSession extends EventEmitter {
         }
       }
       const due = this.repairs.dueIn();
-      if (urgent < URGENT_DEPTH && due !== undefined && due > 0 && !this.repairTimer) {
-        // Come back when the oldest repair's collection window closes.
+      // Come back when the next repair's collection window closes (windows
+      // differ in length, so a later request may close first).
+      if (urgent < URGENT_DEPTH && due !== undefined && due > 0 && !(this.repairTimer && this.repairTimerAt <= performance.now() + due)) {
+        clearTimeout(this.repairTimer);
+        this.repairTimerAt = performance.now() + due;
         this.repairTimer = setTimeout(() => {
           this.repairTimer = undefined;
           this.pump();
