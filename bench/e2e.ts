@@ -205,6 +205,8 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
         receivers: results.map((r) => ({ code: r.code, end: r.events.filter((e) => e.event === 'done' || e.event === 'session' || e.event === 'warning') })),
         // Drops at the sender's link cap (tbf): the lab's one shallow queue.
         qdisc: lab.execSync(lab.senderNs, ['tc', '-s', 'qdisc', 'show']),
+        // Whether reports were lost on the way or only handled late: the
+        // sender's UDP and IP counters, its neighbours, the backlog drops.
         senderUdp: lab.execSync(lab.senderNs, ['cat', '/proc/net/snmp']).split('\n').filter((l) => l.startsWith('Udp:') || l.startsWith('Ip:')),
         senderNeighbours: lab.execSync(lab.senderNs, ['ip', '-s', 'neigh', 'show']),
         softnet: lab.execSync(lab.senderNs, ['cat', '/proc/net/softnet_stat']),
