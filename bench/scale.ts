@@ -42,6 +42,9 @@ const losses = values.loss!.split(',').map(Number);
 const tbf = Number(values.tbf);
 const size = parseSize('size', values.size!);
 
+/** The sender's control byte counters, in the order of the table's column. */
+const CONTROL_PARTS = ['joins', 'heartbeats', 'overload', 'finals', 'nacksFirstPass', 'nacksRepairing'];
+
 const randomImage = values.random ? '/dev/shm/blockcast-scale-random.img' : undefined;
 if (randomImage) writeFileSync(randomImage, randomBytes(size));
 
@@ -60,7 +63,7 @@ for (const loss of losses) {
     console.error(JSON.stringify({ ...r, receiverCpu: undefined, drops: undefined }));
     console.log(
       `| ${loss}% | ${n} | ${r.seconds.toFixed(2)} | ${(r.seconds / base).toFixed(2)} | ${(r.repairRatio * 100).toFixed(2)}% | ` +
-        `${(r.controlRatio * 100).toFixed(2)}% | ${Object.values(r.controlShares).map((v) => `${(v * 100).toFixed(2)}%`).join(', ')} | ${r.verified ? 'yes' : `NO: ${r.failures[0]}`} |`,
+        `${(r.controlRatio * 100).toFixed(2)}% | ${CONTROL_PARTS.map((k) => `${((r.controlShares[k] ?? NaN) * 100).toFixed(2)}%`).join(', ')} | ${r.verified ? 'yes' : `NO: ${r.failures[0]}`} |`,
     );
   }
 }

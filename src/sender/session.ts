@@ -692,7 +692,8 @@ export class SenderSession extends EventEmitter {
     const rate = this.rate?.current || this.lastWire.rate;
     if (this.participants.size <= 1 || rate <= 0) return NACK_BACKOFF_MS;
     const [bytes, most] = this.phase === Phase.Sending ? [2 * this.opts.chunkSize, MAX_NACK_BACKOFF_MS] : [TAIL_BACKOFF_BYTES, MAX_TAIL_NACK_BACKOFF_MS];
-    return Math.min(most, Math.max(NACK_BACKOFF_MS, (bytes / rate) * 1000));
+    // Whole 10 ms, so that a measured rate's jitter does not change every ANNOUNCE (receivers skip repeats).
+    return Math.min(most, Math.max(NACK_BACKOFF_MS, Math.round((bytes / rate) * 100) * 10));
   }
 
   /**
