@@ -164,11 +164,12 @@ export async function runTransfer(t: Transfer): Promise<ToolRun> {
   clearTimeout(timer);
   const seconds = (performance.now() - t0) / 1000;
   let failure = timedOut ? `timed out after ${t.timeoutS ?? 600} s` : senderCode !== 0 || (tool !== 'uftp' && codes.some((c) => c !== 0)) ? `exit codes ${[senderCode, ...codes].join(',')}` : undefined;
-  if (failure && !timedOut) {
-    // The last line a failing process printed says why.
-    const failed = [tx, ...receivers].find((_, i) => (i === 0 ? senderCode : codes[i - 1]) !== 0);
+  if (failure) {
+    // The last line a failing process printed says why; after a timeout,
+    // the sender's last progress line says how far it got.
+    const failed = timedOut ? tx : [tx, ...receivers].find((_, i) => (i === 0 ? senderCode : codes[i - 1]) !== 0);
     const last = failed && (stderrOf.get(failed) ?? '').replace(/\r/g, '\n').split('\n').map((l) => l.trim()).filter(Boolean).pop();
-    if (last) failure += `: ${last}`;
+    if (last) failure += timedOut ? `; the sender last printed: ${last}` : `: ${last}`;
   }
   if (!failure) {
     for (const [i, copy] of copies.entries()) {
