@@ -124,8 +124,8 @@ export class PreparedImage implements ImageSource {
     return this.entries[chunk]!.length;
   }
 
-  wire(chunk: number): Promise<WireChunk> {
-    return this.cache.get(chunk);
+  wire(chunk: number, readAhead = true): Promise<WireChunk> {
+    return this.cache.get(chunk, readAhead);
   }
 
   close(): void {

@@ -20,7 +20,7 @@ import { NackKind, decodeNack, decodeStatus, encodeAck, encodeAnnounce, encodeRe
 import { checkInteger, checkMulticastGroup, checkNumber, parseRate } from '../validate.js';
 import { Participants, type Participant } from './participants.js';
 import { RateController } from './rate.js';
-import { RepairQueue } from './repairs.js';
+import { LossEstimate, RepairQueue, repairMargin } from './repairs.js';
 
 export interface SendOptions {
   image: string;
@@ -186,6 +186,7 @@ export class SenderSession extends EventEmitter {
   private repairAdvs = 0;
   private controlPacketsIn = 0;
   private readonly parityUsed = new Map<number, Uint8Array>();
+  private loss?: LossEstimate;
   private repairJobs = 0;
   private startedAt = 0;
   private startCpu = 0;
@@ -455,14 +456,21 @@ export class SenderSession extends EventEmitter {
       }
       if (urgent < URGENT_DEPTH && due === 0) {
         const r = this.repairs.take()!;
-        const wire = await this.chunkData(r.stream, r.chunk);
-        const { symbols, parity } = this.freshRepairs(r.stream, r.chunk, r.symbols, r.parity);
-        if (this.opts.fecStripe > 0) {
+        const wire = await this.chunkData(r.stream, r.chunk, false);
+        const k = this.opts.fecStripe;
+        const count = symbolCount(wire.data.length, this.symbolSize);
+        // The margin follows the loss seen so far; this round's own need then joins the estimate.
+        const margins = r.parity.map(([, n]) => repairMargin(n, this.loss?.value ?? 0));
+        if (r.stream === Stream.Image) {
+          this.loss ??= new LossEstimate(this.source!.chunkCount);
+          this.loss.firstRound(r.chunk, r.symbols.length + r.parity.reduce((sum, [, n]) => sum + n, 0), count);
+        }
+        const { symbols, parity } = this.freshRepairs(r.stream, r.chunk, r.symbols, r.parity, margins);
+        if (k > 0) {
           // Reports that reach us before this round has reached receivers ask for it again.
           const rate = this.rate?.current || this.lastWire.rate;
           const wireMs = rate > 0 ? (((symbols.length + parity.length) * this.symbolSize) / rate) * 1000 : 0;
-          const stripes = Math.ceil(symbolCount(wire.data.length, this.symbolSize) / this.opts.fecStripe);
-          this.repairs.sent(r.stream, r.chunk, stripes, r.parity, performance.now() + wireMs + REPAIR_HOLD_MS);
+          this.repairs.sent(r.stream, r.chunk, Math.ceil(count / k), r.parity, performance.now() + wireMs + REPAIR_HOLD_MS);
         }
         this.repairSymbols += symbols.length + parity.length;
         this.paritySymbols += parity.length;
@@ -490,12 +498,13 @@ export class SenderSession extends EventEmitter {
     }
   }
 
-  private async chunkData(stream: number, chunk: number): Promise<WireChunk> {
+  /** `firstPass`: read ahead of the chunks that follow (repairs do not). */
+  private async chunkData(stream: number, chunk: number, firstPass = true): Promise<WireChunk> {
     if (stream === Stream.Manifest) {
       const start = chunk * this.opts.chunkSize;
       return { data: this.manifest.subarray(start, Math.min(this.manifest.length, start + this.opts.chunkSize)), coding: Coding.Raw };
     }
-    return this.source!.wire(chunk);
+    return this.source!.wire(chunk, firstPass);
   }
 
   /**
@@ -504,16 +513,24 @@ export class SenderSession extends EventEmitter {
    * to every receiver still missing something in that stripe. A stripe has
    * only 255 - k of them: when they would run out, the stripe's sources are
    * resent instead (they fix any receiver's loss in that stripe) and its
-   * parity starts over.
+   * parity starts over. `margins` (repairMargin, per need) are sent on top
+   * while the stripe's parity lasts, so that one round survives the loss it
+   * repairs.
    */
-  private freshRepairs(stream: number, chunk: number, sources: Uint32Array, needs: [number, number][]): { symbols: Uint32Array; parity: Uint32Array } {
+  private freshRepairs(
+    stream: number,
+    chunk: number,
+    sources: Uint32Array,
+    needs: [number, number][],
+    margins: number[] = [],
+  ): { symbols: Uint32Array; parity: Uint32Array } {
     const k = this.opts.fecStripe;
     if (needs.length === 0 || k === 0) return { symbols: sources, parity: new Uint32Array(0) };
     const count = symbolCount(this.chunkLength(stream, chunk), this.symbolSize);
     const resend = new Set(sources);
     const ids: number[] = [];
-    for (const [stripe, need] of needs) {
-      const fresh = this.allocParity(stream, chunk, stripe, need);
+    for (const [i, [stripe, need]] of needs.entries()) {
+      const fresh = this.allocParity(stream, chunk, stripe, need, margins[i] ?? 0);
       if (fresh) {
         ids.push(...fresh);
         continue;
@@ -524,8 +541,12 @@ export class SenderSession extends EventEmitter {
     return { symbols: Uint32Array.from([...resend].sort((x, y) => x - y)), parity: Uint32Array.from(ids) };
   }
 
-  /** `n` unused parity symbol ids of one stripe, or undefined (and the stripe's parity reset) when they would run out. */
-  private allocParity(stream: number, chunk: number, stripe: number, n: number): number[] | undefined {
+  /**
+   * `n` unused parity symbol ids of one stripe, plus up to `extra` more while
+   * they last, or undefined (and the stripe's parity reset) when `n` would
+   * run out.
+   */
+  private allocParity(stream: number, chunk: number, stripe: number, n: number, extra = 0): number[] | undefined {
     const k = this.opts.fecStripe;
     const key = stream * 2 ** 32 + chunk;
     const count = symbolCount(this.chunkLength(stream, chunk), this.symbolSize);
@@ -534,12 +555,13 @@ export class SenderSession extends EventEmitter {
       used = new Uint8Array(Math.ceil(count / k));
       this.parityUsed.set(key, used);
     }
-    if (used[stripe]! + n > 255 - Math.min(k, count - stripe * k)) {
+    const left = 255 - Math.min(k, count - stripe * k) - used[stripe]!;
+    if (n > left) {
       used[stripe] = 0;
       return undefined;
     }
     const ids: number[] = [];
-    for (let i = 0; i < n; i++) ids.push((REPAIR_BIT | (stripe << 16) | used[stripe]!++) >>> 0);
+    for (let i = 0; i < n + Math.min(extra, left - n); i++) ids.push((REPAIR_BIT | (stripe << 16) | used[stripe]!++) >>> 0);
     return ids;
   }
 

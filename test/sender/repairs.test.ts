@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RepairQueue } from '../../src/sender/repairs.js';
+import { LossEstimate, RepairQueue, repairMargin } from '../../src/sender/repairs.js';
 
 describe('RepairQueue', () => {
   it('merges requests for one chunk into one repair and serves the oldest chunk first', () => {
@@ -59,5 +59,54 @@ describe('RepairQueue', () => {
     expect(q.add(0, 1, 10, [8, 3])).toBe(-1);
     expect(q.add(0, 1, 10, [2, 0])).toBe(-1);
     expect(q.size).toBe(0);
+  });
+});
+
+describe('repairMargin', () => {
+  // P(at least `need` of `need + margin` repair symbols arrive) when each is lost with probability p.
+  const success = (need: number, margin: number, p: number): number => {
+    let sum = 0;
+    const n = need + margin;
+    for (let lost = 0; lost <= margin; lost++) {
+      let c = 1;
+      for (let i = 0; i < lost; i++) c = (c * (n - i)) / (i + 1);
+      sum += c * p ** lost * (1 - p) ** (n - lost);
+    }
+    return sum;
+  };
+
+  it('adds nothing on a clean path, or where losses are rare and needs small', () => {
+    expect(repairMargin(50, 0)).toBe(0);
+    for (const need of [1, 2, 3, 5]) expect(repairMargin(need, 0.01)).toBe(0);
+    expect(repairMargin(0, 0.05)).toBe(0);
+  });
+
+  it('makes one round enough at least 95% of the time, where an exact round often falls short', () => {
+    for (const [need, loss] of [[10, 0.05], [40, 0.05], [20, 0.1], [6, 0.03], [100, 0.01]] as const) {
+      const margin = repairMargin(need, loss);
+      expect(margin).toBeGreaterThan(0);
+      expect(margin).toBeLessThanOrEqual(Math.ceil(need / 2));
+      expect(success(need, margin, loss)).toBeGreaterThanOrEqual(0.95);
+      expect(success(need, margin - 1, loss)).toBeLessThan(0.95); // the fewest that do
+      expect(success(need, 0, loss)).toBeLessThan(0.85);
+    }
+  });
+});
+
+describe('LossEstimate', () => {
+  it('follows the share asked for in chunks\' first rounds and ignores later rounds', () => {
+    const e = new LossEstimate(100);
+    for (let c = 0; c < 60; c++) e.firstRound(c, 36, 726); // ~5% of every chunk
+    expect(e.value).toBeGreaterThan(0.045);
+    expect(e.value).toBeLessThan(0.05);
+    const before = e.value;
+    for (let c = 0; c < 60; c++) e.firstRound(c, 2, 726); // second rounds
+    expect(e.value).toBe(before);
+  });
+
+  it('reads one burst as a little loss, not as a lossy path', () => {
+    const e = new LossEstimate(10);
+    e.firstRound(2, 50, 726);
+    expect(e.value).toBeLessThan(0.005);
   });
 });
