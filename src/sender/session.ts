@@ -468,6 +468,7 @@ export class SenderSession extends EventEmitter {
         const { symbols, parity } = this.freshRepairs(r.stream, r.chunk, r.symbols, r.parity, margins);
         if (k > 0) {
           // Reports that reach us before this round has reached receivers ask for it again.
+          // Only the need counts against them, not the margin, which is there for the round's own loss.
           const rate = this.rate?.current || this.lastWire.rate;
           const wireMs = rate > 0 ? (((symbols.length + parity.length) * this.symbolSize) / rate) * 1000 : 0;
           this.repairs.sent(r.stream, r.chunk, Math.ceil(count / k), r.parity, performance.now() + wireMs + REPAIR_HOLD_MS);
