@@ -14,10 +14,11 @@
  * --tbf lists link caps in Mbit/s (tc tbf on every link), 0 = uncapped;
  * under a cap every sender is paced at 95% of it. The default cap is
  * 50 Mbit/s because on a 2-core lab no tool reaches a gigabit with 16
- * receivers; only a cap below what the CPU sustains makes the wire the limit. --quick is the CI-sized
- * run: a small ext4 image (/usr/include, 512 MiB), receivers 1 and 4, loss 0
- * and 1%, uncapped. Writes matrix.json, matrix.md and SVG plots (MB/s against
- * receivers, and time against loss, per image) into --out. --merge runs
+ * receivers; only a cap below what the CPU sustains makes the wire the
+ * limit. --quick is the CI-sized run: a small ext4 image (/usr/include,
+ * 512 MiB), receivers 1 and 4, loss 0 and 1%, uncapped. Writes matrix.json,
+ * matrix.md and SVG plots (MB/s against receivers, and time against loss,
+ * per image and cap) into --out. --merge runs
  * nothing: it joins earlier runs' matrix.json files (a later file's cell
  * replaces an earlier one's) and writes the same outputs from them.
  */
@@ -152,7 +153,8 @@ try {
 writeJson();
 
 // Markdown: one table per image and rate cap; rows (N, loss), columns tools,
-// cells MB/s per receiver, with blockcast's best over the best other tool.
+// cells MB/s per receiver, with blockcast's best over udpcast's and over the
+// best other tool's.
 const runs: Run[] = merging ? sourceRuns : [{ started: started.toISOString(), machine, argv: process.argv.slice(2), commit }];
 const md: string[] = [`# Benchmark matrix`, '', `Run${runs.length > 1 ? 's' : ''} from ${runs[0]!.started} on ${runs[0]!.machine}${merging ? ', merged' : ''}:`, '', '```sh'];
 for (const r of runs) md.push(`npx tsx bench/matrix.ts ${r.argv.join(' ')}${r.commit ? `   # blockcast ${r.commit}` : ''}`.trim());
@@ -185,38 +187,31 @@ async function plot(name: string, spec: TopLevelSpec): Promise<void> {
 }
 
 // One pair of plots per image and link cap: MB/s against receivers (no loss)
-// and seconds against loss (most receivers).
+// and seconds against loss (most receivers), a line per tool.
+const linePlot = (name: string, title: string, values: Cell[], x: [keyof Cell, string, boolean], y: [keyof Cell, string]): Promise<void> =>
+  plot(name, {
+    title,
+    data: { values },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: x[0], type: 'quantitative', title: x[1], ...(x[2] ? { scale: { type: 'log', base: 2 } } : {}) },
+      y: { field: y[0], type: 'quantitative', title: y[1] },
+      color: { field: 'tool', type: 'nominal' },
+    },
+    width: 480,
+    height: 280,
+  });
 for (const image of imageNames) {
   for (const tbf of caps) {
     const ok = cells.filter((c) => c.image === image && c.verified && c.tbfMbit === tbf);
     if (ok.length === 0) continue;
     const rate = tbf ? `${tbf} Mbit/s` : 'uncapped';
     const suffix = tbf ? `-tbf${tbf}` : '';
-    await plot(`throughput-${image}${suffix}.svg`, {
-      title: `${image}: MB/s per receiver against receivers (loss 0%, ${rate})`,
-      data: { values: ok.filter((c) => c.loss === 0) },
-      mark: { type: 'line', point: true },
-      encoding: {
-        x: { field: 'receivers', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'receivers' },
-        y: { field: 'mbps', type: 'quantitative', title: 'MB/s per receiver' },
-        color: { field: 'tool', type: 'nominal' },
-      },
-      width: 480,
-      height: 280,
-    });
     const most = Math.max(...ok.map((c) => c.receivers));
-    await plot(`time-vs-loss-${image}${suffix}.svg`, {
-      title: `${image}: seconds against random loss (${most} receivers, ${rate})`,
-      data: { values: ok.filter((c) => c.receivers === most) },
-      mark: { type: 'line', point: true },
-      encoding: {
-        x: { field: 'loss', type: 'quantitative', title: 'loss %' },
-        y: { field: 'seconds', type: 'quantitative', title: 'seconds' },
-        color: { field: 'tool', type: 'nominal' },
-      },
-      width: 480,
-      height: 280,
-    });
+    await linePlot(`throughput-${image}${suffix}.svg`, `${image}: MB/s per receiver against receivers (loss 0%, ${rate})`,
+      ok.filter((c) => c.loss === 0), ['receivers', 'receivers', true], ['mbps', 'MB/s per receiver']);
+    await linePlot(`time-vs-loss-${image}${suffix}.svg`, `${image}: seconds against random loss (${most} receivers, ${rate})`,
+      ok.filter((c) => c.receivers === most), ['loss', 'loss %', false], ['seconds', 'seconds']);
   }
 }
 writeFileSync(path.join(out, 'matrix.md'), md.join('\n'));

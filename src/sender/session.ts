@@ -275,6 +275,7 @@ export class SenderSession extends EventEmitter {
       onProgress: (done, total) => this.emit('prepare-progress', { done, total }),
     });
     const src = this.source;
+    this.loss = new LossEstimate(src.chunkCount);
     if (src.chunkSize !== this.opts.chunkSize) {
       // A prepared image fixes its chunk size.
       if (symbolCount(src.chunkSize, this.symbolSize) > 65535) throw new BlockcastError('EIMAGE', `Prepared chunk size ${src.chunkSize} needs more than 65535 symbols at mtu ${this.opts.mtu}`);
@@ -462,8 +463,7 @@ export class SenderSession extends EventEmitter {
         // The margin follows the loss seen so far; this round's own need then joins the estimate.
         const margins = r.parity.map(([, n]) => repairMargin(n, this.loss?.value ?? 0));
         if (r.stream === Stream.Image) {
-          this.loss ??= new LossEstimate(this.source!.chunkCount);
-          this.loss.firstRound(r.chunk, r.symbols.length + r.parity.reduce((sum, [, n]) => sum + n, 0), count);
+          this.loss!.firstRound(r.chunk, r.symbols.length + r.parity.reduce((sum, [, n]) => sum + n, 0), count);
         }
         const { symbols, parity } = this.freshRepairs(r.stream, r.chunk, r.symbols, r.parity, margins);
         if (k > 0) {
