@@ -8,7 +8,7 @@
  *   tsx bench/matrix.ts [--tools blockcast,blockcast-prepared,udpcast,udpcast-fec,uftp]
  *                       [--receivers 1,4,16] [--loss 0,1,5] [--tbf 0,50]
  *                       [--images ext4,random] [--random-size 512M]
- *                       [--timeout 300] [--out bench/results] [--quick]
+ *                       [--timeout 300] [--out bench/results] [--quick] [--lab bcmtx]
  *   tsx bench/matrix.ts --merge a/matrix.json,b/matrix.json [--out DIR]
  *
  * --tbf lists link caps in Mbit/s (tc tbf on every link), 0 = uncapped;
@@ -21,6 +21,9 @@
  * per image and cap) into --out. --merge runs
  * nothing: it joins earlier runs' matrix.json files (a later file's cell
  * replaces an earlier one's) and writes the same outputs from them.
+ * --lab names the run's namespaces and links, so that a second run (say, of
+ * link-bound capped cells) can go on beside the first without tearing its
+ * lab down (1–6 letters or digits, starting with a letter).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -53,6 +56,7 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'bench/results' },
     quick: { type: 'boolean', default: false },
     merge: { type: 'string' },
+    lab: { type: 'string', default: 'bcmtx' },
   },
 });
 
@@ -79,6 +83,7 @@ const tools = merging ? TOOLS.filter((t) => mergedCells.some((c) => c.tool === t
 for (const t of tools) if (!TOOLS.includes(t)) throw new Error(`unknown tool ${t}; known: ${TOOLS.join(', ')}`);
 const receiversList = merging ? sortedNumbers(mergedCells.map((c) => c.receivers)) : values.quick ? [1, 4] : numbers(values.receivers!);
 const losses = merging ? sortedNumbers(mergedCells.map((c) => c.loss)) : values.quick ? [0, 1] : numbers(values.loss!);
+const labName = values.lab!;
 const caps = merging ? sortedNumbers(mergedCells.map((c) => c.tbfMbit)) : values.quick ? [0] : numbers(values.tbf!);
 const imageNames = merging ? uniq(mergedCells.map((c) => c.image)) : values.quick ? ['ext4-small'] : values.images!.split(',');
 const out = path.resolve(values.out!);
@@ -124,8 +129,8 @@ try {
     console.log(`image ${img.name}: ${img.path}, ${(img.bytes / 2 ** 20).toFixed(0)} MiB`);
     for (const tbf of caps) {
       for (const n of receiversList) {
-        cleanupStale('bcmtx');
-        const lab = Lab.create({ name: 'bcmtx', receivers: n, subnet: 12, ...(tbf > 0 ? { rateMbit: tbf } : {}) });
+        cleanupStale(labName);
+        const lab = Lab.create({ name: labName, receivers: n, subnet: 12, ...(tbf > 0 ? { rateMbit: tbf } : {}) });
         try {
           for (const loss of losses) {
             lab.receiverNs.forEach((_, i) => lab.setLoss(i, loss, loss > 0 ? [PORT, PORT + 1] : []));
