@@ -1,27 +1,49 @@
-// Encoding and decoding of the control packets handled in TypeScript
-// (ANNOUNCE, STATUS, NACK, ACK). DATA packets are built and parsed in native
-// code; encodeData here exists for tests and tools. Decoders return null for
-// anything malformed: callers count and drop it.
+// Encoding and decoding of the packets handled in TypeScript, from the field
+// tables in wire.ts. DATA packets are built and parsed natively (through
+// the generated native/src/wire.h); encodeData here exists for tests and
+// tools. Decoders return null for anything malformed: callers count and
+// drop it.
+//
+// Every packet ends in a trailer whose length the session's security mode
+// decides (TRAILER_SIZE; 0 today). Encoders leave that many zero bytes for
+// the tag; decoders take the body as everything before it, so no length
+// check here hard-codes a size.
+import { readFields, writeFields, type FieldValues } from './fields.js';
 import {
+  AckBody,
+  AnnounceBody,
   COMMON_HEADER_SIZE,
   Coding,
+  CommonHeader,
   DATA_HEADER_SIZE,
-  OFF_CHUNK,
-  OFF_CODING,
-  OFF_LENGTH,
-  OFF_STREAM,
-  OFF_SYMBOL,
-  FailReasonValue,
+  DataHeader,
   HASH_SIZE,
   MAGIC,
   MAX_CONTROL_PACKET,
+  MAX_NAME_BYTES,
+  MAX_UDP_PAYLOAD,
+  NackEntryHeader,
+  NackFixed,
+  NackKind,
   PacketType,
-  PacketTypeValue,
-  PhaseValue,
+  Pair,
+  Phase,
   ReceiverState,
-  ReceiverStateValue,
+  RepairAdvFixed,
+  StatusFixed,
+  StatusFlag,
   VERSION,
-} from './constants.js';
+  type FailReasonValue,
+  type FieldSpec,
+  type Layout,
+  type NackKindValue,
+  type PacketTypeValue,
+  type PhaseValue,
+  type ReceiverStateValue,
+  type ValueOf,
+} from './wire.js';
+
+export { NackKind, type NackKindValue };
 
 export interface Announce {
   session: number;
@@ -63,9 +85,6 @@ export interface Status {
   name: string;
 }
 
-export const NackKind = { SourceRuns: 1, StripeNeeds: 2, WholeChunk: 3 } as const;
-export type NackKindValue = (typeof NackKind)[keyof typeof NackKind];
-
 export interface NackEntry {
   stream: number;
   chunk: number;
@@ -91,231 +110,6 @@ export interface Ack {
   state: ReceiverStateValue;
 }
 
-export const ANNOUNCE_SIZE = 84;
-/** A STATUS before its name; DONE adds the image digest (HASH_SIZE bytes) in between. */
-export const STATUS_FIXED_SIZE = 48;
-export const STATUS_FLAG_OVERLOADED = 1;
-export const MAX_NAME_BYTES = 64;
-export const NACK_FIXED_SIZE = 20;
-export const NACK_ENTRY_SIZE = 8;
-export const NACK_RANGE_SIZE = 4;
-export const ACK_SIZE = 20;
-
-function header(buf: Buffer, type: PacketTypeValue, session: number): void {
-  buf.writeUInt32LE(MAGIC, 0);
-  buf.writeUInt8(VERSION, 4);
-  buf.writeUInt8(type, 5);
-  buf.writeUInt16LE(0, 6);
-  buf.writeUInt32LE(session >>> 0, 8);
-}
-
-/** Returns the packet type if the common header is valid, else null. */
-export function packetType(buf: Buffer): number | null {
-  if (buf.length < COMMON_HEADER_SIZE) return null;
-  if (buf.readUInt32LE(0) !== MAGIC || buf.readUInt8(4) !== VERSION || buf.readUInt16LE(6) !== 0) return null;
-  return buf.readUInt8(5);
-}
-
-export function packetSession(buf: Buffer): number {
-  return buf.readUInt32LE(8);
-}
-
-export function encodeAnnounce(a: Announce): Buffer {
-  const b = Buffer.alloc(ANNOUNCE_SIZE);
-  header(b, PacketType.Announce, a.session);
-  b.writeUInt8(a.phase, 12);
-  b.writeUInt8(Math.min(255, a.heartbeat), 13);
-  b.writeUInt16LE(a.controlPort, 14);
-  b.writeBigUInt64LE(BigInt(a.imageSize), 16);
-  b.writeUInt32LE(a.chunkSize, 24);
-  b.writeUInt16LE(a.symbolSize, 28);
-  b.writeUInt16LE(a.stripeSize, 30);
-  b.writeUInt32LE(a.chunkCount, 32);
-  b.writeUInt32LE(a.manifestSize, 36);
-  b.writeUInt32LE(a.progress, 40);
-  b.writeUInt32LE(Math.min(0xffffffff, Math.round(a.rateKiB)), 44);
-  a.manifestDigest.copy(b, 48, 0, HASH_SIZE);
-  b.writeUInt16LE(Math.min(0xffff, a.groupSize), 80);
-  b.writeUInt16LE(Math.min(0xffff, Math.round(a.nackBackoffMs)), 82);
-  return b;
-}
-
-export function decodeAnnounce(b: Buffer): Announce | null {
-  if (packetType(b) !== PacketType.Announce || b.length < ANNOUNCE_SIZE) return null;
-  const phase = b.readUInt8(12);
-  if (phase < 1 || phase > 4) return null;
-  const imageSize = b.readBigUInt64LE(16);
-  if (imageSize > BigInt(Number.MAX_SAFE_INTEGER)) return null;
-  return {
-    session: b.readUInt32LE(8),
-    phase: phase as PhaseValue,
-    heartbeat: b.readUInt8(13),
-    controlPort: b.readUInt16LE(14),
-    imageSize: Number(imageSize),
-    chunkSize: b.readUInt32LE(24),
-    symbolSize: b.readUInt16LE(28),
-    chunkCount: b.readUInt32LE(32),
-    stripeSize: b.readUInt16LE(30),
-    manifestSize: b.readUInt32LE(36),
-    progress: b.readUInt32LE(40),
-    rateKiB: b.readUInt32LE(44),
-    manifestDigest: Buffer.from(b.subarray(48, 48 + HASH_SIZE)),
-    groupSize: b.readUInt16LE(80),
-    nackBackoffMs: b.readUInt16LE(82),
-  };
-}
-
-export function encodeStatus(s: Status): Buffer {
-  const name = Buffer.from(s.name, 'utf8').subarray(0, MAX_NAME_BYTES);
-  // Only DONE carries the digest: heartbeats of hundreds of receivers stay small.
-  const digestSize = s.state === ReceiverState.Done ? HASH_SIZE : 0;
-  const b = Buffer.alloc(STATUS_FIXED_SIZE + digestSize + name.length);
-  header(b, PacketType.Status, s.session);
-  b.writeUInt32LE(s.receiverId >>> 0, 12);
-  b.writeUInt8(s.state, 16);
-  b.writeUInt8(s.reason, 17);
-  b.writeUInt8(name.length, 18);
-  b.writeUInt8(s.overloaded ? STATUS_FLAG_OVERLOADED : 0, 19);
-  b.writeUInt32LE(s.chunksDone, 20);
-  b.writeBigUInt64LE(BigInt(Math.min(s.capacity, Number.MAX_SAFE_INTEGER)), 24);
-  b.writeBigUInt64LE(BigInt(s.packets), 32);
-  b.writeUInt32LE(Math.min(s.malformed, 0xffffffff), 40);
-  b.writeUInt32LE(Math.min(s.duplicates, 0xffffffff), 44);
-  if (digestSize) s.imageDigest.copy(b, STATUS_FIXED_SIZE, 0, HASH_SIZE);
-  name.copy(b, STATUS_FIXED_SIZE + digestSize);
-  return b;
-}
-
-export function decodeStatus(b: Buffer): Status | null {
-  if (packetType(b) !== PacketType.Status || b.length < STATUS_FIXED_SIZE) return null;
-  const state = b.readUInt8(16);
-  const nameLength = b.readUInt8(18);
-  const flags = b.readUInt8(19);
-  const digestSize = state === ReceiverState.Done ? HASH_SIZE : 0;
-  if (state < 1 || state > 4 || nameLength > MAX_NAME_BYTES || b.length !== STATUS_FIXED_SIZE + digestSize + nameLength) return null;
-  if (flags & ~STATUS_FLAG_OVERLOADED) return null;
-  const capacity = b.readBigUInt64LE(24);
-  const packets = b.readBigUInt64LE(32);
-  return {
-    session: b.readUInt32LE(8),
-    receiverId: b.readUInt32LE(12),
-    state: state as ReceiverStateValue,
-    reason: b.readUInt8(17) as FailReasonValue,
-    overloaded: (flags & STATUS_FLAG_OVERLOADED) !== 0,
-    chunksDone: b.readUInt32LE(20),
-    capacity: Number(capacity > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : capacity),
-    packets: Number(packets > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : packets),
-    malformed: b.readUInt32LE(40),
-    duplicates: b.readUInt32LE(44),
-    imageDigest: digestSize ? Buffer.from(b.subarray(STATUS_FIXED_SIZE, STATUS_FIXED_SIZE + HASH_SIZE)) : Buffer.alloc(HASH_SIZE),
-    name: b.toString('utf8', STATUS_FIXED_SIZE + digestSize, STATUS_FIXED_SIZE + digestSize + nameLength),
-  };
-}
-
-/**
- * Packs NACK entries into as few packets as fit MAX_CONTROL_PACKET bytes.
- * An entry with more ranges than fit one packet is split across packets.
- */
-export function encodeNacks(session: number, receiverId: number, entries: NackEntry[]): Buffer[] {
-  const packets: Buffer[] = [];
-  let parts: Buffer[] = [];
-  let size = NACK_FIXED_SIZE;
-  let count = 0;
-  const finish = (): void => {
-    if (count === 0) return;
-    const head = Buffer.alloc(NACK_FIXED_SIZE);
-    header(head, PacketType.Nack, session);
-    head.writeUInt32LE(receiverId >>> 0, 12);
-    head.writeUInt16LE(count, 16);
-    packets.push(Buffer.concat([head, ...parts]));
-    parts = [];
-    size = NACK_FIXED_SIZE;
-    count = 0;
-  };
-  for (const e of entries) {
-    let r = 0;
-    const totalRanges = e.pairs.length / 2;
-    do {
-      if (size + NACK_ENTRY_SIZE + NACK_RANGE_SIZE > MAX_CONTROL_PACKET) finish();
-      const room = Math.floor((MAX_CONTROL_PACKET - size - NACK_ENTRY_SIZE) / NACK_RANGE_SIZE);
-      const n = Math.min(room, totalRanges - r, 0xffff);
-      const part = Buffer.alloc(NACK_ENTRY_SIZE + n * NACK_RANGE_SIZE);
-      part.writeUInt8(e.stream, 0);
-      part.writeUInt8(e.kind, 1);
-      part.writeUInt16LE(n, 2);
-      part.writeUInt32LE(e.chunk, 4);
-      for (let i = 0; i < n; i++) {
-        part.writeUInt16LE(e.pairs[2 * (r + i)]!, NACK_ENTRY_SIZE + 4 * i);
-        part.writeUInt16LE(e.pairs[2 * (r + i) + 1]!, NACK_ENTRY_SIZE + 4 * i + 2);
-      }
-      parts.push(part);
-      size += part.length;
-      count++;
-      r += n;
-    } while (r < totalRanges);
-  }
-  finish();
-  return packets;
-}
-
-export function decodeNack(b: Buffer): Nack | null {
-  if (packetType(b) !== PacketType.Nack || b.length < NACK_FIXED_SIZE || b.length > 65507) return null;
-  const count = b.readUInt16LE(16);
-  const entries: NackEntry[] = [];
-  let off = NACK_FIXED_SIZE;
-  for (let i = 0; i < count; i++) {
-    if (off + NACK_ENTRY_SIZE > b.length) return null;
-    const stream = b.readUInt8(off);
-    const kind = b.readUInt8(off + 1);
-    const n = b.readUInt16LE(off + 2);
-    const chunk = b.readUInt32LE(off + 4);
-    off += NACK_ENTRY_SIZE;
-    if (kind < NackKind.SourceRuns || kind > NackKind.WholeChunk || (kind === NackKind.WholeChunk && n !== 0) || off + n * NACK_RANGE_SIZE > b.length) return null;
-    const pairs: number[] = [];
-    for (let j = 0; j < n; j++, off += NACK_RANGE_SIZE) pairs.push(b.readUInt16LE(off), b.readUInt16LE(off + 2));
-    entries.push({ stream, chunk, kind: kind as NackKindValue, pairs });
-  }
-  if (off !== b.length) return null;
-  return { session: b.readUInt32LE(8), receiverId: b.readUInt32LE(12), entries };
-}
-
-export function encodeAck(a: Ack): Buffer {
-  const b = Buffer.alloc(ACK_SIZE);
-  header(b, PacketType.Ack, a.session);
-  b.writeUInt32LE(a.receiverId >>> 0, 12);
-  b.writeUInt8(a.state, 16);
-  return b;
-}
-
-export function decodeAck(b: Buffer): Ack | null {
-  if (packetType(b) !== PacketType.Ack || b.length !== ACK_SIZE) return null;
-  const state = b.readUInt8(16);
-  if (state < 1 || state > 4) return null;
-  return { session: b.readUInt32LE(8), receiverId: b.readUInt32LE(12), state: state as ReceiverStateValue };
-}
-
-/** Builds one DATA datagram (tests and tools; the sender builds these natively). */
-/** One DATA datagram (the native sender builds these; JS needs them for tests and tools). */
-export function encodeData(
-  session: number,
-  stream: number,
-  chunk: number,
-  symbol: number,
-  payload: Buffer,
-  chunkLength: number,
-  coding: number = Coding.Raw,
-): Buffer {
-  const b = Buffer.alloc(DATA_HEADER_SIZE + payload.length);
-  header(b, PacketType.Data, session);
-  b.writeUInt8(stream, OFF_STREAM);
-  b.writeUInt8(coding, OFF_CODING);
-  b.writeUInt32LE(chunk >>> 0, OFF_CHUNK);
-  b.writeUInt32LE(symbol >>> 0, OFF_SYMBOL);
-  b.writeUInt32LE(chunkLength >>> 0, OFF_LENGTH);
-  payload.copy(b, DATA_HEADER_SIZE);
-  return b;
-}
-
 /**
  * REPAIR_ADV: the repair the sender will send for one chunk when its
  * collection window closes: per stripe, how many fresh parity symbols. A
@@ -329,27 +123,236 @@ export interface RepairAdv {
   stripes: number[];
 }
 
-export const REPAIR_ADV_FIXED_SIZE = 20;
+export const ANNOUNCE_SIZE = AnnounceBody.size;
+/** A STATUS before its name; DONE adds the image digest (HASH_SIZE bytes) in between. */
+export const STATUS_FIXED_SIZE = StatusFixed.size;
+export const NACK_FIXED_SIZE = NackFixed.size;
+export const NACK_ENTRY_SIZE = NackEntryHeader.size;
+export const NACK_RANGE_SIZE = Pair.size;
+export const ACK_SIZE = AckBody.size;
+export const REPAIR_ADV_FIXED_SIZE = RepairAdvFixed.size;
 
-export function encodeRepairAdv(a: RepairAdv): Buffer {
-  const n = Math.min(a.stripes.length / 2, Math.floor((MAX_CONTROL_PACKET - REPAIR_ADV_FIXED_SIZE) / 4));
-  const b = Buffer.alloc(REPAIR_ADV_FIXED_SIZE + 4 * n);
-  header(b, PacketType.RepairAdv, a.session);
-  b.writeUInt8(a.stream, 12);
-  b.writeUInt16LE(n, 14);
-  b.writeUInt32LE(a.chunk >>> 0, 16);
-  for (let i = 0; i < n; i++) {
-    b.writeUInt16LE(a.stripes[2 * i]!, REPAIR_ADV_FIXED_SIZE + 4 * i);
-    b.writeUInt16LE(a.stripes[2 * i + 1]!, REPAIR_ADV_FIXED_SIZE + 4 * i + 2);
-  }
+function common(type: PacketTypeValue, session: number): FieldValues<typeof CommonHeader.specs> {
+  return { magic: MAGIC, version: VERSION, type, flags: 0, session: session >>> 0 };
+}
+
+/** A packet of `bodySize` bytes plus the trailer, its fixed part written from `values`. */
+function packet<F extends readonly FieldSpec[]>(l: Layout<F>, values: FieldValues<F>, bodySize: number, trailer: number): Buffer {
+  const b = Buffer.alloc(bodySize + trailer);
+  writeFields(l, b, values);
   return b;
 }
 
-export function decodeRepairAdv(b: Buffer): RepairAdv | null {
-  if (packetType(b) !== PacketType.RepairAdv || b.length < REPAIR_ADV_FIXED_SIZE) return null;
-  const n = b.readUInt16LE(14);
-  if (b.readUInt8(13) !== 0 || b.length !== REPAIR_ADV_FIXED_SIZE + 4 * n) return null;
-  const stripes: number[] = [];
-  for (let i = 0; i < n; i++) stripes.push(b.readUInt16LE(REPAIR_ADV_FIXED_SIZE + 4 * i), b.readUInt16LE(REPAIR_ADV_FIXED_SIZE + 4 * i + 2));
-  return { session: b.readUInt32LE(8), stream: b.readUInt8(12), chunk: b.readUInt32LE(16), stripes };
+/** The body of a packet (without its trailer) if its common header is valid and of `type`, else null. */
+function body(b: Buffer, type: PacketTypeValue, trailer: number): Buffer | null {
+  if (b.length < COMMON_HEADER_SIZE + trailer || packetType(b) !== type) return null;
+  return b.subarray(0, b.length - trailer);
+}
+
+function inEnum<E extends Record<string, number>>(e: E, v: number): v is ValueOf<E> {
+  return Object.values(e).includes(v);
+}
+
+/** Returns the packet type if the common header is valid, else null. */
+export function packetType(buf: Buffer): number | null {
+  const h = readFields(CommonHeader, buf);
+  if (!h || h.magic !== MAGIC || h.version !== VERSION || h.flags !== 0) return null;
+  return h.type;
+}
+
+export function packetSession(buf: Buffer): number {
+  return readFields(CommonHeader, buf)?.session ?? 0;
+}
+
+export function encodeAnnounce(a: Announce, trailer = 0): Buffer {
+  return packet(
+    AnnounceBody,
+    {
+      ...common(PacketType.Announce, a.session),
+      phase: a.phase,
+      heartbeat: Math.min(255, a.heartbeat),
+      controlPort: a.controlPort,
+      imageSize: a.imageSize,
+      chunkSize: a.chunkSize,
+      symbolSize: a.symbolSize,
+      stripeSize: a.stripeSize,
+      chunkCount: a.chunkCount,
+      manifestSize: a.manifestSize,
+      progress: a.progress,
+      rateKiB: Math.min(0xffffffff, Math.round(a.rateKiB)),
+      manifestDigest: a.manifestDigest,
+      groupSize: Math.min(0xffff, a.groupSize),
+      nackBackoffMs: Math.min(0xffff, Math.round(a.nackBackoffMs)),
+    },
+    ANNOUNCE_SIZE,
+    trailer,
+  );
+}
+
+export function decodeAnnounce(b: Buffer, trailer = 0): Announce | null {
+  const p = body(b, PacketType.Announce, trailer);
+  const f = p && readFields(AnnounceBody, p);
+  if (!f || !inEnum(Phase, f.phase) || f.imageSize > Number.MAX_SAFE_INTEGER) return null;
+  const { magic: _m, version: _v, type: _t, flags: _f, ...rest } = f;
+  return { ...rest, phase: f.phase };
+}
+
+export function encodeStatus(s: Status, trailer = 0): Buffer {
+  const name = Buffer.from(s.name, 'utf8').subarray(0, MAX_NAME_BYTES);
+  // Only DONE carries the digest: heartbeats of hundreds of receivers stay small.
+  const digestSize = s.state === ReceiverState.Done ? HASH_SIZE : 0;
+  const b = packet(
+    StatusFixed,
+    {
+      ...common(PacketType.Status, s.session),
+      receiverId: s.receiverId >>> 0,
+      state: s.state,
+      reason: s.reason,
+      nameLength: name.length,
+      statusFlags: s.overloaded ? StatusFlag.Overloaded : 0,
+      chunksDone: s.chunksDone,
+      capacity: Math.min(s.capacity, Number.MAX_SAFE_INTEGER),
+      packets: s.packets,
+      malformed: Math.min(s.malformed, 0xffffffff),
+      duplicates: Math.min(s.duplicates, 0xffffffff),
+    },
+    STATUS_FIXED_SIZE + digestSize + name.length,
+    trailer,
+  );
+  if (digestSize) s.imageDigest.copy(b, STATUS_FIXED_SIZE, 0, HASH_SIZE);
+  name.copy(b, STATUS_FIXED_SIZE + digestSize);
+  return b;
+}
+
+export function decodeStatus(b: Buffer, trailer = 0): Status | null {
+  const p = body(b, PacketType.Status, trailer);
+  const f = p && readFields(StatusFixed, p);
+  if (!p || !f || !inEnum(ReceiverState, f.state)) return null;
+  const digestSize = f.state === ReceiverState.Done ? HASH_SIZE : 0;
+  if (f.nameLength > MAX_NAME_BYTES || p.length !== STATUS_FIXED_SIZE + digestSize + f.nameLength) return null;
+  if (f.statusFlags & ~StatusFlag.Overloaded) return null;
+  const nameAt = STATUS_FIXED_SIZE + digestSize;
+  return {
+    session: f.session,
+    receiverId: f.receiverId,
+    state: f.state,
+    reason: f.reason as FailReasonValue,
+    overloaded: (f.statusFlags & StatusFlag.Overloaded) !== 0,
+    chunksDone: f.chunksDone,
+    capacity: Math.min(f.capacity, Number.MAX_SAFE_INTEGER),
+    packets: Math.min(f.packets, Number.MAX_SAFE_INTEGER),
+    malformed: f.malformed,
+    duplicates: f.duplicates,
+    imageDigest: digestSize ? Buffer.from(p.subarray(STATUS_FIXED_SIZE, nameAt)) : Buffer.alloc(HASH_SIZE),
+    name: p.toString('utf8', nameAt, nameAt + f.nameLength),
+  };
+}
+
+/**
+ * Packs NACK entries into as few packets as fit MAX_CONTROL_PACKET bytes
+ * (trailer included). An entry with more ranges than fit one packet is
+ * split across packets.
+ */
+export function encodeNacks(session: number, receiverId: number, entries: NackEntry[], trailer = 0): Buffer[] {
+  const limit = MAX_CONTROL_PACKET - trailer;
+  const packets: Buffer[] = [];
+  let parts: Buffer[] = [];
+  let size = NACK_FIXED_SIZE;
+  let count = 0;
+  const finish = (): void => {
+    if (count === 0) return;
+    const head = Buffer.alloc(NACK_FIXED_SIZE);
+    writeFields(NackFixed, head, { ...common(PacketType.Nack, session), receiverId: receiverId >>> 0, count });
+    packets.push(Buffer.concat([head, ...parts, Buffer.alloc(trailer)]));
+    parts = [];
+    size = NACK_FIXED_SIZE;
+    count = 0;
+  };
+  for (const e of entries) {
+    let r = 0;
+    const totalRanges = e.pairs.length / 2;
+    do {
+      if (size + NACK_ENTRY_SIZE + NACK_RANGE_SIZE > limit) finish();
+      const room = Math.floor((limit - size - NACK_ENTRY_SIZE) / NACK_RANGE_SIZE);
+      const n = Math.min(room, totalRanges - r, 0xffff);
+      const part = Buffer.alloc(NACK_ENTRY_SIZE + n * NACK_RANGE_SIZE);
+      writeFields(NackEntryHeader, part, { stream: e.stream, kind: e.kind, count: n, chunk: e.chunk });
+      writePairs(part, NACK_ENTRY_SIZE, e.pairs, r, n);
+      parts.push(part);
+      size += part.length;
+      count++;
+      r += n;
+    } while (r < totalRanges);
+  }
+  finish();
+  return packets;
+}
+
+export function decodeNack(b: Buffer, trailer = 0): Nack | null {
+  const p = body(b, PacketType.Nack, trailer);
+  const f = p && readFields(NackFixed, p);
+  if (!p || !f || b.length > MAX_UDP_PAYLOAD) return null;
+  const entries: NackEntry[] = [];
+  let off = NACK_FIXED_SIZE;
+  for (let i = 0; i < f.count; i++) {
+    const e = readFields(NackEntryHeader, p, off);
+    if (!e) return null;
+    off += NACK_ENTRY_SIZE;
+    if (!inEnum(NackKind, e.kind) || (e.kind === NackKind.WholeChunk && e.count !== 0) || off + e.count * NACK_RANGE_SIZE > p.length) return null;
+    entries.push({ stream: e.stream, chunk: e.chunk, kind: e.kind, pairs: readPairs(p, off, e.count) });
+    off += e.count * NACK_RANGE_SIZE;
+  }
+  if (off !== p.length) return null;
+  return { session: f.session, receiverId: f.receiverId, entries };
+}
+
+export function encodeAck(a: Ack, trailer = 0): Buffer {
+  return packet(AckBody, { ...common(PacketType.Ack, a.session), receiverId: a.receiverId >>> 0, state: a.state }, ACK_SIZE, trailer);
+}
+
+export function decodeAck(b: Buffer, trailer = 0): Ack | null {
+  const p = body(b, PacketType.Ack, trailer);
+  const f = p && p.length === ACK_SIZE ? readFields(AckBody, p) : null;
+  if (!f || !inEnum(ReceiverState, f.state)) return null;
+  return { session: f.session, receiverId: f.receiverId, state: f.state };
+}
+
+export function encodeRepairAdv(a: RepairAdv, trailer = 0): Buffer {
+  const n = Math.min(a.stripes.length / 2, Math.floor((MAX_CONTROL_PACKET - trailer - REPAIR_ADV_FIXED_SIZE) / Pair.size));
+  const b = packet(RepairAdvFixed, { ...common(PacketType.RepairAdv, a.session), stream: a.stream, count: n, chunk: a.chunk >>> 0 }, REPAIR_ADV_FIXED_SIZE + Pair.size * n, trailer);
+  writePairs(b, REPAIR_ADV_FIXED_SIZE, a.stripes, 0, n);
+  return b;
+}
+
+export function decodeRepairAdv(b: Buffer, trailer = 0): RepairAdv | null {
+  const p = body(b, PacketType.RepairAdv, trailer);
+  const f = p && readFields(RepairAdvFixed, p);
+  if (!p || !f || p.length !== REPAIR_ADV_FIXED_SIZE + Pair.size * f.count) return null;
+  return { session: f.session, stream: f.stream, chunk: f.chunk, stripes: readPairs(p, REPAIR_ADV_FIXED_SIZE, f.count) };
+}
+
+/** One DATA datagram (the native sender builds these; JS needs them for tests and tools). */
+export function encodeData(session: number, stream: number, chunk: number, symbol: number, payload: Buffer, chunkLength: number, coding: number = Coding.Raw, trailer = 0): Buffer {
+  const b = packet(
+    DataHeader,
+    { ...common(PacketType.Data, session), stream, coding, chunk: chunk >>> 0, symbol: symbol >>> 0, length: chunkLength >>> 0 },
+    DATA_HEADER_SIZE + payload.length,
+    trailer,
+  );
+  payload.copy(b, DATA_HEADER_SIZE);
+  return b;
+}
+
+/** Writes pairs[2·from ..] as `n` (u16, u16) pairs at `offset`. */
+function writePairs(b: Buffer, offset: number, pairs: number[], from: number, n: number): void {
+  for (let i = 0; i < n; i++) writeFields(Pair, b, { a: pairs[2 * (from + i)]!, b: pairs[2 * (from + i) + 1]! }, offset + Pair.size * i);
+}
+
+function readPairs(b: Buffer, offset: number, n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = readFields(Pair, b, offset + Pair.size * i)!;
+    out.push(x.a, x.b);
+  }
+  return out;
 }
