@@ -10,9 +10,10 @@
 #include <cerrno>
 #include <cstring>
 
-#include "common.h"
-#include "fec.h"
-#include "socket.h"
+#include "core/clock.h"
+#include "napi/options.h"
+#include "core/fec.h"
+#include "core/socket.h"
 
 #ifndef UDP_GRO
 #define UDP_GRO 104

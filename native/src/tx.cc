@@ -11,10 +11,11 @@
 #include <algorithm>
 #include <cstring>
 
-#include "common.h"
+#include "core/clock.h"
+#include "napi/options.h"
 #include "protocol.h"
-#include "fec.h"
-#include "socket.h"
+#include "core/fec.h"
+#include "core/socket.h"
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103

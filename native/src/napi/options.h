@@ -6,10 +6,9 @@
 
 #include <cstdint>
 #include <cstring>
-#include <ctime>
 #include <string>
 
-#include "socket.h"
+#include "core/socket.h"
 
 namespace blockcast {
 
@@ -60,12 +59,6 @@ inline Napi::Error socketError(Napi::Env env, const SocketError& err) {
   e.Set("syscall", Napi::String::New(env, err.syscall));
   e.Set("errno", Napi::Number::New(env, err.err));
   return e;
-}
-
-inline uint64_t monotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
 }
 
 }  // namespace blockcast
