@@ -12,7 +12,7 @@
 #include "napi/lz4_js.h"
 #include "protocol.h"
 #include "rx.h"
-#include "tx.h"
+#include "napi/tx_binding.h"
 
 namespace {
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/socket.h"
+#include "core/status.h"
 
 namespace blockcast {
 
@@ -59,6 +60,12 @@ inline Napi::Error socketError(Napi::Env env, const SocketError& err) {
   e.Set("syscall", Napi::String::New(env, err.syscall));
   e.Set("errno", Napi::Number::New(env, err.err));
   return e;
+}
+
+// A refused core request as the JS error its kind calls for.
+inline Napi::Error statusError(Napi::Env env, const Status& s) {
+  if (s.kind == Status::kRange) return Napi::RangeError::New(env, s.message);
+  return Napi::Error::New(env, s.message);
 }
 
 }  // namespace blockcast
