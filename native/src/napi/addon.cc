@@ -11,7 +11,7 @@
 #include "napi/fsutil_js.h"
 #include "napi/lz4_js.h"
 #include "protocol.h"
-#include "rx.h"
+#include "napi/rx_binding.h"
 #include "napi/tx_binding.h"
 
 namespace {
