@@ -2,7 +2,6 @@
 
 #include <netinet/udp.h>
 #include <poll.h>
-#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 #include <ctime>
 
 #include "core/clock.h"
+#include "core/thread.h"
 #include "protocol.h"
 
 #ifndef UDP_GRO
@@ -63,10 +63,7 @@ RxEngine::~RxEngine() { stop(); }
 
 void RxEngine::start(RxBatchSink sink) {
   sink_ = std::move(sink);
-  thread_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "blockcast-rx");  // so top -H and /proc name it
-    run();
-  });
+  thread_ = namedThread("blockcast-rx", [this] { run(); });
 }
 
 void RxEngine::stop() {

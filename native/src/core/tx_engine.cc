@@ -1,6 +1,5 @@
 #include "core/tx_engine.h"
 
-#include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -10,6 +9,7 @@
 #include <cstring>
 
 #include "core/clock.h"
+#include "core/thread.h"
 #include "core/data_header.h"
 #include "protocol.h"
 
@@ -55,10 +55,7 @@ TxEngine::~TxEngine() { stop(); }
 
 void TxEngine::start(JobDoneSink sink) {
   sink_ = std::move(sink);
-  thread_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "blockcast-tx");  // so top -H and /proc name it
-    run();
-  });
+  thread_ = namedThread("blockcast-tx", [this] { run(); });
 }
 
 void TxEngine::stop() {

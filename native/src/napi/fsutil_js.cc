@@ -24,23 +24,18 @@ int fdArg(const Napi::CallbackInfo& info) {
   return info[0].As<Napi::Number>().Int32Value();
 }
 
-// seekData(fd, offset) -> offset of the first data at or after `offset`, or -1.
-Napi::Value SeekData(const Napi::CallbackInfo& info) {
+// seekData(fd, offset) -> offset of the first data at or after `offset`, or -1;
+// seekHole(fd, offset) -> offset of the first hole at or after `offset`.
+Napi::Value Seek(const Napi::CallbackInfo& info, bool (*seek)(int, int64_t, int64_t*, int*), const char* what) {
   int64_t r;
   int err;
-  if (!seekData(fdArg(info), offsetArg(info, 1), &r, &err))
-    throw Napi::Error::New(info.Env(), std::string("lseek(SEEK_DATA) failed: ") + strerror(err));
+  if (!seek(fdArg(info), offsetArg(info, 1), &r, &err))
+    throw Napi::Error::New(info.Env(), std::string(what) + " failed: " + strerror(err));
   return Napi::Number::New(info.Env(), double(r));
 }
 
-// seekHole(fd, offset) -> offset of the first hole at or after `offset`.
-Napi::Value SeekHole(const Napi::CallbackInfo& info) {
-  int64_t r;
-  int err;
-  if (!seekHole(fdArg(info), offsetArg(info, 1), &r, &err))
-    throw Napi::Error::New(info.Env(), std::string("lseek(SEEK_HOLE) failed: ") + strerror(err));
-  return Napi::Number::New(info.Env(), double(r));
-}
+Napi::Value SeekData(const Napi::CallbackInfo& info) { return Seek(info, seekData, "lseek(SEEK_DATA)"); }
+Napi::Value SeekHole(const Napi::CallbackInfo& info) { return Seek(info, seekHole, "lseek(SEEK_HOLE)"); }
 
 // zeroRange(fd, offset, length, isBlockDevice) -> { errno, method }
 Napi::Value ZeroRange(const Napi::CallbackInfo& info) {
