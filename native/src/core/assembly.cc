@@ -20,13 +20,6 @@ Assembly::Assembly(Slot slot, uint32_t symbols, uint32_t length, uint8_t coding,
 
 uint32_t Assembly::sourceLength(uint32_t symbol) const { return std::min(symbolSize_, length_ - symbol * symbolSize_); }
 
-void Assembly::placeSource(uint32_t symbol, const uint8_t* payload, uint32_t len) {
-  std::memcpy(slot_.data + size_t(symbol) * symbolSize_, payload, len);
-  have_[symbol >> 6] |= uint64_t(1) << (symbol & 63);
-  received_++;
-  if (fec_) blockHave_[fec_->blockOf(symbol)]++;
-}
-
 bool Assembly::holdRepair(const RepairRef& ref, const uint8_t* payload, uint32_t len) {
   auto& held = repairs_[ref.block];
   bool known = false;
@@ -38,11 +31,8 @@ bool Assembly::holdRepair(const RepairRef& ref, const uint8_t* payload, uint32_t
 
 // Short sources (the chunk's last) are zero-padded to a full symbol, as the
 // sender padded them to encode.
-int Assembly::tryDecode(uint32_t block) {
-  uint32_t sources = fec_->blockSources(symbols_, block);
+int Assembly::decode(uint32_t block, uint32_t sources) {
   auto& held = repairs_[block];
-  uint32_t present = blockHave_[block];
-  if (present == sources || fec_->blockNeed(sources, present, uint32_t(held.size())) > 0) return 0;
   uint32_t want = fec_->decodeSymbols(sources);
   uint32_t first = fec_->blockFirst(block);
   std::vector<const uint8_t*> have;

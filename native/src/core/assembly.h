@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "core/fec_scheme.h"
@@ -41,15 +42,27 @@ class Assembly {
   // one (forged or stale), and the chunk should start over.
   bool conflict() { return ++conflicts_ > received_ + 8; }
 
-  // Copies a source symbol (not yet held) into the buffer.
-  void placeSource(uint32_t symbol, const uint8_t* payload, uint32_t len);
+  // Copies a source symbol (not yet held) into the buffer. Inline: it runs
+  // for every source symbol received.
+  void placeSource(uint32_t symbol, const uint8_t* payload, uint32_t len) {
+    std::memcpy(slot_.data + size_t(symbol) * symbolSize_, payload, len);
+    have_[symbol >> 6] |= uint64_t(1) << (symbol & 63);
+    received_++;
+    if (fec_) blockHave_[fec_->blockOf(symbol)]++;
+  }
   // Keeps a repair symbol of a full symbol's size; false if its block is
   // already whole or holds this repair index (a duplicate).
   bool holdRepair(const RepairRef& ref, const uint8_t* payload, uint32_t len);
   // Rebuilds the block's missing sources once it holds enough symbols.
   // Returns the sources rebuilt (0: not yet decodable), or -1 if the decode
   // failed, in which case the block's repairs are dropped.
-  int tryDecode(uint32_t block);
+  // The readiness check is inline: with FEC it runs for every source symbol.
+  int tryDecode(uint32_t block) {
+    uint32_t sources = fec_->blockSources(symbols_, block);
+    uint32_t present = blockHave_[block];
+    if (present == sources || fec_->blockNeed(sources, present, uint32_t(repairs_[block].size())) > 0) return 0;
+    return decode(block, sources);
+  }
 
   // Appends this chunk's missing() entry (core/symbol_id.h): its blocks'
   // needs with FEC, else runs of missing sources.
@@ -57,6 +70,7 @@ class Assembly {
 
  private:
   uint32_t sourceLength(uint32_t symbol) const;
+  int decode(uint32_t block, uint32_t sources);
 
   Slot slot_;
   std::vector<uint64_t> have_;  // one bit per source symbol
