@@ -1,6 +1,7 @@
 // The native core (native/src/core) on its own, without Node or sockets:
 // builds the blockcast_core_test target in the addon's build tree and runs it
-// (test/native/core_test.cc: DATA headers, repair ids, assembly and decoding).
+// (test/native/core_test.cc: DATA headers, repair ids, assembly and decoding;
+// engine_test.cc: the two engines over loopback multicast).
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,7 +1,9 @@
 // The receiver's core without Node or sockets: DATA headers round-trip, the
 // Reed-Solomon scheme maps repair ids, and the Reassembler completes chunks
 // from sources and repairs, reports what is missing in each NACK kind and
-// refuses malformed symbols. Prints one line per failure; exit status 1 if any.
+// refuses malformed symbols; and a TxEngine sends a chunk with repairs to an
+// RxEngine over loopback multicast. Prints one line per failure; exit
+// status 1 if any.
 #include <cstdio>
 #include <cstring>
 #include <random>
@@ -11,20 +13,13 @@
 #include "core/reassembler.h"
 #include "core/reed_solomon.h"
 #include "core/symbol_id.h"
+#include "check.h"
 
 using namespace blockcast;
 
-namespace {
-
 int failures = 0;
 
-#define CHECK(cond)                                              \
-  do {                                                           \
-    if (!(cond)) {                                               \
-      std::printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-      failures++;                                                \
-    }                                                            \
-  } while (0)
+namespace {
 
 constexpr uint32_t kSession = 0x5EED;
 constexpr uint32_t kSymbol = 256;
@@ -178,6 +173,7 @@ int main() {
   decodeWithRepairs();
   runsAndMalformed();
   trailer();
+  engineRoundTrip();
   std::printf("%s\n", failures ? "core tests failed" : "core tests passed");
   return failures ? 1 : 0;
 }
