@@ -1,4 +1,4 @@
-#include "socket.h"
+#include "core/socket.h"
 
 #include <arpa/inet.h>
 #include <cerrno>

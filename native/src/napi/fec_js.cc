@@ -1,9 +1,9 @@
-#include "fec_js.h"
+#include "napi/fec_js.h"
 
 #include <string>
 #include <vector>
 
-#include "fec.h"
+#include "core/fec.h"
 
 namespace blockcast {
 

@@ -1,4 +1,4 @@
-#include "fec.h"
+#include "core/fec.h"
 
 #include <array>
 #include <cstring>

@@ -3,7 +3,7 @@
 // ~2.4x and decodes it ~3.5x faster than lz4-napi on this machine (lz4 -b on
 // system libraries: 711 / 3900 MB/s against 293 / 1103), which matters on
 // receivers: they decode every chunk, and share a CPU with the kernel.
-#include "lz4_js.h"
+#include "napi/lz4_js.h"
 
 #include <cstdint>
 #include <cstring>

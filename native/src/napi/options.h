@@ -6,10 +6,10 @@
 
 #include <cstdint>
 #include <cstring>
-#include <ctime>
 #include <string>
 
-#include "socket.h"
+#include "core/socket.h"
+#include "core/status.h"
 
 namespace blockcast {
 
@@ -62,10 +62,10 @@ inline Napi::Error socketError(Napi::Env env, const SocketError& err) {
   return e;
 }
 
-inline uint64_t monotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+// A refused core request as the JS error its kind calls for.
+inline Napi::Error statusError(Napi::Env env, const Status& s) {
+  if (s.kind == Status::kRange) return Napi::RangeError::New(env, s.message);
+  return Napi::Error::New(env, s.message);
 }
 
 }  // namespace blockcast

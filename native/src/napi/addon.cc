@@ -7,12 +7,12 @@
 #include <malloc.h>
 #endif
 
-#include "fec_js.h"
-#include "fsutil.h"
-#include "lz4_js.h"
+#include "napi/fec_js.h"
+#include "napi/fsutil_js.h"
+#include "napi/lz4_js.h"
 #include "protocol.h"
-#include "rx.h"
-#include "tx.h"
+#include "napi/rx_binding.h"
+#include "napi/tx_binding.h"
 
 namespace {
 
