@@ -72,6 +72,7 @@ export interface SendSummary {
   receivers: ReceiverSummary[];
   ok: boolean;
 }
+
 export type ControlPurpose = keyof ControlBytes;
 
 /** What the summary takes from outside the counters. */
