@@ -3,10 +3,11 @@
 import os from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BlockcastError, ExitCode } from '../errors.js';
-import { DEFAULT_FEC_STRIPE, DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S, DEFAULT_SENDER_TIMEOUT_S } from '../defaults.js';
+import { DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_SENDER_TIMEOUT_S } from '../defaults.js';
 import { native } from '../native/binding.js';
 import { lz4Backend } from '../image/lz4.js';
 import { parseSize } from '../validate.js';
+import { SEND_DEFAULTS } from '../sender/options.js';
 import { receiveCommand } from './receive.js';
 import { sendCommand } from './send.js';
 import { demoCommand } from './demo.js';
@@ -70,15 +71,16 @@ common(
     .description('multicast IMAGE (a file or block device) to every receiver that joins')
     .argument('<image>', 'image file or block device to send'),
 )
-  .option('--mtu <n>', 'link MTU; each datagram fits one frame (9000 for jumbo frames)', int('mtu'), 1500)
-  .option('-r, --rate <bits>', 'pacing rate in bits/s, e.g. 800m, 10g, or unlimited', DEFAULT_RATE)
-  .option('--ttl <n>', 'multicast TTL', int('ttl'), 1)
-  .option('--chunk-size <bytes>', 'bytes per chunk', size('chunk-size'), 1024 * 1024)
-  .option('-n, --min-receivers <n>', 'start once this many receivers have joined', int('min-receivers'), 1)
-  .option('-w, --max-wait <s>', 'start this many seconds after the first receiver joined, even with fewer than --min-receivers', num('max-wait'), 0)
-  .option('--receiver-timeout <s>', 'declare a silent receiver lost after this many seconds', num('receiver-timeout'), DEFAULT_RECEIVER_TIMEOUT_S)
+  // Defaults are applied by the sender's options (one place for the CLI and the library); here they are only shown.
+  .option('--mtu <n>', `link MTU; each datagram fits one frame (9000 for jumbo frames) (default: ${SEND_DEFAULTS.mtu})`, int('mtu'))
+  .option('-r, --rate <bits>', `pacing rate in bits/s, e.g. 800m, 10g, or unlimited (default: ${SEND_DEFAULTS.rate})`)
+  .option('--ttl <n>', `multicast TTL (default: ${SEND_DEFAULTS.ttl})`, int('ttl'))
+  .option('--chunk-size <bytes>', `bytes per chunk (default: ${SEND_DEFAULTS.chunkSize / 2 ** 20}m)`, size('chunk-size'))
+  .option('-n, --min-receivers <n>', `start once this many receivers have joined (default: ${SEND_DEFAULTS.minReceivers})`, int('min-receivers'))
+  .option('-w, --max-wait <s>', `start this many seconds after the first receiver joined, even with fewer than --min-receivers (default: ${SEND_DEFAULTS.maxWait})`, num('max-wait'))
+  .option('--receiver-timeout <s>', `declare a silent receiver lost after this many seconds (default: ${SEND_DEFAULTS.receiverTimeout})`, num('receiver-timeout'))
   .option('--session <id>', 'session id (default: random)', int('session'))
-  .option('--fec-stripe <k>', 'sources per Reed-Solomon stripe; lost packets are repaired with fresh parity (0: retransmit them instead)', int('fec-stripe'), DEFAULT_FEC_STRIPE)
+  .option('--fec-stripe <k>', `sources per Reed-Solomon stripe; lost packets are repaired with fresh parity (0: retransmit them instead) (default: ${SEND_DEFAULTS.fecStripe})`, int('fec-stripe'))
   .option('--workers <n>', 'worker threads that compress, hash, read and write chunks (default: the cores, at most 4)', int('workers'))
   .option('--fec <ratio>', 'proactive FEC: also send this fraction of parity with the first pass, e.g. 0.05 on a link known to be lossy', num('fec'))
   .addOption(new Option('--no-compress', 'send chunks uncompressed (for images of already-compressed data)'))

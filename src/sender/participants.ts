@@ -25,6 +25,26 @@ export interface Participant {
   digest?: Buffer;
 }
 
+export interface ReceiverSummary {
+  id: number;
+  name: string;
+  address: string;
+  state: ParticipantState;
+  reason: number;
+  packets: number;
+  duplicates: number;
+  malformed: number;
+  symbolsRequested: number;
+  nackPackets: number;
+}
+
+export interface StatusIntake {
+  /** Which of the report bytes' purposes (ControlBytes) it counts under. */
+  purpose: 'joins' | 'finals' | 'overload' | 'heartbeats';
+  events: [event: 'receiver-joined' | 'receiver-done' | 'receiver-failed', summary: ReceiverSummary & { message?: string }][];
+  ack: boolean;
+}
+
 const stateNames: Record<number, ParticipantState> = {
   [ReceiverState.Joined]: 'joined',
   [ReceiverState.Receiving]: 'receiving',
@@ -94,12 +114,45 @@ export class Participants {
     return { participant: p, isNew, changed };
   }
 
+  /** A NACK from `id` (if it joined): it is alive, and one more NACK is counted. */
+  heardNack(id: number, now: number): Participant | undefined {
+    const p = this.byId.get(id);
+    if (p) {
+      p.lastHeard = now;
+      p.nackPackets++;
+    }
+    return p;
+  }
+
+  /**
+   * Takes a STATUS report in: the events it makes (a receiver is done only
+   * if the digest it reported is the image's), what it was for, and whether
+   * to acknowledge it (joins and final reports are).
+   */
+  intake(s: Status, address: string, port: number, now: number, imageDigest: Buffer): StatusIntake {
+    const { participant: p, isNew, changed } = this.update(s, address, port, now);
+    const final = s.state === ReceiverState.Done || s.state === ReceiverState.Failed;
+    const events: StatusIntake['events'] = [];
+    if (isNew) events.push(['receiver-joined', summarize(p)]);
+    if (changed && p.state === 'done') {
+      if (!p.digest?.equals(imageDigest)) {
+        p.state = 'failed';
+        events.push(['receiver-failed', { ...summarize(p), message: 'reported a digest that does not match the image' }]);
+      } else {
+        events.push(['receiver-done', summarize(p)]);
+      }
+    } else if (changed && p.state === 'failed') {
+      events.push(['receiver-failed', summarize(p)]);
+    }
+    return { purpose: isNew ? 'joins' : final ? 'finals' : s.overloaded ? 'overload' : 'heartbeats', events, ack: final || isNew };
+  }
+
   /** Receivers still in the session: not done, failed or lost. */
   active(): Participant[] {
     return this.all().filter((p) => !isTerminal(p.state));
   }
 
-  /** Marks receivers silent for longer than `timeoutMs` as lost and returns them. */
+  /** Marks receivers silent for longer than `timeoutMs` as lost and returns them (`now` on the clock `update` was given). */
   expire(now: number, timeoutMs: number): Participant[] {
     const lost: Participant[] = [];
     for (const p of this.byId.values()) {
@@ -114,4 +167,19 @@ export class Participants {
   allTerminal(): boolean {
     return this.byId.size > 0 && this.all().every((p) => isTerminal(p.state));
   }
+}
+
+export function summarize(p: Participant): ReceiverSummary {
+  return {
+    id: p.id,
+    name: p.name,
+    address: p.address,
+    state: p.state,
+    reason: p.reason,
+    packets: p.packets,
+    duplicates: p.duplicates,
+    malformed: p.malformed,
+    symbolsRequested: p.symbolsRequested,
+    nackPackets: p.nackPackets,
+  };
 }

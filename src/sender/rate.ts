@@ -51,3 +51,42 @@ export class RateController {
     return true;
   }
 }
+
+/** The rate measured on the wire: bytes/s between the last two samples of the native sender's byte count. */
+export class WireMeter {
+  rate = 0;
+  private at?: number;
+  private bytes = 0;
+
+  sample(now: number, bytes: number): void {
+    if (this.at !== undefined) this.rate = ((bytes - this.bytes) * 1000) / (now - this.at);
+    this.at = now;
+    this.bytes = bytes;
+  }
+}
+
+/** The session's pacing: the rate controller and the rate measured on the wire. */
+export class Pacing {
+  readonly control: RateController;
+  readonly wire = new WireMeter();
+
+  constructor(ceiling: number, apply: (bytesPerSecond: number) => void) {
+    this.control = new RateController(ceiling, apply);
+  }
+
+  /** Samples the wire's byte count; with `recover`, lets the rate recover after a quiet spell. */
+  sample(now: number, bytes: number, recover: boolean): void {
+    this.wire.sample(now, bytes);
+    if (recover) this.control.tick(now, this.wire.rate);
+  }
+
+  /** A receiver reports overload. */
+  overload(now: number): void {
+    this.control.onOverload(now, this.wire.rate);
+  }
+
+  /** The pacing rate, else the rate measured on the wire (bytes/s; 0 or less when unknown). */
+  get rate(): number {
+    return this.control.current || this.wire.rate;
+  }
+}

@@ -2,6 +2,7 @@
 // union (a symbol lost by many receivers is resent once). FEC stripe needs
 // are merged as a maximum: one fresh parity symbol fixes a different loss at
 // each receiver, so a round costs the neediest receiver's count, not the sum.
+import { monotonicClock } from '../core/clock.js';
 
 export interface RepairRequest {
   stream: number;
@@ -95,7 +96,7 @@ export class RepairQueue {
    */
   constructor(public windowMs = 0) {}
 
-  private entry(stream: number, chunk: number, symbolCount: number, stripeSize: number, now = performance.now()): Pending {
+  private entry(stream: number, chunk: number, symbolCount: number, stripeSize: number, now = monotonicClock.now()): Pending {
     const key = stream * 2 ** 32 + chunk;
     let e = this.pending.get(key);
     if (!e) {
@@ -110,11 +111,11 @@ export class RepairQueue {
    * `symbolCount` symbols. Returns the number of symbols named, or -1 if a
    * run falls outside the chunk (the report is malformed).
    */
-  add(stream: number, chunk: number, symbolCount: number, ranges: number[]): number {
+  add(stream: number, chunk: number, symbolCount: number, ranges: number[], now = monotonicClock.now()): number {
     for (let i = 0; i < ranges.length; i += 2) {
       if (ranges[i + 1]! === 0 || ranges[i]! + ranges[i + 1]! > symbolCount) return -1;
     }
-    const e = this.entry(stream, chunk, symbolCount, 0);
+    const e = this.entry(stream, chunk, symbolCount, 0, now);
     let named = 0;
     for (let i = 0; i < ranges.length; i += 2) {
       e.want.fill(1, ranges[i]!, ranges[i]! + ranges[i + 1]!);
@@ -128,7 +129,7 @@ export class RepairQueue {
    * round still on its way. Returns the symbols the report named, or -1 if a
    * stripe or a need is out of range for the chunk.
    */
-  addNeeds(stream: number, chunk: number, symbolCount: number, stripeSize: number, pairs: number[], now = performance.now()): number {
+  addNeeds(stream: number, chunk: number, symbolCount: number, stripeSize: number, pairs: number[], now = monotonicClock.now()): number {
     const stripes = Math.ceil(symbolCount / stripeSize);
     for (let i = 0; i < pairs.length; i += 2) {
       const [s, need] = [pairs[i]!, pairs[i + 1]!];
@@ -156,7 +157,7 @@ export class RepairQueue {
    * that arrive before `until` (the round's time on the wire plus a report's
    * round trip) are taken to predate it.
    */
-  sent(stream: number, chunk: number, stripes: number, parity: [number, number][], until: number, now = performance.now()): void {
+  sent(stream: number, chunk: number, stripes: number, parity: [number, number][], until: number, now = monotonicClock.now()): void {
     const key = stream * 2 ** 32 + chunk;
     let r = this.recent.get(key);
     if (!r || now >= r.until) r = { until, sent: new Uint16Array(stripes) };
@@ -178,14 +179,14 @@ export class RepairQueue {
   }
 
   /** Milliseconds until the next pending repair is due (0: now), or undefined if none. */
-  dueIn(now = performance.now()): number | undefined {
+  dueIn(now = monotonicClock.now()): number | undefined {
     let due = Infinity;
     for (const e of this.pending.values()) due = Math.min(due, e.due);
     return due === Infinity ? undefined : Math.max(0, due - now);
   }
 
   /** Takes the oldest pending repair whose window has closed. Sources resent in a stripe count against its parity need. */
-  take(now = performance.now()): RepairRequest | undefined {
+  take(now = monotonicClock.now()): RepairRequest | undefined {
     let found: [number, Pending] | undefined;
     for (const entry of this.pending) {
       if (now >= entry[1].due) {

@@ -1,0 +1,83 @@
+// The unicast socket on which receivers report (STATUS, NACK) and the
+// sender acknowledges their joins and final reports.
+import dgram from 'node:dgram';
+import { CONTROL_SOCKET_BUFFER } from '../defaults.js';
+import { IP_UDP_OVERHEAD, PacketType, type ReceiverStateValue } from '../protocol/constants.js';
+import { decodeNack, decodeStatus, encodeAck, packetType, type Nack, type Status } from '../protocol/packets.js';
+
+export interface ReportHandlers {
+  /** Every datagram first, malformed ones too: `bytes` with IP/UDP headers. */
+  received(bytes: number): void;
+  status(s: Status, bytes: number, address: string, port: number): void;
+  nack(n: Nack, bytes: number, address: string): void;
+  /** Undecodable, of another session, or of an unknown type. */
+  malformed(address: string): void;
+  error(err: Error): void;
+  warning(message: string): void;
+}
+
+export class ReportSocket {
+  private constructor(
+    private readonly socket: dgram.Socket,
+    private readonly session: number,
+  ) {}
+
+  /** Binds an ephemeral port for `session`'s reports. */
+  static async open(session: number, h: ReportHandlers): Promise<ReportSocket> {
+    const socket = dgram.createSocket('udp4');
+    const reports = new ReportSocket(socket, session);
+    socket.on('message', (msg, rinfo) => reports.dispatch(msg, rinfo.address, rinfo.port, h));
+    socket.on('error', (err) => h.error(err));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind(0, () => {
+          socket.off('error', reject);
+          // Hundreds of receivers finishing at once report within milliseconds
+          // of each other; the default buffer (~200 KB, a few hundred small
+          // datagrams) overflows while this thread is busy. Capped by rmem_max.
+          try {
+            socket.setRecvBufferSize(CONTROL_SOCKET_BUFFER);
+          } catch (err) {
+            h.warning(`cannot enlarge the report socket's buffer to ${CONTROL_SOCKET_BUFFER} bytes (${(err as Error).message}); reports may be lost when many receivers finish at once`);
+          }
+          resolve();
+        });
+      });
+    } catch (err) {
+      socket.close();
+      throw err;
+    }
+    return reports;
+  }
+
+  get port(): number {
+    return this.socket.address().port;
+  }
+
+  ack(receiverId: number, state: ReceiverStateValue, port: number, address: string): void {
+    this.socket.send(encodeAck({ session: this.session, receiverId, state }), port, address);
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+
+  private dispatch(msg: Buffer, address: string, port: number, h: ReportHandlers): void {
+    const bytes = msg.length + IP_UDP_OVERHEAD;
+    h.received(bytes);
+    const type = packetType(msg);
+    if (type === PacketType.Status) {
+      const s = decodeStatus(msg);
+      if (!s || s.session !== this.session) return h.malformed(address);
+      return h.status(s, bytes, address, port);
+    }
+    if (type === PacketType.Nack) {
+      const n = decodeNack(msg);
+      if (!n || n.session !== this.session) return h.malformed(address);
+      return h.nack(n, bytes, address);
+    }
+    h.malformed(address);
+  }
+}
+

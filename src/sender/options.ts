@@ -1,0 +1,98 @@
+// The sender's options: what a caller may set, the defaults, and the checks
+// that turn a caller's options into the values a session runs with. The
+// library and the CLI both take their defaults from here.
+import { randomInt } from 'node:crypto';
+import { DEFAULT_FEC_STRIPE, DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S, DEFAULT_SOCKET_BUFFER, DEFAULT_TTL } from '../defaults.js';
+import { BlockcastError } from '../errors.js';
+import { DEFAULT_CHUNK_SIZE, DEFAULT_MTU, symbolCount, symbolSizeForMtu } from '../image/geometry.js';
+import { defaultWorkerThreads } from '../image/pool.js';
+import { resolveInterface } from '../net/interface.js';
+import { MAX_CHUNK_SIZE } from '../protocol/constants.js';
+import { checkInteger, checkMulticastGroup, checkNumber, parseRate } from '../validate.js';
+
+export interface SendOptions {
+  image: string;
+  group?: string;
+  port?: number;
+  interface?: string;
+  mtu?: number;
+  /** Bits per second ("800m", "10g", "unlimited") or bytes per second as a number. */
+  rate?: string | number;
+  ttl?: number;
+  chunkSize?: number;
+  /** Start once this many receivers have joined (default 1). */
+  minReceivers?: number;
+  /** Start this many seconds after the first receiver joined, even with fewer than minReceivers. */
+  maxWait?: number;
+  /** Declare a receiver lost after this many seconds of silence. */
+  receiverTimeout?: number;
+  socketBuffer?: number;
+  gso?: boolean;
+  /** Sources per Reed-Solomon stripe for NACK repair with fresh parity; 0 repairs by retransmission. */
+  fecStripe?: number;
+  /** Proactive FEC: parity sent with the first pass, as a fraction of each stripe (e.g. 0.05); default 0. */
+  fecRatio?: number;
+  /** Deliver to receivers on the sender's own host too (IP_MULTICAST_LOOP, default true). */
+  loopback?: boolean;
+  /** Fixed session id (random by default). */
+  session?: number;
+  /** LZ4-compress chunks where that shrinks them (default true; prepared images are sent as they were prepared). */
+  compress?: boolean;
+  /** Worker threads that compress, hash, read and write chunks (default: the cores, at most 4). */
+  workers?: number;
+}
+
+/** The options a session runs with: every one set, checked, and the interface resolved. */
+export type ResolvedSendOptions = Required<Omit<SendOptions, 'interface'>> & { interfaceAddress: string; interfaceName: string; rateBytes: number };
+
+/** The default of every option that has a fixed one (interface, session and workers depend on the host or chance). */
+export const SEND_DEFAULTS = {
+  group: DEFAULT_GROUP,
+  port: DEFAULT_PORT,
+  mtu: DEFAULT_MTU,
+  rate: DEFAULT_RATE,
+  ttl: DEFAULT_TTL,
+  chunkSize: DEFAULT_CHUNK_SIZE,
+  minReceivers: 1,
+  maxWait: 0,
+  receiverTimeout: DEFAULT_RECEIVER_TIMEOUT_S,
+  socketBuffer: DEFAULT_SOCKET_BUFFER,
+  gso: true,
+  fecStripe: DEFAULT_FEC_STRIPE,
+  fecRatio: 0,
+  loopback: true,
+  compress: true,
+} as const;
+
+/** Fills in defaults and checks every option; throws BlockcastError EINVALIDOPTION naming the first bad one. */
+export function resolveSendOptions(options: SendOptions): ResolvedSendOptions {
+  const d = SEND_DEFAULTS;
+  const iface = resolveInterface(options.interface);
+  const chunkSize = checkInteger('chunkSize', options.chunkSize ?? d.chunkSize, 4096, MAX_CHUNK_SIZE);
+  const mtu = checkInteger('mtu', options.mtu ?? d.mtu, 576, 65535);
+  const symbolSize = symbolSizeForMtu(mtu);
+  if (symbolCount(chunkSize, symbolSize) > 65535) throw new BlockcastError('EINVALIDOPTION', `chunkSize ${chunkSize} needs more than 65535 symbols at mtu ${mtu}`);
+  return {
+    image: options.image,
+    group: checkMulticastGroup('group', options.group ?? d.group),
+    port: checkInteger('port', options.port ?? d.port, 1, 65535),
+    interfaceAddress: iface.address,
+    interfaceName: iface.name,
+    mtu,
+    rate: options.rate ?? d.rate,
+    rateBytes: parseRate('rate', options.rate ?? d.rate),
+    ttl: checkInteger('ttl', options.ttl ?? d.ttl, 0, 255),
+    chunkSize,
+    minReceivers: checkInteger('minReceivers', options.minReceivers ?? d.minReceivers, 1, 100000),
+    maxWait: checkNumber('maxWait', options.maxWait ?? d.maxWait, 0, 1e9),
+    receiverTimeout: checkNumber('receiverTimeout', options.receiverTimeout ?? d.receiverTimeout, 0.5, 1e6),
+    socketBuffer: checkInteger('socketBuffer', options.socketBuffer ?? d.socketBuffer, 0, 2 ** 31 - 1),
+    gso: options.gso ?? d.gso,
+    fecStripe: checkInteger('fecStripe', options.fecStripe ?? d.fecStripe, 0, 254),
+    fecRatio: checkNumber('fec', options.fecRatio ?? d.fecRatio, 0, 1),
+    loopback: options.loopback ?? d.loopback,
+    compress: options.compress ?? d.compress,
+    workers: checkInteger('workers', options.workers ?? defaultWorkerThreads(), 1, 64),
+    session: options.session === undefined ? randomInt(1, 2 ** 32 - 1) : checkInteger('session', options.session, 1, 2 ** 32 - 1),
+  };
+}

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../src/core/clock.js';
+import { FailReason, ReceiverState, type ReceiverStateValue } from '../../src/protocol/constants.js';
+import type { Status } from '../../src/protocol/packets.js';
+import { Participants } from '../../src/sender/participants.js';
+import { receiverTimeoutMs } from '../../src/sender/timing.js';
+
+const digest = Buffer.alloc(32, 7);
+const status = (receiverId: number, state: ReceiverStateValue, o: Partial<Status> = {}): Status => ({
+  session: 1,
+  receiverId,
+  state,
+  reason: FailReason.None,
+  overloaded: false,
+  chunksDone: 0,
+  capacity: 0,
+  packets: 0,
+  malformed: 0,
+  duplicates: 0,
+  imageDigest: state === ReceiverState.Done ? digest : Buffer.alloc(0),
+  name: `node${receiverId}`,
+  ...o,
+});
+
+describe('Participants', () => {
+  it('says what a STATUS is for, which events it makes and whether to acknowledge it', () => {
+    const ps = new Participants();
+    const joined = ps.intake(status(1, ReceiverState.Joined), '10.0.0.1', 4000, 0, digest);
+    expect(joined.purpose).toBe('joins');
+    expect(joined.ack).toBe(true);
+    expect(joined.events.map(([e]) => e)).toEqual(['receiver-joined']);
+    expect(joined.events[0]![1]).toMatchObject({ id: 1, name: 'node1', address: '10.0.0.1', state: 'joined' });
+    expect(ps.intake(status(1, ReceiverState.Receiving), '10.0.0.1', 4000, 1, digest)).toEqual({ purpose: 'heartbeats', events: [], ack: false });
+    expect(ps.intake(status(1, ReceiverState.Receiving, { overloaded: true }), '10.0.0.1', 4000, 2, digest).purpose).toBe('overload');
+    const done = ps.intake(status(1, ReceiverState.Done), '10.0.0.1', 4000, 3, digest);
+    expect(done.purpose).toBe('finals');
+    expect(done.ack).toBe(true);
+    expect(done.events.map(([e]) => e)).toEqual(['receiver-done']);
+    // A retried DONE is acknowledged again but makes no new event.
+    expect(ps.intake(status(1, ReceiverState.Done), '10.0.0.1', 4000, 4, digest)).toEqual({ purpose: 'finals', events: [], ack: true });
+  });
+
+  it('fails a receiver that reports the wrong digest', () => {
+    const ps = new Participants();
+    const r = ps.intake(status(2, ReceiverState.Done, { imageDigest: Buffer.alloc(32, 1) }), '10.0.0.2', 4000, 0, digest);
+    expect(r.events.map(([e, s]) => [e, s.state, s.message])).toEqual([
+      ['receiver-joined', 'done', undefined],
+      ['receiver-failed', 'failed', 'reported a digest that does not match the image'],
+    ]);
+    expect(ps.get(2)!.state).toBe('failed');
+  });
+
+  it('loses receivers silent for longer than the timeout on the clock, and a NACK counts as a sign of life', () => {
+    const clock = new FakeClock(5000);
+    const ps = new Participants();
+    ps.intake(status(1, ReceiverState.Receiving), 'a', 1, clock.now(), digest);
+    ps.intake(status(2, ReceiverState.Receiving), 'b', 1, clock.now(), digest);
+    const timeout = receiverTimeoutMs(10, 10);
+    clock.advance(timeout - 1);
+    expect(ps.heardNack(2, clock.now())!.nackPackets).toBe(1);
+    expect(ps.heardNack(9, clock.now())).toBeUndefined();
+    expect(ps.expire(clock.now(), timeout)).toEqual([]);
+    clock.advance(2);
+    expect(ps.expire(clock.now(), timeout).map((p) => p.id)).toEqual([1]);
+    expect(ps.get(1)!.state).toBe('lost');
+    // A late heartbeat does not revive a lost receiver's verdict.
+    expect(ps.intake(status(1, ReceiverState.Receiving), 'a', 1, clock.now(), digest).events).toEqual([]);
+    expect(ps.get(1)!.state).toBe('lost');
+    expect(ps.active().map((p) => p.id)).toEqual([2]);
+  });
+});
