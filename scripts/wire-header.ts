@@ -1,15 +1,18 @@
-// Generates native/src/wire.h from src/protocol/wire.ts, so the C++ engine
-// reads and writes packets from the same tables as TypeScript.
-//   npx tsx scripts/wire-header.ts          writes the header
-//   npx tsx scripts/wire-header.ts --check  exits 1 if the checked-in one is stale
+// Generates the C++ side of the wire protocol from src/protocol/wire.ts, so
+// the engine reads and writes packets from the same tables as TypeScript:
+// native/src/core/wire.h (constants, enums, repair-id helpers),
+// core/wire_layouts.h (a struct with read/write per packet layout) and
+// napi/wire_names.h (every constant by name, which the addon exports).
+//   npx tsx scripts/wire-header.ts          writes them (npm run gen:wire)
+//   npx tsx scripts/wire-header.ts --check  exits 1 if a checked-in one is stale
 // test/protocol/wire.test.ts runs the same check, and compares every
-// constant with what the built addon exports (kWireConstants).
+// constant with what the built addon exports.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as W from '../src/protocol/wire.js';
 
-export const WIRE_HEADER_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'native', 'src', 'wire.h');
+const NATIVE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'native', 'src');
 
 /** C prefix of each enum's members (the names the engine has always used). */
 const ENUM_PREFIX: Record<keyof typeof W.WIRE_ENUMS, string> = {
@@ -129,7 +132,11 @@ ${reads}
 `;
 }
 
-export function renderWireHeader(): string {
+const BANNER = `// GENERATED from src/protocol/wire.ts by scripts/wire-header.ts: do not edit.
+// Regenerate with \`npm run gen:wire\`; test/protocol/wire.test.ts fails when
+// this file is stale. docs/PROTOCOL.md explains every field.`;
+
+function constantsHeader(): string {
   // Enum members are declared by their enums below; everything else here.
   const consts = typedConstants()
     .filter(([n, , t]) => !(t === 'uint8_t' && n !== 'kVersion'))
@@ -141,20 +148,16 @@ export function renderWireHeader(): string {
       const members = Object.entries(e)
         .map(([m, v]) => `  ${prefix}${m} = ${v},`)
         .join('\n');
-      return members ? `enum ${name} : uint8_t {\n${members}\n};` : `// ${name}: no values defined yet.`;
+      return members ? `enum Wire${name} : uint8_t {\n${members}\n};` : `// ${name}: no values defined yet.`;
     })
     .join('\n');
-  const table = wireConstants()
-    .map(([n, v]) => `    {"${n}", ${v}},`)
-    .join('\n');
-  return `// GENERATED from src/protocol/wire.ts by scripts/wire-header.ts: do not edit.
-// Regenerate with \`npm run gen:wire\`; test/protocol/wire.test.ts fails when
-// this file is stale. docs/PROTOCOL.md explains every field.
+  return `${BANNER}
+// Every constant and enum of the protocol; wire_layouts.h has a struct per
+// packet layout.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 
 namespace blockcast {
 
@@ -189,34 +192,72 @@ constexpr uint32_t repairSymbolId(uint32_t stripe, uint32_t index) {
 constexpr uint32_t repairStripe(uint32_t id) { return (id & ~kRepairBit) >> kRepairStripeShift; }
 constexpr uint32_t repairIndex(uint32_t id) { return id & kRepairIndexMask; }
 
-// Fixed layouts: one struct per table, with write() and read().
-namespace wire {
+}  // namespace blockcast
+
+#include "core/wire_layouts.h"
+`;
+}
+
+function layoutsHeader(): string {
+  return `${BANNER}
+// One struct per fixed packet layout, with write() and read().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "core/wire.h"
+
+namespace blockcast::wire {
 
 ${W.LAYOUTS.map(structFor).join('\n')}
-// Every constant above by name, for the parity test (the addon exports it).
+}  // namespace blockcast::wire
+`;
+}
+
+function namesHeader(): string {
+  const table = wireConstants()
+    .map(([n, v]) => `    {"${n}", ${v}},`)
+    .join('\n');
+  return `${BANNER}
+// Every constant of core/wire.h by name, for the addon to export to the
+// parity test.
+#pragma once
+
+namespace blockcast::wire {
+
 struct NamedConstant {
   const char* name;
   double value;
 };
+
 inline constexpr NamedConstant kConstants[] = {
 ${table}
 };
 
-}  // namespace wire
-}  // namespace blockcast
+}  // namespace blockcast::wire
 `;
 }
 
+/** The generated files, by path. */
+export function renderWireHeaders(): Map<string, string> {
+  return new Map([
+    [path.join(NATIVE, 'core', 'wire.h'), constantsHeader()],
+    [path.join(NATIVE, 'core', 'wire_layouts.h'), layoutsHeader()],
+    [path.join(NATIVE, 'napi', 'wire_names.h'), namesHeader()],
+  ]);
+}
+
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const text = renderWireHeader();
-  if (process.argv.includes('--check')) {
-    const current = readFileSync(WIRE_HEADER_PATH, 'utf8');
-    if (current !== text) {
-      console.error(`${WIRE_HEADER_PATH} is stale: run npm run gen:wire`);
-      process.exit(1);
+  const check = process.argv.includes('--check');
+  for (const [file, text] of renderWireHeaders()) {
+    if (!check) {
+      writeFileSync(file, text);
+      console.log(`wrote ${file}`);
+    } else if (readFileSync(file, 'utf8') !== text) {
+      console.error(`${file} is stale: run npm run gen:wire`);
+      process.exitCode = 1;
     }
-  } else {
-    writeFileSync(WIRE_HEADER_PATH, text);
-    console.log(`wrote ${WIRE_HEADER_PATH}`);
   }
 }

@@ -151,31 +151,8 @@ export interface NativeReceiver {
   close(): void;
 }
 
-export interface NativeProtocol {
-  magic: number;
-  version: number;
-  typeData: number;
-  typeAnnounce: number;
-  typeStatus: number;
-  typeNack: number;
-  typeAck: number;
-  typeRepairAdv: number;
-  commonHeaderSize: number;
-  dataHeaderSize: number;
-  offSession: number;
-  offStream: number;
-  offChunk: number;
-  offSymbol: number;
-  offCoding: number;
-  offLength: number;
-  codingRaw: number;
-  codingLz4: number;
-  repairBit: number;
-  ipUdpOverhead: number;
-  maxChunkSize: number;
-  minSymbolSize: number;
-  maxSymbolSize: number;
-}
+/** Every wire constant of the generated native/src/core/wire.h, by its C name (kMagic, kOffChunk, kNackStripeNeeds, ...). */
+export type NativeWireConstants = Record<string, number>;
 
 export type FecBackend = 'isa-l' | 'portable';
 
@@ -191,7 +168,7 @@ export interface NativeFec {
 export interface NativeAddon {
   Sender: new (options: NativeSenderOptions, onJobsDone: (done: { id: number; errno: number }[]) => void) => NativeSender;
   Receiver: new (options: NativeReceiverOptions, onBatch: (batch: NativeReceiverBatch) => void) => NativeReceiver;
-  protocol: NativeProtocol;
+  wire: NativeWireConstants;
   fec: NativeFec;
   fs: NativeFs;
   /** liblz4, when the addon was built with it; the workers fall back to lz4-napi. */

@@ -12,7 +12,7 @@
 #include "core/data_header.h"
 #include "core/reassembler.h"
 #include "core/reed_solomon.h"
-#include "core/symbol_id.h"
+#include "core/wire.h"
 #include "check.h"
 
 using namespace blockcast;
@@ -63,7 +63,7 @@ struct Rig {
 
 void headerRoundTrip() {
   uint8_t buf[kDataHeaderSize];
-  DataHeader in{7, kStreamManifest, kCodingLz4, 42, makeRepairId(3, 9), 12345}, out;
+  DataHeader in{7, kStreamManifest, kCodingLz4, 42, repairSymbolId(3, 9), 12345}, out;
   writeDataHeader(buf, in);
   CHECK(load32(buf + kOffMagic) == kMagic && buf[kOffType] == kTypeData);
   CHECK(readDataHeader(buf, sizeof buf, &out));
@@ -82,11 +82,11 @@ void repairIds() {
   RepairRef ref;
   // 10 sources in stripes of 4: blocks of 4, 4, 2.
   CHECK(rs.blockCount(10) == 3 && rs.blockSources(10, 2) == 2);
-  CHECK(rs.parseRepairId(10, makeRepairId(2, 252), &ref) && ref.block == 2 && ref.index == 252);
-  CHECK(!rs.parseRepairId(10, makeRepairId(2, 253), &ref));  // 2 + 253 rows > 255
-  CHECK(!rs.parseRepairId(10, makeRepairId(3, 0), &ref));    // no fourth stripe
+  CHECK(rs.parseRepairId(10, repairSymbolId(2, 252), &ref) && ref.block == 2 && ref.index == 252);
+  CHECK(!rs.parseRepairId(10, repairSymbolId(2, 253), &ref));  // 2 + 253 rows > 255
+  CHECK(!rs.parseRepairId(10, repairSymbolId(3, 0), &ref));    // no fourth stripe
   CHECK(!rs.parseRepairId(10, 5, &ref));                     // a source id
-  CHECK(makeRepairId(0x7FFF, 0xFFFF) == 0xFFFFFFFFu && repairBlock(0x80030002u) == 3 && repairIndex(0x80030002u) == 2);
+  CHECK(repairSymbolId(0x7FFF, 0xFFFF) == 0xFFFFFFFFu && repairStripe(0x80030002u) == 3 && repairIndex(0x80030002u) == 2);
   std::unique_ptr<FecScheme> none;
   CHECK(makeFecScheme(0, &none).ok() && !none);
   CHECK(!makeFecScheme(255, &none).ok());
@@ -102,11 +102,11 @@ void decodeWithRepairs() {
   Rig rig(4, 2, 10 * kSymbol);
 
   std::vector<uint32_t> m = rig.r.missing(kStreamImage, 2, 10);
-  CHECK((m == std::vector<uint32_t>{0, uint32_t(NackKind::WholeChunk), 0, 1, uint32_t(NackKind::WholeChunk), 0}));
+  CHECK((m == std::vector<uint32_t>{0, uint32_t(kNackWholeChunk), 0, 1, uint32_t(kNackWholeChunk), 0}));
   uint32_t lengths[2] = {length, kNotSent};
   CHECK(rig.r.expect(kStreamImage, lengths, 2).ok());
   m = rig.r.missing(kStreamImage, 2, 10);
-  CHECK((m == std::vector<uint32_t>{0, uint32_t(NackKind::SourceRuns), 1, 0, 10}));
+  CHECK((m == std::vector<uint32_t>{0, uint32_t(kNackSourceRuns), 1, 0, 10}));
 
   for (uint32_t s = 0; s < 10; s++) {
     if (s == 1 || s == 2) continue;  // lost: stripe 0 lacks two
@@ -114,7 +114,7 @@ void decodeWithRepairs() {
     rig.feed(datagram(0, s, length, chunk.data() + s * kSymbol, n));
   }
   m = rig.r.missing(kStreamImage, 2, 10);
-  CHECK((m == std::vector<uint32_t>{0, uint32_t(NackKind::StripeNeeds), 1, 0, 2}));
+  CHECK((m == std::vector<uint32_t>{0, uint32_t(kNackStripeNeeds), 1, 0, 2}));
 
   ReedSolomon rs(4);
   const uint8_t* src[4] = {&chunk[0], &chunk[kSymbol], &chunk[2 * kSymbol], &chunk[3 * kSymbol]};
@@ -122,10 +122,10 @@ void decodeWithRepairs() {
   std::vector<uint8_t> p0(kSymbol), p1(kSymbol);
   uint8_t* out[2] = {p0.data(), p1.data()};
   rs.encode(4, kSymbol, src, 2, index, out);
-  rig.feed(datagram(0, makeRepairId(0, 5), length, p0.data(), kSymbol));
-  rig.feed(datagram(0, makeRepairId(0, 5), length, p0.data(), kSymbol));  // duplicate
+  rig.feed(datagram(0, repairSymbolId(0, 5), length, p0.data(), kSymbol));
+  rig.feed(datagram(0, repairSymbolId(0, 5), length, p0.data(), kSymbol));  // duplicate
   CHECK(rig.done.empty());
-  rig.feed(datagram(0, makeRepairId(0, 11), length, p1.data(), kSymbol));
+  rig.feed(datagram(0, repairSymbolId(0, 11), length, p1.data(), kSymbol));
   CHECK(rig.done.size() == 1);
   if (rig.done.size() == 1) {
     const CompletedChunk& c = rig.done[0];
@@ -143,11 +143,11 @@ void runsAndMalformed() {
   Rig rig(0, 1, length);
   for (uint32_t s : {0u, 3u}) rig.feed(datagram(0, s, length, chunk.data() + s * kSymbol, kSymbol));
   std::vector<uint32_t> m = rig.r.missing(kStreamImage, 1, 10);
-  CHECK((m == std::vector<uint32_t>{0, uint32_t(NackKind::SourceRuns), 2, 1, 2, 4, 2}));
+  CHECK((m == std::vector<uint32_t>{0, uint32_t(kNackSourceRuns), 2, 1, 2, 4, 2}));
   uint64_t before = rig.counters.malformed;
   rig.feed(datagram(0, 1, length, chunk.data(), kSymbol - 1));           // truncated
   rig.feed(datagram(0, 6, length, chunk.data(), kSymbol));               // beyond the chunk
-  rig.feed(datagram(0, makeRepairId(0, 0), length, chunk.data(), kSymbol));  // repair without FEC
+  rig.feed(datagram(0, repairSymbolId(0, 0), length, chunk.data(), kSymbol));  // repair without FEC
   rig.feed(datagram(0, 1, length + 1, chunk.data(), kSymbol));           // beyond maxLength
   CHECK(rig.counters.malformed == before + 4);
   CHECK(rig.counters.dataPackets == 2);

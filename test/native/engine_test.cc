@@ -12,7 +12,7 @@
 
 #include "check.h"
 #include "core/rx_engine.h"
-#include "core/symbol_id.h"
+#include "core/wire.h"
 #include "core/tx_engine.h"
 
 using namespace blockcast;
@@ -93,10 +93,10 @@ void engineRoundTrip() {
   job.length = length;
   job.allSymbols = false;
   job.symbols = {0, 2, 4, 5, 6, 7};                           // 1 and 3 lost
-  job.parity = {makeRepairId(0, 0), makeRepairId(0, 200)};  // stripe 0 rebuilt
+  job.parity = {repairSymbolId(0, 0), repairSymbolId(0, 200)};  // stripe 0 rebuilt
   CHECK(tx->check(job).ok());
   SendJob bad = job;
-  bad.parity = {makeRepairId(2, 0)};  // only two stripes
+  bad.parity = {repairSymbolId(2, 0)};  // only two stripes
   CHECK(!tx->check(bad).ok());
   tx->submit(std::move(job));
 

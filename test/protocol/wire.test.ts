@@ -1,13 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { WIRE_HEADER_PATH, renderWireHeader, wireConstants } from '../../scripts/wire-header.js';
+import { renderWireHeaders, wireConstants } from '../../scripts/wire-header.js';
+import { native } from '../../src/native/binding.js';
 import { readFields, writeFields } from '../../src/protocol/fields.js';
 import { isRepairSymbol, repairIndex, repairStripe, repairSymbolId } from '../../src/protocol/symbols.js';
 import * as W from '../../src/protocol/wire.js';
 
 describe('the wire tables', () => {
-  it('native/src/wire.h is what scripts/wire-header.ts generates from them (run npm run gen:wire)', () => {
-    expect(readFileSync(WIRE_HEADER_PATH, 'utf8')).toBe(renderWireHeader());
+  it('native/src/core/wire.h (and its two siblings) are what scripts/wire-header.ts generates from them (run npm run gen:wire)', () => {
+    for (const [file, text] of renderWireHeaders()) expect(readFileSync(file, 'utf8'), file).toBe(text);
+  });
+
+  it('agree, constant by constant, with the addon built from wire.h (every enum, size and offset)', () => {
+    expect(native.wire).toEqual(Object.fromEntries(wireConstants()));
+    expect(native.wire.kNackWholeChunk).toBe(W.NackKind.WholeChunk);
+    expect(native.wire.kOffLength).toBe(W.offsetOf(W.DataHeader, 'length'));
   });
 
   it('keep every enum value (append-only: deployed peers outlive code changes)', () => {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "core/symbol_id.h"
+#include "core/wire.h"
 
 namespace blockcast {
 
@@ -81,7 +81,7 @@ void Assembly::appendMissing(uint32_t chunk, std::vector<uint32_t>* out) const {
   size_t header = out->size();
   uint32_t count = 0;
   if (fec_) {
-    out->insert(out->end(), {chunk, uint32_t(NackKind::StripeNeeds), 0});
+    out->insert(out->end(), {chunk, uint32_t(kNackStripeNeeds), 0});
     for (uint32_t b = 0; b < blockHave_.size(); b++) {
       uint32_t need = fec_->blockNeed(fec_->blockSources(symbols_, b), blockHave_[b], uint32_t(repairs_[b].size()));
       if (need > 0) {
@@ -90,7 +90,7 @@ void Assembly::appendMissing(uint32_t chunk, std::vector<uint32_t>* out) const {
       }
     }
   } else {
-    out->insert(out->end(), {chunk, uint32_t(NackKind::SourceRuns), 0});
+    out->insert(out->end(), {chunk, uint32_t(kNackSourceRuns), 0});
     for (uint32_t s = 0; s < symbols_;) {
       if (hasSource(s)) {
         s++;

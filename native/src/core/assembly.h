@@ -64,7 +64,7 @@ class Assembly {
     return decode(block, sources);
   }
 
-  // Appends this chunk's missing() entry (core/symbol_id.h): its blocks'
+  // Appends this chunk's missing() entry (core/wire.h): its blocks'
   // needs with FEC, else runs of missing sources.
   void appendMissing(uint32_t chunk, std::vector<uint32_t>* out) const;
 

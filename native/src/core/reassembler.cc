@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "core/data_header.h"
-#include "core/symbol_id.h"
+#include "core/wire.h"
 
 namespace blockcast {
 
@@ -72,9 +72,9 @@ std::vector<uint32_t> Reassembler::missing(uint32_t stream, int64_t below, uint3
     if (it != assembling_.end()) {
       it->second.appendMissing(c, &out);
     } else if (uint32_t len = st.expect[c]) {
-      out.insert(out.end(), {c, uint32_t(NackKind::SourceRuns), 1, 0, (len + symbolSize_ - 1) / symbolSize_});
+      out.insert(out.end(), {c, uint32_t(kNackSourceRuns), 1, 0, (len + symbolSize_ - 1) / symbolSize_});
     } else {
-      out.insert(out.end(), {c, uint32_t(NackKind::WholeChunk), 0});
+      out.insert(out.end(), {c, uint32_t(kNackWholeChunk), 0});
     }
   }
   return out;
@@ -124,7 +124,7 @@ void Reassembler::handleData(const uint8_t* p, size_t len, std::vector<Completed
     return;
   }
   uint32_t symbols = (h.length + symbolSize_ - 1) / symbolSize_;
-  bool repair = isRepairId(h.symbol);
+  bool repair = isRepairSymbol(h.symbol);
   RepairRef ref;
   uint32_t payloadLen;
   if (repair) {

@@ -15,7 +15,7 @@
 #include "core/fec_scheme.h"
 #include "core/rx_stats.h"
 #include "core/status.h"
-#include "protocol.h"
+#include "core/wire.h"
 
 namespace blockcast {
 
@@ -53,7 +53,7 @@ class Reassembler {
   // What is known of every chunk's wire length: 0 unknown, kNotSent never
   // sent, else exact. Chunks in progress with another length start over.
   Status expect(uint32_t stream, const uint32_t* lengths, size_t count);
-  // Entries (core/symbol_id.h) for incomplete chunks below `below`.
+  // Entries (core/wire.h) for incomplete chunks below `below`.
   std::vector<uint32_t> missing(uint32_t stream, int64_t below, uint32_t maxEntries) const;
   // Forgets that a chunk completed, so it is received and reported again.
   void reopen(uint32_t stream, uint32_t chunk);

@@ -1,14 +1,14 @@
 #include "core/reed_solomon.h"
 
-#include "core/symbol_id.h"
+#include "core/wire.h"
 
 namespace blockcast {
 
 ReedSolomon::ReedSolomon(uint32_t stripeSize, fec::Backend backend) : FecScheme(stripeSize, 0), backend_(backend) {}
 
 bool ReedSolomon::parseRepairId(uint32_t symbols, uint32_t id, RepairRef* out) const {
-  if (!isRepairId(id)) return false;
-  uint32_t block = repairBlock(id);
+  if (!isRepairSymbol(id)) return false;
+  uint32_t block = repairStripe(id);
   uint32_t index = repairIndex(id);
   if (block >= blockCount(symbols) || index >= uint32_t(fec::kMaxRows) - blockSources(symbols, block)) return false;
   *out = RepairRef{block, int(index)};

@@ -1,7 +1,7 @@
 // Reed-Solomon over GF(2^8) (core/fec.h, ISA-L or portable) as an FecScheme:
 // blocks are stripes of up to 254 sources, and a stripe of k sources has
 // 255 - k parity indices. Repair ids carry stripe and parity index
-// (core/symbol_id.h).
+// (core/wire.h).
 #pragma once
 
 #include "core/fec.h"

@@ -12,7 +12,7 @@
 
 #include "core/clock.h"
 #include "core/thread.h"
-#include "protocol.h"
+#include "core/wire.h"
 
 #ifndef UDP_GRO
 #define UDP_GRO 104

@@ -6,7 +6,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "protocol.h"
+#include "core/wire.h"
 
 namespace blockcast {
 

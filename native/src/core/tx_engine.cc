@@ -11,7 +11,7 @@
 #include "core/clock.h"
 #include "core/thread.h"
 #include "core/data_header.h"
-#include "protocol.h"
+#include "core/wire.h"
 
 namespace blockcast {
 

@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "protocol.h"
+#include "core/wire.h"
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103

@@ -1,5 +1,5 @@
-// Module exports only: the Sender and Receiver classes, the protocol
-// constants that test/protocol compares with src/protocol/constants.ts, and
+// Module exports only: the Sender and Receiver classes, the wire constants
+// that test/protocol compares with src/protocol/wire.ts, and
 // the FEC codec for tests and benchmarks, file-system helpers, and the LZ4
 // codec the chunk workers use when liblz4 is installed.
 #include <napi.h>
@@ -10,7 +10,8 @@
 #include "napi/fec_js.h"
 #include "napi/fsutil_js.h"
 #include "napi/lz4_js.h"
-#include "protocol.h"
+#include "napi/wire_names.h"
+#include "core/wire.h"
 #include "napi/rx_binding.h"
 #include "napi/tx_binding.h"
 
@@ -35,32 +36,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace blockcast;
   exports.Set("Sender", Sender::Init(env));
   exports.Set("Receiver", Receiver::Init(env));
-  Napi::Object p = Napi::Object::New(env);
-  auto num = [&](const char* k, double v) { p.Set(k, Napi::Number::New(env, v)); };
-  num("magic", kMagic);
-  num("version", kVersion);
-  num("typeData", kTypeData);
-  num("typeAnnounce", kTypeAnnounce);
-  num("typeStatus", kTypeStatus);
-  num("typeNack", kTypeNack);
-  num("typeAck", kTypeAck);
-  num("typeRepairAdv", kTypeRepairAdv);
-  num("commonHeaderSize", kCommonHeaderSize);
-  num("dataHeaderSize", kDataHeaderSize);
-  num("offSession", kOffSession);
-  num("offStream", kOffStream);
-  num("offChunk", kOffChunk);
-  num("offSymbol", kOffSymbol);
-  num("offCoding", kOffCoding);
-  num("offLength", kOffLength);
-  num("codingRaw", kCodingRaw);
-  num("codingLz4", kCodingLz4);
-  num("repairBit", kRepairBit);
-  num("ipUdpOverhead", kIpUdpOverhead);
-  num("maxChunkSize", kMaxChunkSize);
-  num("minSymbolSize", kMinSymbolSize);
-  num("maxSymbolSize", kMaxSymbolSize);
-  exports.Set("protocol", p);
+  // Every wire constant by its C name, as generated from src/protocol/wire.ts:
+  // test/protocol/wire.test.ts checks each against TypeScript.
+  Napi::Object w = Napi::Object::New(env);
+  for (const auto& c : wire::kConstants) w.Set(c.name, Napi::Number::New(env, c.value));
+  exports.Set("wire", w);
   exports.Set("fec", FecExports(env));
   exports.Set("fs", FsExports(env));
   exports.Set("lz4", Lz4Exports(env));

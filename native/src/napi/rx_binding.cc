@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "napi/options.h"
-#include "protocol.h"
+#include "core/wire.h"
 
 namespace blockcast {
 
@@ -87,7 +87,7 @@ Napi::Value Receiver::Expect(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// missing(stream, below, maxEntries) -> Uint32Array of entries (core/symbol_id.h)
+// missing(stream, below, maxEntries) -> Uint32Array of entries (core/wire.h)
 Napi::Value Receiver::Missing(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber())

@@ -1,7 +1,7 @@
 #include "napi/tx_binding.h"
 
 #include "napi/options.h"
-#include "protocol.h"
+#include "core/wire.h"
 
 namespace blockcast {
 
