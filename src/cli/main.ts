@@ -3,9 +3,10 @@
 import os from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BlockcastError, ExitCode } from '../errors.js';
-import { DEFAULT_FEC_STRIPE, DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S, DEFAULT_SENDER_TIMEOUT_S } from '../defaults.js';
+import { DEFAULT_FEC_STRIPE, DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S } from '../defaults.js';
 import { native } from '../native/binding.js';
 import { lz4Backend } from '../image/lz4.js';
+import { RECEIVE_DEFAULTS } from '../receiver/options.js';
 import { parseSize } from '../validate.js';
 import { receiveCommand } from './receive.js';
 import { sendCommand } from './send.js';
@@ -98,9 +99,10 @@ common(
   .option('--session <id>', 'accept only this session id', int('session'))
   .option('--expect-digest <hex>', 'accept only an image with this digest; anything else fails before writing')
   .option('--name <name>', 'name reported to the sender (default: hostname)')
-  .option('--wait-timeout <s>', 'give up if no sender appears within this many seconds (0 = wait forever)', num('wait-timeout'), 0)
-  .option('--sender-timeout <s>', 'fail if the sender goes silent this long mid-transfer', num('sender-timeout'), DEFAULT_SENDER_TIMEOUT_S)
-  .option('--max-buffer <bytes>', 'memory for chunks being assembled', size('max-buffer'))
+  // Defaults are applied by the receiver's options (one place for the CLI and the library); here they are only shown.
+  .option('--wait-timeout <s>', `give up if no sender appears within this many seconds (0 = wait forever) (default: ${RECEIVE_DEFAULTS.waitTimeout})`, num('wait-timeout'))
+  .option('--sender-timeout <s>', `fail if the sender goes silent this long mid-transfer (default: ${RECEIVE_DEFAULTS.senderTimeout})`, num('sender-timeout'))
+  .option('--max-buffer <bytes>', `memory for chunks being assembled (default: ${RECEIVE_DEFAULTS.maxBuffer / 2 ** 20}m)`, size('max-buffer'))
   .option('--workers <n>', 'worker threads that compress, hash, read and write chunks (default: the cores, at most 4)', int('workers'))
   .option('--target-zeroed', 'the target already reads as zeros (new disk, new sparse file): skip writing the image\'s zero chunks')
   .addOption(new Option('--no-gro', 'do not use UDP GRO on the receive socket'))

@@ -4,14 +4,8 @@
 import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import os from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import {
-  DEFAULT_GROUP,
-  DEFAULT_MAX_BUFFER,
-  DEFAULT_PORT,
-  DEFAULT_SENDER_TIMEOUT_S,
-  DEFAULT_SOCKET_BUFFER,
   FIRST_PASS_NACK_INTERVAL_MS,
   IDLE_TICK_MS,
   NACK_BACKOFF_MS,
@@ -22,10 +16,9 @@ import {
 } from '../defaults.js';
 import { BlockcastError } from '../errors.js';
 import { chunkCount, chunkLength } from '../image/geometry.js';
-import { ChunkPool, defaultWorkerThreads } from '../image/pool.js';
+import { ChunkPool } from '../image/pool.js';
 import { Target, checkCapacity, inspectTarget } from '../image/target.js';
 import { NOT_SENT, native, type NativeReceiver, type NativeReceiverBatch } from '../native/binding.js';
-import { resolveInterface } from '../net/interface.js';
 import {
   Coding,
   FailReason,
@@ -55,36 +48,10 @@ import {
   type NackKindValue,
 } from '../protocol/packets.js';
 import { cpuSeconds, peakRssMB } from '../cpu.js';
-import { checkInteger, checkMulticastGroup, checkNumber } from '../validate.js';
 import { nackBackoffMs } from './backoff.js';
+import { resolveReceiveOptions, type ReceiveOptions, type ResolvedReceiveOptions } from './options.js';
 
-export interface ReceiveOptions {
-  target: string;
-  group?: string;
-  port?: number;
-  interface?: string;
-  /** Accept only this session id. */
-  session?: number;
-  /** Accept only an image whose digest (hex) is this. */
-  expectDigest?: string;
-  name?: string;
-  /** Give up if no sender is found within this many seconds (0 = wait forever). */
-  waitTimeout?: number;
-  /** Fail if the sender goes silent for this many seconds mid-transfer. */
-  senderTimeout?: number;
-  /** Bytes of chunk buffers: assembling, verifying and writing (bounds memory). */
-  maxBuffer?: number;
-  socketBuffer?: number;
-  gro?: boolean;
-  /**
-   * The target already reads as zeros (a fresh disk, a new sparse file), so
-   * the image's zero chunks need no writing. A file the receiver creates
-   * itself is known to be zero without this.
-   */
-  targetZeroed?: boolean;
-  /** Worker threads that compress, hash, read and write chunks (default: the cores, at most 4). */
-  workers?: number;
-}
+export type { ReceiveOptions } from './options.js';
 
 export interface ReceiveSummary {
   session: number;
@@ -143,11 +110,7 @@ const MAX_CHUNK_FAILURES = 5;
 const ZERO_RANGE_MAX = 256 * 1024 * 1024;
 
 export class ReceiverSession extends EventEmitter {
-  readonly opts: Required<Omit<ReceiveOptions, 'interface' | 'session' | 'expectDigest'>> & {
-    interfaceAddress: string;
-    session?: number;
-    expectDigest?: string;
-  };
+  readonly opts: ResolvedReceiveOptions;
   readonly receiverId = randomInt(1, 2 ** 32 - 1);
   private rx?: NativeReceiver;
   private control?: dgram.Socket;
@@ -199,26 +162,7 @@ export class ReceiverSession extends EventEmitter {
 
   constructor(options: ReceiveOptions) {
     super();
-    if (!options.target) throw new BlockcastError('EINVALIDOPTION', 'A target (file or block device) is required');
-    if (options.expectDigest !== undefined && !/^[0-9a-f]{64}$/i.test(options.expectDigest)) {
-      throw new BlockcastError('EINVALIDOPTION', `Expected 64 hex digits for expectDigest but received ${JSON.stringify(options.expectDigest)}`);
-    }
-    this.opts = {
-      target: options.target,
-      group: checkMulticastGroup('group', options.group ?? DEFAULT_GROUP),
-      port: checkInteger('port', options.port ?? DEFAULT_PORT, 1, 65535),
-      interfaceAddress: resolveInterface(options.interface).address,
-      name: (options.name ?? os.hostname()).slice(0, 64),
-      waitTimeout: checkNumber('waitTimeout', options.waitTimeout ?? 0, 0, 1e9),
-      senderTimeout: checkNumber('senderTimeout', options.senderTimeout ?? DEFAULT_SENDER_TIMEOUT_S, 0.5, 1e6),
-      maxBuffer: checkInteger('maxBuffer', options.maxBuffer ?? DEFAULT_MAX_BUFFER, 2 * MAX_CHUNK_SIZE, 2 ** 45),
-      socketBuffer: checkInteger('socketBuffer', options.socketBuffer ?? DEFAULT_SOCKET_BUFFER, 0, 2 ** 31 - 1),
-      gro: options.gro ?? true,
-      targetZeroed: options.targetZeroed ?? false,
-      workers: checkInteger('workers', options.workers ?? defaultWorkerThreads(), 1, 64),
-    };
-    if (options.session !== undefined) this.opts.session = checkInteger('session', options.session, 1, 2 ** 32 - 1);
-    if (options.expectDigest !== undefined) this.opts.expectDigest = options.expectDigest.toLowerCase();
+    this.opts = resolveReceiveOptions(options);
   }
 
   /** Native counters (datagrams, malformed, foreign, ...) for monitoring and tests. */
