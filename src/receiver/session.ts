@@ -5,15 +5,7 @@ import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { getSystemErrorName } from 'node:util';
-import {
-  FIRST_PASS_NACK_INTERVAL_MS,
-  IDLE_TICK_MS,
-  NACK_BACKOFF_MS,
-  NACK_HOLDOFF_MS,
-  NACK_INTERVAL_MS,
-  STATUS_INTERVAL_MS,
-  collectionWindowMs,
-} from '../defaults.js';
+import { IDLE_TICK_MS } from '../defaults.js';
 import { BlockcastError } from '../errors.js';
 import { chunkCount, chunkLength } from '../image/geometry.js';
 import { ChunkPool } from '../image/pool.js';
@@ -49,6 +41,18 @@ import {
 } from '../protocol/packets.js';
 import { cpuSeconds, peakRssMB } from '../cpu.js';
 import { nackBackoffMs } from './backoff.js';
+import {
+  advertTrustMs,
+  backoffWindowMs,
+  firstFinalReportWaitMs,
+  heartbeatMs,
+  jitteredMs,
+  nackHoldoffMs,
+  nextFinalReportWaitMs,
+  nextTickMs,
+  progressTickMs,
+  tickIntervalMs,
+} from './timing.js';
 import { resolveReceiveOptions, type ReceiveOptions, type ResolvedReceiveOptions } from './options.js';
 
 export type { ReceiveOptions } from './options.js';
@@ -101,8 +105,6 @@ export interface ReceiveSummary {
 const MAX_PENDING_WRITES = 8;
 const OVERLOAD_REPORT_MS = 50;
 const NACK_LOOKAHEAD_CHUNKS = 8;
-/** A typical repair round for one chunk, for timing the NACK holdoff. */
-const REPAIR_BURST_BYTES = 128 * 1024;
 const NACK_ENTRIES_PER_TICK = 256;
 /** A chunk that fails verification this often is corrupt at the source, not in transit. */
 const MAX_CHUNK_FAILURES = 5;
@@ -288,7 +290,7 @@ export class ReceiverSession extends EventEmitter {
     this.announce = a;
     this.lastHeard = Date.now();
     // The sender has passed more chunks: look for losses in them now.
-    if (moved && this.manifest) this.schedule(Math.random() * NACK_BACKOFF_MS);
+    if (moved && this.manifest) this.schedule(progressTickMs());
     if (a.phase === Phase.Ended) {
       this.conclude({ error: new BlockcastError('ESENDERENDED', `The sender ended the session with ${this.written} of ${a.chunkCount} chunks written`) });
     }
@@ -512,11 +514,11 @@ export class ReceiverSession extends EventEmitter {
   private tick(): void {
     if (this.outcome) return;
     const busy = this.check();
-    const interval = this.announce?.phase === Phase.Repairing ? NACK_INTERVAL_MS : busy ? FIRST_PASS_NACK_INTERVAL_MS : IDLE_TICK_MS;
+    const interval = tickIntervalMs(this.announce?.phase, busy);
     // A report held back by its random backoff goes out when that ends.
     let nextDue = Infinity;
     for (const due of this.nackDue.values()) nextDue = Math.min(nextDue, due);
-    this.schedule(Math.max(1, Math.min(interval, nextDue - Date.now())));
+    this.schedule(nextTickMs(interval, nextDue, Date.now()));
   }
 
   /** Returns true while losses are outstanding: incomplete chunks the sender has passed. */
@@ -568,9 +570,7 @@ export class ReceiverSession extends EventEmitter {
     // Image chunks are asked for only once the manifest says which are sent.
     const imageBelow = !this.manifest ? 0 : repairing ? a.chunkCount : Math.max(a.progress, Math.min(seenImage, a.progress + NACK_LOOKAHEAD_CHUNKS));
     const manifestBelow = this.manifest ? 0 : repairing || a.progress > 0 || seenImage >= 0 ? manifestChunks : seenManifest;
-    // Ask again only after a repair round could have arrived: the sender's
-    // collection window plus the time a sizeable repair takes at its rate.
-    const holdoff = a.rateKiB > 0 ? Math.max(NACK_HOLDOFF_MS, 60 + (4 * REPAIR_BURST_BYTES) / (a.rateKiB * 1.024)) : NACK_HOLDOFF_MS;
+    const holdoff = nackHoldoffMs(a.rateKiB);
     const entries: NackEntry[] = [];
     const stillMissing = new Set<number>();
     for (const [stream, below] of [
@@ -619,13 +619,13 @@ export class ReceiverSession extends EventEmitter {
 
   /** The window the sender asks reports to be spread over. */
   private backoffWindow(): number {
-    return this.announce?.nackBackoffMs || NACK_BACKOFF_MS;
+    return backoffWindowMs(this.announce?.nackBackoffMs);
   }
 
   /** True if a recent REPAIR_ADV plans at least as much parity as this receiver needs in every stripe. */
   private coveredByAdvert(key: number, needs: number[], now: number): boolean {
     const adv = this.advertised.get(key);
-    if (!adv || now - adv.at > Math.max(NACK_HOLDOFF_MS, collectionWindowMs(this.backoffWindow()))) return false;
+    if (!adv || now - adv.at > advertTrustMs(this.backoffWindow())) return false;
     for (let i = 0; i < needs.length; i += 2) {
       let planned = 0;
       for (let j = 0; j < adv.stripes.length; j += 2) if (adv.stripes[j] === needs[i]) planned = adv.stripes[j + 1]!;
@@ -660,7 +660,7 @@ export class ReceiverSession extends EventEmitter {
 
   /** The STATUS heartbeat interval the sender's ANNOUNCE asks for. */
   private heartbeatMs(): number {
-    return this.announce?.heartbeat ? this.announce.heartbeat * 100 : STATUS_INTERVAL_MS;
+    return heartbeatMs(this.announce?.heartbeat);
   }
 
   private progressState(): ReceiverStateValue {
@@ -693,12 +693,12 @@ export class ReceiverSession extends EventEmitter {
     if (!this.announce || !this.control) return false;
     const packet = this.statusPacket(state, reason, digest);
     const start = performance.now();
-    for (let i = 0, wait = Math.min(4000, Math.max(500, this.heartbeatMs() / 8)); i < 8 && !this.acked.has(state) && !this.senderEnded; i++, wait = Math.min(4000, wait * 2)) {
+    for (let i = 0, wait = firstFinalReportWaitMs(this.heartbeatMs()); i < 8 && !this.acked.has(state) && !this.senderEnded; i++, wait = nextFinalReportWaitMs(wait)) {
       this.control.send(packet, this.announce.controlPort, this.senderAddress);
       this.finalReports++;
       await new Promise<void>((resolve) => {
         // After the wait, read what has arrived (an ACK, maybe) before trying again.
-        const timer = setTimeout(() => setImmediate(resolve), wait * (0.5 + Math.random()));
+        const timer = setTimeout(() => setImmediate(resolve), jitteredMs(wait));
         this.ackArrived = () => {
           clearTimeout(timer);
           resolve();
