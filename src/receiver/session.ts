@@ -39,7 +39,6 @@ import {
   type NackEntry,
   type NackKindValue,
 } from '../protocol/packets.js';
-import { cpuSeconds, peakRssMB } from '../cpu.js';
 import { nackBackoffMs } from './backoff.js';
 import {
   advertTrustMs,
@@ -53,54 +52,11 @@ import {
   progressTickMs,
   tickIntervalMs,
 } from './timing.js';
+import { ReceiveStats, type ReceiveSummary } from './stats.js';
 import { resolveReceiveOptions, type ReceiveOptions, type ResolvedReceiveOptions } from './options.js';
 
 export type { ReceiveOptions } from './options.js';
-
-export interface ReceiveSummary {
-  session: number;
-  imageSize: number;
-  seconds: number;
-  mbps: number;
-  imageDigest: string;
-  dataPackets: number;
-  duplicates: number;
-  malformed: number;
-  foreign: number;
-  early: number;
-  noBuffer: number;
-  corruptChunks: number;
-  /** Zero chunks: made zero on the target, or skipped because it already was. */
-  zeroedChunks: number;
-  skippedZeroChunks: number;
-  /** Bytes of image chunks as received (compressed), and their raw size. */
-  wireBytes: number;
-  /** Datagrams the kernel dropped for want of socket buffer space. */
-  socketDrops: number;
-  /** STATUS reports that asked the sender to slow down. */
-  overloadReports: number;
-  /** FEC repair symbols received, and source symbols rebuilt from them. */
-  repairSymbols: number;
-  decodedSymbols: number;
-  /** DATA datagrams dropped by test fault injection. */
-  injectedDrops: number;
-  nackPackets: number;
-  /** Stripe NACKs not sent because a REPAIR_ADV already covered them. */
-  nacksSuppressed: number;
-  symbolsRequested: number;
-  acknowledged: boolean;
-  /** Times the final report was sent before it was acknowledged (or given up), and how long that took. */
-  finalReports: number;
-  finalReportMs: number;
-  /** CPU seconds (user + system, all threads) this process used so far. */
-  cpuSeconds: number;
-  /** CPU seconds used from joining the session to completion. */
-  transferCpuSeconds: number;
-  /** Peak resident memory of the process, MB. */
-  peakRssMB: number;
-  /** Most completed chunks ever waiting for a worker at once: a backlog that grows means the pipeline lags the wire. */
-  maxBacklog: number;
-}
+export type { ReceiveSummary } from './stats.js';
 
 const MAX_PENDING_WRITES = 8;
 const OVERLOAD_REPORT_MS = 50;
@@ -128,16 +84,10 @@ export class ReceiverSession extends EventEmitter {
   /** Completed image chunks waiting for a verified write (and, before the manifest, for it). */
   private backlog: { chunk: number; slot: number; length: number; coding: number }[] = [];
   private readonly failures = new Map<number, number>();
-  private zeroedChunks = 0;
-  private maxBacklog = 0;
-  private skippedZeroChunks = 0;
-  private wireBytes = 0;
   private readonly slots: Buffer[] = [];
+  private readonly figures = new ReceiveStats();
   private lastDrops = 0;
   private lastOverloadReport = 0;
-  private overloadReports = 0;
-  private finalReports = 0;
-  private finalReportMs = 0;
   /** Wakes reportFinal() when an ACK arrives, or the sender ends. */
   private ackArrived?: () => void;
   private senderEnded = false;
@@ -147,14 +97,8 @@ export class ReceiverSession extends EventEmitter {
   private readonly nackDue = new Map<number, number>();
   /** The sender's latest REPAIR_ADV per chunk. */
   private readonly advertised = new Map<number, { at: number; stripes: number[] }>();
-  private suppressed = 0;
   private lastStatus = 0;
-  private corruptChunks = 0;
-  private nackPackets = 0;
-  private symbolsRequested = 0;
   private acked = new Set<number>();
-  private startedAt = 0;
-  private startCpu = 0;
   private outcome?: { error?: Error; digest?: Buffer };
   private wake?: () => void;
   private timer?: NodeJS.Timeout;
@@ -193,7 +137,7 @@ export class ReceiverSession extends EventEmitter {
         throw this.outcome.error;
       }
       const acknowledged = await this.reportDone(this.outcome!.digest!);
-      return this.summary(this.outcome!.digest!, acknowledged);
+      return this.figures.summary(this.announce!, this.outcome!.digest!, acknowledged, this.rx!.stats());
     } finally {
       clearTimeout(this.timer);
       await this.cleanup();
@@ -330,8 +274,7 @@ export class ReceiverSession extends EventEmitter {
     // are learnt from their symbols (and zero chunks from the manifest).
     this.rx!.expect(Stream.Manifest, Uint32Array.from({ length: manifestChunks }, (_, c) => chunkLength(a.manifestSize, a.chunkSize, c)));
     this.createSlots(a.chunkSize);
-    this.startedAt = performance.now();
-    this.startCpu = cpuSeconds();
+    this.figures.start();
     this.sendStatus();
   }
 
@@ -394,7 +337,7 @@ export class ReceiverSession extends EventEmitter {
       for (; c < end; c++) {
         this.digests[c] = zeroHash(chunkLength(m.imageSize, m.chunkSize, c));
         this.written++;
-        known ? this.skippedZeroChunks++ : this.zeroedChunks++;
+        known ? this.figures.skippedZeroChunks++ : this.figures.zeroedChunks++;
       }
       this.emit('progress', { written: this.written, chunkCount: count });
       this.checkComplete();
@@ -404,7 +347,7 @@ export class ReceiverSession extends EventEmitter {
   private onImageChunk(chunk: number, slot: number, length: number, coding: number): void {
     if (this.outcome) return;
     this.backlog.push({ chunk, slot, length, coding });
-    this.maxBacklog = Math.max(this.maxBacklog, this.backlog.length);
+    this.figures.maxBacklog = Math.max(this.figures.maxBacklog, this.backlog.length);
     this.drain();
   }
 
@@ -450,13 +393,13 @@ export class ReceiverSession extends EventEmitter {
             if (!this.digests[chunk]) {
               this.digests[chunk] = Buffer.from(r.digest);
               this.written++;
-              this.wireBytes += length;
+              this.figures.wireBytes += length;
               if (this.written % 16 === 0) this.emit('progress', { written: this.written, chunkCount: this.manifest!.chunkHashes.length });
             }
           } else if (r.reason === 'mismatch' || r.reason === 'undecodable') {
             // Corrupt in transit: fetch it again. Corrupt every time: the
             // sender's copy is bad, and waiting longer will not help.
-            this.corruptChunks++;
+            this.figures.corruptChunks++;
             const failures = (this.failures.get(chunk) ?? 0) + 1;
             this.failures.set(chunk, failures);
             this.emit('warning', { message: `chunk ${chunk} failed verification (${r.message}); fetching it again` });
@@ -553,7 +496,7 @@ export class ReceiverSession extends EventEmitter {
     this.lastDrops = drops;
     if (!overloaded || now - this.lastOverloadReport < OVERLOAD_REPORT_MS) return;
     this.lastOverloadReport = now;
-    this.overloadReports++;
+    this.figures.overloadReports++;
     this.control!.send(this.statusPacket(this.progressState(), FailReason.None, undefined, true), this.announce!.controlPort, this.senderAddress);
   }
 
@@ -598,11 +541,11 @@ export class ReceiverSession extends EventEmitter {
         this.nackDue.delete(key);
         this.lastNack.set(key, now);
         if (kind === NackKind.StripeNeeds && this.coveredByAdvert(key, pairs, now)) {
-          this.suppressed++;
+          this.figures.nacksSuppressed++;
           continue;
         }
         entries.push({ stream, chunk, kind, pairs });
-        for (let r = 1; r < pairs.length; r += 2) this.symbolsRequested += pairs[r]!;
+        for (let r = 1; r < pairs.length; r += 2) this.figures.symbolsRequested += pairs[r]!;
       }
     }
     // Forget backoffs of losses repaired before they were reported.
@@ -610,7 +553,7 @@ export class ReceiverSession extends EventEmitter {
     if (entries.length === 0) return stillMissing.size > 0;
     for (const packet of encodeNacks(a.session, this.receiverId, entries)) {
       this.control!.send(packet, a.controlPort, this.senderAddress);
-      this.nackPackets++;
+      this.figures.nackPackets++;
     }
     // A NACK shows the sender this receiver is alive: it stands in for the next heartbeat.
     this.lastStatus = now;
@@ -695,7 +638,7 @@ export class ReceiverSession extends EventEmitter {
     const start = performance.now();
     for (let i = 0, wait = firstFinalReportWaitMs(this.heartbeatMs()); i < 8 && !this.acked.has(state) && !this.senderEnded; i++, wait = nextFinalReportWaitMs(wait)) {
       this.control.send(packet, this.announce.controlPort, this.senderAddress);
-      this.finalReports++;
+      this.figures.finalReports++;
       await new Promise<void>((resolve) => {
         // After the wait, read what has arrived (an ACK, maybe) before trying again.
         const timer = setTimeout(() => setImmediate(resolve), jitteredMs(wait));
@@ -706,7 +649,7 @@ export class ReceiverSession extends EventEmitter {
       });
     }
     this.ackArrived = undefined;
-    this.finalReportMs = performance.now() - start;
+    this.figures.finalReportMs = performance.now() - start;
     return this.acked.has(state);
   }
 
@@ -726,43 +669,6 @@ export class ReceiverSession extends EventEmitter {
             ? FailReason.DigestMismatch
             : FailReason.Aborted;
     await this.reportFinal(ReceiverState.Failed, reason);
-  }
-
-  private summary(digest: Buffer, acknowledged: boolean): ReceiveSummary {
-    const s = this.rx!.stats();
-    const seconds = (performance.now() - this.startedAt) / 1000;
-    return {
-      session: this.announce!.session,
-      imageSize: this.announce!.imageSize,
-      seconds,
-      mbps: this.announce!.imageSize / 1e6 / seconds,
-      imageDigest: digest.toString('hex'),
-      dataPackets: s.dataPackets,
-      duplicates: s.duplicates,
-      malformed: s.malformed,
-      foreign: s.foreign,
-      early: s.early,
-      noBuffer: s.noBuffer,
-      socketDrops: s.socketDrops,
-      overloadReports: this.overloadReports,
-      repairSymbols: s.repairSymbols,
-      decodedSymbols: s.decodedSymbols,
-      injectedDrops: s.injectedDrops,
-      corruptChunks: this.corruptChunks,
-      zeroedChunks: this.zeroedChunks,
-      skippedZeroChunks: this.skippedZeroChunks,
-      wireBytes: this.wireBytes,
-      nackPackets: this.nackPackets,
-      nacksSuppressed: this.suppressed,
-      symbolsRequested: this.symbolsRequested,
-      acknowledged,
-      finalReports: this.finalReports,
-      finalReportMs: this.finalReportMs,
-      cpuSeconds: cpuSeconds(),
-      transferCpuSeconds: cpuSeconds() - this.startCpu,
-      peakRssMB: peakRssMB(),
-      maxBacklog: this.maxBacklog,
-    };
   }
 
   private async cleanup(): Promise<void> {
