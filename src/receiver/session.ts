@@ -28,7 +28,6 @@ import {
 import { decodeManifest, imageDigestOf, isZeroChunk, manifestSize, type Manifest } from '../protocol/manifest.js';
 import { hash, zeroHash } from '../protocol/hash.js';
 import {
-  NackKind,
   decodeAck,
   decodeAnnounce,
   decodeRepairAdv,
@@ -36,22 +35,17 @@ import {
   encodeStatus,
   packetType,
   type Announce,
-  type NackEntry,
-  type NackKindValue,
 } from '../protocol/packets.js';
-import { nackBackoffMs } from './backoff.js';
 import {
-  advertTrustMs,
-  backoffWindowMs,
   firstFinalReportWaitMs,
   heartbeatMs,
   jitteredMs,
-  nackHoldoffMs,
   nextFinalReportWaitMs,
   nextTickMs,
   progressTickMs,
   tickIntervalMs,
 } from './timing.js';
+import { NACK_ENTRIES_PER_TICK, NackPolicy, streamsToCheck } from './nack-policy.js';
 import { ReceiveStats, type ReceiveSummary } from './stats.js';
 import { resolveReceiveOptions, type ReceiveOptions, type ResolvedReceiveOptions } from './options.js';
 
@@ -60,8 +54,6 @@ export type { ReceiveSummary } from './stats.js';
 
 const MAX_PENDING_WRITES = 8;
 const OVERLOAD_REPORT_MS = 50;
-const NACK_LOOKAHEAD_CHUNKS = 8;
-const NACK_ENTRIES_PER_TICK = 256;
 /** A chunk that fails verification this often is corrupt at the source, not in transit. */
 const MAX_CHUNK_FAILURES = 5;
 /** Zero ranges are cleared at most this many bytes per call, so progress stays visible. */
@@ -86,17 +78,13 @@ export class ReceiverSession extends EventEmitter {
   private readonly failures = new Map<number, number>();
   private readonly slots: Buffer[] = [];
   private readonly figures = new ReceiveStats();
+  private readonly nacks = new NackPolicy(this.figures);
   private lastDrops = 0;
   private lastOverloadReport = 0;
   /** Wakes reportFinal() when an ACK arrives, or the sender ends. */
   private ackArrived?: () => void;
   private senderEnded = false;
   private writing = 0;
-  private readonly lastNack = new Map<number, number>();
-  /** When each newly seen loss may first be reported (random backoff). */
-  private readonly nackDue = new Map<number, number>();
-  /** The sender's latest REPAIR_ADV per chunk. */
-  private readonly advertised = new Map<number, { at: number; stripes: number[] }>();
   private lastStatus = 0;
   private acked = new Set<number>();
   private outcome?: { error?: Error; digest?: Buffer };
@@ -188,7 +176,7 @@ export class ReceiverSession extends EventEmitter {
       if (type === PacketType.RepairAdv) {
         const adv = decodeRepairAdv(c.data);
         if (adv && adv.session === this.announce?.session) {
-          this.advertised.set(adv.stream * 2 ** 32 + adv.chunk, { at: Date.now(), stripes: adv.stripes });
+          this.nacks.advertise(adv.stream, adv.chunk, adv.stripes, Date.now());
         }
         continue;
       }
@@ -459,9 +447,7 @@ export class ReceiverSession extends EventEmitter {
     const busy = this.check();
     const interval = tickIntervalMs(this.announce?.phase, busy);
     // A report held back by its random backoff goes out when that ends.
-    let nextDue = Infinity;
-    for (const due of this.nackDue.values()) nextDue = Math.min(nextDue, due);
-    this.schedule(nextTickMs(interval, nextDue, Date.now()));
+    this.schedule(nextTickMs(interval, this.nacks.nextDue(), Date.now()));
   }
 
   /** Returns true while losses are outstanding: incomplete chunks the sender has passed. */
@@ -500,80 +486,20 @@ export class ReceiverSession extends EventEmitter {
     this.control!.send(this.statusPacket(this.progressState(), FailReason.None, undefined, true), this.announce!.controlPort, this.senderAddress);
   }
 
-  /** Reports incomplete chunks the sender has already passed, at most once per holdoff per chunk. */
+  /** Asks the native receiver for the losses the policy looks at, and sends the reports it decides on. */
   private sendNacks(now: number, seenImage: number, seenManifest: number): boolean {
     const a = this.announce!;
-    if (a.phase === Phase.Waiting) return false;
-    const repairing = a.phase === Phase.Repairing;
-    const manifestChunks = this.manifestParts.length;
-    // A chunk is due once the sender has passed it. Its announced progress is
-    // authoritative but up to one announce interval old; the highest chunk
-    // seen in data is current but any packet can claim any chunk, so it only
-    // counts a few chunks beyond the announced progress.
-    // Image chunks are asked for only once the manifest says which are sent.
-    const imageBelow = !this.manifest ? 0 : repairing ? a.chunkCount : Math.max(a.progress, Math.min(seenImage, a.progress + NACK_LOOKAHEAD_CHUNKS));
-    const manifestBelow = this.manifest ? 0 : repairing || a.progress > 0 || seenImage >= 0 ? manifestChunks : seenManifest;
-    const holdoff = nackHoldoffMs(a.rateKiB);
-    const entries: NackEntry[] = [];
-    const stillMissing = new Set<number>();
-    for (const [stream, below] of [
-      [Stream.Manifest, manifestBelow],
-      [Stream.Image, imageBelow],
-    ] as const) {
-      if (below <= 0) continue;
-      const flat = this.rx!.missing(stream, below, NACK_ENTRIES_PER_TICK);
-      for (let i = 0; i < flat.length; ) {
-        const chunk = flat[i]!;
-        const kind = flat[i + 1]! as NackKindValue;
-        const count = flat[i + 2]!;
-        const pairs = Array.from(flat.subarray(i + 3, i + 3 + 2 * count));
-        i += 3 + 2 * count;
-        const key = stream * 2 ** 32 + chunk;
-        stillMissing.add(key);
-        // (count 0: held parity already covers every stripe, except for a
-        // whole-chunk entry, which names no stripes at all.)
-        if ((count === 0 && kind !== NackKind.WholeChunk) || now - (this.lastNack.get(key) ?? 0) < holdoff) continue;
-        // A random backoff before the first report of a loss lets the
-        // sender's REPAIR_ADV, prompted by a faster receiver, arrive first.
-        let due = this.nackDue.get(key);
-        if (due === undefined) this.nackDue.set(key, (due = now + nackBackoffMs(this.backoffWindow(), a.groupSize)));
-        if (now < due) continue;
-        this.nackDue.delete(key);
-        this.lastNack.set(key, now);
-        if (kind === NackKind.StripeNeeds && this.coveredByAdvert(key, pairs, now)) {
-          this.figures.nacksSuppressed++;
-          continue;
-        }
-        entries.push({ stream, chunk, kind, pairs });
-        for (let r = 1; r < pairs.length; r += 2) this.figures.symbolsRequested += pairs[r]!;
-      }
-    }
-    // Forget backoffs of losses repaired before they were reported.
-    for (const key of this.nackDue.keys()) if (!stillMissing.has(key)) this.nackDue.delete(key);
-    if (entries.length === 0) return stillMissing.size > 0;
+    const reach = this.nacks.reach(a, this.manifestParts.length, this.manifest !== undefined, seenImage, seenManifest);
+    if (!reach) return false;
+    const losses = streamsToCheck(reach).map(({ stream, below }) => ({ stream, flat: this.rx!.missing(stream, below, NACK_ENTRIES_PER_TICK) }));
+    const { entries, outstanding } = this.nacks.plan(now, a, losses);
+    if (entries.length === 0) return outstanding;
     for (const packet of encodeNacks(a.session, this.receiverId, entries)) {
       this.control!.send(packet, a.controlPort, this.senderAddress);
       this.figures.nackPackets++;
     }
     // A NACK shows the sender this receiver is alive: it stands in for the next heartbeat.
     this.lastStatus = now;
-    return true;
-  }
-
-  /** The window the sender asks reports to be spread over. */
-  private backoffWindow(): number {
-    return backoffWindowMs(this.announce?.nackBackoffMs);
-  }
-
-  /** True if a recent REPAIR_ADV plans at least as much parity as this receiver needs in every stripe. */
-  private coveredByAdvert(key: number, needs: number[], now: number): boolean {
-    const adv = this.advertised.get(key);
-    if (!adv || now - adv.at > advertTrustMs(this.backoffWindow())) return false;
-    for (let i = 0; i < needs.length; i += 2) {
-      let planned = 0;
-      for (let j = 0; j < adv.stripes.length; j += 2) if (adv.stripes[j] === needs[i]) planned = adv.stripes[j + 1]!;
-      if (planned < needs[i + 1]!) return false;
-    }
     return true;
   }
 
