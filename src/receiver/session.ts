@@ -13,8 +13,6 @@ import { Target, checkCapacity, inspectTarget } from '../image/target.js';
 import { NOT_SENT, native, type NativeReceiver, type NativeReceiverBatch } from '../native/binding.js';
 import {
   Coding,
-  FailReason,
-  HASH_SIZE,
   MAX_CHUNK_SIZE,
   MAX_SYMBOL_SIZE,
   MIN_SYMBOL_SIZE,
@@ -22,30 +20,22 @@ import {
   Phase,
   ReceiverState,
   Stream,
-  type FailReasonValue,
-  type ReceiverStateValue,
 } from '../protocol/constants.js';
 import { decodeManifest, imageDigestOf, isZeroChunk, manifestSize, type Manifest } from '../protocol/manifest.js';
 import { hash, zeroHash } from '../protocol/hash.js';
 import {
-  decodeAck,
   decodeAnnounce,
   decodeRepairAdv,
-  encodeNacks,
-  encodeStatus,
   packetType,
   type Announce,
 } from '../protocol/packets.js';
 import {
-  firstFinalReportWaitMs,
-  heartbeatMs,
-  jitteredMs,
-  nextFinalReportWaitMs,
   nextTickMs,
   progressTickMs,
   tickIntervalMs,
 } from './timing.js';
 import { NACK_ENTRIES_PER_TICK, NackPolicy, streamsToCheck } from './nack-policy.js';
+import { Reporter } from './reporter.js';
 import { ReceiveStats, type ReceiveSummary } from './stats.js';
 import { resolveReceiveOptions, type ReceiveOptions, type ResolvedReceiveOptions } from './options.js';
 
@@ -53,7 +43,6 @@ export type { ReceiveOptions } from './options.js';
 export type { ReceiveSummary } from './stats.js';
 
 const MAX_PENDING_WRITES = 8;
-const OVERLOAD_REPORT_MS = 50;
 /** A chunk that fails verification this often is corrupt at the source, not in transit. */
 const MAX_CHUNK_FAILURES = 5;
 /** Zero ranges are cleared at most this many bytes per call, so progress stays visible. */
@@ -67,7 +56,6 @@ export class ReceiverSession extends EventEmitter {
   private pool?: ChunkPool;
   private target?: Target;
   private announce?: Announce;
-  private senderAddress = '';
   private lastHeard = 0;
   private manifestParts: (Buffer | undefined)[] = [];
   private manifest?: Manifest;
@@ -79,14 +67,8 @@ export class ReceiverSession extends EventEmitter {
   private readonly slots: Buffer[] = [];
   private readonly figures = new ReceiveStats();
   private readonly nacks = new NackPolicy(this.figures);
-  private lastDrops = 0;
-  private lastOverloadReport = 0;
-  /** Wakes reportFinal() when an ACK arrives, or the sender ends. */
-  private ackArrived?: () => void;
-  private senderEnded = false;
+  private readonly reporter: Reporter;
   private writing = 0;
-  private lastStatus = 0;
-  private acked = new Set<number>();
   private outcome?: { error?: Error; digest?: Buffer };
   private wake?: () => void;
   private timer?: NodeJS.Timeout;
@@ -97,6 +79,24 @@ export class ReceiverSession extends EventEmitter {
   constructor(options: ReceiveOptions) {
     super();
     this.opts = resolveReceiveOptions(options);
+    this.reporter = new Reporter({
+      receiverId: this.receiverId,
+      name: this.opts.name,
+      counters: this.figures,
+      send: (packet, port, address) => this.control!.send(packet, port, address),
+      state: () =>
+        this.outcome ? (this.outcome.error ? ReceiverState.Failed : ReceiverState.Done) : this.written > 0 ? ReceiverState.Receiving : ReceiverState.Joined,
+      figures: () => {
+        const s = this.rx?.stats();
+        return {
+          chunksDone: this.written,
+          capacity: this.target?.info.capacity ?? 0,
+          packets: s?.dataPackets ?? 0,
+          malformed: s?.malformed ?? 0,
+          duplicates: s?.duplicates ?? 0,
+        };
+      },
+    });
   }
 
   /** Native counters (datagrams, malformed, foreign, ...) for monitoring and tests. */
@@ -121,10 +121,10 @@ export class ReceiverSession extends EventEmitter {
       });
       clearTimeout(this.timer);
       if (this.outcome?.error) {
-        await this.reportFailure(this.outcome.error);
+        await this.reporter.reportFailure(this.outcome.error);
         throw this.outcome.error;
       }
-      const acknowledged = await this.reportDone(this.outcome!.digest!);
+      const acknowledged = await this.reporter.reportDone(this.outcome!.digest!);
       return this.figures.summary(this.announce!, this.outcome!.digest!, acknowledged, this.rx!.stats());
     } finally {
       clearTimeout(this.timer);
@@ -154,7 +154,7 @@ export class ReceiverSession extends EventEmitter {
     this.pool = new ChunkPool({ prewarm: true, threads: this.opts.workers });
     const control = dgram.createSocket('udp4');
     this.control = control;
-    control.on('message', (msg) => this.onAck(msg));
+    control.on('message', (msg) => this.reporter.onAck(msg));
     control.on('error', (err) => this.conclude({ error: err }));
     await new Promise<void>((resolve) => control.bind(0, resolve));
     try {
@@ -198,7 +198,7 @@ export class ReceiverSession extends EventEmitter {
     // tell a fast sender of overload from here.
     if (batch.chunks.length > 0 && this.announce && !this.outcome) {
       this.rx!.sample(this.sample);
-      this.reportOverload(Date.now(), this.sample[2]!, this.sample[3]!);
+      this.reporter.reportOverload(Date.now(), this.sample[2]!, this.sample[3]!, this.slots.length);
     }
   }
 
@@ -206,8 +206,7 @@ export class ReceiverSession extends EventEmitter {
     if (this.outcome) {
       // A sender that has ended will not acknowledge a final report: stop retrying it.
       if (a.phase === Phase.Ended && a.session === this.announce?.session) {
-        this.senderEnded = true;
-        this.ackArrived?.();
+        this.reporter.onSenderEnded();
       }
       return;
     }
@@ -220,6 +219,7 @@ export class ReceiverSession extends EventEmitter {
     if (a.session !== this.announce.session) return;
     const moved = a.progress !== this.announce.progress || a.phase !== this.announce.phase;
     this.announce = a;
+    this.reporter.update(a);
     this.lastHeard = Date.now();
     // The sender has passed more chunks: look for losses in them now.
     if (moved && this.manifest) this.schedule(progressTickMs());
@@ -235,7 +235,7 @@ export class ReceiverSession extends EventEmitter {
       return;
     }
     this.announce = a;
-    this.senderAddress = address;
+    this.reporter.join(a, address);
     this.lastHeard = Date.now();
     this.emit('session', { session: a.session, sender: address, imageSize: a.imageSize, chunkCount: a.chunkCount });
     try {
@@ -263,7 +263,7 @@ export class ReceiverSession extends EventEmitter {
     this.rx!.expect(Stream.Manifest, Uint32Array.from({ length: manifestChunks }, (_, c) => chunkLength(a.manifestSize, a.chunkSize, c)));
     this.createSlots(a.chunkSize);
     this.figures.start();
-    this.sendStatus();
+    this.reporter.sendStatus(Date.now());
   }
 
   private onManifestChunk(chunk: number, data: Buffer): void {
@@ -466,24 +466,9 @@ export class ReceiverSession extends EventEmitter {
     const sample = this.sample;
     this.rx!.sample(sample);
     const busy = this.sendNacks(now, sample[0]!, sample[1]!);
-    this.reportOverload(now, sample[2]!, sample[3]!);
-    this.heartbeat(now);
+    this.reporter.reportOverload(now, sample[2]!, sample[3]!, this.slots.length);
+    this.reporter.heartbeat(now);
     return busy;
-  }
-
-  /**
-   * Tells the sender to slow down when this receiver drops datagrams for
-   * its own reasons (socket buffer full, no free chunk buffer), or is about
-   * to: three quarters of its chunk buffers are busy.
-   */
-  private reportOverload(now: number, drops: number, freeSlots: number): void {
-    if (!this.target || this.announce!.phase === Phase.Waiting) return;
-    const overloaded = drops > this.lastDrops || freeSlots < this.slots.length / 4;
-    this.lastDrops = drops;
-    if (!overloaded || now - this.lastOverloadReport < OVERLOAD_REPORT_MS) return;
-    this.lastOverloadReport = now;
-    this.figures.overloadReports++;
-    this.control!.send(this.statusPacket(this.progressState(), FailReason.None, undefined, true), this.announce!.controlPort, this.senderAddress);
   }
 
   /** Asks the native receiver for the losses the policy looks at, and sends the reports it decides on. */
@@ -493,108 +478,8 @@ export class ReceiverSession extends EventEmitter {
     if (!reach) return false;
     const losses = streamsToCheck(reach).map(({ stream, below }) => ({ stream, flat: this.rx!.missing(stream, below, NACK_ENTRIES_PER_TICK) }));
     const { entries, outstanding } = this.nacks.plan(now, a, losses);
-    if (entries.length === 0) return outstanding;
-    for (const packet of encodeNacks(a.session, this.receiverId, entries)) {
-      this.control!.send(packet, a.controlPort, this.senderAddress);
-      this.figures.nackPackets++;
-    }
-    // A NACK shows the sender this receiver is alive: it stands in for the next heartbeat.
-    this.lastStatus = now;
-    return true;
-  }
-
-  private statusPacket(state: ReceiverStateValue, reason: FailReasonValue, digest?: Buffer, overloaded = false): Buffer {
-    const s = this.rx?.stats();
-    return encodeStatus({
-      session: this.announce!.session,
-      receiverId: this.receiverId,
-      state,
-      reason,
-      overloaded,
-      chunksDone: this.written,
-      capacity: this.target?.info.capacity ?? 0,
-      packets: s?.dataPackets ?? 0,
-      malformed: s?.malformed ?? 0,
-      duplicates: s?.duplicates ?? 0,
-      imageDigest: digest ?? Buffer.alloc(HASH_SIZE),
-      name: this.opts.name,
-    });
-  }
-
-  /** Sends a STATUS heartbeat as often as the sender's ANNOUNCE asks (default every second). */
-  private heartbeat(now: number): void {
-    if (now - this.lastStatus < this.heartbeatMs()) return;
-    this.sendStatus();
-  }
-
-  /** The STATUS heartbeat interval the sender's ANNOUNCE asks for. */
-  private heartbeatMs(): number {
-    return heartbeatMs(this.announce?.heartbeat);
-  }
-
-  private progressState(): ReceiverStateValue {
-    return this.written > 0 ? ReceiverState.Receiving : ReceiverState.Joined;
-  }
-
-  private sendStatus(): void {
-    this.lastStatus = Date.now();
-    if (!this.announce || this.outcome || !this.target) return;
-    this.control!.send(this.statusPacket(this.progressState(), FailReason.None), this.announce.controlPort, this.senderAddress);
-  }
-
-  private onAck(msg: Buffer): void {
-    const a = decodeAck(msg);
-    if (a && this.announce && a.session === this.announce.session && a.receiverId === this.receiverId) {
-      this.acked.add(a.state);
-      this.ackArrived?.();
-    }
-  }
-
-  /**
-   * Sends a final state until the sender acknowledges it or ends, or gives
-   * up: 8 tries, twice as far apart each time up to 4 s, each wait jittered
-   * ±50%. The first wait is an eighth of the heartbeat interval, 0.5 to 4 s:
-   * the sender stretches that interval with the group's size and its link's
-   * slowness, and hundreds of receivers finishing together would otherwise
-   * retry faster than a busy sender answers, adding to its queue.
-   */
-  private async reportFinal(state: ReceiverStateValue, reason: FailReasonValue, digest?: Buffer): Promise<boolean> {
-    if (!this.announce || !this.control) return false;
-    const packet = this.statusPacket(state, reason, digest);
-    const start = performance.now();
-    for (let i = 0, wait = firstFinalReportWaitMs(this.heartbeatMs()); i < 8 && !this.acked.has(state) && !this.senderEnded; i++, wait = nextFinalReportWaitMs(wait)) {
-      this.control.send(packet, this.announce.controlPort, this.senderAddress);
-      this.figures.finalReports++;
-      await new Promise<void>((resolve) => {
-        // After the wait, read what has arrived (an ACK, maybe) before trying again.
-        const timer = setTimeout(() => setImmediate(resolve), jitteredMs(wait));
-        this.ackArrived = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-    this.ackArrived = undefined;
-    this.figures.finalReportMs = performance.now() - start;
-    return this.acked.has(state);
-  }
-
-  private reportDone(digest: Buffer): Promise<boolean> {
-    return this.reportFinal(ReceiverState.Done, FailReason.None, digest);
-  }
-
-  private async reportFailure(err: Error): Promise<void> {
-    const code = (err as BlockcastError).code;
-    if (code === 'ESENDERENDED' || code === 'ENOSENDER') return; // nobody to tell
-    const reason =
-      code === 'ETARGETTOOSMALL'
-        ? FailReason.TargetTooSmall
-        : code === 'ETARGETIO'
-          ? FailReason.TargetIo
-          : code === 'EDIGEST'
-            ? FailReason.DigestMismatch
-            : FailReason.Aborted;
-    await this.reportFinal(ReceiverState.Failed, reason);
+    this.reporter.sendNacks(now, entries);
+    return outstanding;
   }
 
   private async cleanup(): Promise<void> {
