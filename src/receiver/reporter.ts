@@ -3,6 +3,7 @@
 // retried until the sender acknowledges it.
 import { monotonicClock, type Clock } from '../core/clock.js';
 import type { BlockcastError } from '../errors.js';
+import type { NativeReceiverStats } from '../native/binding.js';
 import { FailReason, HASH_SIZE, Phase, type FailReasonValue, type ReceiverStateValue } from '../protocol/constants.js';
 import { decodeAck, encodeNacks, encodeStatus, type Announce, type NackEntry } from '../protocol/packets.js';
 import { reportCounters, type ReportCounters } from './stats.js';
@@ -19,6 +20,11 @@ export interface StatusFigures {
   packets: number;
   malformed: number;
   duplicates: number;
+}
+
+/** The figures for STATUS from the native receiver's counters (none before it exists). */
+export function statusFigures(s: Pick<NativeReceiverStats, 'dataPackets' | 'malformed' | 'duplicates'> | undefined, chunksDone: number, capacity: number): StatusFigures {
+  return { chunksDone, capacity, packets: s?.dataPackets ?? 0, malformed: s?.malformed ?? 0, duplicates: s?.duplicates ?? 0 };
 }
 
 export interface ReporterDeps {
