@@ -88,23 +88,21 @@ describe('reporter: STATUS while receiving', () => {
 
   it('heartbeats at the interval the ANNOUNCE asks for; a NACK stands in for one', () => {
     const { reporter, clock, statuses } = setup();
+    /** Heartbeats after `ms` more; returns how many STATUS packets have gone out. */
+    const heartbeatAfter = (ms: number): number => {
+      clock.advance(ms);
+      reporter.heartbeat(clock.now());
+      return statuses().length;
+    };
     reporter.join(announce(), '10.0.0.1');
     reporter.sendStatus(clock.now());
-    clock.advance(999);
-    reporter.heartbeat(clock.now());
-    expect(statuses()).toHaveLength(1);
-    clock.advance(1);
-    reporter.heartbeat(clock.now());
-    expect(statuses()).toHaveLength(2);
+    expect(heartbeatAfter(999)).toBe(1);
+    expect(heartbeatAfter(1)).toBe(2);
     reporter.update(announce({ heartbeat: 30 })); // every 3 s
     clock.advance(2000);
     reporter.sendNacks(clock.now(), [{ stream: Stream.Image, chunk: 0, kind: NackKind.WholeChunk, pairs: [] }]);
-    clock.advance(2999);
-    reporter.heartbeat(clock.now());
-    expect(statuses()).toHaveLength(2);
-    clock.advance(1);
-    reporter.heartbeat(clock.now());
-    expect(statuses()).toHaveLength(3);
+    expect(heartbeatAfter(2999)).toBe(2);
+    expect(heartbeatAfter(1)).toBe(3);
   });
 
   it('sends NACKs for the entries it is given and counts the packets', () => {
