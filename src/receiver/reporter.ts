@@ -23,7 +23,11 @@ export interface StatusFigures {
 }
 
 /** The figures for STATUS from the native receiver's counters (none before it exists). */
-export function statusFigures(s: Pick<NativeReceiverStats, 'dataPackets' | 'malformed' | 'duplicates'> | undefined, chunksDone: number, capacity: number): StatusFigures {
+export function statusFigures(
+  s: Pick<NativeReceiverStats, 'dataPackets' | 'malformed' | 'duplicates'> | undefined,
+  chunksDone: number,
+  capacity: number,
+): StatusFigures {
   return { chunksDone, capacity, packets: s?.dataPackets ?? 0, malformed: s?.malformed ?? 0, duplicates: s?.duplicates ?? 0 };
 }
 

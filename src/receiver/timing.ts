@@ -12,7 +12,7 @@ const REPAIR_BURST_BYTES = 128 * 1024;
  * 20 ms once the sender only repairs (the tail, where each round trip
  * counts), every 100 ms while losses below the sender's progress are
  * outstanding in its first pass, and every 250 ms when there is nothing to
- * report.
+ * report; an ANNOUNCE with new progress runs it at once (progressTickMs).
  */
 export function tickIntervalMs(phase: number | undefined, outstanding: boolean): number {
   return phase === Phase.Repairing ? NACK_INTERVAL_MS : outstanding ? FIRST_PASS_NACK_INTERVAL_MS : IDLE_TICK_MS;
