@@ -3,9 +3,11 @@
 import os from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BlockcastError, ExitCode } from '../errors.js';
-import { DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_SENDER_TIMEOUT_S } from '../defaults.js';
+import { DEFAULT_GROUP, DEFAULT_PORT } from '../defaults.js';
 import { native } from '../native/binding.js';
+import { DEFAULT_CHUNK_SIZE } from '../image/geometry.js';
 import { lz4Backend } from '../image/lz4.js';
+import { RECEIVE_DEFAULTS } from '../receiver/options.js';
 import { parseSize } from '../validate.js';
 import { SEND_DEFAULTS } from '../sender/options.js';
 import { receiveCommand } from './receive.js';
@@ -52,8 +54,8 @@ function size(name: string) {
 function common(cmd: Command): Command {
   return cmd
     .option('-i, --interface <iface>', 'interface name or local IPv4 address (default: the default route\'s interface, else loopback)')
-    .option('-g, --group <addr>', 'multicast group', DEFAULT_GROUP)
-    .option('-p, --port <n>', 'UDP data port', int('port'), DEFAULT_PORT)
+    .option('-g, --group <addr>', `multicast group (default: ${DEFAULT_GROUP})`)
+    .option('-p, --port <n>', `UDP data port (default: ${DEFAULT_PORT})`, int('port'))
     .option('--socket-buffer <bytes>', 'socket buffer size (SO_SNDBUFFORCE/SO_RCVBUFFORCE as root)', size('socket-buffer'))
     .option('--json', 'print machine-readable events, one JSON object per line, on stdout')
     .option('-q, --quiet', 'print nothing but errors');
@@ -100,9 +102,10 @@ common(
   .option('--session <id>', 'accept only this session id', int('session'))
   .option('--expect-digest <hex>', 'accept only an image with this digest; anything else fails before writing')
   .option('--name <name>', 'name reported to the sender (default: hostname)')
-  .option('--wait-timeout <s>', 'give up if no sender appears within this many seconds (0 = wait forever)', num('wait-timeout'), 0)
-  .option('--sender-timeout <s>', 'fail if the sender goes silent this long mid-transfer', num('sender-timeout'), DEFAULT_SENDER_TIMEOUT_S)
-  .option('--max-buffer <bytes>', 'memory for chunks being assembled', size('max-buffer'))
+  // Defaults are applied by the receiver's options (one place for the CLI and the library); here they are only shown.
+  .option('--wait-timeout <s>', `give up if no sender appears within this many seconds (0 = wait forever) (default: ${RECEIVE_DEFAULTS.waitTimeout})`, num('wait-timeout'))
+  .option('--sender-timeout <s>', `fail if the sender goes silent this long mid-transfer (default: ${RECEIVE_DEFAULTS.senderTimeout})`, num('sender-timeout'))
+  .option('--max-buffer <bytes>', `memory for chunks being assembled (default: ${RECEIVE_DEFAULTS.maxBuffer / 2 ** 20}m)`, size('max-buffer'))
   .option('--workers <n>', 'worker threads that compress, hash, read and write chunks (default: the cores, at most 4)', int('workers'))
   .option('--target-zeroed', 'the target already reads as zeros (new disk, new sparse file): skip writing the image\'s zero chunks')
   .addOption(new Option('--no-gro', 'do not use UDP GRO on the receive socket'))
@@ -115,7 +118,7 @@ program
   .description('read, hash and compress IMAGE once into PREPARED, which `send` then sends with no compression work')
   .argument('<image>', 'image file or block device')
   .requiredOption('-o, --output <file>', 'prepared image to write')
-  .option('--chunk-size <bytes>', 'bytes per chunk', size('chunk-size'), 1024 * 1024)
+  .option('--chunk-size <bytes>', `bytes per chunk (default: ${DEFAULT_CHUNK_SIZE / 2 ** 20}m)`, size('chunk-size'))
   .addOption(new Option('--no-compress', 'store chunks uncompressed (zero chunks are still left out)'))
   .option('--workers <n>', 'worker threads that compress, hash, read and write chunks (default: the cores, at most 4)', int('workers'))
   .option('--json', 'print machine-readable events, one JSON object per line, on stdout')

@@ -1,4 +1,5 @@
 import { ExitCode } from '../errors.js';
+import { DEFAULT_CHUNK_SIZE } from '../image/geometry.js';
 import { ChunkPool, defaultWorkerThreads } from '../image/pool.js';
 import { prepareImage } from '../image/prepared.js';
 import { checkInteger } from '../validate.js';
@@ -8,7 +9,8 @@ import { makeReporter, mb } from './report.js';
 export interface PrepareCommandOptions {
   image: string;
   output: string;
-  chunkSize: number;
+  /** Default DEFAULT_CHUNK_SIZE (1 MiB), as for a raw send: both give the same manifest. */
+  chunkSize?: number;
   compress: boolean;
   workers?: number;
   json?: boolean;
@@ -17,7 +19,7 @@ export interface PrepareCommandOptions {
 
 export async function prepareCommand(opts: PrepareCommandOptions): Promise<number> {
   const r = makeReporter(!!opts.json, opts.quiet);
-  const chunkSize = checkInteger('chunkSize', opts.chunkSize, 4096, MAX_CHUNK_SIZE);
+  const chunkSize = checkInteger('chunkSize', opts.chunkSize ?? DEFAULT_CHUNK_SIZE, 4096, MAX_CHUNK_SIZE);
   const pool = new ChunkPool({ threads: checkInteger('workers', opts.workers ?? defaultWorkerThreads(), 1, 64) });
   try {
     let lastPercent = -1;

@@ -1,224 +1,75 @@
 // The receiver's session: find a sender, check the target, assemble the
 // manifest, verify and write every chunk at its offset, NACK what is
 // missing, and report DONE only once the whole-image digest matches.
+// This module wires the parts together and runs the state machine; each
+// part is in its own module (see state.ts for the states).
 import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import os from 'node:os';
-import { getSystemErrorName } from 'node:util';
-import {
-  DEFAULT_GROUP,
-  DEFAULT_MAX_BUFFER,
-  DEFAULT_PORT,
-  DEFAULT_SENDER_TIMEOUT_S,
-  DEFAULT_SOCKET_BUFFER,
-  FIRST_PASS_NACK_INTERVAL_MS,
-  IDLE_TICK_MS,
-  NACK_BACKOFF_MS,
-  NACK_HOLDOFF_MS,
-  NACK_INTERVAL_MS,
-  STATUS_INTERVAL_MS,
-  collectionWindowMs,
-} from '../defaults.js';
+import { monotonicClock, type Clock } from '../core/clock.js';
+import { IDLE_TICK_MS } from '../defaults.js';
 import { BlockcastError } from '../errors.js';
-import { chunkCount, chunkLength } from '../image/geometry.js';
-import { ChunkPool, defaultWorkerThreads } from '../image/pool.js';
-import { Target, checkCapacity, inspectTarget } from '../image/target.js';
-import { NOT_SENT, native, type NativeReceiver, type NativeReceiverBatch } from '../native/binding.js';
-import { resolveInterface } from '../net/interface.js';
-import {
-  Coding,
-  FailReason,
-  HASH_SIZE,
-  MAX_CHUNK_SIZE,
-  MAX_SYMBOL_SIZE,
-  MIN_SYMBOL_SIZE,
-  PacketType,
-  Phase,
-  ReceiverState,
-  Stream,
-  type FailReasonValue,
-  type ReceiverStateValue,
-} from '../protocol/constants.js';
-import { decodeManifest, imageDigestOf, isZeroChunk, manifestSize, type Manifest } from '../protocol/manifest.js';
-import { hash, zeroHash } from '../protocol/hash.js';
-import {
-  NackKind,
-  decodeAck,
-  decodeAnnounce,
-  decodeRepairAdv,
-  encodeNacks,
-  encodeStatus,
-  packetType,
-  type Announce,
-  type NackEntry,
-  type NackKindValue,
-} from '../protocol/packets.js';
-import { cpuSeconds, peakRssMB } from '../cpu.js';
-import { checkInteger, checkMulticastGroup, checkNumber } from '../validate.js';
-import { nackBackoffMs } from './backoff.js';
+import { ChunkPool } from '../image/pool.js';
+import type { Target } from '../image/target.js';
+import type { NativeReceiver, NativeReceiverBatch } from '../native/binding.js';
+import { PacketType, Phase } from '../protocol/constants.js';
+import { decodeAnnounce, decodeRepairAdv, packetType, type Announce } from '../protocol/packets.js';
+import { openChunkSide, type ChunkAssembly } from './assembly.js';
+import { checkGeometry, joinGroup, openTarget } from './join.js';
+import { NACK_ENTRIES_PER_TICK, NackPolicy, streamsToCheck } from './nack-policy.js';
+import { resolveReceiveOptions, type ReceiveOptions, type ResolvedReceiveOptions } from './options.js';
+import { Reporter, statusFigures } from './reporter.js';
+import type { ChunkSlots } from './slots.js';
+import { isFinal, receiverStateMachine, wireState } from './state.js';
+import { ReceiveStats, type ReceiveSummary } from './stats.js';
+import { nextTickMs, progressTickMs, tickIntervalMs } from './timing.js';
+import type { ImageWriter } from './writer.js';
 
-export interface ReceiveOptions {
-  target: string;
-  group?: string;
-  port?: number;
-  interface?: string;
-  /** Accept only this session id. */
-  session?: number;
-  /** Accept only an image whose digest (hex) is this. */
-  expectDigest?: string;
-  name?: string;
-  /** Give up if no sender is found within this many seconds (0 = wait forever). */
-  waitTimeout?: number;
-  /** Fail if the sender goes silent for this many seconds mid-transfer. */
-  senderTimeout?: number;
-  /** Bytes of chunk buffers: assembling, verifying and writing (bounds memory). */
-  maxBuffer?: number;
-  socketBuffer?: number;
-  gro?: boolean;
-  /**
-   * The target already reads as zeros (a fresh disk, a new sparse file), so
-   * the image's zero chunks need no writing. A file the receiver creates
-   * itself is known to be zero without this.
-   */
-  targetZeroed?: boolean;
-  /** Worker threads that compress, hash, read and write chunks (default: the cores, at most 4). */
-  workers?: number;
-}
-
-export interface ReceiveSummary {
-  session: number;
-  imageSize: number;
-  seconds: number;
-  mbps: number;
-  imageDigest: string;
-  dataPackets: number;
-  duplicates: number;
-  malformed: number;
-  foreign: number;
-  early: number;
-  noBuffer: number;
-  corruptChunks: number;
-  /** Zero chunks: made zero on the target, or skipped because it already was. */
-  zeroedChunks: number;
-  skippedZeroChunks: number;
-  /** Bytes of image chunks as received (compressed), and their raw size. */
-  wireBytes: number;
-  /** Datagrams the kernel dropped for want of socket buffer space. */
-  socketDrops: number;
-  /** STATUS reports that asked the sender to slow down. */
-  overloadReports: number;
-  /** FEC repair symbols received, and source symbols rebuilt from them. */
-  repairSymbols: number;
-  decodedSymbols: number;
-  /** DATA datagrams dropped by test fault injection. */
-  injectedDrops: number;
-  nackPackets: number;
-  /** Stripe NACKs not sent because a REPAIR_ADV already covered them. */
-  nacksSuppressed: number;
-  symbolsRequested: number;
-  acknowledged: boolean;
-  /** Times the final report was sent before it was acknowledged (or given up), and how long that took. */
-  finalReports: number;
-  finalReportMs: number;
-  /** CPU seconds (user + system, all threads) this process used so far. */
-  cpuSeconds: number;
-  /** CPU seconds used from joining the session to completion. */
-  transferCpuSeconds: number;
-  /** Peak resident memory of the process, MB. */
-  peakRssMB: number;
-  /** Most completed chunks ever waiting for a worker at once: a backlog that grows means the pipeline lags the wire. */
-  maxBacklog: number;
-}
-
-const MAX_PENDING_WRITES = 8;
-const OVERLOAD_REPORT_MS = 50;
-const NACK_LOOKAHEAD_CHUNKS = 8;
-/** A typical repair round for one chunk, for timing the NACK holdoff. */
-const REPAIR_BURST_BYTES = 128 * 1024;
-const NACK_ENTRIES_PER_TICK = 256;
-/** A chunk that fails verification this often is corrupt at the source, not in transit. */
-const MAX_CHUNK_FAILURES = 5;
-/** Zero ranges are cleared at most this many bytes per call, so progress stays visible. */
-const ZERO_RANGE_MAX = 256 * 1024 * 1024;
+export type { ReceiveOptions } from './options.js';
+export type { ReceiveSummary } from './stats.js';
 
 export class ReceiverSession extends EventEmitter {
-  readonly opts: Required<Omit<ReceiveOptions, 'interface' | 'session' | 'expectDigest'>> & {
-    interfaceAddress: string;
-    session?: number;
-    expectDigest?: string;
-  };
+  readonly opts: ResolvedReceiveOptions;
   readonly receiverId = randomInt(1, 2 ** 32 - 1);
+  private readonly machine = receiverStateMachine();
+  private readonly figures: ReceiveStats;
+  private readonly nacks: NackPolicy;
+  private readonly reporter: Reporter;
   private rx?: NativeReceiver;
   private control?: dgram.Socket;
   private pool?: ChunkPool;
   private target?: Target;
+  /** The sender's latest ANNOUNCE, once one is accepted. */
   private announce?: Announce;
-  private senderAddress = '';
   private lastHeard = 0;
-  private manifestParts: (Buffer | undefined)[] = [];
-  private manifest?: Manifest;
-  private digests: (Buffer | undefined)[] = [];
-  private written = 0;
-  /** Completed image chunks waiting for a verified write (and, before the manifest, for it). */
-  private backlog: { chunk: number; slot: number; length: number; coding: number }[] = [];
-  private readonly failures = new Map<number, number>();
-  private zeroedChunks = 0;
-  private maxBacklog = 0;
-  private skippedZeroChunks = 0;
-  private wireBytes = 0;
-  private readonly slots: Buffer[] = [];
-  private lastDrops = 0;
-  private lastOverloadReport = 0;
-  private overloadReports = 0;
-  private finalReports = 0;
-  private finalReportMs = 0;
-  /** Wakes reportFinal() when an ACK arrives, or the sender ends. */
-  private ackArrived?: () => void;
-  private senderEnded = false;
-  private writing = 0;
-  private readonly lastNack = new Map<number, number>();
-  /** When each newly seen loss may first be reported (random backoff). */
-  private readonly nackDue = new Map<number, number>();
-  /** The sender's latest REPAIR_ADV per chunk. */
-  private readonly advertised = new Map<number, { at: number; stripes: number[] }>();
-  private suppressed = 0;
-  private lastStatus = 0;
-  private corruptChunks = 0;
-  private nackPackets = 0;
-  private symbolsRequested = 0;
-  private acked = new Set<number>();
-  private startedAt = 0;
-  private startCpu = 0;
-  private outcome?: { error?: Error; digest?: Buffer };
+  private slots?: ChunkSlots;
+  private writer?: ImageWriter;
+  private assembly?: ChunkAssembly;
+  private error?: Error;
+  private digest?: Buffer;
   private wake?: () => void;
   private timer?: NodeJS.Timeout;
   private waitStart = 0;
   /** The native receiver's per-tick figures (see NativeReceiver.sample), reused every tick. */
   private readonly sample = new Float64Array(4);
 
-  constructor(options: ReceiveOptions) {
+  constructor(
+    options: ReceiveOptions,
+    private readonly clock: Clock = monotonicClock,
+  ) {
     super();
-    if (!options.target) throw new BlockcastError('EINVALIDOPTION', 'A target (file or block device) is required');
-    if (options.expectDigest !== undefined && !/^[0-9a-f]{64}$/i.test(options.expectDigest)) {
-      throw new BlockcastError('EINVALIDOPTION', `Expected 64 hex digits for expectDigest but received ${JSON.stringify(options.expectDigest)}`);
-    }
-    this.opts = {
-      target: options.target,
-      group: checkMulticastGroup('group', options.group ?? DEFAULT_GROUP),
-      port: checkInteger('port', options.port ?? DEFAULT_PORT, 1, 65535),
-      interfaceAddress: resolveInterface(options.interface).address,
-      name: (options.name ?? os.hostname()).slice(0, 64),
-      waitTimeout: checkNumber('waitTimeout', options.waitTimeout ?? 0, 0, 1e9),
-      senderTimeout: checkNumber('senderTimeout', options.senderTimeout ?? DEFAULT_SENDER_TIMEOUT_S, 0.5, 1e6),
-      maxBuffer: checkInteger('maxBuffer', options.maxBuffer ?? DEFAULT_MAX_BUFFER, 2 * MAX_CHUNK_SIZE, 2 ** 45),
-      socketBuffer: checkInteger('socketBuffer', options.socketBuffer ?? DEFAULT_SOCKET_BUFFER, 0, 2 ** 31 - 1),
-      gro: options.gro ?? true,
-      targetZeroed: options.targetZeroed ?? false,
-      workers: checkInteger('workers', options.workers ?? defaultWorkerThreads(), 1, 64),
-    };
-    if (options.session !== undefined) this.opts.session = checkInteger('session', options.session, 1, 2 ** 32 - 1);
-    if (options.expectDigest !== undefined) this.opts.expectDigest = options.expectDigest.toLowerCase();
+    this.opts = resolveReceiveOptions(options);
+    this.figures = new ReceiveStats(clock);
+    this.nacks = new NackPolicy(this.figures);
+    this.reporter = new Reporter({
+      receiverId: this.receiverId,
+      name: this.opts.name,
+      clock,
+      counters: this.figures,
+      send: (packet, port, address) => this.control!.send(packet, port, address),
+      state: () => wireState(this.machine.state),
+      figures: () => statusFigures(this.rx?.stats(), this.writer?.chunksDone ?? 0, this.target?.info.capacity ?? 0),
+    });
   }
 
   /** Native counters (datagrams, malformed, foreign, ...) for monitoring and tests. */
@@ -227,7 +78,7 @@ export class ReceiverSession extends EventEmitter {
   }
 
   abort(): void {
-    this.conclude({ error: new BlockcastError('EABORTED', 'Receive aborted') });
+    this.conclude(new BlockcastError('EABORTED', 'Receive aborted'));
   }
 
   async run(): Promise<ReceiveSummary> {
@@ -235,19 +86,19 @@ export class ReceiverSession extends EventEmitter {
       await this.open();
       // Provisioners start the sender once every node reports this.
       this.emit('ready', { group: this.opts.group, port: this.opts.port, interfaceAddress: this.opts.interfaceAddress });
-      this.waitStart = Date.now();
+      this.waitStart = this.clock.now();
       this.schedule(IDLE_TICK_MS);
       await new Promise<void>((resolve) => {
         this.wake = resolve;
-        if (this.outcome) resolve();
+        if (this.ended()) resolve();
       });
       clearTimeout(this.timer);
-      if (this.outcome?.error) {
-        await this.reportFailure(this.outcome.error);
-        throw this.outcome.error;
+      if (this.error) {
+        await this.reporter.reportFailure(this.error);
+        throw this.error;
       }
-      const acknowledged = await this.reportDone(this.outcome!.digest!);
-      return this.summary(this.outcome!.digest!, acknowledged);
+      const acknowledged = await this.reporter.reportDone(this.digest!);
+      return this.figures.summary(this.announce!, this.digest!, acknowledged, this.rx!.stats());
     } finally {
       clearTimeout(this.timer);
       await this.cleanup();
@@ -255,29 +106,14 @@ export class ReceiverSession extends EventEmitter {
   }
 
   private async open(): Promise<void> {
-    try {
-      this.rx = new native.Receiver(
-        {
-          group: this.opts.group,
-          port: this.opts.port,
-          interfaceAddress: this.opts.interfaceAddress,
-          socketBuffer: this.opts.socketBuffer,
-          flushMs: 2,
-          gro: this.opts.gro,
-          ...injectedFaults(),
-        },
-        (batch) => this.onBatch(batch),
-      );
-    } catch (err) {
-      throw new BlockcastError('ENATIVE', `Cannot join ${this.opts.group}:${this.opts.port}: ${(err as Error).message}`, { cause: err });
-    }
+    this.rx = joinGroup(this.opts, (batch) => this.onBatch(batch));
     // Workers start now, while the receiver waits for a sender, so that their
     // start-up cost never competes with the first packets of the transfer.
     this.pool = new ChunkPool({ prewarm: true, threads: this.opts.workers });
     const control = dgram.createSocket('udp4');
     this.control = control;
-    control.on('message', (msg) => this.onAck(msg));
-    control.on('error', (err) => this.conclude({ error: err }));
+    control.on('message', (msg) => this.reporter.onAck(msg));
+    control.on('error', (err) => this.conclude(err));
     await new Promise<void>((resolve) => control.bind(0, resolve));
     try {
       await this.pool.started;
@@ -286,9 +122,17 @@ export class ReceiverSession extends EventEmitter {
     }
   }
 
-  private conclude(outcome: { error?: Error; digest?: Buffer }): void {
-    if (this.outcome) return;
-    this.outcome = outcome;
+  /** True once the session has an outcome (Done or Failed). */
+  private ended(): boolean {
+    return isFinal(this.machine.state);
+  }
+
+  /** Ends the session with an error (Failed) or the verified image's digest (Done); the first outcome stands. */
+  private conclude(error?: Error, digest?: Buffer): void {
+    if (this.ended()) return;
+    this.error = error;
+    this.digest = digest;
+    this.machine.to(error ? 'Failed' : 'Done');
     this.wake?.();
   }
 
@@ -297,40 +141,26 @@ export class ReceiverSession extends EventEmitter {
       const type = packetType(c.data);
       if (type === PacketType.RepairAdv) {
         const adv = decodeRepairAdv(c.data);
-        if (adv && adv.session === this.announce?.session) {
-          this.advertised.set(adv.stream * 2 ** 32 + adv.chunk, { at: Date.now(), stripes: adv.stripes });
-        }
+        if (adv && adv.session === this.announce?.session) this.nacks.advertise(adv.stream, adv.chunk, adv.stripes, this.clock.now());
         continue;
       }
       if (type !== PacketType.Announce) continue;
       const a = decodeAnnounce(c.data);
-      if (!a) continue;
-      this.onAnnounce(a, c.address);
+      if (a) this.onAnnounce(a, c.address);
     }
-    for (const c of batch.chunks) {
-      if (c.stream === Stream.Manifest) {
-        if (c.coding === Coding.Raw) this.onManifestChunk(c.chunk, Buffer.from(this.slots[c.slot]!.subarray(0, c.length)));
-        else this.rx!.reopen(Stream.Manifest, c.chunk); // the manifest always travels raw
-        this.lend(c.slot);
-      } else {
-        this.onImageChunk(c.chunk, c.slot, c.length, c.coding);
-      }
-    }
+    for (const c of batch.chunks) this.assembly!.onChunk(c);
     // Batches come as fast as data does, timer ticks maybe only every 250 ms:
     // tell a fast sender of overload from here.
-    if (batch.chunks.length > 0 && this.announce && !this.outcome) {
+    if (batch.chunks.length > 0 && this.announce && !this.ended()) {
       this.rx!.sample(this.sample);
-      this.reportOverload(Date.now(), this.sample[2]!, this.sample[3]!);
+      this.reporter.reportOverload(this.clock.now(), this.sample[2]!, this.sample[3]!, this.slots!.count);
     }
   }
 
   private onAnnounce(a: Announce, address: string): void {
-    if (this.outcome) {
+    if (this.ended()) {
       // A sender that has ended will not acknowledge a final report: stop retrying it.
-      if (a.phase === Phase.Ended && a.session === this.announce?.session) {
-        this.senderEnded = true;
-        this.ackArrived?.();
-      }
+      if (a.phase === Phase.Ended && a.session === this.announce?.session) this.reporter.onSenderEnded();
       return;
     }
     if (!this.announce) {
@@ -342,11 +172,13 @@ export class ReceiverSession extends EventEmitter {
     if (a.session !== this.announce.session) return;
     const moved = a.progress !== this.announce.progress || a.phase !== this.announce.phase;
     this.announce = a;
-    this.lastHeard = Date.now();
+    this.reporter.update(a);
+    this.lastHeard = this.clock.now();
     // The sender has passed more chunks: look for losses in them now.
-    if (moved && this.manifest) this.schedule(Math.random() * NACK_BACKOFF_MS);
+    if (moved && this.assembly?.haveManifest) this.schedule(progressTickMs());
     if (a.phase === Phase.Ended) {
-      this.conclude({ error: new BlockcastError('ESENDERENDED', `The sender ended the session with ${this.written} of ${a.chunkCount} chunks written`) });
+      const written = this.writer?.chunksDone ?? 0;
+      this.conclude(new BlockcastError('ESENDERENDED', `The sender ended the session with ${written} of ${a.chunkCount} chunks written`));
     }
   }
 
@@ -357,506 +189,103 @@ export class ReceiverSession extends EventEmitter {
       return;
     }
     this.announce = a;
-    this.senderAddress = address;
-    this.lastHeard = Date.now();
+    this.reporter.join(a, address);
+    this.lastHeard = this.clock.now();
     this.emit('session', { session: a.session, sender: address, imageSize: a.imageSize, chunkCount: a.chunkCount });
     try {
-      const info = inspectTarget(this.opts.target);
-      checkCapacity(this.opts.target, info, a.imageSize);
-      this.target = new Target(this.opts.target, info, a.imageSize);
+      this.target = openTarget(this.opts.target, a.imageSize);
     } catch (err) {
-      this.conclude({ error: err as Error });
+      this.conclude(err as Error);
       return;
     }
-    const manifestChunks = chunkCount(a.manifestSize, a.chunkSize);
-    this.manifestParts = new Array(manifestChunks);
-    this.digests = new Array(a.chunkCount);
-    this.rx!.configure({
-      session: a.session,
-      symbolSize: a.symbolSize,
-      stripeSize: a.stripeSize,
-      streams: [
-        { chunkCount: a.chunkCount, maxLength: a.chunkSize },
-        { chunkCount: manifestChunks, maxLength: a.chunkSize },
-      ],
+    if (this.ended()) return; // aborted from a 'session' listener
+    this.machine.to('Joined');
+    this.openChunkSide(a, this.target);
+    this.figures.start();
+    this.reporter.sendStatus(this.clock.now());
+  }
+
+  /** Opens the chunk side for the accepted session: its parts report back through these hooks. */
+  private openChunkSide(a: Announce, target: Target): void {
+    const side = openChunkSide({
+      rx: this.rx!,
+      pool: this.pool!,
+      target,
+      announce: a,
+      opts: this.opts,
+      counters: this.figures,
+      hooks: {
+        ended: () => this.ended(),
+        fail: (err) => this.conclude(err),
+        warning: (message) => this.emit('warning', { message }),
+        manifest: (m) => this.emit('manifest', { imageDigest: m.imageDigest.toString('hex'), chunkCount: m.chunkHashes.length }),
+        progress: (written, chunkCount) => this.emit('progress', { written, chunkCount }),
+        // The first chunk on the target: STATUS says Receiving from now on.
+        wrote: () => {
+          if (this.machine.is('Joined')) this.machine.to('Receiving');
+        },
+        verifying: () => this.machine.to('Verifying'),
+        complete: (digest) => this.conclude(undefined, digest),
+      },
     });
-    // Manifest chunks travel raw, so their lengths are known; image chunks'
-    // are learnt from their symbols (and zero chunks from the manifest).
-    this.rx!.expect(Stream.Manifest, Uint32Array.from({ length: manifestChunks }, (_, c) => chunkLength(a.manifestSize, a.chunkSize, c)));
-    this.createSlots(a.chunkSize);
-    this.startedAt = performance.now();
-    this.startCpu = cpuSeconds();
-    this.sendStatus();
+    ({ slots: this.slots, writer: this.writer, assembly: this.assembly } = side);
   }
 
-  private onManifestChunk(chunk: number, data: Buffer): void {
-    if (this.manifest || !this.announce) return;
-    this.manifestParts[chunk] = data;
-    if (this.manifestParts.some((p) => p === undefined)) return;
-    const bytes = Buffer.concat(this.manifestParts as Buffer[]);
-    try {
-      if (!hash(bytes).equals(this.announce.manifestDigest)) throw new Error('manifest digest does not match the announcement');
-      const m = decodeManifest(bytes);
-      if (m.imageSize !== this.announce.imageSize || m.chunkSize !== this.announce.chunkSize) throw new Error('manifest geometry differs from the announcement');
-      if (this.opts.expectDigest && m.imageDigest.toString('hex') !== this.opts.expectDigest) {
-        this.conclude({
-          error: new BlockcastError('EDIGEST', `The sender offers image ${m.imageDigest.toString('hex')}, not the expected ${this.opts.expectDigest}; nothing was written`),
-        });
-        return;
-      }
-      this.manifest = m;
-    } catch (err) {
-      // Corrupt in transit despite per-symbol checks: fetch it again.
-      this.emit('warning', { message: (err as Error).message });
-      this.manifestParts.fill(undefined);
-      for (let i = 0; i < this.manifestParts.length; i++) this.rx!.reopen(Stream.Manifest, i);
-      return;
-    }
-    const m = this.manifest;
-    const count = m.chunkHashes.length;
-    this.rx!.expect(Stream.Image, Uint32Array.from({ length: count }, (_, c) => (isZeroChunk(m, c) ? NOT_SENT : 0)));
-    this.emit('manifest', { imageDigest: m.imageDigest.toString('hex'), chunkCount: count });
-    void this.zeroChunks().catch((err: unknown) => this.conclude({ error: err as Error }));
-    this.drain();
-  }
-
-  /**
-   * The image's zero chunks are never sent. On a target known to read as
-   * zeros they are done at once; otherwise each run of them is zeroed in a
-   * worker (ZERO_RANGE or PUNCH_HOLE for files, BLKZEROOUT for devices), so
-   * no stale data survives where the image has zeros.
-   */
-  private async zeroChunks(): Promise<void> {
-    const m = this.manifest!;
-    const count = m.chunkHashes.length;
-    const known = this.target!.info.created || this.opts.targetZeroed;
-    for (let c = 0; c < count && !this.outcome; ) {
-      if (!isZeroChunk(m, c)) {
-        c++;
-        continue;
-      }
-      let end = c + 1;
-      while (end < count && isZeroChunk(m, end) && (end + 1 - c) * m.chunkSize <= ZERO_RANGE_MAX) end++;
-      const offset = c * m.chunkSize;
-      const length = Math.min(end * m.chunkSize, m.imageSize) - offset;
-      if (!known) {
-        const r = await this.pool!.zero(this.target!.fd, offset, length, this.target!.info.kind === 'block');
-        if (r.errno !== 0) {
-          throw new BlockcastError('ETARGETIO', `Zeroing ${this.opts.target} at offset ${offset} (${length} bytes) failed: ${errnoText(r.errno)}`);
-        }
-      }
-      for (; c < end; c++) {
-        this.digests[c] = zeroHash(chunkLength(m.imageSize, m.chunkSize, c));
-        this.written++;
-        known ? this.skippedZeroChunks++ : this.zeroedChunks++;
-      }
-      this.emit('progress', { written: this.written, chunkCount: count });
-      this.checkComplete();
-    }
-  }
-
-  private onImageChunk(chunk: number, slot: number, length: number, coding: number): void {
-    if (this.outcome) return;
-    this.backlog.push({ chunk, slot, length, coding });
-    this.maxBacklog = Math.max(this.maxBacklog, this.backlog.length);
-    this.drain();
-  }
-
-  /**
-   * Memory for chunks is a fixed set of buffers ("slots", --max-buffer in
-   * all) that JS owns and lends to the native receiver to assemble into. A
-   * completed chunk's slot travels to a worker to be verified and written and
-   * comes back by transfer: no copies, no allocation per chunk. When every
-   * slot is busy the native side drops symbols, and they are repaired later.
-   */
-  private createSlots(chunkSize: number): void {
-    const count = Math.max(4, Math.floor(this.opts.maxBuffer / chunkSize));
-    for (let id = 0; id < count; id++) {
-      this.slots.push(Buffer.allocUnsafeSlow(chunkSize));
-      this.lend(id);
-    }
-  }
-
-  private lend(id: number): void {
-    if (!this.outcome) this.rx!.provide(this.slots[id]!, id);
-  }
-
-  /** Starts verified writes for backlogged chunks, a bounded number at a time. */
-  private drain(): void {
-    if (!this.manifest || !this.target || !this.pool) return;
-    while (this.writing < MAX_PENDING_WRITES && this.backlog.length > 0 && !this.outcome) {
-      const { chunk, slot, length, coding } = this.backlog.shift()!;
-      const m = this.manifest;
-      if (isZeroChunk(m, chunk) || this.digests[chunk]) {
-        this.lend(slot); // arrived before the manifest said it is never sent, or already written
-        continue;
-      }
-      this.writing++;
-      const offset = chunk * m.chunkSize;
-      const rawLength = chunkLength(m.imageSize, m.chunkSize, chunk);
-      this.pool
-        .unpackAndWrite({ fd: this.target.fd, offset, buffer: this.slots[slot]!.buffer as ArrayBuffer, length, coding, rawLength, expected: m.chunkHashes[chunk]! })
-        .then((r) => {
-          this.writing--;
-          this.slots[slot] = Buffer.from(r.buffer);
-          this.lend(slot);
-          if (r.ok) {
-            if (!this.digests[chunk]) {
-              this.digests[chunk] = Buffer.from(r.digest);
-              this.written++;
-              this.wireBytes += length;
-              if (this.written % 16 === 0) this.emit('progress', { written: this.written, chunkCount: this.manifest!.chunkHashes.length });
-            }
-          } else if (r.reason === 'mismatch' || r.reason === 'undecodable') {
-            // Corrupt in transit: fetch it again. Corrupt every time: the
-            // sender's copy is bad, and waiting longer will not help.
-            this.corruptChunks++;
-            const failures = (this.failures.get(chunk) ?? 0) + 1;
-            this.failures.set(chunk, failures);
-            this.emit('warning', { message: `chunk ${chunk} failed verification (${r.message}); fetching it again` });
-            if (failures >= MAX_CHUNK_FAILURES) {
-              this.conclude({
-                error: new BlockcastError('EDIGEST', `Chunk ${chunk} failed verification ${failures} times (${r.message}): the sender's copy of the image is corrupt`),
-              });
-            } else {
-              this.rx!.reopen(Stream.Image, chunk);
-            }
-          } else {
-            const hint = 'code' in r && r.code === 'ENOSPC' ? ' (disk full)' : '';
-            this.conclude({ error: new BlockcastError('ETARGETIO', `Writing ${this.opts.target} at offset ${offset} failed${hint}: ${r.message}`) });
-          }
-          this.checkComplete();
-          this.drain();
-        })
-        .catch((err: unknown) => this.conclude({ error: err as Error }));
-    }
-  }
-
-  private checkComplete(): void {
-    if (!this.manifest || this.outcome || this.written < this.manifest.chunkHashes.length) return;
-    // The digest is rebuilt from what the workers hashed on the written data.
-    const digest = imageDigestOf(this.digests as Buffer[]);
-    if (!digest.equals(this.manifest.imageDigest)) {
-      this.conclude({ error: new BlockcastError('EDIGEST', 'The written image does not match the manifest digest') });
-      return;
-    }
-    try {
-      this.target!.sync();
-    } catch (err) {
-      this.conclude({ error: new BlockcastError('ETARGETIO', `fsync of ${this.opts.target} failed: ${(err as Error).message}`) });
-      return;
-    }
-    this.conclude({ digest });
-  }
-
-  /**
-   * One timer for NACKs, overload reports and heartbeats, since each wake-up
-   * costs and hundreds of receivers may share a host. It runs every 20 ms
-   * once the sender only repairs (the tail, where each round trip counts),
-   * every 100 ms while losses below the sender's progress are outstanding
-   * in its first pass, and every 250 ms when there is nothing to report; an
-   * ANNOUNCE with new progress runs it at once.
-   */
+  /** Runs tick() after `ms`: the one timer for NACKs, overload reports and heartbeats (see tickIntervalMs). */
   private schedule(ms: number): void {
     clearTimeout(this.timer);
     // Node runs due timers before it reads sockets: a receiver that waited
     // for the CPU would report before reading the REPAIR_ADVs (and data)
     // that arrived meanwhile. setImmediate runs the tick after that read.
-    if (!this.outcome) this.timer = setTimeout(() => setImmediate(() => this.tick()), ms);
+    if (!this.ended()) this.timer = setTimeout(() => setImmediate(() => this.tick()), ms);
   }
 
   private tick(): void {
-    if (this.outcome) return;
-    const busy = this.check();
-    const interval = this.announce?.phase === Phase.Repairing ? NACK_INTERVAL_MS : busy ? FIRST_PASS_NACK_INTERVAL_MS : IDLE_TICK_MS;
-    // A report held back by its random backoff goes out when that ends.
-    let nextDue = Infinity;
-    for (const due of this.nackDue.values()) nextDue = Math.min(nextDue, due);
-    this.schedule(Math.max(1, Math.min(interval, nextDue - Date.now())));
+    if (this.ended()) return;
+    const outstanding = this.check();
+    const interval = tickIntervalMs(this.announce?.phase, outstanding);
+    this.schedule(nextTickMs(interval, this.nacks.nextDue(), this.clock.now()));
   }
 
   /** Returns true while losses are outstanding: incomplete chunks the sender has passed. */
   private check(): boolean {
-    const now = Date.now();
+    const now = this.clock.now();
     if (!this.announce) {
       if (this.opts.waitTimeout > 0 && now - this.waitStart > this.opts.waitTimeout * 1000) {
-        this.conclude({ error: new BlockcastError('ENOSENDER', `No sender announced a session on ${this.opts.group}:${this.opts.port} within ${this.opts.waitTimeout} s`) });
+        this.conclude(new BlockcastError('ENOSENDER', `No sender announced a session on ${this.opts.group}:${this.opts.port} within ${this.opts.waitTimeout} s`));
       }
       return false;
     }
     if (now - this.lastHeard > this.opts.senderTimeout * 1000) {
-      this.conclude({ error: new BlockcastError('ENOSENDER', `The sender went silent for ${this.opts.senderTimeout} s`) });
+      this.conclude(new BlockcastError('ENOSENDER', `The sender went silent for ${this.opts.senderTimeout} s`));
       return false;
     }
     const sample = this.sample;
     this.rx!.sample(sample);
-    const busy = this.sendNacks(now, sample[0]!, sample[1]!);
-    this.reportOverload(now, sample[2]!, sample[3]!);
-    this.heartbeat(now);
-    return busy;
+    const outstanding = this.sendNacks(now, sample[0]!, sample[1]!);
+    this.reporter.reportOverload(now, sample[2]!, sample[3]!, this.slots!.count);
+    this.reporter.heartbeat(now);
+    return outstanding;
   }
 
-  /**
-   * Tells the sender to slow down when this receiver drops datagrams for
-   * its own reasons (socket buffer full, no free chunk buffer), or is about
-   * to: three quarters of its chunk buffers are busy.
-   */
-  private reportOverload(now: number, drops: number, freeSlots: number): void {
-    if (!this.target || this.announce!.phase === Phase.Waiting) return;
-    const overloaded = drops > this.lastDrops || freeSlots < this.slots.length / 4;
-    this.lastDrops = drops;
-    if (!overloaded || now - this.lastOverloadReport < OVERLOAD_REPORT_MS) return;
-    this.lastOverloadReport = now;
-    this.overloadReports++;
-    this.control!.send(this.statusPacket(this.progressState(), FailReason.None, undefined, true), this.announce!.controlPort, this.senderAddress);
-  }
-
-  /** Reports incomplete chunks the sender has already passed, at most once per holdoff per chunk. */
+  /** Asks the native receiver for the losses the policy looks at, and sends the reports it decides on. */
   private sendNacks(now: number, seenImage: number, seenManifest: number): boolean {
     const a = this.announce!;
-    if (a.phase === Phase.Waiting) return false;
-    const repairing = a.phase === Phase.Repairing;
-    const manifestChunks = this.manifestParts.length;
-    // A chunk is due once the sender has passed it. Its announced progress is
-    // authoritative but up to one announce interval old; the highest chunk
-    // seen in data is current but any packet can claim any chunk, so it only
-    // counts a few chunks beyond the announced progress.
-    // Image chunks are asked for only once the manifest says which are sent.
-    const imageBelow = !this.manifest ? 0 : repairing ? a.chunkCount : Math.max(a.progress, Math.min(seenImage, a.progress + NACK_LOOKAHEAD_CHUNKS));
-    const manifestBelow = this.manifest ? 0 : repairing || a.progress > 0 || seenImage >= 0 ? manifestChunks : seenManifest;
-    // Ask again only after a repair round could have arrived: the sender's
-    // collection window plus the time a sizeable repair takes at its rate.
-    const holdoff = a.rateKiB > 0 ? Math.max(NACK_HOLDOFF_MS, 60 + (4 * REPAIR_BURST_BYTES) / (a.rateKiB * 1.024)) : NACK_HOLDOFF_MS;
-    const entries: NackEntry[] = [];
-    const stillMissing = new Set<number>();
-    for (const [stream, below] of [
-      [Stream.Manifest, manifestBelow],
-      [Stream.Image, imageBelow],
-    ] as const) {
-      if (below <= 0) continue;
-      const flat = this.rx!.missing(stream, below, NACK_ENTRIES_PER_TICK);
-      for (let i = 0; i < flat.length; ) {
-        const chunk = flat[i]!;
-        const kind = flat[i + 1]! as NackKindValue;
-        const count = flat[i + 2]!;
-        const pairs = Array.from(flat.subarray(i + 3, i + 3 + 2 * count));
-        i += 3 + 2 * count;
-        const key = stream * 2 ** 32 + chunk;
-        stillMissing.add(key);
-        // (count 0: held parity already covers every stripe, except for a
-        // whole-chunk entry, which names no stripes at all.)
-        if ((count === 0 && kind !== NackKind.WholeChunk) || now - (this.lastNack.get(key) ?? 0) < holdoff) continue;
-        // A random backoff before the first report of a loss lets the
-        // sender's REPAIR_ADV, prompted by a faster receiver, arrive first.
-        let due = this.nackDue.get(key);
-        if (due === undefined) this.nackDue.set(key, (due = now + nackBackoffMs(this.backoffWindow(), a.groupSize)));
-        if (now < due) continue;
-        this.nackDue.delete(key);
-        this.lastNack.set(key, now);
-        if (kind === NackKind.StripeNeeds && this.coveredByAdvert(key, pairs, now)) {
-          this.suppressed++;
-          continue;
-        }
-        entries.push({ stream, chunk, kind, pairs });
-        for (let r = 1; r < pairs.length; r += 2) this.symbolsRequested += pairs[r]!;
-      }
-    }
-    // Forget backoffs of losses repaired before they were reported.
-    for (const key of this.nackDue.keys()) if (!stillMissing.has(key)) this.nackDue.delete(key);
-    if (entries.length === 0) return stillMissing.size > 0;
-    for (const packet of encodeNacks(a.session, this.receiverId, entries)) {
-      this.control!.send(packet, a.controlPort, this.senderAddress);
-      this.nackPackets++;
-    }
-    // A NACK shows the sender this receiver is alive: it stands in for the next heartbeat.
-    this.lastStatus = now;
-    return true;
-  }
-
-  /** The window the sender asks reports to be spread over. */
-  private backoffWindow(): number {
-    return this.announce?.nackBackoffMs || NACK_BACKOFF_MS;
-  }
-
-  /** True if a recent REPAIR_ADV plans at least as much parity as this receiver needs in every stripe. */
-  private coveredByAdvert(key: number, needs: number[], now: number): boolean {
-    const adv = this.advertised.get(key);
-    if (!adv || now - adv.at > Math.max(NACK_HOLDOFF_MS, collectionWindowMs(this.backoffWindow()))) return false;
-    for (let i = 0; i < needs.length; i += 2) {
-      let planned = 0;
-      for (let j = 0; j < adv.stripes.length; j += 2) if (adv.stripes[j] === needs[i]) planned = adv.stripes[j + 1]!;
-      if (planned < needs[i + 1]!) return false;
-    }
-    return true;
-  }
-
-  private statusPacket(state: ReceiverStateValue, reason: FailReasonValue, digest?: Buffer, overloaded = false): Buffer {
-    const s = this.rx?.stats();
-    return encodeStatus({
-      session: this.announce!.session,
-      receiverId: this.receiverId,
-      state,
-      reason,
-      overloaded,
-      chunksDone: this.written,
-      capacity: this.target?.info.capacity ?? 0,
-      packets: s?.dataPackets ?? 0,
-      malformed: s?.malformed ?? 0,
-      duplicates: s?.duplicates ?? 0,
-      imageDigest: digest ?? Buffer.alloc(HASH_SIZE),
-      name: this.opts.name,
-    });
-  }
-
-  /** Sends a STATUS heartbeat as often as the sender's ANNOUNCE asks (default every second). */
-  private heartbeat(now: number): void {
-    if (now - this.lastStatus < this.heartbeatMs()) return;
-    this.sendStatus();
-  }
-
-  /** The STATUS heartbeat interval the sender's ANNOUNCE asks for. */
-  private heartbeatMs(): number {
-    return this.announce?.heartbeat ? this.announce.heartbeat * 100 : STATUS_INTERVAL_MS;
-  }
-
-  private progressState(): ReceiverStateValue {
-    return this.written > 0 ? ReceiverState.Receiving : ReceiverState.Joined;
-  }
-
-  private sendStatus(): void {
-    this.lastStatus = Date.now();
-    if (!this.announce || this.outcome || !this.target) return;
-    this.control!.send(this.statusPacket(this.progressState(), FailReason.None), this.announce.controlPort, this.senderAddress);
-  }
-
-  private onAck(msg: Buffer): void {
-    const a = decodeAck(msg);
-    if (a && this.announce && a.session === this.announce.session && a.receiverId === this.receiverId) {
-      this.acked.add(a.state);
-      this.ackArrived?.();
-    }
-  }
-
-  /**
-   * Sends a final state until the sender acknowledges it or ends, or gives
-   * up: 8 tries, twice as far apart each time up to 4 s, each wait jittered
-   * ±50%. The first wait is an eighth of the heartbeat interval, 0.5 to 4 s:
-   * the sender stretches that interval with the group's size and its link's
-   * slowness, and hundreds of receivers finishing together would otherwise
-   * retry faster than a busy sender answers, adding to its queue.
-   */
-  private async reportFinal(state: ReceiverStateValue, reason: FailReasonValue, digest?: Buffer): Promise<boolean> {
-    if (!this.announce || !this.control) return false;
-    const packet = this.statusPacket(state, reason, digest);
-    const start = performance.now();
-    for (let i = 0, wait = Math.min(4000, Math.max(500, this.heartbeatMs() / 8)); i < 8 && !this.acked.has(state) && !this.senderEnded; i++, wait = Math.min(4000, wait * 2)) {
-      this.control.send(packet, this.announce.controlPort, this.senderAddress);
-      this.finalReports++;
-      await new Promise<void>((resolve) => {
-        // After the wait, read what has arrived (an ACK, maybe) before trying again.
-        const timer = setTimeout(() => setImmediate(resolve), wait * (0.5 + Math.random()));
-        this.ackArrived = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-    this.ackArrived = undefined;
-    this.finalReportMs = performance.now() - start;
-    return this.acked.has(state);
-  }
-
-  private reportDone(digest: Buffer): Promise<boolean> {
-    return this.reportFinal(ReceiverState.Done, FailReason.None, digest);
-  }
-
-  private async reportFailure(err: Error): Promise<void> {
-    const code = (err as BlockcastError).code;
-    if (code === 'ESENDERENDED' || code === 'ENOSENDER') return; // nobody to tell
-    const reason =
-      code === 'ETARGETTOOSMALL'
-        ? FailReason.TargetTooSmall
-        : code === 'ETARGETIO'
-          ? FailReason.TargetIo
-          : code === 'EDIGEST'
-            ? FailReason.DigestMismatch
-            : FailReason.Aborted;
-    await this.reportFinal(ReceiverState.Failed, reason);
-  }
-
-  private summary(digest: Buffer, acknowledged: boolean): ReceiveSummary {
-    const s = this.rx!.stats();
-    const seconds = (performance.now() - this.startedAt) / 1000;
-    return {
-      session: this.announce!.session,
-      imageSize: this.announce!.imageSize,
-      seconds,
-      mbps: this.announce!.imageSize / 1e6 / seconds,
-      imageDigest: digest.toString('hex'),
-      dataPackets: s.dataPackets,
-      duplicates: s.duplicates,
-      malformed: s.malformed,
-      foreign: s.foreign,
-      early: s.early,
-      noBuffer: s.noBuffer,
-      socketDrops: s.socketDrops,
-      overloadReports: this.overloadReports,
-      repairSymbols: s.repairSymbols,
-      decodedSymbols: s.decodedSymbols,
-      injectedDrops: s.injectedDrops,
-      corruptChunks: this.corruptChunks,
-      zeroedChunks: this.zeroedChunks,
-      skippedZeroChunks: this.skippedZeroChunks,
-      wireBytes: this.wireBytes,
-      nackPackets: this.nackPackets,
-      nacksSuppressed: this.suppressed,
-      symbolsRequested: this.symbolsRequested,
-      acknowledged,
-      finalReports: this.finalReports,
-      finalReportMs: this.finalReportMs,
-      cpuSeconds: cpuSeconds(),
-      transferCpuSeconds: cpuSeconds() - this.startCpu,
-      peakRssMB: peakRssMB(),
-      maxBacklog: this.maxBacklog,
-    };
+    const assembly = this.assembly!;
+    const reach = this.nacks.reach(a, assembly.manifestChunks, assembly.haveManifest, seenImage, seenManifest);
+    if (!reach) return false;
+    const losses = streamsToCheck(reach).map(({ stream, below }) => ({ stream, flat: this.rx!.missing(stream, below, NACK_ENTRIES_PER_TICK) }));
+    const plan = this.nacks.plan(now, a, losses);
+    this.reporter.sendNacks(now, plan.entries);
+    return plan.outstanding;
   }
 
   private async cleanup(): Promise<void> {
     // Wait for writes in flight: their fd must stay open until they finish.
-    const deadline = Date.now() + 5000;
-    while (this.writing > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await this.writer?.settle(this.clock, 5000);
     this.rx?.close();
     this.control?.close();
     await this.pool?.close();
     this.target?.close();
   }
-}
-
-function errnoText(errno: number): string {
-  try {
-    return `${getSystemErrorName(-errno)} (errno ${errno})`;
-  } catch {
-    return `errno ${errno}`;
-  }
-}
-
-/**
- * Fault injection for tests, never set in production: BLOCKCAST_TEST_DROP_BURST=START,COUNT
- * makes the native receiver drop COUNT consecutive DATA datagrams after START.
- */
-function injectedFaults(): { dropBurstStart: number; dropBurstCount: number } {
-  const m = /^(\d+),(\d+)$/.exec(process.env.BLOCKCAST_TEST_DROP_BURST ?? '');
-  return m ? { dropBurstStart: Number(m[1]), dropBurstCount: Number(m[2]) } : { dropBurstStart: 0, dropBurstCount: 0 };
-}
-
-/** Rejects announcements whose geometry would be unsafe to act on. */
-function checkGeometry(a: Announce): string | undefined {
-  if (a.chunkSize < 4096 || a.chunkSize > MAX_CHUNK_SIZE) return `chunk size ${a.chunkSize} out of range`;
-  if (a.symbolSize < MIN_SYMBOL_SIZE || a.symbolSize > MAX_SYMBOL_SIZE) return `symbol size ${a.symbolSize} out of range`;
-  if (Math.ceil(a.chunkSize / a.symbolSize) > 65535) return 'too many symbols per chunk';
-  if (a.stripeSize > 254 || Math.ceil(Math.ceil(a.chunkSize / a.symbolSize) / Math.max(1, a.stripeSize)) > 0x7fff) return 'FEC stripe size out of range';
-  if (a.imageSize === 0 || a.chunkCount !== chunkCount(a.imageSize, a.chunkSize)) return 'chunk count does not match image size';
-  if (a.manifestSize !== manifestSize(a.chunkCount)) return 'manifest size does not match chunk count';
-  if (chunkLength(a.imageSize, a.chunkSize, a.chunkCount - 1) <= 0) return 'bad last chunk';
-  return undefined;
 }

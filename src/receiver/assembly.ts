@@ -1,0 +1,135 @@
+// The chunk side of a joined session: the native receiver set up for the
+// sender's geometry, completed chunks taken from their slots, the manifest
+// assembled and checked, and image chunks handed to the writer.
+import { BlockcastError } from '../errors.js';
+import { chunkCount, chunkLength } from '../image/geometry.js';
+import { NOT_SENT, type NativeReceiver, type NativeReceiverBatch } from '../native/binding.js';
+import { Coding, Stream } from '../protocol/constants.js';
+import { hash } from '../protocol/hash.js';
+import { decodeManifest, isZeroChunk, type Manifest } from '../protocol/manifest.js';
+import type { Announce } from '../protocol/packets.js';
+import type { ChunkPool } from '../image/pool.js';
+import type { Target } from '../image/target.js';
+import { ChunkSlots } from './slots.js';
+import type { AssemblyCounters } from './stats.js';
+import { ImageWriter, type WriterHooks } from './writer.js';
+
+export interface AssemblyHooks {
+  fail(err: Error): void;
+  warning(message: string): void;
+  /** The manifest is assembled and checked. */
+  manifest(m: Manifest): void;
+}
+
+export interface AssemblyDeps {
+  rx: Pick<NativeReceiver, 'configure' | 'expect' | 'reopen'>;
+  /** The ANNOUNCE the session was joined with: its geometry and manifest digest. */
+  announce: Announce;
+  /** Accept only an image with this digest (lower-case hex). */
+  expectDigest?: string;
+  maxBuffer: number;
+  slots: ChunkSlots;
+  writer: ImageWriter;
+  hooks: AssemblyHooks;
+}
+
+export class ChunkAssembly {
+  private readonly manifestParts: (Buffer | undefined)[];
+  private manifest?: Manifest;
+
+  /** Sets the native receiver up for the sender's geometry and lends it the slots. */
+  constructor(private readonly deps: AssemblyDeps) {
+    const a = deps.announce;
+    const manifestChunks = chunkCount(a.manifestSize, a.chunkSize);
+    this.manifestParts = new Array(manifestChunks);
+    deps.rx.configure({
+      session: a.session,
+      symbolSize: a.symbolSize,
+      stripeSize: a.stripeSize,
+      streams: [
+        { chunkCount: a.chunkCount, maxLength: a.chunkSize },
+        { chunkCount: manifestChunks, maxLength: a.chunkSize },
+      ],
+    });
+    // Manifest chunks travel raw, so their lengths are known; image chunks'
+    // are learnt from their symbols (and zero chunks from the manifest).
+    deps.rx.expect(Stream.Manifest, Uint32Array.from({ length: manifestChunks }, (_, c) => chunkLength(a.manifestSize, a.chunkSize, c)));
+    deps.slots.create(a.chunkSize, deps.maxBuffer);
+  }
+
+  get manifestChunks(): number {
+    return this.manifestParts.length;
+  }
+
+  get haveManifest(): boolean {
+    return this.manifest !== undefined;
+  }
+
+  /** A chunk the native receiver completed in one of the slots. */
+  onChunk(c: NativeReceiverBatch['chunks'][number]): void {
+    const { rx, slots } = this.deps;
+    if (c.stream === Stream.Manifest) {
+      if (c.coding === Coding.Raw) this.onManifestChunk(c.chunk, Buffer.from(slots.buffer(c.slot).subarray(0, c.length)));
+      else rx.reopen(Stream.Manifest, c.chunk); // the manifest always travels raw
+      slots.lend(c.slot);
+    } else {
+      this.deps.writer.add(c.chunk, c.slot, c.length, c.coding);
+    }
+  }
+
+  private onManifestChunk(chunk: number, data: Buffer): void {
+    if (this.manifest) return;
+    const { announce, rx, hooks, expectDigest } = this.deps;
+    this.manifestParts[chunk] = data;
+    if (this.manifestParts.some((p) => p === undefined)) return;
+    const bytes = Buffer.concat(this.manifestParts as Buffer[]);
+    try {
+      if (!hash(bytes).equals(announce.manifestDigest)) throw new Error('manifest digest does not match the announcement');
+      const m = decodeManifest(bytes);
+      if (m.imageSize !== announce.imageSize || m.chunkSize !== announce.chunkSize) throw new Error('manifest geometry differs from the announcement');
+      if (expectDigest && m.imageDigest.toString('hex') !== expectDigest) {
+        hooks.fail(new BlockcastError('EDIGEST', `The sender offers image ${m.imageDigest.toString('hex')}, not the expected ${expectDigest}; nothing was written`));
+        return;
+      }
+      this.manifest = m;
+    } catch (err) {
+      // Corrupt in transit despite per-symbol checks: fetch it again.
+      hooks.warning((err as Error).message);
+      this.manifestParts.fill(undefined);
+      for (let i = 0; i < this.manifestParts.length; i++) rx.reopen(Stream.Manifest, i);
+      return;
+    }
+    const m = this.manifest;
+    const count = m.chunkHashes.length;
+    rx.expect(Stream.Image, Uint32Array.from({ length: count }, (_, c) => (isZeroChunk(m, c) ? NOT_SENT : 0)));
+    hooks.manifest(m);
+    this.deps.writer.start(m);
+  }
+}
+
+/** The chunk side of a session: the slots, the writer and the assembly that feeds it. */
+export interface ChunkSide {
+  slots: ChunkSlots;
+  writer: ImageWriter;
+  assembly: ChunkAssembly;
+}
+
+/** Opens the chunk side for an accepted session on an opened target. */
+export function openChunkSide(deps: {
+  rx: NativeReceiver;
+  pool: ChunkPool;
+  target: Target;
+  announce: Announce;
+  opts: { maxBuffer: number; expectDigest?: string; targetZeroed: boolean };
+  counters: AssemblyCounters;
+  hooks: WriterHooks & AssemblyHooks;
+}): ChunkSide {
+  const { rx, hooks, opts } = deps;
+  const slots = new ChunkSlots(rx, hooks.ended);
+  const writer = new ImageWriter(
+    { rx, pool: deps.pool, target: deps.target, targetZeroed: opts.targetZeroed, slots, counters: deps.counters, hooks },
+    deps.announce.chunkCount,
+  );
+  const assembly = new ChunkAssembly({ rx, announce: deps.announce, expectDigest: opts.expectDigest, maxBuffer: opts.maxBuffer, slots, writer, hooks });
+  return { slots, writer, assembly };
+}

@@ -1,0 +1,86 @@
+// What a receiver can be told, its defaults, and their checks: the one
+// place both the library API and the command line take them from.
+import os from 'node:os';
+import { DEFAULT_GROUP, DEFAULT_MAX_BUFFER, DEFAULT_PORT, DEFAULT_SENDER_TIMEOUT_S, DEFAULT_SOCKET_BUFFER } from '../defaults.js';
+import { BlockcastError } from '../errors.js';
+import { defaultWorkerThreads } from '../image/pool.js';
+import { resolveInterface } from '../net/interface.js';
+import { MAX_CHUNK_SIZE } from '../protocol/constants.js';
+import { checkInteger, checkMulticastGroup, checkNumber } from '../validate.js';
+
+export interface ReceiveOptions {
+  target: string;
+  group?: string;
+  port?: number;
+  interface?: string;
+  /** Accept only this session id. */
+  session?: number;
+  /** Accept only an image whose digest (hex) is this. */
+  expectDigest?: string;
+  name?: string;
+  /** Give up if no sender is found within this many seconds (0 = wait forever). */
+  waitTimeout?: number;
+  /** Fail if the sender goes silent for this many seconds mid-transfer. */
+  senderTimeout?: number;
+  /** Bytes of chunk buffers: assembling, verifying and writing (bounds memory). */
+  maxBuffer?: number;
+  socketBuffer?: number;
+  gro?: boolean;
+  /**
+   * The target already reads as zeros (a fresh disk, a new sparse file), so
+   * the image's zero chunks need no writing. A file the receiver creates
+   * itself is known to be zero without this.
+   */
+  targetZeroed?: boolean;
+  /** Worker threads that compress, hash, read and write chunks (default: the cores, at most 4). */
+  workers?: number;
+}
+
+/** Options with every default applied and every value checked. */
+export type ResolvedReceiveOptions = Required<Omit<ReceiveOptions, 'interface' | 'session' | 'expectDigest'>> & {
+  interfaceAddress: string;
+  session?: number;
+  expectDigest?: string;
+};
+
+/**
+ * The fixed defaults. The name (the hostname), the interface (the default
+ * route's) and the workers (the cores, at most 4) depend on the host and are
+ * found when the options are resolved.
+ */
+export const RECEIVE_DEFAULTS = {
+  group: DEFAULT_GROUP,
+  port: DEFAULT_PORT,
+  waitTimeout: 0,
+  senderTimeout: DEFAULT_SENDER_TIMEOUT_S,
+  maxBuffer: DEFAULT_MAX_BUFFER,
+  socketBuffer: DEFAULT_SOCKET_BUFFER,
+  gro: true,
+  targetZeroed: false,
+} as const;
+
+/** Applies the defaults and checks every value; throws EINVALIDOPTION naming the first bad one. */
+export function resolveReceiveOptions(options: ReceiveOptions): ResolvedReceiveOptions {
+  const d = RECEIVE_DEFAULTS;
+  if (!options.target) throw new BlockcastError('EINVALIDOPTION', 'A target (file or block device) is required');
+  if (options.expectDigest !== undefined && !/^[0-9a-f]{64}$/i.test(options.expectDigest)) {
+    throw new BlockcastError('EINVALIDOPTION', `Expected 64 hex digits for expectDigest but received ${JSON.stringify(options.expectDigest)}`);
+  }
+  const opts: ResolvedReceiveOptions = {
+    target: options.target,
+    group: checkMulticastGroup('group', options.group ?? d.group),
+    port: checkInteger('port', options.port ?? d.port, 1, 65535),
+    interfaceAddress: resolveInterface(options.interface).address,
+    name: (options.name ?? os.hostname()).slice(0, 64),
+    waitTimeout: checkNumber('waitTimeout', options.waitTimeout ?? d.waitTimeout, 0, 1e9),
+    senderTimeout: checkNumber('senderTimeout', options.senderTimeout ?? d.senderTimeout, 0.5, 1e6),
+    maxBuffer: checkInteger('maxBuffer', options.maxBuffer ?? d.maxBuffer, 2 * MAX_CHUNK_SIZE, 2 ** 45),
+    socketBuffer: checkInteger('socketBuffer', options.socketBuffer ?? d.socketBuffer, 0, 2 ** 31 - 1),
+    gro: options.gro ?? d.gro,
+    targetZeroed: options.targetZeroed ?? d.targetZeroed,
+    workers: checkInteger('workers', options.workers ?? defaultWorkerThreads(), 1, 64),
+  };
+  if (options.session !== undefined) opts.session = checkInteger('session', options.session, 1, 2 ** 32 - 1);
+  if (options.expectDigest !== undefined) opts.expectDigest = options.expectDigest.toLowerCase();
+  return opts;
+}

@@ -1,0 +1,63 @@
+// Where a receiver is in its session, in one field, and the one table of
+// moves between those places. The STATUS state the sender sees is derived
+// from it.
+import { StateMachine, type TransitionTable } from '../core/state-machine.js';
+import { ReceiverState, type ReceiverStateValue } from '../protocol/constants.js';
+
+export type ReceiverPhase =
+  /** Socket joined and workers started; no sender accepted yet. */
+  | 'Listening'
+  /** A sender's session accepted and the target checked; nothing written yet (the manifest may still be assembling). */
+  | 'Joined'
+  /** At least one chunk is on the target. */
+  | 'Receiving'
+  /** Every chunk is written: the whole-image digest is checked and the target synced. */
+  | 'Verifying'
+  | 'Done'
+  | 'Failed'
+  /**
+   * Reserved: picking up an interrupted session from what is already on the
+   * target. Nothing enters it yet; its moves are in the table so that adding
+   * it changes no other state's.
+   */
+  | 'Resuming';
+
+export const RECEIVER_TRANSITIONS: TransitionTable<ReceiverPhase> = {
+  Listening: ['Joined', 'Failed'],
+  Joined: ['Receiving', 'Resuming', 'Failed'],
+  Resuming: ['Receiving', 'Verifying', 'Failed'],
+  Receiving: ['Verifying', 'Failed'],
+  Verifying: ['Done', 'Failed'],
+  Done: [],
+  Failed: [],
+};
+
+export function receiverStateMachine(): StateMachine<ReceiverPhase> {
+  return new StateMachine<ReceiverPhase>('receiver', 'Listening', RECEIVER_TRANSITIONS);
+}
+
+/** True once the session has an outcome: nothing more is received or written. */
+export function isFinal(phase: ReceiverPhase): boolean {
+  return phase === 'Done' || phase === 'Failed';
+}
+
+/**
+ * The state a STATUS packet reports. Before the first chunk is written a
+ * receiver says Joined; a Listening receiver sends no STATUS at all, and
+ * Verifying is too brief to be seen as more than Receiving.
+ */
+export function wireState(phase: ReceiverPhase): ReceiverStateValue {
+  switch (phase) {
+    case 'Listening':
+    case 'Joined':
+    case 'Resuming':
+      return ReceiverState.Joined;
+    case 'Receiving':
+    case 'Verifying':
+      return ReceiverState.Receiving;
+    case 'Done':
+      return ReceiverState.Done;
+    case 'Failed':
+      return ReceiverState.Failed;
+  }
+}

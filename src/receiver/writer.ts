@@ -1,0 +1,212 @@
+// The image side of the receiver: completed chunks verified and written at
+// their offsets through the worker pool, zero chunks made zero, corrupt
+// chunks fetched again, and the whole-image digest checked at the end.
+import { getSystemErrorName } from 'node:util';
+import { sleep, type Clock } from '../core/clock.js';
+import { BlockcastError } from '../errors.js';
+import { chunkLength } from '../image/geometry.js';
+import type { ChunkPool } from '../image/pool.js';
+import type { Target } from '../image/target.js';
+import type { NativeReceiver } from '../native/binding.js';
+import { Stream } from '../protocol/constants.js';
+import { imageDigestOf, isZeroChunk, type Manifest } from '../protocol/manifest.js';
+import { zeroHash } from '../protocol/hash.js';
+import type { ChunkSlots } from './slots.js';
+import type { AssemblyCounters } from './stats.js';
+
+const MAX_PENDING_WRITES = 8;
+/** A chunk that fails verification this often is corrupt at the source, not in transit. */
+export const MAX_CHUNK_FAILURES = 5;
+/** Zero ranges are cleared at most this many bytes per call, so progress stays visible. */
+const ZERO_RANGE_MAX = 256 * 1024 * 1024;
+
+export interface WriterHooks {
+  /** True once the session has an outcome: nothing more is written. */
+  ended(): boolean;
+  fail(err: Error): void;
+  warning(message: string): void;
+  progress(written: number, chunkCount: number): void;
+  /** More chunks are on the target. */
+  wrote(): void;
+  /** Every chunk is on the target: the digest check starts. */
+  verifying(): void;
+  /** The image is verified and synced. */
+  complete(digest: Buffer): void;
+}
+
+export interface WriterDeps {
+  rx: Pick<NativeReceiver, 'reopen'>;
+  pool: Pick<ChunkPool, 'unpackAndWrite' | 'zero'>;
+  target: Target;
+  /** The target already reads as zeros (--target-zeroed). */
+  targetZeroed: boolean;
+  slots: ChunkSlots;
+  counters: AssemblyCounters;
+  hooks: WriterHooks;
+}
+
+export class ImageWriter {
+  private manifest?: Manifest;
+  /** Each written chunk's hash, as the worker computed it on the written data. */
+  private readonly digests: (Buffer | undefined)[];
+  private written = 0;
+  /** Completed image chunks waiting for a verified write (and, before the manifest, for it). */
+  private readonly backlog: { chunk: number; slot: number; length: number; coding: number }[] = [];
+  private readonly failures = new Map<number, number>();
+  private writing = 0;
+
+  constructor(
+    private readonly deps: WriterDeps,
+    chunkCount: number,
+  ) {
+    this.digests = new Array(chunkCount);
+  }
+
+  get chunksDone(): number {
+    return this.written;
+  }
+
+  /** The manifest is known: zero chunks are done, backlogged chunks can be verified and written. */
+  start(m: Manifest): void {
+    this.manifest = m;
+    void this.zeroChunks().catch((err: unknown) => this.deps.hooks.fail(err as Error));
+    this.drain();
+  }
+
+  /** A completed image chunk in slot `slot`. */
+  add(chunk: number, slot: number, length: number, coding: number): void {
+    if (this.deps.hooks.ended()) return;
+    this.backlog.push({ chunk, slot, length, coding });
+    this.deps.counters.maxBacklog = Math.max(this.deps.counters.maxBacklog, this.backlog.length);
+    this.drain();
+  }
+
+  /** Waits for writes in flight, up to `ms`: their fd must stay open until they finish. */
+  async settle(clock: Clock, ms: number): Promise<void> {
+    const deadline = clock.now() + ms;
+    while (this.writing > 0 && clock.now() < deadline) await sleep(5);
+  }
+
+  /**
+   * The image's zero chunks are never sent. On a target known to read as
+   * zeros they are done at once; otherwise each run of them is zeroed in a
+   * worker (ZERO_RANGE or PUNCH_HOLE for files, BLKZEROOUT for devices), so
+   * no stale data survives where the image has zeros.
+   */
+  private async zeroChunks(): Promise<void> {
+    const { target, hooks, counters } = this.deps;
+    const m = this.manifest!;
+    const count = m.chunkHashes.length;
+    const known = target.info.created || this.deps.targetZeroed;
+    for (let c = 0; c < count && !hooks.ended(); ) {
+      if (!isZeroChunk(m, c)) {
+        c++;
+        continue;
+      }
+      let end = c + 1;
+      while (end < count && isZeroChunk(m, end) && (end + 1 - c) * m.chunkSize <= ZERO_RANGE_MAX) end++;
+      const offset = c * m.chunkSize;
+      const length = Math.min(end * m.chunkSize, m.imageSize) - offset;
+      if (!known) {
+        const r = await this.deps.pool.zero(target.fd, offset, length, target.info.kind === 'block');
+        if (r.errno !== 0) {
+          throw new BlockcastError('ETARGETIO', `Zeroing ${this.deps.target.path} at offset ${offset} (${length} bytes) failed: ${errnoText(r.errno)}`);
+        }
+      }
+      for (; c < end; c++) {
+        this.digests[c] = zeroHash(chunkLength(m.imageSize, m.chunkSize, c));
+        this.written++;
+        known ? counters.skippedZeroChunks++ : counters.zeroedChunks++;
+      }
+      hooks.wrote();
+      hooks.progress(this.written, count);
+      this.checkComplete();
+    }
+  }
+
+  /** Starts verified writes for backlogged chunks, a bounded number at a time. */
+  private drain(): void {
+    const m = this.manifest;
+    if (!m) return;
+    const { slots, hooks } = this.deps;
+    while (this.writing < MAX_PENDING_WRITES && this.backlog.length > 0 && !hooks.ended()) {
+      const { chunk, slot, length, coding } = this.backlog.shift()!;
+      if (isZeroChunk(m, chunk) || this.digests[chunk]) {
+        slots.lend(slot); // arrived before the manifest said it is never sent, or already written
+        continue;
+      }
+      this.writing++;
+      const offset = chunk * m.chunkSize;
+      const rawLength = chunkLength(m.imageSize, m.chunkSize, chunk);
+      this.deps.pool
+        .unpackAndWrite({ fd: this.deps.target.fd, offset, buffer: slots.buffer(slot).buffer as ArrayBuffer, length, coding, rawLength, expected: m.chunkHashes[chunk]! })
+        .then((r) => {
+          this.writing--;
+          slots.returned(slot, r.buffer);
+          if (r.ok) this.wroteChunk(chunk, length, Buffer.from(r.digest));
+          else if (r.reason === 'mismatch' || r.reason === 'undecodable') this.failedVerification(chunk, r.message);
+          else {
+            const hint = 'code' in r && r.code === 'ENOSPC' ? ' (disk full)' : '';
+            hooks.fail(new BlockcastError('ETARGETIO', `Writing ${this.deps.target.path} at offset ${offset} failed${hint}: ${r.message}`));
+          }
+          this.checkComplete();
+          this.drain();
+        })
+        .catch((err: unknown) => hooks.fail(err as Error));
+    }
+  }
+
+  private wroteChunk(chunk: number, length: number, digest: Buffer): void {
+    if (this.digests[chunk]) return;
+    this.digests[chunk] = digest;
+    this.written++;
+    this.deps.counters.wireBytes += length;
+    this.deps.hooks.wrote();
+    if (this.written % 16 === 0) this.deps.hooks.progress(this.written, this.manifest!.chunkHashes.length);
+  }
+
+  /**
+   * Corrupt in transit: fetch it again. Corrupt every time: the sender's
+   * copy is bad, and waiting longer will not help.
+   */
+  private failedVerification(chunk: number, message: string): void {
+    this.deps.counters.corruptChunks++;
+    const failures = (this.failures.get(chunk) ?? 0) + 1;
+    this.failures.set(chunk, failures);
+    this.deps.hooks.warning(`chunk ${chunk} failed verification (${message}); fetching it again`);
+    if (failures >= MAX_CHUNK_FAILURES) {
+      this.deps.hooks.fail(
+        new BlockcastError('EDIGEST', `Chunk ${chunk} failed verification ${failures} times (${message}): the sender's copy of the image is corrupt`),
+      );
+    } else {
+      this.deps.rx.reopen(Stream.Image, chunk);
+    }
+  }
+
+  private checkComplete(): void {
+    const m = this.manifest;
+    if (!m || this.deps.hooks.ended() || this.written < m.chunkHashes.length) return;
+    this.deps.hooks.verifying();
+    // The digest is rebuilt from what the workers hashed on the written data.
+    const digest = imageDigestOf(this.digests as Buffer[]);
+    if (!digest.equals(m.imageDigest)) {
+      this.deps.hooks.fail(new BlockcastError('EDIGEST', 'The written image does not match the manifest digest'));
+      return;
+    }
+    try {
+      this.deps.target.sync();
+    } catch (err) {
+      this.deps.hooks.fail(new BlockcastError('ETARGETIO', `fsync of ${this.deps.target.path} failed: ${(err as Error).message}`));
+      return;
+    }
+    this.deps.hooks.complete(digest);
+  }
+}
+
+function errnoText(errno: number): string {
+  try {
+    return `${getSystemErrorName(-errno)} (errno ${errno})`;
+  } catch {
+    return `errno ${errno}`;
+  }
+}

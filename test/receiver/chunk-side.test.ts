@@ -1,0 +1,158 @@
+// The chunk side without sockets or workers: a fake native receiver, a fake
+// worker pool and a fake target, so the manifest, the writes, the zero
+// ranges, the re-fetches and the final digest check can be followed.
+import { describe, expect, it, vi } from 'vitest';
+import type { ChunkPool } from '../../src/image/pool.js';
+import type { Target } from '../../src/image/target.js';
+import { NOT_SENT, type NativeReceiver } from '../../src/native/binding.js';
+import { Coding, Phase, Stream } from '../../src/protocol/constants.js';
+import { hash, zeroHash } from '../../src/protocol/hash.js';
+import { encodeManifest, imageDigestOf, manifestSize, zeroBitmap } from '../../src/protocol/manifest.js';
+import type { Announce } from '../../src/protocol/packets.js';
+import { openChunkSide } from '../../src/receiver/assembly.js';
+import { MAX_CHUNK_FAILURES } from '../../src/receiver/writer.js';
+
+const CHUNK = 4096;
+/** Three chunks; the middle one is all zeros and never sent. */
+const data = [Buffer.alloc(CHUNK, 1), Buffer.alloc(CHUNK), Buffer.alloc(CHUNK, 3)];
+const hashes = [hash(data[0]!), zeroHash(CHUNK), hash(data[2]!)];
+const manifest = { imageSize: 3 * CHUNK, chunkSize: CHUNK, chunkHashes: hashes, zero: zeroBitmap([false, true, false]), imageDigest: imageDigestOf(hashes) };
+const manifestBytes = encodeManifest(manifest);
+
+const announce: Announce = {
+  session: 9, phase: Phase.Sending, controlPort: 1, imageSize: 3 * CHUNK, chunkSize: CHUNK, symbolSize: 1024, stripeSize: 0, chunkCount: 3,
+  manifestSize: manifestSize(3), progress: 0, rateKiB: 0, heartbeat: 0, manifestDigest: hash(manifestBytes), groupSize: 1, nackBackoffMs: 0,
+};
+
+type WriteOutcome = 'ok' | 'mismatch' | 'io';
+
+function setup(opts: { expectDigest?: string; created?: boolean; manifestBytes?: Buffer } = {}) {
+  let ended = false;
+  const events: string[] = [];
+  const rx = { configure: vi.fn(), expect: vi.fn(), reopen: vi.fn(), provide: vi.fn() };
+  const outcomes: WriteOutcome[] = [];
+  const pool = {
+    unpackAndWrite: vi.fn(async (t: { buffer: ArrayBuffer; expected: Buffer }) => {
+      const outcome = outcomes.shift() ?? 'ok';
+      if (outcome === 'ok') return { ok: true as const, digest: new Uint8Array(t.expected), buffer: t.buffer };
+      if (outcome === 'io') return { ok: false as const, reason: 'io' as const, code: 'ENOSPC', message: 'no space', buffer: t.buffer };
+      return { ok: false as const, reason: 'mismatch' as const, message: 'hash mismatch', buffer: t.buffer };
+    }),
+    zero: vi.fn(async () => ({ errno: 0, method: 'test' })),
+  };
+  const target = { fd: 7, path: '/dev/test', info: { kind: 'file', capacity: 1 << 30, created: opts.created ?? false }, sync: vi.fn() };
+  const counters = { corruptChunks: 0, zeroedChunks: 0, skippedZeroChunks: 0, wireBytes: 0, maxBacklog: 0 };
+  const result: { digest?: Buffer; error?: Error } = {};
+  const side = openChunkSide({
+    rx: rx as unknown as NativeReceiver,
+    pool: pool as unknown as ChunkPool,
+    target: target as unknown as Target,
+    announce,
+    opts: { maxBuffer: 4 * CHUNK, expectDigest: opts.expectDigest, targetZeroed: false },
+    counters,
+    hooks: {
+      ended: () => ended,
+      fail: (err) => {
+        result.error ??= err;
+        ended = true;
+      },
+      warning: (message) => events.push(`warning: ${message}`),
+      manifest: () => events.push('manifest'),
+      progress: (written, count) => events.push(`progress ${written}/${count}`),
+      wrote: () => {},
+      verifying: () => events.push('verifying'),
+      complete: (digest) => {
+        result.digest = digest;
+        ended = true;
+      },
+    },
+  });
+  /** The native receiver completes a chunk in slot `slot` holding `bytes`. */
+  const complete = (stream: number, chunk: number, slot: number, bytes: Buffer, coding: number = Coding.Raw): void => {
+    bytes.copy(side.slots.buffer(slot));
+    side.assembly.onChunk({ stream, chunk, slot, length: bytes.length, coding });
+  };
+  const settle = () => new Promise((r) => setTimeout(r, 10));
+  return { side, rx, pool, target, counters, events, result, outcomes, complete, settle };
+}
+
+describe('chunk side', () => {
+  it('sets the native receiver up for the geometry and lends every slot', () => {
+    const { rx, side } = setup();
+    expect(rx.configure).toHaveBeenCalledWith(expect.objectContaining({ session: 9, symbolSize: 1024 }));
+    expect(rx.expect).toHaveBeenCalledWith(Stream.Manifest, Uint32Array.from([manifestSize(3)]));
+    expect(side.slots.count).toBe(4);
+    expect(rx.provide).toHaveBeenCalledTimes(4);
+    expect(side.assembly.manifestChunks).toBe(1);
+  });
+
+  it('holds image chunks until the manifest, zeroes the zero chunks, and completes on the digest', async () => {
+    const { side, rx, pool, target, counters, events, result, complete, settle } = setup();
+    complete(Stream.Image, 2, 0, data[2]!); // before the manifest: backlogged
+    expect(pool.unpackAndWrite).not.toHaveBeenCalled();
+    complete(Stream.Manifest, 0, 1, manifestBytes);
+    expect(side.assembly.haveManifest).toBe(true);
+    expect(rx.expect).toHaveBeenLastCalledWith(Stream.Image, Uint32Array.from([0, NOT_SENT, 0]));
+    expect(pool.zero).toHaveBeenCalledWith(7, CHUNK, CHUNK, false);
+    await settle();
+    expect(side.writer.chunksDone).toBe(2);
+    complete(Stream.Image, 0, 0, data[0]!);
+    await settle();
+    expect(result).toEqual({ digest: manifest.imageDigest });
+    expect(target.sync).toHaveBeenCalledOnce();
+    expect(counters).toMatchObject({ zeroedChunks: 1, wireBytes: 2 * CHUNK, corruptChunks: 0, maxBacklog: 1 });
+    expect(events).toEqual(['manifest', 'progress 1/3', 'verifying']);
+  });
+
+  it('skips zero chunks on a target it created', async () => {
+    const { pool, counters, complete, settle } = setup({ created: true });
+    complete(Stream.Manifest, 0, 0, manifestBytes);
+    await settle();
+    expect(pool.zero).not.toHaveBeenCalled();
+    expect(counters.skippedZeroChunks).toBe(1);
+  });
+
+  it('fetches a corrupt chunk again, and gives up after MAX_CHUNK_FAILURES', async () => {
+    const { rx, counters, events, result, outcomes, complete, settle } = setup();
+    complete(Stream.Manifest, 0, 0, manifestBytes);
+    for (let i = 0; i < MAX_CHUNK_FAILURES; i++) {
+      outcomes.push('mismatch');
+      complete(Stream.Image, 0, 1, data[0]!);
+      await settle();
+    }
+    expect(rx.reopen).toHaveBeenCalledTimes(MAX_CHUNK_FAILURES - 1);
+    expect(rx.reopen).toHaveBeenCalledWith(Stream.Image, 0);
+    expect(counters.corruptChunks).toBe(MAX_CHUNK_FAILURES);
+    expect(events).toContain('warning: chunk 0 failed verification (hash mismatch); fetching it again');
+    expect(result.error?.message).toBe(`Chunk 0 failed verification ${MAX_CHUNK_FAILURES} times (hash mismatch): the sender's copy of the image is corrupt`);
+  });
+
+  it('fails on a write error, naming the target and offset', async () => {
+    const { result, outcomes, complete, settle } = setup();
+    complete(Stream.Manifest, 0, 0, manifestBytes);
+    outcomes.push('io');
+    complete(Stream.Image, 2, 1, data[2]!);
+    await settle();
+    expect(result.error?.message).toBe(`Writing /dev/test at offset ${2 * CHUNK} failed (disk full): no space`);
+  });
+
+  it('fetches a manifest that does not match the announcement again', () => {
+    const { side, rx, events, complete } = setup();
+    const bad = Buffer.from(manifestBytes);
+    bad[100] ^= 1;
+    complete(Stream.Manifest, 0, 0, bad);
+    expect(side.assembly.haveManifest).toBe(false);
+    expect(events).toEqual(['warning: manifest digest does not match the announcement']);
+    expect(rx.reopen).toHaveBeenCalledWith(Stream.Manifest, 0);
+    complete(Stream.Manifest, 0, 0, manifestBytes, Coding.Lz4); // the manifest always travels raw
+    expect(rx.reopen).toHaveBeenCalledTimes(2);
+    expect(side.assembly.haveManifest).toBe(false);
+  });
+
+  it('refuses an image other than the expected one before writing anything', () => {
+    const { pool, result, complete } = setup({ expectDigest: 'ab'.repeat(32) });
+    complete(Stream.Manifest, 0, 0, manifestBytes);
+    expect(result.error?.message).toBe(`The sender offers image ${manifest.imageDigest.toString('hex')}, not the expected ${'ab'.repeat(32)}; nothing was written`);
+    expect(pool.zero).not.toHaveBeenCalled();
+  });
+});
