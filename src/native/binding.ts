@@ -28,7 +28,7 @@ export interface NativeSendJob {
   data: Buffer;
   /** Source symbol ids to send; all of the chunk's symbols when neither this nor `parity` is given. */
   symbols?: Uint32Array;
-  /** Repair symbol ids (bit 31, stripe << 16, parity index) to encode and send. */
+  /** Repair symbol ids (protocol/symbols.ts repairSymbolId) to encode and send. */
   parity?: Uint32Array;
   /** Repairs go ahead of first-pass data. */
   urgent: boolean;

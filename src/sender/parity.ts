@@ -1,12 +1,7 @@
 // FEC parity for repairs and for the first pass: which repair symbols of a
 // stripe go out, so that no receiver is sent the same one twice.
 import { symbolCount } from '../image/geometry.js';
-import { REPAIR_BIT } from '../protocol/constants.js';
-
-/** A repair symbol's id on the wire: REPAIR_BIT, the stripe, the parity index within it. */
-export function repairSymbolId(stripe: number, index: number): number {
-  return (REPAIR_BIT | (stripe << 16) | index) >>> 0;
-}
+import { repairSymbolId } from '../protocol/symbols.js';
 
 /** Stripe needs [stripe, count, ...] covering every source of a chunk. */
 export function wholeChunkNeeds(symbols: number, stripeSize: number): number[] {

@@ -3,7 +3,8 @@ import { FakeClock } from '../../src/core/clock.js';
 import { REPAIR_HOLD_MS, REPAIR_WINDOW_MS, collectionWindowMs } from '../../src/defaults.js';
 import { REPAIR_BIT, Stream } from '../../src/protocol/constants.js';
 import { NackKind, type NackEntry } from '../../src/protocol/packets.js';
-import { repairSymbolId, wholeChunkNeeds } from '../../src/sender/parity.js';
+import { repairSymbolId } from '../../src/protocol/symbols.js';
+import { wholeChunkNeeds } from '../../src/sender/parity.js';
 import { RepairPlanner, type ChunkGeometry } from '../../src/sender/repair-planner.js';
 
 const I = Stream.Image;
