@@ -3,6 +3,8 @@
 // native/src/lz4_js.cc), else lz4-napi; both read and write the same bytes.
 import { compress, uncompressSync } from 'lz4-napi';
 import { native } from '../native/binding.js';
+import { readFields } from '../protocol/fields.js';
+import { Lz4Prefix } from '../protocol/wire.js';
 
 /** The LZ4 implementation chunk workers use. */
 export const lz4Backend: string = native.lz4?.backend ?? 'lz4-napi';
@@ -33,7 +35,7 @@ export async function lz4Shrink(raw: Buffer, scratch: Buffer): Promise<Buffer | 
 export function lz4Expand(wire: Buffer, rawLength: number, scratch: Buffer): Buffer | string {
   // The block states its raw size: check it before decoding anything, so a
   // corrupt chunk cannot make the decoder allocate or write beyond it.
-  if (wire.length < 4 || wire.readUInt32LE(0) !== rawLength) return 'LZ4 block states the wrong raw size';
+  if (readFields(Lz4Prefix, wire)?.rawLength !== rawLength) return 'LZ4 block states the wrong raw size';
   if (native.lz4) {
     const out = scratch.subarray(0, rawLength);
     return native.lz4.decompress(wire, out) === rawLength ? out : 'LZ4 block does not decode';

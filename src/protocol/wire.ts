@@ -213,8 +213,11 @@ export const RepairAdvFixed = layout('RepairAdvFixed', [
   { name: 'chunk', type: 'u32' },
 ] as const);
 
+/** Chunk coding Lz4: the wire bytes are this prefix, then one LZ4 block (lz4-napi's size-prepended format). */
+export const Lz4Prefix = layout('Lz4Prefix', [{ name: 'rawLength', type: 'u32' }] as const);
+
 /** Every layout, for the C header and the parity test. */
-export const LAYOUTS = [CommonHeader, DataHeader, AnnounceBody, StatusFixed, NackFixed, NackEntryHeader, Pair, AckBody, RepairAdvFixed] as const;
+export const LAYOUTS = [CommonHeader, DataHeader, AnnounceBody, StatusFixed, NackFixed, NackEntryHeader, Pair, AckBody, RepairAdvFixed, Lz4Prefix] as const;
 
 export const COMMON_HEADER_SIZE = CommonHeader.size;
 export const DATA_HEADER_SIZE = DataHeader.size;

@@ -35,7 +35,7 @@ describe('the wire tables', () => {
 
   it('keep every packet layout of protocol v2', () => {
     const sizes = Object.fromEntries(W.LAYOUTS.map((l) => [l.name, l.size]));
-    expect(sizes).toEqual({ CommonHeader: 12, DataHeader: 28, Announce: 84, StatusFixed: 48, NackFixed: 20, NackEntry: 8, Pair: 4, Ack: 20, RepairAdvFixed: 20 });
+    expect(sizes).toEqual({ CommonHeader: 12, DataHeader: 28, Announce: 84, StatusFixed: 48, NackFixed: 20, NackEntry: 8, Pair: 4, Ack: 20, RepairAdvFixed: 20, Lz4Prefix: 4 });
     for (const l of W.LAYOUTS) {
       let at = 0;
       for (const f of l.fields) {

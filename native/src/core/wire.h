@@ -115,6 +115,8 @@ constexpr size_t kRepairAdvFixedOffStream = 12u;
 constexpr size_t kRepairAdvFixedOffReserved = 13u;
 constexpr size_t kRepairAdvFixedOffCount = 14u;
 constexpr size_t kRepairAdvFixedOffChunk = 16u;
+constexpr size_t kLz4PrefixSize = 4u;
+constexpr size_t kLz4PrefixOffRawLength = 0u;
 
 // Wire enums. Append-only: never renumber or reuse a value.
 enum WirePacketType : uint8_t {

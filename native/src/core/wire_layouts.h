@@ -367,4 +367,20 @@ inline bool read(const uint8_t* p, RepairAdvFixed* out) {
   return true;
 }
 
+struct Lz4Prefix {
+  uint32_t rawLength;
+};
+
+// Writes the 4 bytes of a Lz4Prefix at p (reserved fields as 0).
+inline void write(uint8_t* p, const Lz4Prefix& v) {
+  store32(p + 0, v.rawLength);
+}
+
+// Reads a Lz4Prefix from the 4 bytes at p (the caller checked the length).
+// False if a reserved field that must be 0 is not.
+inline bool read(const uint8_t* p, Lz4Prefix* out) {
+  out->rawLength = load32(p + 0);
+  return true;
+}
+
 }  // namespace blockcast::wire

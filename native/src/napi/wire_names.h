@@ -132,6 +132,8 @@ inline constexpr NamedConstant kConstants[] = {
     {"kRepairAdvFixedOffReserved", 13},
     {"kRepairAdvFixedOffCount", 14},
     {"kRepairAdvFixedOffChunk", 16},
+    {"kLz4PrefixSize", 4},
+    {"kLz4PrefixOffRawLength", 0},
 };
 
 }  // namespace blockcast::wire
