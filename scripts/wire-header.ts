@@ -92,28 +92,35 @@ function hex(v: number): string {
   return v > 0xffff ? `0x${v.toString(16).toUpperCase()}u` : `${v}u`;
 }
 
+// A layout that starts with the common header holds it as a `head` member,
+// written and read by CommonHeader's own functions.
 function structFor(l: W.Layout): string {
-  const fields = l.fields.filter((f) => !f.reserved);
-  const members = fields.map((f) => (f.type === 'hash' ? `  uint8_t ${f.name}[${f.size}];` : `  ${C_TYPE[f.type]} ${f.name};`)).join('\n');
-  const writes = l.fields
-    .map((f) => {
+  const headed = l !== W.CommonHeader && l.fields.slice(0, W.CommonHeader.fields.length).every((f) => isCommon(l, f));
+  const own = headed ? l.fields.slice(W.CommonHeader.fields.length) : l.fields;
+  const members = [
+    ...(headed ? ['  CommonHeader head;'] : []),
+    ...own.filter((f) => !f.reserved).map((f) => (f.type === 'hash' ? `  uint8_t ${f.name}[${f.size}];` : `  ${C_TYPE[f.type]} ${f.name};`)),
+  ].join('\n');
+  const writes = [
+    ...(headed ? ['  write(p, v.head);'] : []),
+    ...own.map((f) => {
       const at = `p + ${f.offset}`;
       if (f.type === 'hash') return `  std::memcpy(${at}, v.${f.name}, ${f.size});`;
       if (f.type === 'u8') return `  p[${f.offset}] = ${f.reserved ? '0' : `v.${f.name}`};`;
       return `  store${f.size * 8}(${at}, ${f.reserved ? '0' : `v.${f.name}`});`;
-    })
-    .join('\n');
-  const reads = l.fields
-    .map((f) => {
+    }),
+  ].join('\n');
+  const reads = [
+    ...(headed ? ['  read(p, &out->head);'] : []),
+    ...own.flatMap((f) => {
       const at = `p + ${f.offset}`;
       const value = f.type === 'u8' ? `p[${f.offset}]` : `load${f.size * 8}(${at})`;
-      if (f.reserved === 'strict') return `  if (${value} != 0) return false;`;
-      if (f.reserved) return null;
-      if (f.type === 'hash') return `  std::memcpy(out->${f.name}, ${at}, ${f.size});`;
-      return `  out->${f.name} = ${value};`;
-    })
-    .filter((x) => x !== null)
-    .join('\n');
+      if (f.reserved === 'strict') return [`  if (${value} != 0) return false;`];
+      if (f.reserved) return [];
+      if (f.type === 'hash') return [`  std::memcpy(out->${f.name}, ${at}, ${f.size});`];
+      return [`  out->${f.name} = ${value};`];
+    }),
+  ].join('\n');
   return `struct ${l.name} {
 ${members}
 };

@@ -1,5 +1,6 @@
 // One error class for everything blockcast reports; `code` is stable API
 // for callers, `exitCode` is what the CLI exits with.
+import { getSystemErrorName } from 'node:util';
 
 export const ExitCode = {
   Ok: 0,
@@ -54,4 +55,13 @@ export class BlockcastError extends Error {
 
 export function invalidOption(name: string, expected: string, actual: unknown): BlockcastError {
   return new BlockcastError('EINVALIDOPTION', `Expected ${expected} for ${name} but received ${JSON.stringify(actual)}`);
+}
+
+/** "ENETUNREACH (errno 101)": native calls report bare errno values. */
+export function errnoName(errno: number): string {
+  try {
+    return `${getSystemErrorName(-errno)} (errno ${errno})`;
+  } catch {
+    return `errno ${errno}`;
+  }
 }

@@ -160,10 +160,6 @@ export function packetType(buf: Buffer): number | null {
   return h.type;
 }
 
-export function packetSession(buf: Buffer): number {
-  return readFields(CommonHeader, buf)?.session ?? 0;
-}
-
 export function encodeAnnounce(a: Announce, trailer = 0): Buffer {
   return packet(
     AnnounceBody,

@@ -1,9 +1,8 @@
 // The image side of the receiver: completed chunks verified and written at
 // their offsets through the worker pool, zero chunks made zero, corrupt
 // chunks fetched again, and the whole-image digest checked at the end.
-import { getSystemErrorName } from 'node:util';
 import { sleep, type Clock } from '../core/clock.js';
-import { BlockcastError } from '../errors.js';
+import { BlockcastError, errnoName } from '../errors.js';
 import { chunkLength } from '../image/geometry.js';
 import type { ChunkPool } from '../image/pool.js';
 import type { Target } from '../image/target.js';
@@ -110,7 +109,7 @@ export class ImageWriter {
       if (!known) {
         const r = await this.deps.pool.zero(target.fd, offset, length, target.info.kind === 'block');
         if (r.errno !== 0) {
-          throw new BlockcastError('ETARGETIO', `Zeroing ${this.deps.target.path} at offset ${offset} (${length} bytes) failed: ${errnoText(r.errno)}`);
+          throw new BlockcastError('ETARGETIO', `Zeroing ${this.deps.target.path} at offset ${offset} (${length} bytes) failed: ${errnoName(r.errno)}`);
         }
       }
       for (; c < end; c++) {
@@ -200,13 +199,5 @@ export class ImageWriter {
       return;
     }
     this.deps.hooks.complete(digest);
-  }
-}
-
-function errnoText(errno: number): string {
-  try {
-    return `${getSystemErrorName(-errno)} (errno ${errno})`;
-  } catch {
-    return `errno ${errno}`;
   }
 }

@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { type Clock, monotonicClock, sleep } from '../core/clock.js';
 import { ANNOUNCE_INTERVAL_MS } from '../defaults.js';
-import { BlockcastError } from '../errors.js';
+import { BlockcastError, errnoName } from '../errors.js';
 import { symbolSizeForMtu } from '../image/geometry.js';
 import { Stream } from '../protocol/constants.js';
 import { encodeAnnounce, encodeRepairAdv, type Nack, type Status } from '../protocol/packets.js';
@@ -19,7 +19,7 @@ import { FirstPassScheduler, SendScheduler, Wakeup } from './scheduler.js';
 import { senderStateMachine, wirePhase } from './state.js';
 import { SenderStats, type SendSummary } from './stats.js';
 import { heartbeatTenths, nackBackoffWindow, readyToStart, receiverTimeoutMs } from './timing.js';
-import { Transmitter, errnoName } from './transmitter.js';
+import { Transmitter } from './transmitter.js';
 
 export type { SendOptions } from './options.js';
 export type { ReceiverSummary } from './participants.js';

@@ -1,9 +1,8 @@
 // The native sender, which paces and sends jobs on its own thread, and the
 // jobs it holds: each job's buffer must stay referenced until the native
 // thread reports it done.
-import { getSystemErrorName } from 'node:util';
 import { type Clock, sleep } from '../core/clock.js';
-import { BlockcastError } from '../errors.js';
+import { BlockcastError, errnoName } from '../errors.js';
 import type { WireChunk } from '../image/source.js';
 import { Stream } from '../protocol/constants.js';
 import { native, type NativeSender, type NativeSenderOptions, type NativeSenderStats } from '../native/binding.js';
@@ -113,14 +112,5 @@ export class Transmitter {
       else if (job && !job.urgent && job.stream === Stream.Image) this.firstPassProgress = Math.max(this.firstPassProgress, job.chunk + 1);
     }
     return errors;
-  }
-}
-
-/** "ENETUNREACH (errno 101)": native calls report bare errno values. */
-export function errnoName(errno: number): string {
-  try {
-    return `${getSystemErrorName(-errno)} (errno ${errno})`;
-  } catch {
-    return `errno ${errno}`;
   }
 }

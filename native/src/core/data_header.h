@@ -22,7 +22,7 @@ struct DataHeader {
 // Writes kDataHeaderSize bytes: the common header (type DATA, no flags) and
 // the DATA fields, reserved bytes zero.
 inline void writeDataHeader(uint8_t* p, const DataHeader& h) {
-  wire::write(p, wire::DataHeader{kMagic, kVersion, kTypeData, 0, h.session, h.stream, h.coding, h.chunk, h.symbol, h.length});
+  wire::write(p, wire::DataHeader{{kMagic, kVersion, kTypeData, 0, h.session}, h.stream, h.coding, h.chunk, h.symbol, h.length});
 }
 
 // Extracts the fields of a datagram of `len` bytes whose common header (magic,
@@ -30,8 +30,8 @@ inline void writeDataHeader(uint8_t* p, const DataHeader& h) {
 // the header, sets flags or reserved bits, or names an unknown coding.
 inline bool readDataHeader(const uint8_t* p, size_t len, DataHeader* h) {
   wire::DataHeader w;
-  if (len < kDataHeaderSize || !wire::read(p, &w) || w.flags != 0 || w.coding >= kCodingCount) return false;
-  *h = DataHeader{w.session, w.stream, w.coding, w.chunk, w.symbol, w.length};
+  if (len < kDataHeaderSize || !wire::read(p, &w) || w.head.flags != 0 || w.coding >= kCodingCount) return false;
+  *h = DataHeader{w.head.session, w.stream, w.coding, w.chunk, w.symbol, w.length};
   return true;
 }
 

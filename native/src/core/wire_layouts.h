@@ -41,11 +41,7 @@ inline bool read(const uint8_t* p, CommonHeader* out) {
 }
 
 struct DataHeader {
-  uint32_t magic;
-  uint8_t version;
-  uint8_t type;
-  uint16_t flags;
-  uint32_t session;
+  CommonHeader head;
   uint8_t stream;
   uint8_t coding;
   uint32_t chunk;
@@ -55,11 +51,7 @@ struct DataHeader {
 
 // Writes the 28 bytes of a DataHeader at p (reserved fields as 0).
 inline void write(uint8_t* p, const DataHeader& v) {
-  store32(p + 0, v.magic);
-  p[4] = v.version;
-  p[5] = v.type;
-  store16(p + 6, v.flags);
-  store32(p + 8, v.session);
+  write(p, v.head);
   p[12] = v.stream;
   p[13] = v.coding;
   store16(p + 14, 0);
@@ -71,11 +63,7 @@ inline void write(uint8_t* p, const DataHeader& v) {
 // Reads a DataHeader from the 28 bytes at p (the caller checked the length).
 // False if a reserved field that must be 0 is not.
 inline bool read(const uint8_t* p, DataHeader* out) {
-  out->magic = load32(p + 0);
-  out->version = p[4];
-  out->type = p[5];
-  out->flags = load16(p + 6);
-  out->session = load32(p + 8);
+  read(p, &out->head);
   out->stream = p[12];
   out->coding = p[13];
   if (load16(p + 14) != 0) return false;
@@ -86,11 +74,7 @@ inline bool read(const uint8_t* p, DataHeader* out) {
 }
 
 struct Announce {
-  uint32_t magic;
-  uint8_t version;
-  uint8_t type;
-  uint16_t flags;
-  uint32_t session;
+  CommonHeader head;
   uint8_t phase;
   uint8_t heartbeat;
   uint16_t controlPort;
@@ -109,11 +93,7 @@ struct Announce {
 
 // Writes the 84 bytes of a Announce at p (reserved fields as 0).
 inline void write(uint8_t* p, const Announce& v) {
-  store32(p + 0, v.magic);
-  p[4] = v.version;
-  p[5] = v.type;
-  store16(p + 6, v.flags);
-  store32(p + 8, v.session);
+  write(p, v.head);
   p[12] = v.phase;
   p[13] = v.heartbeat;
   store16(p + 14, v.controlPort);
@@ -133,11 +113,7 @@ inline void write(uint8_t* p, const Announce& v) {
 // Reads a Announce from the 84 bytes at p (the caller checked the length).
 // False if a reserved field that must be 0 is not.
 inline bool read(const uint8_t* p, Announce* out) {
-  out->magic = load32(p + 0);
-  out->version = p[4];
-  out->type = p[5];
-  out->flags = load16(p + 6);
-  out->session = load32(p + 8);
+  read(p, &out->head);
   out->phase = p[12];
   out->heartbeat = p[13];
   out->controlPort = load16(p + 14);
@@ -156,11 +132,7 @@ inline bool read(const uint8_t* p, Announce* out) {
 }
 
 struct StatusFixed {
-  uint32_t magic;
-  uint8_t version;
-  uint8_t type;
-  uint16_t flags;
-  uint32_t session;
+  CommonHeader head;
   uint32_t receiverId;
   uint8_t state;
   uint8_t reason;
@@ -175,11 +147,7 @@ struct StatusFixed {
 
 // Writes the 48 bytes of a StatusFixed at p (reserved fields as 0).
 inline void write(uint8_t* p, const StatusFixed& v) {
-  store32(p + 0, v.magic);
-  p[4] = v.version;
-  p[5] = v.type;
-  store16(p + 6, v.flags);
-  store32(p + 8, v.session);
+  write(p, v.head);
   store32(p + 12, v.receiverId);
   p[16] = v.state;
   p[17] = v.reason;
@@ -195,11 +163,7 @@ inline void write(uint8_t* p, const StatusFixed& v) {
 // Reads a StatusFixed from the 48 bytes at p (the caller checked the length).
 // False if a reserved field that must be 0 is not.
 inline bool read(const uint8_t* p, StatusFixed* out) {
-  out->magic = load32(p + 0);
-  out->version = p[4];
-  out->type = p[5];
-  out->flags = load16(p + 6);
-  out->session = load32(p + 8);
+  read(p, &out->head);
   out->receiverId = load32(p + 12);
   out->state = p[16];
   out->reason = p[17];
@@ -214,22 +178,14 @@ inline bool read(const uint8_t* p, StatusFixed* out) {
 }
 
 struct NackFixed {
-  uint32_t magic;
-  uint8_t version;
-  uint8_t type;
-  uint16_t flags;
-  uint32_t session;
+  CommonHeader head;
   uint32_t receiverId;
   uint16_t count;
 };
 
 // Writes the 20 bytes of a NackFixed at p (reserved fields as 0).
 inline void write(uint8_t* p, const NackFixed& v) {
-  store32(p + 0, v.magic);
-  p[4] = v.version;
-  p[5] = v.type;
-  store16(p + 6, v.flags);
-  store32(p + 8, v.session);
+  write(p, v.head);
   store32(p + 12, v.receiverId);
   store16(p + 16, v.count);
   store16(p + 18, 0);
@@ -238,11 +194,7 @@ inline void write(uint8_t* p, const NackFixed& v) {
 // Reads a NackFixed from the 20 bytes at p (the caller checked the length).
 // False if a reserved field that must be 0 is not.
 inline bool read(const uint8_t* p, NackFixed* out) {
-  out->magic = load32(p + 0);
-  out->version = p[4];
-  out->type = p[5];
-  out->flags = load16(p + 6);
-  out->session = load32(p + 8);
+  read(p, &out->head);
   out->receiverId = load32(p + 12);
   out->count = load16(p + 16);
   return true;
@@ -293,22 +245,14 @@ inline bool read(const uint8_t* p, Pair* out) {
 }
 
 struct Ack {
-  uint32_t magic;
-  uint8_t version;
-  uint8_t type;
-  uint16_t flags;
-  uint32_t session;
+  CommonHeader head;
   uint32_t receiverId;
   uint8_t state;
 };
 
 // Writes the 20 bytes of a Ack at p (reserved fields as 0).
 inline void write(uint8_t* p, const Ack& v) {
-  store32(p + 0, v.magic);
-  p[4] = v.version;
-  p[5] = v.type;
-  store16(p + 6, v.flags);
-  store32(p + 8, v.session);
+  write(p, v.head);
   store32(p + 12, v.receiverId);
   p[16] = v.state;
   p[17] = 0;
@@ -318,22 +262,14 @@ inline void write(uint8_t* p, const Ack& v) {
 // Reads a Ack from the 20 bytes at p (the caller checked the length).
 // False if a reserved field that must be 0 is not.
 inline bool read(const uint8_t* p, Ack* out) {
-  out->magic = load32(p + 0);
-  out->version = p[4];
-  out->type = p[5];
-  out->flags = load16(p + 6);
-  out->session = load32(p + 8);
+  read(p, &out->head);
   out->receiverId = load32(p + 12);
   out->state = p[16];
   return true;
 }
 
 struct RepairAdvFixed {
-  uint32_t magic;
-  uint8_t version;
-  uint8_t type;
-  uint16_t flags;
-  uint32_t session;
+  CommonHeader head;
   uint8_t stream;
   uint16_t count;
   uint32_t chunk;
@@ -341,11 +277,7 @@ struct RepairAdvFixed {
 
 // Writes the 20 bytes of a RepairAdvFixed at p (reserved fields as 0).
 inline void write(uint8_t* p, const RepairAdvFixed& v) {
-  store32(p + 0, v.magic);
-  p[4] = v.version;
-  p[5] = v.type;
-  store16(p + 6, v.flags);
-  store32(p + 8, v.session);
+  write(p, v.head);
   p[12] = v.stream;
   p[13] = 0;
   store16(p + 14, v.count);
@@ -355,11 +287,7 @@ inline void write(uint8_t* p, const RepairAdvFixed& v) {
 // Reads a RepairAdvFixed from the 20 bytes at p (the caller checked the length).
 // False if a reserved field that must be 0 is not.
 inline bool read(const uint8_t* p, RepairAdvFixed* out) {
-  out->magic = load32(p + 0);
-  out->version = p[4];
-  out->type = p[5];
-  out->flags = load16(p + 6);
-  out->session = load32(p + 8);
+  read(p, &out->head);
   out->stream = p[12];
   if (p[13] != 0) return false;
   out->count = load16(p + 14);
