@@ -26,9 +26,11 @@ const ENUM_PREFIX: Record<keyof typeof W.WIRE_ENUMS, string> = {
   FecScheme: 'kFec',
   StatusFlag: 'kStatusFlag',
   SecurityMode: 'kSecurity',
+  HeaderFlag: 'kFlag',
+  Cipher: 'kCipher',
 };
 
-const C_TYPE: Record<W.FieldType, string> = { u8: 'uint8_t', u16: 'uint16_t', u32: 'uint32_t', u64: 'uint64_t', hash: 'uint8_t' };
+const C_TYPE: Record<W.FieldType, string> = { u8: 'uint8_t', u16: 'uint16_t', u32: 'uint32_t', u64: 'uint64_t', hash: 'uint8_t', nonce: 'uint8_t' };
 
 /** Scalar constants, by C name: also the list the parity test checks against the addon. */
 export function wireConstants(): [string, number][] {
@@ -54,6 +56,18 @@ function typedConstants(): [string, number, CType][] {
     ['kMaxChunkSize', W.MAX_CHUNK_SIZE],
     ['kMaxSymbolsPerChunk', W.MAX_SYMBOLS_PER_CHUNK],
     ['kFecMaxRows', W.FEC_MAX_ROWS],
+    ['kSealSeqSize', W.SEAL_SEQ_SIZE],
+    ['kSealTagSize', W.SEAL_TAG_SIZE],
+    ['kSealTrailerSize', W.SEAL_TRAILER_SIZE],
+    ['kSealNonceSize', W.SEAL_NONCE_SIZE],
+    ['kSealKeySize', W.SEAL_KEY_SIZE],
+    ['kSignatureSize', W.SIGNATURE_SIZE],
+    ['kNonceSize', W.NONCE_SIZE],
+    ['kReplayWindowData', W.REPLAY_WINDOW_DATA],
+    ['kReplayWindowControl', W.REPLAY_WINDOW_CONTROL],
+    ['kSealOriginSenderData', W.SealOrigin.SenderData],
+    ['kSealOriginSenderControl', W.SealOrigin.SenderControl],
+    ['kSealOriginReceiver', W.SealOrigin.Receiver],
   ];
   out.push(['kMagic', W.MAGIC, 'uint32_t'], ['kVersion', W.VERSION, 'uint8_t']);
   for (const [n, v] of scalars) out.push([n, v, 'uint32_t']);
@@ -61,7 +75,7 @@ function typedConstants(): [string, number, CType][] {
   for (const [name, e] of Object.entries(W.WIRE_ENUMS)) {
     const prefix = ENUM_PREFIX[name as keyof typeof W.WIRE_ENUMS];
     for (const [member, value] of Object.entries(e)) out.push([prefix + member, value, 'uint8_t']);
-    if (Object.keys(e).length && name !== 'StatusFlag') out.push([`${prefix}Count`, Math.max(...Object.values(e)) + 1, 'int']);
+    if (Object.keys(e).length && name !== 'StatusFlag' && name !== 'HeaderFlag') out.push([`${prefix}Count`, Math.max(...Object.values(e)) + 1, 'int']);
   }
   for (const l of W.LAYOUTS) {
     out.push([sizeName(l), l.size, 'size_t']);
@@ -99,13 +113,13 @@ function structFor(l: W.Layout): string {
   const own = headed ? l.fields.slice(W.CommonHeader.fields.length) : l.fields;
   const members = [
     ...(headed ? ['  CommonHeader head;'] : []),
-    ...own.filter((f) => !f.reserved).map((f) => (f.type === 'hash' ? `  uint8_t ${f.name}[${f.size}];` : `  ${C_TYPE[f.type]} ${f.name};`)),
+    ...own.filter((f) => !f.reserved).map((f) => (W.isBytesField(f.type) ? `  uint8_t ${f.name}[${f.size}];` : `  ${C_TYPE[f.type]} ${f.name};`)),
   ].join('\n');
   const writes = [
     ...(headed ? ['  write(p, v.head);'] : []),
     ...own.map((f) => {
       const at = `p + ${f.offset}`;
-      if (f.type === 'hash') return `  std::memcpy(${at}, v.${f.name}, ${f.size});`;
+      if (W.isBytesField(f.type)) return `  std::memcpy(${at}, v.${f.name}, ${f.size});`;
       if (f.type === 'u8') return `  p[${f.offset}] = ${f.reserved ? '0' : `v.${f.name}`};`;
       return `  store${f.size * 8}(${at}, ${f.reserved ? '0' : `v.${f.name}`});`;
     }),
@@ -117,7 +131,7 @@ function structFor(l: W.Layout): string {
       const value = f.type === 'u8' ? `p[${f.offset}]` : `load${f.size * 8}(${at})`;
       if (f.reserved === 'strict') return [`  if (${value} != 0) return false;`];
       if (f.reserved) return [];
-      if (f.type === 'hash') return [`  std::memcpy(out->${f.name}, ${at}, ${f.size});`];
+      if (W.isBytesField(f.type)) return [`  std::memcpy(out->${f.name}, ${at}, ${f.size});`];
       return [`  out->${f.name} = ${value};`];
     }),
   ].join('\n');

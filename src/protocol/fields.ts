@@ -1,11 +1,11 @@
 // Reads and writes one layout of wire.ts: the only code in TypeScript that
 // touches a packet's fixed fields by offset. Values come back typed by the
-// table (u8..u64 as numbers, hashes as Buffers).
-import { type FieldSpec, type Layout } from './wire.js';
+// table (u8..u64 as numbers, hashes and nonces as Buffers).
+import { type BytesFieldType, type FieldSpec, type Layout } from './wire.js';
 
 /** A layout's values by field name; reserved fields are not values (always 0 on the wire). */
 export type FieldValues<F extends readonly FieldSpec[]> = {
-  -readonly [K in F[number] as K extends { reserved: string } ? never : K['name']]: K['type'] extends 'hash' ? Buffer : number;
+  -readonly [K in F[number] as K extends { reserved: string } ? never : K['name']]: K['type'] extends BytesFieldType ? Buffer : number;
 };
 
 /**
@@ -32,6 +32,7 @@ export function writeFields<F extends readonly FieldSpec[]>(l: Layout<F>, buf: B
         buf.writeBigUInt64LE(BigInt(Math.trunc(x as number)), at);
         break;
       case 'hash':
+      case 'nonce':
         buf.fill(0, at, at + f.size);
         (x as Buffer).copy(buf, at, 0, f.size);
         break;
@@ -64,6 +65,7 @@ export function readFields<F extends readonly FieldSpec[]>(l: Layout<F>, buf: Bu
         x = Number(buf.readBigUInt64LE(at));
         break;
       case 'hash':
+      case 'nonce':
         x = Buffer.from(buf.subarray(at, at + f.size));
         break;
     }

@@ -4,10 +4,11 @@
 // tools. Decoders return null for anything malformed: callers count and
 // drop it.
 //
-// Every packet ends in a trailer whose length the session's security mode
-// decides (TRAILER_SIZE; 0 today). Encoders leave that many zero bytes for
-// the tag; decoders take the body as everything before it, so no length
-// check here hard-codes a size.
+// Encoders write plain bodies (flags 0); src/security/ signs and seals them
+// (setting the header's flags, appending a signature or a trailer) and
+// verifies them before any decoder runs. Decoders take the trailer and
+// signature sizes from the header's flags, so no length check here
+// hard-codes a size; they never check a tag themselves.
 import { readFields, writeFields, type FieldValues } from './fields.js';
 import {
   AckBody,
@@ -18,7 +19,10 @@ import {
   DATA_HEADER_SIZE,
   DataHeader,
   HASH_SIZE,
+  HeaderFlag,
   MAGIC,
+  SEAL_TRAILER_SIZE,
+  SIGNATURE_SIZE,
   MAX_CONTROL_PACKET,
   MAX_NAME_BYTES,
   MAX_UDP_PAYLOAD,
@@ -67,6 +71,10 @@ export interface Announce {
   groupSize: number;
   /** The window, in ms, over which receivers spread the first report of a loss (0: the default, 20 ms). */
   nackBackoffMs: number;
+  /** The AEAD of a sealed session (Cipher.None when open). */
+  cipher: number;
+  /** Random per run of the sender (NONCE_SIZE bytes). */
+  salt: Buffer;
 }
 
 export interface Status {
@@ -83,6 +91,8 @@ export interface Status {
   duplicates: number;
   imageDigest: Buffer;
   name: string;
+  /** The receiver's join nonce (NONCE_SIZE bytes), the same in all its reports. */
+  nonce: Buffer;
 }
 
 export interface NackEntry {
@@ -108,6 +118,8 @@ export interface Ack {
   session: number;
   receiverId: number;
   state: ReceiverStateValue;
+  /** The join nonce of the STATUS acknowledged. */
+  nonce: Buffer;
 }
 
 /**
@@ -136,31 +148,64 @@ function common(type: PacketTypeValue, session: number): FieldValues<typeof Comm
   return { magic: MAGIC, version: VERSION, type, flags: 0, session: session >>> 0 };
 }
 
-/** A packet of `bodySize` bytes plus the trailer, its fixed part written from `values`. */
-function packet<F extends readonly FieldSpec[]>(l: Layout<F>, values: FieldValues<F>, bodySize: number, trailer: number): Buffer {
-  const b = Buffer.alloc(bodySize + trailer);
+/** A packet body of `bodySize` bytes, its fixed part written from `values`. */
+function packet<F extends readonly FieldSpec[]>(l: Layout<F>, values: FieldValues<F>, bodySize: number): Buffer {
+  const b = Buffer.alloc(bodySize);
   writeFields(l, b, values);
   return b;
 }
 
-/** The body of a packet (without its trailer) if its common header is valid and of `type`, else null. */
-function body(b: Buffer, type: PacketTypeValue, trailer: number): Buffer | null {
-  if (b.length < COMMON_HEADER_SIZE + trailer || packetType(b) !== type) return null;
-  return b.subarray(0, b.length - trailer);
+/**
+ * The body of a packet, without its trailer and signature (sizes from the
+ * header's flags), if its common header is valid and of `type`, else null.
+ */
+function body(b: Buffer, type: PacketTypeValue): Buffer | null {
+  if (packetType(b) !== type) return null;
+  const end = b.length - trailerSize(b) - signatureSize(b);
+  return end >= COMMON_HEADER_SIZE ? b.subarray(0, end) : null;
+}
+
+/** Header flags each packet type may carry; any other bit makes it malformed. */
+const ALLOWED_FLAGS: Readonly<Record<number, number>> = {
+  [PacketType.Data]: HeaderFlag.Sealed | HeaderFlag.Encrypted,
+  [PacketType.Announce]: HeaderFlag.Sealed | HeaderFlag.Signed,
+  [PacketType.Ack]: HeaderFlag.Sealed | HeaderFlag.Signed,
+  [PacketType.Status]: HeaderFlag.Sealed,
+  [PacketType.Nack]: HeaderFlag.Sealed,
+  [PacketType.RepairAdv]: HeaderFlag.Sealed,
+};
+
+/** The header's flags (call after packetType accepted the packet). */
+export function headerFlags(b: Buffer): number {
+  return b.readUInt16LE(CommonHeader.fields[3]!.offset);
+}
+
+/** Bytes of the sealed trailer at the end of a packet (0 unless SEALED). */
+export function trailerSize(b: Buffer): number {
+  return headerFlags(b) & HeaderFlag.Sealed ? SEAL_TRAILER_SIZE : 0;
+}
+
+/** Bytes of the signature before the trailer (0 unless SIGNED). */
+export function signatureSize(b: Buffer): number {
+  return headerFlags(b) & HeaderFlag.Signed ? SIGNATURE_SIZE : 0;
 }
 
 function inEnum<E extends Record<string, number>>(e: E, v: number): v is ValueOf<E> {
   return Object.values(e).includes(v);
 }
 
-/** Returns the packet type if the common header is valid, else null. */
+/** Returns the packet type if the common header is valid (flags legal for the type, room for trailer and signature), else null. */
 export function packetType(buf: Buffer): number | null {
   const h = readFields(CommonHeader, buf);
-  if (!h || h.magic !== MAGIC || h.version !== VERSION || h.flags !== 0) return null;
+  if (!h || h.magic !== MAGIC || h.version !== VERSION) return null;
+  const allowed = ALLOWED_FLAGS[h.type];
+  if (allowed === undefined || (h.flags & ~allowed) !== 0) return null;
+  if (h.flags & HeaderFlag.Encrypted && !(h.flags & HeaderFlag.Sealed)) return null;
+  if (buf.length < COMMON_HEADER_SIZE + (h.flags & HeaderFlag.Sealed ? SEAL_TRAILER_SIZE : 0) + (h.flags & HeaderFlag.Signed ? SIGNATURE_SIZE : 0)) return null;
   return h.type;
 }
 
-export function encodeAnnounce(a: Announce, trailer = 0): Buffer {
+export function encodeAnnounce(a: Announce): Buffer {
   return packet(
     AnnounceBody,
     {
@@ -179,21 +224,22 @@ export function encodeAnnounce(a: Announce, trailer = 0): Buffer {
       manifestDigest: a.manifestDigest,
       groupSize: Math.min(0xffff, a.groupSize),
       nackBackoffMs: Math.min(0xffff, Math.round(a.nackBackoffMs)),
+      cipher: a.cipher,
+      salt: a.salt,
     },
     ANNOUNCE_SIZE,
-    trailer,
   );
 }
 
-export function decodeAnnounce(b: Buffer, trailer = 0): Announce | null {
-  const p = body(b, PacketType.Announce, trailer);
-  const f = p && readFields(AnnounceBody, p);
+export function decodeAnnounce(b: Buffer): Announce | null {
+  const p = body(b, PacketType.Announce);
+  const f = p && p.length === ANNOUNCE_SIZE ? readFields(AnnounceBody, p) : null;
   if (!f || !inEnum(Phase, f.phase) || f.imageSize > Number.MAX_SAFE_INTEGER) return null;
   const { magic: _m, version: _v, type: _t, flags: _f, ...rest } = f;
   return { ...rest, phase: f.phase };
 }
 
-export function encodeStatus(s: Status, trailer = 0): Buffer {
+export function encodeStatus(s: Status): Buffer {
   const name = Buffer.from(s.name, 'utf8').subarray(0, MAX_NAME_BYTES);
   // Only DONE carries the digest: heartbeats of hundreds of receivers stay small.
   const digestSize = s.state === ReceiverState.Done ? HASH_SIZE : 0;
@@ -211,17 +257,17 @@ export function encodeStatus(s: Status, trailer = 0): Buffer {
       packets: s.packets,
       malformed: Math.min(s.malformed, 0xffffffff),
       duplicates: Math.min(s.duplicates, 0xffffffff),
+      nonce: s.nonce,
     },
     STATUS_FIXED_SIZE + digestSize + name.length,
-    trailer,
   );
   if (digestSize) s.imageDigest.copy(b, STATUS_FIXED_SIZE, 0, HASH_SIZE);
   name.copy(b, STATUS_FIXED_SIZE + digestSize);
   return b;
 }
 
-export function decodeStatus(b: Buffer, trailer = 0): Status | null {
-  const p = body(b, PacketType.Status, trailer);
+export function decodeStatus(b: Buffer): Status | null {
+  const p = body(b, PacketType.Status);
   const f = p && readFields(StatusFixed, p);
   if (!p || !f || !inEnum(ReceiverState, f.state)) return null;
   const digestSize = f.state === ReceiverState.Done ? HASH_SIZE : 0;
@@ -241,16 +287,17 @@ export function decodeStatus(b: Buffer, trailer = 0): Status | null {
     duplicates: f.duplicates,
     imageDigest: digestSize ? Buffer.from(p.subarray(STATUS_FIXED_SIZE, nameAt)) : Buffer.alloc(HASH_SIZE),
     name: p.toString('utf8', nameAt, nameAt + f.nameLength),
+    nonce: f.nonce,
   };
 }
 
 /**
  * Packs NACK entries into as few packets as fit MAX_CONTROL_PACKET bytes
- * (trailer included). An entry with more ranges than fit one packet is
- * split across packets.
+ * once the security layer has added `overhead` bytes (its trailer). An
+ * entry with more ranges than fit one packet is split across packets.
  */
-export function encodeNacks(session: number, receiverId: number, entries: NackEntry[], trailer = 0): Buffer[] {
-  const limit = MAX_CONTROL_PACKET - trailer;
+export function encodeNacks(session: number, receiverId: number, entries: NackEntry[], overhead = 0): Buffer[] {
+  const limit = MAX_CONTROL_PACKET - overhead;
   const packets: Buffer[] = [];
   let parts: Buffer[] = [];
   let size = NACK_FIXED_SIZE;
@@ -259,7 +306,7 @@ export function encodeNacks(session: number, receiverId: number, entries: NackEn
     if (count === 0) return;
     const head = Buffer.alloc(NACK_FIXED_SIZE);
     writeFields(NackFixed, head, { ...common(PacketType.Nack, session), receiverId: receiverId >>> 0, count });
-    packets.push(Buffer.concat([head, ...parts, Buffer.alloc(trailer)]));
+    packets.push(Buffer.concat([head, ...parts]));
     parts = [];
     size = NACK_FIXED_SIZE;
     count = 0;
@@ -284,8 +331,8 @@ export function encodeNacks(session: number, receiverId: number, entries: NackEn
   return packets;
 }
 
-export function decodeNack(b: Buffer, trailer = 0): Nack | null {
-  const p = body(b, PacketType.Nack, trailer);
+export function decodeNack(b: Buffer): Nack | null {
+  const p = body(b, PacketType.Nack);
   const f = p && readFields(NackFixed, p);
   if (!p || !f || b.length > MAX_UDP_PAYLOAD) return null;
   const entries: NackEntry[] = [];
@@ -302,38 +349,38 @@ export function decodeNack(b: Buffer, trailer = 0): Nack | null {
   return { session: f.session, receiverId: f.receiverId, entries };
 }
 
-export function encodeAck(a: Ack, trailer = 0): Buffer {
-  return packet(AckBody, { ...common(PacketType.Ack, a.session), receiverId: a.receiverId >>> 0, state: a.state }, ACK_SIZE, trailer);
+export function encodeAck(a: Ack): Buffer {
+  return packet(AckBody, { ...common(PacketType.Ack, a.session), receiverId: a.receiverId >>> 0, state: a.state, nonce: a.nonce }, ACK_SIZE);
 }
 
-export function decodeAck(b: Buffer, trailer = 0): Ack | null {
-  const p = body(b, PacketType.Ack, trailer);
+export function decodeAck(b: Buffer): Ack | null {
+  const p = body(b, PacketType.Ack);
   const f = p && p.length === ACK_SIZE ? readFields(AckBody, p) : null;
   if (!f || !inEnum(ReceiverState, f.state)) return null;
-  return { session: f.session, receiverId: f.receiverId, state: f.state };
+  return { session: f.session, receiverId: f.receiverId, state: f.state, nonce: f.nonce };
 }
 
-export function encodeRepairAdv(a: RepairAdv, trailer = 0): Buffer {
-  const n = Math.min(a.stripes.length / 2, Math.floor((MAX_CONTROL_PACKET - trailer - REPAIR_ADV_FIXED_SIZE) / Pair.size));
-  const b = packet(RepairAdvFixed, { ...common(PacketType.RepairAdv, a.session), stream: a.stream, count: n, chunk: a.chunk >>> 0 }, REPAIR_ADV_FIXED_SIZE + Pair.size * n, trailer);
+/** A REPAIR_ADV that fits MAX_CONTROL_PACKET once `overhead` bytes (the trailer) are added. */
+export function encodeRepairAdv(a: RepairAdv, overhead = 0): Buffer {
+  const n = Math.min(a.stripes.length / 2, Math.floor((MAX_CONTROL_PACKET - overhead - REPAIR_ADV_FIXED_SIZE) / Pair.size));
+  const b = packet(RepairAdvFixed, { ...common(PacketType.RepairAdv, a.session), stream: a.stream, count: n, chunk: a.chunk >>> 0 }, REPAIR_ADV_FIXED_SIZE + Pair.size * n);
   writePairs(b, REPAIR_ADV_FIXED_SIZE, a.stripes, 0, n);
   return b;
 }
 
-export function decodeRepairAdv(b: Buffer, trailer = 0): RepairAdv | null {
-  const p = body(b, PacketType.RepairAdv, trailer);
+export function decodeRepairAdv(b: Buffer): RepairAdv | null {
+  const p = body(b, PacketType.RepairAdv);
   const f = p && readFields(RepairAdvFixed, p);
   if (!p || !f || p.length !== REPAIR_ADV_FIXED_SIZE + Pair.size * f.count) return null;
   return { session: f.session, stream: f.stream, chunk: f.chunk, stripes: readPairs(p, REPAIR_ADV_FIXED_SIZE, f.count) };
 }
 
 /** One DATA datagram (the native sender builds these; JS needs them for tests and tools). */
-export function encodeData(session: number, stream: number, chunk: number, symbol: number, payload: Buffer, chunkLength: number, coding: number = Coding.Raw, trailer = 0): Buffer {
+export function encodeData(session: number, stream: number, chunk: number, symbol: number, payload: Buffer, chunkLength: number, coding: number = Coding.Raw): Buffer {
   const b = packet(
     DataHeader,
     { ...common(PacketType.Data, session), stream, coding, chunk: chunk >>> 0, symbol: symbol >>> 0, length: chunkLength >>> 0 },
     DATA_HEADER_SIZE + payload.length,
-    trailer,
   );
   payload.copy(b, DATA_HEADER_SIZE);
   return b;

@@ -6,7 +6,7 @@
 // renumber or reuse a value, deployed peers outlive code changes.
 
 export const MAGIC = 0x314b4342; // bytes "BCK1", little-endian
-export const VERSION = 2;
+export const VERSION = 3;
 
 /** Packet types. */
 export const PacketType = { Data: 1, Announce: 2, Status: 3, Nack: 4, Ack: 5, RepairAdv: 6 } as const;
@@ -28,18 +28,43 @@ export const NackKind = { SourceRuns: 1, StripeNeeds: 2, WholeChunk: 3 } as cons
  * RaptorQ slots in beside it.
  */
 export const FecScheme = { None: 0, ReedSolomonGf8: 1 } as const;
-/** Common-header flag bits. None is defined in v2: a packet with any set is malformed. */
-export const HeaderFlag = {} as const;
+/**
+ * Common-header flag bits (docs/SECURITY.md). Sealed: the packet ends in a
+ * SEAL_TRAILER_SIZE trailer (seq, AEAD tag). Encrypted: DATA only, with
+ * Sealed: the payload is ciphertext. Signed: ANNOUNCE and ACK only: the body
+ * ends in a SIGNATURE_SIZE Ed25519 signature. Any other bit is malformed.
+ */
+export const HeaderFlag = { Sealed: 1, Encrypted: 2, Signed: 4 } as const;
+/** The AEAD a sealed session uses (ANNOUNCE `cipher`). */
+export const Cipher = { None: 0, Aes256Gcm: 1, ChaCha20Poly1305: 2 } as const;
+/** Nonce origins: which counter of a key a sealed packet's seq belongs to. */
+export const SealOrigin = { SenderData: 0, SenderControl: 1, Receiver: 0 } as const;
 /** STATUS flag bits. */
 export const StatusFlag = { Overloaded: 1 } as const;
 /**
- * Security modes: each decides the length of the trailer every packet
- * carries after its body (an authentication tag). Only None exists yet;
- * every length check subtracts the trailer, so adding a mode changes no
- * decoder.
+ * Security modes, by what a session's packets carry: Sealed packets a
+ * trailer, Signed ANNOUNCEs and ACKs a signature. Decoders take both sizes
+ * from the header's flags, so no length check hard-codes them.
  */
-export const SecurityMode = { None: 0 } as const;
-export const TRAILER_SIZE: Readonly<Record<number, number>> = { [SecurityMode.None]: 0 };
+export const SecurityMode = { None: 0, Signed: 1, Sealed: 2, SignedSealed: 3 } as const;
+/** A sealed packet's trailer: seq u64, then the AEAD tag. */
+export const SEAL_SEQ_SIZE = 8;
+export const SEAL_TAG_SIZE = 16;
+export const SEAL_TRAILER_SIZE = SEAL_SEQ_SIZE + SEAL_TAG_SIZE;
+export const SEAL_NONCE_SIZE = 12;
+export const SEAL_KEY_SIZE = 32;
+export const SIGNATURE_SIZE = 64;
+/** Receiver join nonces and session salts. */
+export const NONCE_SIZE = 16;
+/** Replay windows: how far below the highest accepted seq a packet may arrive. */
+export const REPLAY_WINDOW_DATA = 4096;
+export const REPLAY_WINDOW_CONTROL = 256;
+export const TRAILER_SIZE: Readonly<Record<number, number>> = {
+  [SecurityMode.None]: 0,
+  [SecurityMode.Signed]: 0,
+  [SecurityMode.Sealed]: SEAL_TRAILER_SIZE,
+  [SecurityMode.SignedSealed]: SEAL_TRAILER_SIZE,
+};
 
 export type ValueOf<T> = T[keyof T];
 export type PacketTypeValue = ValueOf<typeof PacketType>;
@@ -63,6 +88,8 @@ export const WIRE_ENUMS = {
   FecScheme,
   StatusFlag,
   SecurityMode,
+  HeaderFlag,
+  Cipher,
 } as const;
 
 /**
@@ -87,8 +114,13 @@ export const FEC_MAX_ROWS = 255;
 
 // ---- Field tables ----
 
-export type FieldType = 'u8' | 'u16' | 'u32' | 'u64' | 'hash';
-export const FIELD_SIZE: Readonly<Record<FieldType, number>> = { u8: 1, u16: 2, u32: 4, u64: 8, hash: HASH_SIZE };
+/** Scalars, and byte strings: `hash` (32 bytes), `nonce` (16 bytes). */
+export type FieldType = 'u8' | 'u16' | 'u32' | 'u64' | 'hash' | 'nonce';
+export type BytesFieldType = 'hash' | 'nonce';
+export const FIELD_SIZE: Readonly<Record<FieldType, number>> = { u8: 1, u16: 2, u32: 4, u64: 8, hash: HASH_SIZE, nonce: 16 };
+export function isBytesField(t: FieldType): t is BytesFieldType {
+  return t === 'hash' || t === 'nonce';
+}
 
 export interface FieldSpec {
   readonly name: string;
@@ -157,6 +189,12 @@ export const AnnounceBody = layout('Announce', [
   { name: 'manifestDigest', type: 'hash' },
   { name: 'groupSize', type: 'u16' },
   { name: 'nackBackoffMs', type: 'u16' },
+  /** The AEAD of a sealed session (Cipher), else 0. */
+  { name: 'cipher', type: 'u8' },
+  { name: 'reserved', type: 'u8', reserved: 'strict' },
+  { name: 'reserved2', type: 'u16', reserved: 'strict' },
+  /** Random per run of the sender: keys derive from it, signed ACKs bind it. */
+  { name: 'salt', type: 'nonce' },
 ] as const);
 
 /** STATUS before its variable part: the image digest (DONE only), then `nameLength` bytes of name. */
@@ -172,6 +210,8 @@ export const StatusFixed = layout('StatusFixed', [
   { name: 'packets', type: 'u64' },
   { name: 'malformed', type: 'u32' },
   { name: 'duplicates', type: 'u32' },
+  /** The receiver's join nonce: random per run, the same in all its STATUS; the sender's ACK echoes it. */
+  { name: 'nonce', type: 'nonce' },
 ] as const);
 
 /** NACK before its `count` entries. */
@@ -202,6 +242,8 @@ export const AckBody = layout('Ack', [
   { name: 'state', type: 'u8' },
   { name: 'reserved', type: 'u8', reserved: 'lenient' },
   { name: 'reserved2', type: 'u16', reserved: 'lenient' },
+  /** The join nonce of the STATUS acknowledged (freshness: a recording cannot echo a new one). */
+  { name: 'nonce', type: 'nonce' },
 ] as const);
 
 /** REPAIR_ADV before its `count` (stripe, count) pairs. */

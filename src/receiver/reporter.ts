@@ -33,6 +33,8 @@ export function statusFigures(
 
 export interface ReporterDeps {
   receiverId: number;
+  /** The join nonce (NONCE_SIZE random bytes) every STATUS carries and the sender's ACK echoes. */
+  nonce: Buffer;
   name: string;
   send(packet: Buffer, port: number, address: string): void;
   /** The state STATUS reports now. */
@@ -117,6 +119,7 @@ export class Reporter {
       duplicates: f.duplicates,
       imageDigest: digest ?? Buffer.alloc(HASH_SIZE),
       name: this.deps.name,
+      nonce: this.deps.nonce,
     });
   }
 
@@ -165,7 +168,7 @@ export class Reporter {
   /** An ACK from the sender's control socket: stops the retries of the final report it acknowledges. */
   onAck(msg: Buffer): void {
     const a = decodeAck(msg);
-    if (a && this.sender && a.session === this.sender.announce.session && a.receiverId === this.deps.receiverId) {
+    if (a && this.sender && a.session === this.sender.announce.session && a.receiverId === this.deps.receiverId && a.nonce.equals(this.deps.nonce)) {
       this.acked.add(a.state);
       this.ackArrived?.();
     }

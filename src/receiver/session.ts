@@ -3,7 +3,7 @@
 // missing, and report DONE only once the whole-image digest matches.
 // This module wires the parts together and runs the state machine; each
 // part is in its own module (see state.ts for the states).
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { monotonicClock, type Clock } from '../core/clock.js';
@@ -12,7 +12,7 @@ import { BlockcastError } from '../errors.js';
 import { ChunkPool } from '../image/pool.js';
 import type { Target } from '../image/target.js';
 import type { NativeReceiver, NativeReceiverBatch } from '../native/binding.js';
-import { PacketType, Phase } from '../protocol/constants.js';
+import { NONCE_SIZE, PacketType, Phase } from '../protocol/constants.js';
 import { decodeAnnounce, decodeRepairAdv, packetType, type Announce } from '../protocol/packets.js';
 import { openChunkSide, type ChunkAssembly } from './assembly.js';
 import { checkGeometry, joinGroup, openTarget } from './join.js';
@@ -31,6 +31,8 @@ export type { ReceiveSummary } from './stats.js';
 export class ReceiverSession extends EventEmitter {
   readonly opts: ResolvedReceiveOptions;
   readonly receiverId = randomInt(1, 2 ** 32 - 1);
+  /** Fresh for every run: the sender's ACK must echo it, which no recording can. */
+  readonly joinNonce = randomBytes(NONCE_SIZE);
   private readonly machine = receiverStateMachine();
   private readonly figures: ReceiveStats;
   private readonly nacks: NackPolicy;
@@ -63,6 +65,7 @@ export class ReceiverSession extends EventEmitter {
     this.nacks = new NackPolicy(this.figures);
     this.reporter = new Reporter({
       receiverId: this.receiverId,
+      nonce: this.joinNonce,
       name: this.opts.name,
       clock,
       counters: this.figures,

@@ -55,8 +55,9 @@ export class ReportSocket {
     return this.socket.address().port;
   }
 
-  ack(receiverId: number, state: ReceiverStateValue, port: number, address: string): void {
-    this.socket.send(encodeAck({ session: this.session, receiverId, state }), port, address);
+  /** Acknowledges a report, echoing its join nonce. */
+  ack(receiverId: number, state: ReceiverStateValue, nonce: Buffer, port: number, address: string): void {
+    this.socket.send(encodeAck({ session: this.session, receiverId, state, nonce }), port, address);
   }
 
   close(): void {

@@ -2,12 +2,13 @@
 // send every chunk once, then serve NACK-driven repairs until every receiver
 // is done or lost. This facade wires the parts and runs the state machine;
 // policy lives in the parts, and the paced packet path is native.
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { type Clock, monotonicClock, sleep } from '../core/clock.js';
 import { ANNOUNCE_INTERVAL_MS } from '../defaults.js';
 import { BlockcastError, errnoName } from '../errors.js';
 import { symbolSizeForMtu } from '../image/geometry.js';
-import { Stream } from '../protocol/constants.js';
+import { Cipher, NONCE_SIZE, Stream } from '../protocol/constants.js';
 import { encodeAnnounce, encodeRepairAdv, type Nack, type Status } from '../protocol/packets.js';
 import { SendChunks, type ChunkRef } from './chunks.js';
 import { ReportSocket } from './control.js';
@@ -31,6 +32,8 @@ export class SenderSession extends EventEmitter {
   private readonly participants = new Participants();
   private readonly stats = new SenderStats();
   private readonly repairWakeup = new Wakeup();
+  /** New for every run: keys derive from it and signed ACKs bind it (docs/SECURITY.md). */
+  private readonly salt = randomBytes(NONCE_SIZE);
   private chunks?: SendChunks;
   private planner?: RepairPlanner;
   private scheduler?: SendScheduler;
@@ -133,6 +136,8 @@ export class SenderSession extends EventEmitter {
       progress: this.tx.firstPassProgress,
       rateKiB: this.pacing.control.current / 1024,
       heartbeat: heartbeatTenths(groupSize, this.pacing.rate),
+      cipher: Cipher.None,
+      salt: this.salt,
       groupSize,
       nackBackoffMs,
     });
@@ -234,7 +239,7 @@ export class SenderSession extends EventEmitter {
     this.stats.report(r.purpose, bytes);
     if (s.overloaded && !this.state.is('waiting')) this.pacing?.overload(this.clock.now());
     for (const [event, summary] of r.events) this.emit(event, summary);
-    if (r.ack) this.reports?.ack(s.receiverId, s.state, port, address);
+    if (r.ack) this.reports?.ack(s.receiverId, s.state, s.nonce, port, address);
     this.settle?.();
   }
 

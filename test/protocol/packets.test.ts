@@ -35,6 +35,8 @@ describe('control packets', () => {
       manifestDigest: hash(Buffer.from('x')),
       groupSize: 200,
       nackBackoffMs: 480,
+      cipher: 2,
+      salt: Buffer.alloc(16, 9),
     };
     expect(decodeAnnounce(encodeAnnounce(a))).toEqual(a);
   });
@@ -53,16 +55,18 @@ describe('control packets', () => {
       duplicates: 5,
       imageDigest: hash(Buffer.from('y')),
       name: 'node-17',
+      nonce: Buffer.alloc(16, 3),
     };
     expect(decodeStatus(encodeStatus(s))).toEqual(s);
     // Only DONE carries the digest: a heartbeat is 32 bytes shorter.
     const heartbeat = { ...s, state: ReceiverState.Receiving, imageDigest: Buffer.alloc(32) };
-    expect(encodeStatus(heartbeat).length).toBe(48 + 'node-17'.length);
+    expect(encodeStatus(heartbeat).length).toBe(64 + 'node-17'.length);
     expect(decodeStatus(encodeStatus(heartbeat))).toEqual(heartbeat);
     const doneWithoutDigest = Buffer.from(encodeStatus(heartbeat));
     doneWithoutDigest[16] = ReceiverState.Done;
     expect(decodeStatus(doneWithoutDigest)).toBeNull();
-    expect(decodeAck(encodeAck({ session: 7, receiverId: 99, state: ReceiverState.Done }))).toEqual({ session: 7, receiverId: 99, state: ReceiverState.Done });
+    const ack = { session: 7, receiverId: 99, state: ReceiverState.Done, nonce: Buffer.alloc(16, 4) };
+    expect(decodeAck(encodeAck(ack))).toEqual(ack);
   });
 
   it('packs many NACK entries into packets of at most 1400 bytes and decodes them back', () => {
@@ -95,7 +99,7 @@ describe('control packets', () => {
     expect(decodeNack(bad)).toBeNull();
     const status = encodeStatus({
       session: 1, receiverId: 1, state: ReceiverState.Joined, reason: 0, overloaded: false, chunksDone: 0, capacity: 0, packets: 0, malformed: 0, duplicates: 0,
-      imageDigest: Buffer.alloc(32), name: 'abc',
+      imageDigest: Buffer.alloc(32), name: 'abc', nonce: Buffer.alloc(16),
     });
     expect(decodeStatus(status.subarray(0, status.length - 1))).toBeNull();
     expect(decodeAnnounce(Buffer.alloc(80))).toBeNull();

@@ -28,14 +28,16 @@ describe('the wire tables', () => {
       NackKind: { SourceRuns: 1, StripeNeeds: 2, WholeChunk: 3 },
       FecScheme: { None: 0, ReedSolomonGf8: 1 },
       StatusFlag: { Overloaded: 1 },
-      SecurityMode: { None: 0 },
+      SecurityMode: { None: 0, Signed: 1, Sealed: 2, SignedSealed: 3 },
+      HeaderFlag: { Sealed: 1, Encrypted: 2, Signed: 4 },
+      Cipher: { None: 0, Aes256Gcm: 1, ChaCha20Poly1305: 2 },
     });
     for (const e of Object.values(W.WIRE_ENUMS)) expect(new Set(Object.values(e)).size).toBe(Object.values(e).length);
   });
 
-  it('keep every packet layout of protocol v2', () => {
+  it('keep every packet layout of protocol v3', () => {
     const sizes = Object.fromEntries(W.LAYOUTS.map((l) => [l.name, l.size]));
-    expect(sizes).toEqual({ CommonHeader: 12, DataHeader: 28, Announce: 84, StatusFixed: 48, NackFixed: 20, NackEntry: 8, Pair: 4, Ack: 20, RepairAdvFixed: 20, Lz4Prefix: 4 });
+    expect(sizes).toEqual({ CommonHeader: 12, DataHeader: 28, Announce: 104, StatusFixed: 64, NackFixed: 20, NackEntry: 8, Pair: 4, Ack: 36, RepairAdvFixed: 20, Lz4Prefix: 4 });
     for (const l of W.LAYOUTS) {
       let at = 0;
       for (const f of l.fields) {
@@ -53,7 +55,7 @@ describe('the wire tables', () => {
       const values: Record<string, number | Buffer> = {};
       l.fields.forEach((f, i) => {
         if (f.reserved) return;
-        values[f.name] = f.type === 'hash' ? Buffer.alloc(32, i + 1) : f.type === 'u8' ? (i * 37) % 256 : f.type === 'u16' ? 0xfff0 - i : f.type === 'u32' ? 0xfffffff0 - i : 2 ** 52 + i;
+        values[f.name] = W.isBytesField(f.type) ? Buffer.alloc(f.size, i + 1) : f.type === 'u8' ? (i * 37) % 256 : f.type === 'u16' ? 0xfff0 - i : f.type === 'u32' ? 0xfffffff0 - i : 2 ** 52 + i;
       });
       const b = Buffer.alloc(l.size + 3, 0xaa);
       writeFields(l, b, values as never, 3);

@@ -21,7 +21,7 @@ const manifestBytes = encodeManifest(manifest);
 
 const announce: Announce = {
   session: 9, phase: Phase.Sending, controlPort: 1, imageSize: 3 * CHUNK, chunkSize: CHUNK, symbolSize: 1024, stripeSize: 0, chunkCount: 3,
-  manifestSize: manifestSize(3), progress: 0, rateKiB: 0, heartbeat: 0, manifestDigest: hash(manifestBytes), groupSize: 1, nackBackoffMs: 0,
+  manifestSize: manifestSize(3), progress: 0, rateKiB: 0, heartbeat: 0, manifestDigest: hash(manifestBytes), groupSize: 1, nackBackoffMs: 0, cipher: 0, salt: Buffer.alloc(16),
 };
 
 type WriteOutcome = 'ok' | 'mismatch' | 'io';

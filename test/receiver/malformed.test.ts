@@ -56,7 +56,7 @@ function foreign(): Buffer[] {
     data(SESSION + 1, Stream.Image, 1, 0, Buffer.alloc(SYMBOL, 0xee)),
     encodeAnnounce({
       session: SESSION + 1, phase: Phase.Sending, controlPort: 1, imageSize: 1 << 20, chunkSize: 1 << 20, symbolSize: SYMBOL,
-      stripeSize: 0, chunkCount: 1, manifestSize: 96, progress: 0, rateKiB: 0, heartbeat: 0, manifestDigest: Buffer.alloc(32), groupSize: 1, nackBackoffMs: 0,
+      stripeSize: 0, chunkCount: 1, manifestSize: 96, progress: 0, rateKiB: 0, heartbeat: 0, manifestDigest: Buffer.alloc(32), groupSize: 1, nackBackoffMs: 0, cipher: 0, salt: Buffer.alloc(16),
     }),
   ];
 }

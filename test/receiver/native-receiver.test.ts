@@ -10,7 +10,7 @@ import { uniqueChannel } from '../helpers/cli.js';
 
 const announce = (progress: number): Announce => ({
   session: 0x5151, phase: Phase.Sending, controlPort: 1, imageSize: 1 << 20, chunkSize: 1 << 20, symbolSize: 1444,
-  stripeSize: 0, chunkCount: 1, manifestSize: 96, progress, rateKiB: 0, heartbeat: 0, manifestDigest: Buffer.alloc(32), groupSize: 1, nackBackoffMs: 0,
+  stripeSize: 0, chunkCount: 1, manifestSize: 96, progress, rateKiB: 0, heartbeat: 0, manifestDigest: Buffer.alloc(32), groupSize: 1, nackBackoffMs: 0, cipher: 0, salt: Buffer.alloc(16),
 });
 
 let rx: NativeReceiver | undefined;

@@ -7,9 +7,10 @@ import { OVERLOAD_REPORT_MS, Reporter, failReasonOf } from '../../src/receiver/r
 
 const SESSION = 0x77;
 const RECEIVER = 1234;
+const NONCE = Buffer.alloc(16, 0x5a);
 const announce = (over: Partial<Announce> = {}): Announce => ({
   session: SESSION, phase: Phase.Sending, controlPort: 4000, imageSize: 1 << 20, chunkSize: 1 << 20, symbolSize: 1444,
-  stripeSize: 0, chunkCount: 1, manifestSize: 96, progress: 0, rateKiB: 0, heartbeat: 0, manifestDigest: Buffer.alloc(32), groupSize: 1, nackBackoffMs: 0,
+  stripeSize: 0, chunkCount: 1, manifestSize: 96, progress: 0, rateKiB: 0, heartbeat: 0, manifestDigest: Buffer.alloc(32), groupSize: 1, nackBackoffMs: 0, cipher: 0, salt: Buffer.alloc(16),
   ...over,
 });
 
@@ -53,6 +54,7 @@ function setup(state: ReceiverStateValue = ReceiverState.Joined) {
   const current = { state };
   const reporter = new Reporter({
     receiverId: RECEIVER,
+    nonce: NONCE,
     name: 'node-1',
     clock,
     delay: timers.delay,
@@ -155,11 +157,11 @@ describe('reporter: final report', () => {
     await advance(1000);
     expect(statuses()).toHaveLength(3);
     // ACKs for someone else, or another session, change nothing.
-    reporter.onAck(encodeAck({ session: SESSION, receiverId: RECEIVER + 1, state: ReceiverState.Done }));
-    reporter.onAck(encodeAck({ session: SESSION + 1, receiverId: RECEIVER, state: ReceiverState.Done }));
+    reporter.onAck(encodeAck({ session: SESSION, receiverId: RECEIVER + 1, state: ReceiverState.Done, nonce: NONCE }));
+    reporter.onAck(encodeAck({ session: SESSION + 1, receiverId: RECEIVER, state: ReceiverState.Done, nonce: NONCE }));
     await advance(1000);
     expect(statuses()).toHaveLength(3);
-    reporter.onAck(encodeAck({ session: SESSION, receiverId: RECEIVER, state: ReceiverState.Done }));
+    reporter.onAck(encodeAck({ session: SESSION, receiverId: RECEIVER, state: ReceiverState.Done, nonce: NONCE }));
     expect(await done).toBe(true);
     expect(reporter.counters.finalReports).toBe(3);
     expect(reporter.counters.finalReportMs).toBe(2500);
@@ -191,7 +193,7 @@ describe('reporter: final report', () => {
     await reporter.reportFailure(new BlockcastError('ENOSENDER', 'gone'));
     expect(statuses()).toHaveLength(0);
     const failing = reporter.reportFailure(new BlockcastError('ETARGETTOOSMALL', 'small'));
-    reporter.onAck(encodeAck({ session: SESSION, receiverId: RECEIVER, state: ReceiverState.Failed }));
+    reporter.onAck(encodeAck({ session: SESSION, receiverId: RECEIVER, state: ReceiverState.Failed, nonce: NONCE }));
     await failing;
     expect(statuses()).toEqual([expect.objectContaining({ state: ReceiverState.Failed, reason: FailReason.TargetTooSmall })]);
   });

@@ -11,6 +11,7 @@ const status = (receiverId: number, state: ReceiverStateValue, o: Partial<Status
   receiverId,
   state,
   reason: FailReason.None,
+  nonce: Buffer.alloc(16),
   overloaded: false,
   chunksDone: 0,
   capacity: 0,

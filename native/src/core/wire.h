@@ -29,7 +29,7 @@ inline void store64(uint8_t* p, uint64_t v) {
 }
 
 constexpr uint32_t kMagic = 0x314B4342u;
-constexpr uint8_t kVersion = 2u;
+constexpr uint8_t kVersion = 3u;
 constexpr uint32_t kRepairBit = 0x80000000u;
 constexpr uint32_t kRepairStripeShift = 16u;
 constexpr uint32_t kRepairIndexMask = 65535u;
@@ -44,7 +44,22 @@ constexpr uint32_t kMaxSymbolSize = 65479u;
 constexpr uint32_t kMaxChunkSize = 0x4000000u;
 constexpr uint32_t kMaxSymbolsPerChunk = 65535u;
 constexpr uint32_t kFecMaxRows = 255u;
+constexpr uint32_t kSealSeqSize = 8u;
+constexpr uint32_t kSealTagSize = 16u;
+constexpr uint32_t kSealTrailerSize = 24u;
+constexpr uint32_t kSealNonceSize = 12u;
+constexpr uint32_t kSealKeySize = 32u;
+constexpr uint32_t kSignatureSize = 64u;
+constexpr uint32_t kNonceSize = 16u;
+constexpr uint32_t kReplayWindowData = 4096u;
+constexpr uint32_t kReplayWindowControl = 256u;
+constexpr uint32_t kSealOriginSenderData = 0u;
+constexpr uint32_t kSealOriginSenderControl = 1u;
+constexpr uint32_t kSealOriginReceiver = 0u;
 constexpr size_t kTrailerSizeNone = 0u;
+constexpr size_t kTrailerSizeSigned = 0u;
+constexpr size_t kTrailerSizeSealed = 24u;
+constexpr size_t kTrailerSizeSignedSealed = 24u;
 constexpr int kTypeCount = 7;
 constexpr int kCodingCount = 2;
 constexpr int kStreamCount = 2;
@@ -53,7 +68,8 @@ constexpr int kReceiverCount = 5;
 constexpr int kFailCount = 7;
 constexpr int kNackCount = 4;
 constexpr int kFecCount = 2;
-constexpr int kSecurityCount = 1;
+constexpr int kSecurityCount = 4;
+constexpr int kCipherCount = 3;
 constexpr size_t kCommonHeaderSize = 12u;
 constexpr size_t kOffMagic = 0u;
 constexpr size_t kOffVersion = 4u;
@@ -67,7 +83,7 @@ constexpr size_t kOffDataReserved = 14u;
 constexpr size_t kOffChunk = 16u;
 constexpr size_t kOffSymbol = 20u;
 constexpr size_t kOffLength = 24u;
-constexpr size_t kAnnounceSize = 84u;
+constexpr size_t kAnnounceSize = 104u;
 constexpr size_t kAnnounceOffPhase = 12u;
 constexpr size_t kAnnounceOffHeartbeat = 13u;
 constexpr size_t kAnnounceOffControlPort = 14u;
@@ -82,7 +98,11 @@ constexpr size_t kAnnounceOffRateKiB = 44u;
 constexpr size_t kAnnounceOffManifestDigest = 48u;
 constexpr size_t kAnnounceOffGroupSize = 80u;
 constexpr size_t kAnnounceOffNackBackoffMs = 82u;
-constexpr size_t kStatusFixedSize = 48u;
+constexpr size_t kAnnounceOffCipher = 84u;
+constexpr size_t kAnnounceOffReserved = 85u;
+constexpr size_t kAnnounceOffReserved2 = 86u;
+constexpr size_t kAnnounceOffSalt = 88u;
+constexpr size_t kStatusFixedSize = 64u;
 constexpr size_t kStatusFixedOffReceiverId = 12u;
 constexpr size_t kStatusFixedOffState = 16u;
 constexpr size_t kStatusFixedOffReason = 17u;
@@ -93,6 +113,7 @@ constexpr size_t kStatusFixedOffCapacity = 24u;
 constexpr size_t kStatusFixedOffPackets = 32u;
 constexpr size_t kStatusFixedOffMalformed = 40u;
 constexpr size_t kStatusFixedOffDuplicates = 44u;
+constexpr size_t kStatusFixedOffNonce = 48u;
 constexpr size_t kNackFixedSize = 20u;
 constexpr size_t kNackFixedOffReceiverId = 12u;
 constexpr size_t kNackFixedOffCount = 16u;
@@ -105,11 +126,12 @@ constexpr size_t kNackEntryOffChunk = 4u;
 constexpr size_t kPairSize = 4u;
 constexpr size_t kPairOffA = 0u;
 constexpr size_t kPairOffB = 2u;
-constexpr size_t kAckSize = 20u;
+constexpr size_t kAckSize = 36u;
 constexpr size_t kAckOffReceiverId = 12u;
 constexpr size_t kAckOffState = 16u;
 constexpr size_t kAckOffReserved = 17u;
 constexpr size_t kAckOffReserved2 = 18u;
+constexpr size_t kAckOffNonce = 20u;
 constexpr size_t kRepairAdvFixedSize = 20u;
 constexpr size_t kRepairAdvFixedOffStream = 12u;
 constexpr size_t kRepairAdvFixedOffReserved = 13u;
@@ -170,6 +192,19 @@ enum WireStatusFlag : uint8_t {
 };
 enum WireSecurityMode : uint8_t {
   kSecurityNone = 0,
+  kSecuritySigned = 1,
+  kSecuritySealed = 2,
+  kSecuritySignedSealed = 3,
+};
+enum WireHeaderFlag : uint8_t {
+  kFlagSealed = 1,
+  kFlagEncrypted = 2,
+  kFlagSigned = 4,
+};
+enum WireCipher : uint8_t {
+  kCipherNone = 0,
+  kCipherAes256Gcm = 1,
+  kCipherChaCha20Poly1305 = 2,
 };
 
 // Repair symbol ids: bit 31, the stripe in bits 16..30, the parity index in bits 0..15.

@@ -89,9 +89,11 @@ struct Announce {
   uint8_t manifestDigest[32];
   uint16_t groupSize;
   uint16_t nackBackoffMs;
+  uint8_t cipher;
+  uint8_t salt[16];
 };
 
-// Writes the 84 bytes of a Announce at p (reserved fields as 0).
+// Writes the 104 bytes of a Announce at p (reserved fields as 0).
 inline void write(uint8_t* p, const Announce& v) {
   write(p, v.head);
   p[12] = v.phase;
@@ -108,9 +110,13 @@ inline void write(uint8_t* p, const Announce& v) {
   std::memcpy(p + 48, v.manifestDigest, 32);
   store16(p + 80, v.groupSize);
   store16(p + 82, v.nackBackoffMs);
+  p[84] = v.cipher;
+  p[85] = 0;
+  store16(p + 86, 0);
+  std::memcpy(p + 88, v.salt, 16);
 }
 
-// Reads a Announce from the 84 bytes at p (the caller checked the length).
+// Reads a Announce from the 104 bytes at p (the caller checked the length).
 // False if a reserved field that must be 0 is not.
 inline bool read(const uint8_t* p, Announce* out) {
   read(p, &out->head);
@@ -128,6 +134,10 @@ inline bool read(const uint8_t* p, Announce* out) {
   std::memcpy(out->manifestDigest, p + 48, 32);
   out->groupSize = load16(p + 80);
   out->nackBackoffMs = load16(p + 82);
+  out->cipher = p[84];
+  if (p[85] != 0) return false;
+  if (load16(p + 86) != 0) return false;
+  std::memcpy(out->salt, p + 88, 16);
   return true;
 }
 
@@ -143,9 +153,10 @@ struct StatusFixed {
   uint64_t packets;
   uint32_t malformed;
   uint32_t duplicates;
+  uint8_t nonce[16];
 };
 
-// Writes the 48 bytes of a StatusFixed at p (reserved fields as 0).
+// Writes the 64 bytes of a StatusFixed at p (reserved fields as 0).
 inline void write(uint8_t* p, const StatusFixed& v) {
   write(p, v.head);
   store32(p + 12, v.receiverId);
@@ -158,9 +169,10 @@ inline void write(uint8_t* p, const StatusFixed& v) {
   store64(p + 32, v.packets);
   store32(p + 40, v.malformed);
   store32(p + 44, v.duplicates);
+  std::memcpy(p + 48, v.nonce, 16);
 }
 
-// Reads a StatusFixed from the 48 bytes at p (the caller checked the length).
+// Reads a StatusFixed from the 64 bytes at p (the caller checked the length).
 // False if a reserved field that must be 0 is not.
 inline bool read(const uint8_t* p, StatusFixed* out) {
   read(p, &out->head);
@@ -174,6 +186,7 @@ inline bool read(const uint8_t* p, StatusFixed* out) {
   out->packets = load64(p + 32);
   out->malformed = load32(p + 40);
   out->duplicates = load32(p + 44);
+  std::memcpy(out->nonce, p + 48, 16);
   return true;
 }
 
@@ -248,23 +261,26 @@ struct Ack {
   CommonHeader head;
   uint32_t receiverId;
   uint8_t state;
+  uint8_t nonce[16];
 };
 
-// Writes the 20 bytes of a Ack at p (reserved fields as 0).
+// Writes the 36 bytes of a Ack at p (reserved fields as 0).
 inline void write(uint8_t* p, const Ack& v) {
   write(p, v.head);
   store32(p + 12, v.receiverId);
   p[16] = v.state;
   p[17] = 0;
   store16(p + 18, 0);
+  std::memcpy(p + 20, v.nonce, 16);
 }
 
-// Reads a Ack from the 20 bytes at p (the caller checked the length).
+// Reads a Ack from the 36 bytes at p (the caller checked the length).
 // False if a reserved field that must be 0 is not.
 inline bool read(const uint8_t* p, Ack* out) {
   read(p, &out->head);
   out->receiverId = load32(p + 12);
   out->state = p[16];
+  std::memcpy(out->nonce, p + 20, 16);
   return true;
 }
 
