@@ -23,7 +23,8 @@ export type ErrorCode =
   | 'ERECEIVERSFAILED'
   | 'EDIGEST'
   | 'ENATIVE'
-  | 'EABORTED';
+  | 'EABORTED'
+  | 'EKEY';
 
 const exitCodes: Record<ErrorCode, ExitCodeValue> = {
   EINVALIDOPTION: ExitCode.Usage,
@@ -37,6 +38,7 @@ const exitCodes: Record<ErrorCode, ExitCodeValue> = {
   EDIGEST: ExitCode.Verify,
   ENATIVE: ExitCode.Failed,
   EABORTED: ExitCode.Failed,
+  EKEY: ExitCode.Usage, // a key file missing, unreadable, malformed or too open
 };
 
 export class BlockcastError extends Error {

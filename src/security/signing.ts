@@ -1,0 +1,34 @@
+// Ed25519 signatures on the two packets that decide what a receiver trusts:
+// ANNOUNCE (the session's geometry and manifest digest, its phase) and ACK
+// (which echoes the receiver's fresh join nonce: signed together with the
+// run's salt, it proves the trusted sender is live now). The signature
+// covers the body with its final flags (SIGNED, and SEALED when the packet
+// will be sealed), then, for ACK, the salt.
+import { sign, verify, type KeyObject } from 'node:crypto';
+import { CommonHeader, HeaderFlag, SEAL_TRAILER_SIZE, SIGNATURE_SIZE } from '../protocol/wire.js';
+
+const FLAGS_OFFSET = CommonHeader.fields.find((f) => f.name === 'flags')!.offset;
+
+/** `body` with SIGNED (and SEALED if `sealed`) set, then its signature over the body and `context`. */
+export function signPacket(body: Buffer, key: KeyObject, sealed: boolean, context: Buffer = Buffer.alloc(0)): Buffer {
+  const out = Buffer.alloc(body.length + SIGNATURE_SIZE);
+  body.copy(out);
+  out.writeUInt16LE(out.readUInt16LE(FLAGS_OFFSET) | HeaderFlag.Signed | (sealed ? HeaderFlag.Sealed : 0), FLAGS_OFFSET);
+  sign(null, Buffer.concat([out.subarray(0, body.length), context]), key).copy(out, body.length);
+  return out;
+}
+
+/**
+ * The trusted key whose signature `packet` carries (over its body and
+ * `context`), or null: unsigned, too short, or no key verifies it.
+ */
+export function verifyPacket(packet: Buffer, trusted: readonly KeyObject[], context: Buffer = Buffer.alloc(0)): KeyObject | null {
+  if (packet.length < CommonHeader.size || !(packet.readUInt16LE(FLAGS_OFFSET) & HeaderFlag.Signed)) return null;
+  const end = packet.length - (packet.readUInt16LE(FLAGS_OFFSET) & HeaderFlag.Sealed ? SEAL_TRAILER_SIZE : 0);
+  const at = end - SIGNATURE_SIZE;
+  if (at < CommonHeader.size) return null;
+  const message = Buffer.concat([packet.subarray(0, at), context]);
+  const signature = packet.subarray(at, end);
+  for (const key of trusted) if (verify(null, message, key, signature)) return key;
+  return null;
+}
