@@ -14,6 +14,7 @@ import { receiveCommand } from './receive.js';
 import { sendCommand } from './send.js';
 import { demoCommand } from './demo.js';
 import { prepareCommand } from './prepare.js';
+import { keygenCommand } from './keygen.js';
 
 // LZ4 compression runs on libuv's thread pool (lz4-napi's async API). Its
 // default of 4 threads on a 2-core machine only adds malloc arenas that keep
@@ -125,6 +126,17 @@ program
   .option('-q, --quiet', 'print nothing but errors')
   .action(async (image: string, o: Omit<Parameters<typeof prepareCommand>[0], 'image'>) => {
     process.exitCode = await prepareCommand({ image, ...o });
+  });
+
+program
+  .command('keygen')
+  .description('write a signing key pair (PREFIX.key for send --sign-key, PREFIX.pub for receive --trust), or with --group-key a group key for sealed sessions')
+  .argument('[prefix]', 'path prefix of the key pair to write')
+  .option('--group-key <file>', 'write a random 256-bit group key to FILE (mode 600) instead')
+  .option('--json', 'print machine-readable events, one JSON object per line, on stdout')
+  .option('-q, --quiet', 'print nothing but errors')
+  .action((prefix: string | undefined, o: Omit<Parameters<typeof keygenCommand>[0], 'prefix'>) => {
+    process.exitCode = keygenCommand({ prefix, ...o });
   });
 
 program
