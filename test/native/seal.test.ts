@@ -6,7 +6,7 @@
 // origin u32 LE ‖ seq u64 LE, additional data the header, or header and
 // payload). Then a sealed transfer between the two native engines, and
 // forged, replayed and unreadable packets counted.
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes, type CipherGCMTypes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { native, type NativeReceiver, type NativeSender, type NativeSenderOptions } from '../../src/native/binding.js';
@@ -15,7 +15,7 @@ import { Cipher, DATA_HEADER_SIZE, HeaderFlag, SEAL_SEQ_SIZE, SEAL_TRAILER_SIZE,
 import { repairSymbolId } from '../../src/protocol/symbols.js';
 import { uniqueChannel } from '../helpers/cli.js';
 
-const ALGORITHM = { [Cipher.Aes256Gcm]: 'aes-256-gcm', [Cipher.ChaCha20Poly1305]: 'chacha20-poly1305' } as Record<number, 'chacha20-poly1305'>;
+const ALGORITHM: Record<number, CipherGCMTypes | 'chacha20-poly1305'> = { [Cipher.Aes256Gcm]: 'aes-256-gcm', [Cipher.ChaCha20Poly1305]: 'chacha20-poly1305' };
 const FLAGS_OFFSET = 6;
 const SESSION = 0x5ea1;
 const SYMBOL = 1444;
@@ -34,7 +34,7 @@ function nodeSeal(cipher: number, key: Buffer, plain: Buffer, seq: bigint, encry
   const header = Buffer.from(plain.subarray(0, DATA_HEADER_SIZE));
   header.writeUInt16LE(HeaderFlag.Sealed | (encrypt ? HeaderFlag.Encrypted : 0), FLAGS_OFFSET);
   const payload = plain.subarray(DATA_HEADER_SIZE);
-  const c = createCipheriv(ALGORITHM[cipher]!, key, nonce(seq), { authTagLength: 16 });
+  const c = createCipheriv(ALGORITHM[cipher] as 'chacha20-poly1305', key, nonce(seq), { authTagLength: 16 });
   let body: Buffer;
   if (encrypt) {
     c.setAAD(header, { plaintextLength: payload.length });
@@ -54,7 +54,7 @@ function nodeOpen(cipher: number, key: Buffer, packet: Buffer): { seq: bigint; p
   const encrypt = (packet.readUInt16LE(FLAGS_OFFSET) & HeaderFlag.Encrypted) !== 0;
   const end = packet.length - SEAL_TRAILER_SIZE;
   const seq = packet.readBigUInt64LE(end);
-  const d = createDecipheriv(ALGORITHM[cipher]!, key, nonce(seq), { authTagLength: 16 });
+  const d = createDecipheriv(ALGORITHM[cipher] as 'chacha20-poly1305', key, nonce(seq), { authTagLength: 16 });
   d.setAuthTag(packet.subarray(end + SEAL_SEQ_SIZE));
   const aadEnd = encrypt ? DATA_HEADER_SIZE : end;
   d.setAAD(packet.subarray(0, aadEnd), { plaintextLength: end - aadEnd });
@@ -186,7 +186,7 @@ describe('native sealing', () => {
     const { group, port } = uniqueChannel();
     const key = randomBytes(32);
     const chunks = [randomBytes(256 * 1024 + 77), randomBytes(200 * 1024)];
-    const slots = chunks.map((c) => Buffer.alloc(256 * 1024 + 77));
+    const slots = chunks.map(() => Buffer.alloc(256 * 1024 + 77));
     const done = new Map<number, number>();
     const rx = receiver(group, port, slots[0]!.length, 2, (slot, length) => done.set(slot, length));
     slots.forEach((b, i) => rx.provide(b, i));
