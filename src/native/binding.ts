@@ -17,6 +17,15 @@ export interface NativeSenderOptions {
   stripeSize: number;
   gso: boolean;
   rateBytesPerSecond: number;
+  /**
+   * Sealed sessions (docs/SECURITY.md): the AEAD (Cipher.Aes256Gcm, Cipher.ChaCha20Poly1305; absent or 0: open)
+   * and the sender's 32-byte DATA key. Every DATA packet then carries the 24-byte trailer, numbered from 0 by this
+   * engine (nonce origin 0): never open two engines with one key.
+   */
+  sealCipher?: number;
+  sealKey?: Buffer;
+  /** Encrypt DATA payloads too (default true); false authenticates them only. */
+  sealEncrypt?: boolean;
 }
 
 export interface NativeSendJob {
@@ -125,6 +134,11 @@ export interface NativeReceiverStats {
   decodedSymbols: number;
   decodeFailures: number;
   injectedDrops: number;
+  /** Sealed sessions: DATA without a valid tag (or unsealed), DATA whose seq was seen or is below the replay window. */
+  forged: number;
+  replayed: number;
+  /** Sealed DATA that arrived while no seal key was set (it cannot be read). */
+  noKey: number;
   gro: boolean;
   socketBuffer: number;
   assembling: number;
@@ -145,6 +159,11 @@ export interface NativeReceiver {
   reopen(stream: number, chunk: number): void;
   /** Lends a chunk-sized buffer for assembly; it comes back by id in a completed chunk. */
   provide(buffer: Buffer, id: number): void;
+  /**
+   * The sender's DATA key, once the session's key is derived (cipher 0: none). From then on only sealed DATA with a
+   * valid tag is read; a new key starts a new replay window. Throws when this build or CPU lacks the cipher.
+   */
+  setSealKey(cipher: number, key?: Buffer): void;
   stats(): NativeReceiverStats;
   /** Writes [highest image chunk seen, highest manifest chunk seen, dropped datagrams, free buffers] into `out`: stats() without the allocation. */
   sample(out: Float64Array): void;
@@ -173,6 +192,8 @@ export interface NativeAddon {
   fs: NativeFs;
   /** liblz4, when the addon was built with it; the workers fall back to lz4-napi. */
   lz4?: NativeLz4;
+  /** The seal ciphers (Cipher ids) this build and CPU support: none without libsodium, no AES-256-GCM without AES-NI. */
+  sealCiphers(): number[];
   /** Makes glibc give large freed blocks back to the system at once (see addon.cc); false where unsupported. */
   tuneMalloc(): boolean;
 }

@@ -16,3 +16,5 @@ extern int failures;
 
 // test/native/engine_test.cc
 void engineRoundTrip();
+// test/native/seal_test.cc
+void sealTests();

@@ -1,7 +1,8 @@
 // The native core (native/src/core) on its own, without Node or sockets:
 // builds the blockcast_core_test target in the addon's build tree and runs it
-// (test/native/core_test.cc: DATA headers, repair ids, assembly and decoding;
-// engine_test.cc: the two engines over loopback multicast).
+// (test/native/core_test.cc: DATA headers, repair ids, assembly and decoding,
+// sealed DATA; seal_test.cc: the AEAD and the replay window; engine_test.cc:
+// the two engines over loopback multicast, sealed).
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

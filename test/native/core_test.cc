@@ -1,9 +1,10 @@
 // The receiver's core without Node or sockets: DATA headers round-trip, the
 // Reed-Solomon scheme maps repair ids, and the Reassembler completes chunks
-// from sources and repairs, reports what is missing in each NACK kind and
-// refuses malformed symbols; and a TxEngine sends a chunk with repairs to an
-// RxEngine over loopback multicast. Prints one line per failure; exit
-// status 1 if any.
+// from sources and repairs, reports what is missing in each NACK kind,
+// refuses malformed symbols and, in a sealed session, forged and replayed
+// ones; seal_test.cc checks the AEAD and the replay window; and a TxEngine
+// sends a sealed chunk with repairs to an RxEngine over loopback multicast.
+// Prints one line per failure; exit status 1 if any.
 #include <cstdio>
 #include <cstring>
 #include <random>
@@ -12,6 +13,7 @@
 #include "core/data_header.h"
 #include "core/reassembler.h"
 #include "core/reed_solomon.h"
+#include "core/seal.h"
 #include "core/wire.h"
 #include "check.h"
 
@@ -25,9 +27,10 @@ constexpr uint32_t kSession = 0x5EED;
 constexpr uint32_t kSymbol = 256;
 
 std::vector<uint8_t> datagram(uint32_t chunk, uint32_t symbol, uint32_t length, const uint8_t* payload, size_t n,
-                              size_t trailer = 0) {
-  std::vector<uint8_t> d(kDataHeaderSize + n + trailer, 0xEE);
+                              uint16_t flags = 0) {
+  std::vector<uint8_t> d(kDataHeaderSize + n, 0xEE);
   DataHeader h;
+  h.flags = flags;
   h.session = kSession;
   h.stream = kStreamImage;
   h.coding = kCodingRaw;
@@ -45,7 +48,7 @@ struct Rig {
   std::vector<std::vector<uint8_t>> slots;
   std::vector<CompletedChunk> done;
 
-  Rig(uint32_t stripe, uint32_t chunkCount, uint32_t maxLength, uint32_t trailer = 0) : r(counters, trailer) {
+  Rig(uint32_t stripe, uint32_t chunkCount, uint32_t maxLength) : r(counters) {
     RxConfig c;
     c.session = kSession;
     c.symbolSize = kSymbol;
@@ -58,7 +61,7 @@ struct Rig {
       CHECK(r.provide(slots.back().data(), slots.back().size(), i).ok());
     }
   }
-  void feed(const std::vector<uint8_t>& d) { r.handleData(d.data(), d.size(), &done); }
+  void feed(std::vector<uint8_t> d) { r.handleData(d.data(), d.size(), &done); }
 };
 
 void headerRoundTrip() {
@@ -75,6 +78,17 @@ void headerRoundTrip() {
   buf[kOffCoding] = kCodingRaw;
   buf[kOffDataReserved] = 1;
   CHECK(!readDataHeader(buf, sizeof buf, &out));
+  buf[kOffDataReserved] = 0;
+  // Flags: none in an open session; SEALED (and ENCRYPTED with it) in a sealed one.
+  in.flags = kFlagSealed | kFlagEncrypted;
+  writeDataHeader(buf, in);
+  CHECK(!readDataHeader(buf, sizeof buf, &out));
+  CHECK(readDataHeader(buf, sizeof buf, &out, true) && out.flags == (kFlagSealed | kFlagEncrypted));
+  for (uint16_t bad : {uint16_t(kFlagEncrypted), uint16_t(kFlagSigned | kFlagSealed), uint16_t(0x100 | kFlagSealed)}) {
+    in.flags = bad;
+    writeDataHeader(buf, in);
+    CHECK(!readDataHeader(buf, sizeof buf, &out, true));
+  }
 }
 
 void repairIds() {
@@ -153,16 +167,61 @@ void runsAndMalformed() {
   CHECK(rig.counters.dataPackets == 2);
 }
 
-// A trailer after the payload is not part of it.
-void trailer() {
-  const uint32_t length = 2 * kSymbol;
-  std::vector<uint8_t> chunk(length, 0x5A);
-  Rig rig(0, 1, length, 16);
-  rig.feed(datagram(0, 0, length, chunk.data(), kSymbol));  // no room for the trailer
-  CHECK(rig.counters.malformed == 1);
-  rig.feed(datagram(0, 0, length, chunk.data(), kSymbol, 16));
-  rig.feed(datagram(0, 1, length, chunk.data() + kSymbol, kSymbol, 16));
-  CHECK(rig.done.size() == 1 && rig.counters.payloadBytes == length);
+// A sealed session: sealed symbols (encrypted or not) complete the chunk;
+// unsealed, tampered and replayed ones are counted and never placed, and
+// sealed DATA without a key cannot be read.
+void sealedData() {
+  if (sealCiphers().empty()) return;  // seal_test.cc checks the message
+  const uint32_t length = 3 * kSymbol;
+  std::vector<uint8_t> chunk(length);
+  std::mt19937 rng(3);
+  for (auto& b : chunk) b = uint8_t(rng());
+  uint8_t key[kSealKeySize];
+  for (auto& b : key) b = uint8_t(rng());
+  Status status;
+  auto sealer = Sealer::create(kCipherChaCha20Poly1305, key, sizeof key, &status);
+  CHECK(sealer != nullptr);
+  if (!sealer) return;
+  auto sealed = [&](uint32_t symbol, uint64_t seq, bool encrypt) {
+    uint16_t flags = uint16_t(kFlagSealed | (encrypt ? kFlagEncrypted : 0));
+    std::vector<uint8_t> d = datagram(0, symbol, length, chunk.data() + symbol * kSymbol, kSymbol, flags);
+    d.resize(d.size() + kSealTrailerSize);
+    size_t aad = encrypt ? kDataHeaderSize : kDataHeaderSize + kSymbol;
+    sealer->seal(d.data(), aad, encrypt ? d.data() + aad : nullptr, encrypt ? kSymbol : 0, kSealOriginSenderData, seq);
+    return d;
+  };
+
+  Rig open(0, 1, length);
+  open.feed(sealed(0, 0, true));
+  CHECK(open.counters.noKey == 1 && open.counters.dataPackets == 0);
+
+  Rig rig(0, 1, length);
+  CHECK(rig.r.setSealKey(kCipherChaCha20Poly1305, key, sizeof key).ok());
+  CHECK(!rig.r.setSealKey(kCipherChaCha20Poly1305, key, 31).ok());  // refused: the key set stays
+  CHECK(!rig.r.setSealKey(9, key, sizeof key).ok());
+  rig.feed(datagram(0, 0, length, chunk.data(), kSymbol));  // unsealed: a stranger's
+  std::vector<uint8_t> tampered = sealed(0, 1, true);
+  tampered[kDataHeaderSize + 5] ^= 1;
+  rig.feed(tampered);
+  std::vector<uint8_t> wrongOrigin = datagram(0, 0, length, chunk.data(), kSymbol, kFlagSealed | kFlagEncrypted);
+  wrongOrigin.resize(wrongOrigin.size() + kSealTrailerSize);
+  sealer->seal(wrongOrigin.data(), kDataHeaderSize, wrongOrigin.data() + kDataHeaderSize, kSymbol, kSealOriginSenderControl, 2);
+  rig.feed(wrongOrigin);
+  CHECK(rig.counters.forged == 3 && rig.counters.dataPackets == 0);
+
+  rig.feed(sealed(0, 10, true));
+  rig.feed(sealed(0, 10, true));  // replayed
+  rig.feed(sealed(1, 11, false));  // authenticated only
+  std::vector<uint8_t> flagFlipped = sealed(2, 12, true);
+  flagFlipped[kOffFlags] = kFlagSealed;  // ENCRYPTED is covered by the tag
+  rig.feed(flagFlipped);
+  CHECK(rig.counters.replayed == 1 && rig.counters.forged == 4 && rig.done.empty());
+  rig.feed(sealed(2, 9, true));  // older, inside the window
+  CHECK(rig.done.size() == 1 && rig.counters.dataPackets == 3);
+  if (rig.done.size() == 1) CHECK(std::memcmp(rig.slots[rig.done[0].slot].data(), chunk.data(), length) == 0);
+  rig.feed(sealed(2, 9, true));
+  CHECK(rig.counters.replayed == 2 && rig.counters.duplicates == 0);
+  CHECK(rig.counters.malformed == 0);
 }
 
 }  // namespace
@@ -172,7 +231,8 @@ int main() {
   repairIds();
   decodeWithRepairs();
   runsAndMalformed();
-  trailer();
+  sealedData();
+  sealTests();
   engineRoundTrip();
   std::printf("%s\n", failures ? "core tests failed" : "core tests passed");
   return failures ? 1 : 0;

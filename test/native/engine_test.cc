@@ -1,6 +1,7 @@
-// The two engines against each other on loopback multicast, both with a
-// 16-byte trailer: a chunk sent without two of its sources but with two
-// repair symbols of their stripe arrives whole, and the job is reported done.
+// The two engines against each other on loopback multicast, sealed with
+// each cipher this build has (encrypted, then authenticated only): a chunk
+// sent without two of its sources but with two repair symbols of their
+// stripe arrives whole, and the job is reported done.
 #include <unistd.h>
 
 #include <chrono>
@@ -12,6 +13,7 @@
 
 #include "check.h"
 #include "core/rx_engine.h"
+#include "core/seal.h"
 #include "core/wire.h"
 #include "core/tx_engine.h"
 
@@ -20,7 +22,6 @@ using namespace blockcast;
 namespace {
 
 constexpr uint32_t kSymbol = 512;
-constexpr uint32_t kTrailer = 16;
 
 McastOptions channel() {
   McastOptions m;
@@ -34,7 +35,9 @@ McastOptions channel() {
 
 }  // namespace
 
-void engineRoundTrip() {
+namespace {
+
+void roundTrip(uint8_t cipher, bool encrypt) {
   const uint32_t length = 7 * kSymbol + 33;  // 8 sources, the last short
   std::vector<uint8_t> chunk(length);
   std::mt19937 rng(7);
@@ -49,7 +52,6 @@ void engineRoundTrip() {
   ro.socket = channel();
   ro.flushNs = 1000000;
   ro.gro = false;
-  ro.trailerSize = kTrailer;
   SocketError err;
   std::unique_ptr<RxEngine> rx = RxEngine::open(ro, &err);
   CHECK(rx != nullptr);
@@ -61,6 +63,9 @@ void engineRoundTrip() {
   rc.streams[kStreamImage] = {1, length};
   rc.streams[kStreamManifest] = {1, length};
   CHECK(rx->configure(rc).ok());
+  uint8_t key[kSealKeySize];
+  for (auto& b : key) b = uint8_t(rng());
+  CHECK(rx->setSealKey(cipher, key, sizeof key).ok());
   std::vector<uint8_t> slot(length);
   CHECK(rx->provide(slot.data(), slot.size(), 3).ok());
   rx->start([&](std::unique_ptr<RxBatch> b) {
@@ -74,7 +79,9 @@ void engineRoundTrip() {
   to.session = 9;
   to.symbolSize = kSymbol;
   to.stripeSize = 4;
-  to.trailerSize = kTrailer;
+  to.seal.cipher = cipher;
+  std::memcpy(to.seal.key.data(), key, sizeof key);
+  to.seal.encrypt = encrypt;
   Status status;
   std::unique_ptr<TxEngine> tx = TxEngine::open(to, &status, &err);
   CHECK(tx != nullptr);
@@ -108,6 +115,15 @@ void engineRoundTrip() {
   lock.unlock();
   RxStats s = rx->stats();
   CHECK(s.malformed == 0 && s.decodedSymbols == 2 && s.repairSymbols == 2);
+  CHECK(s.forged == 0 && s.replayed == 0 && s.noKey == 0);
   tx->stop();
   rx->stop();
+}
+
+}  // namespace
+
+void engineRoundTrip() {
+  for (uint8_t cipher : sealCiphers())
+    for (bool encrypt : {true, false}) roundTrip(cipher, encrypt);
+  roundTrip(kCipherNone, false);
 }

@@ -17,21 +17,31 @@ struct DataHeader {
   uint32_t chunk = 0;
   uint32_t symbol = 0;  // source symbol, or a repair id (repairSymbolId in wire.h)
   uint32_t length = 0;  // the chunk's length on the wire
+  uint16_t flags = 0;   // kFlagSealed, kFlagEncrypted
 };
 
-// Writes kDataHeaderSize bytes: the common header (type DATA, no flags) and
+// The header flags a DATA packet may carry: none in an open session;
+// SEALED, and ENCRYPTED only with it, in a sealed one (docs/SECURITY.md).
+inline bool dataFlagsLegal(uint16_t flags, bool sealedSession) {
+  uint16_t allowed = sealedSession ? uint16_t(kFlagSealed | kFlagEncrypted) : 0;
+  return (flags & ~allowed) == 0 && (!(flags & kFlagEncrypted) || (flags & kFlagSealed));
+}
+
+// Writes kDataHeaderSize bytes: the common header (type DATA, h.flags) and
 // the DATA fields, reserved bytes zero.
 inline void writeDataHeader(uint8_t* p, const DataHeader& h) {
-  wire::write(p, wire::DataHeader{{kMagic, kVersion, kTypeData, 0, h.session}, h.stream, h.coding, h.chunk, h.symbol, h.length});
+  wire::write(p, wire::DataHeader{{kMagic, kVersion, kTypeData, h.flags, h.session}, h.stream, h.coding, h.chunk, h.symbol, h.length});
 }
 
 // Extracts the fields of a datagram of `len` bytes whose common header (magic,
 // version, type DATA) the caller has checked. False if it is too short for
-// the header, sets flags or reserved bits, or names an unknown coding.
-inline bool readDataHeader(const uint8_t* p, size_t len, DataHeader* h) {
+// the header, carries flags the session's mode does not allow, sets reserved
+// bits, or names an unknown coding.
+inline bool readDataHeader(const uint8_t* p, size_t len, DataHeader* h, bool sealedSession = false) {
   wire::DataHeader w;
-  if (len < kDataHeaderSize || !wire::read(p, &w) || w.head.flags != 0 || w.coding >= kCodingCount) return false;
-  *h = DataHeader{w.head.session, w.stream, w.coding, w.chunk, w.symbol, w.length};
+  if (len < kDataHeaderSize || !wire::read(p, &w) || !dataFlagsLegal(w.head.flags, sealedSession) || w.coding >= kCodingCount)
+    return false;
+  *h = DataHeader{w.head.session, w.stream, w.coding, w.chunk, w.symbol, w.length, w.head.flags};
   return true;
 }
 

@@ -12,7 +12,7 @@ Status Reassembler::configure(const RxConfig& config) {
   Status s = makeFecScheme(config.stripeSize, &fec);
   if (!s.ok()) return s;
   uint32_t symbolSize = config.symbolSize;
-  if (symbolSize < kMinSymbolSize || symbolSize + trailerSize_ > kMaxSymbolSize) return Status::Range("symbolSize out of range");
+  if (symbolSize < kMinSymbolSize || symbolSize > kMaxSymbolSize) return Status::Range("symbolSize out of range");
   uint32_t slotSize = 0;
   for (const StreamConfig& sc : config.streams) {
     if (sc.maxLength == 0 || sc.maxLength > kMaxChunkSize ||
@@ -97,18 +97,38 @@ void Reassembler::release(std::unordered_map<uint64_t, Assembly>::iterator it) {
   assembling_.erase(it);
 }
 
-void Reassembler::handleData(const uint8_t* p, size_t len, std::vector<CompletedChunk>* done) {
+// The security checks, in docs/SECURITY.md's order; false (and counted) if
+// the datagram is to be dropped, else *len no longer counts the trailer.
+bool Reassembler::unseal(uint8_t* p, size_t* len) {
+  switch (opener_.open(p, *len, len)) {
+    case DataOpener::kOk: return true;
+    case DataOpener::kMalformed: counters_.malformed++; return false;
+    case DataOpener::kForged: counters_.forged++; return false;
+    case DataOpener::kReplayed: counters_.replayed++; return false;
+    case DataOpener::kNoKey: counters_.noKey++; return false;
+  }
+  return false;
+}
+
+void Reassembler::handleData(uint8_t* p, size_t len, std::vector<CompletedChunk>* done) {
   if (!configured_) {
     counters_.early++;
     return;
   }
-  DataHeader h;
-  if (len < kDataHeaderSize + trailerSize_ || !readDataHeader(p, len, &h)) {
+  if (len < kDataHeaderSize) {
     counters_.malformed++;
     return;
   }
-  if (h.session != session_) {
+  // The session is in the common header: another session's packets cost no
+  // tag check.
+  if (load32(p + kOffSession) != session_) {
     counters_.foreign++;
+    return;
+  }
+  if (!unseal(p, &len)) return;
+  DataHeader h;
+  if (!readDataHeader(p, len, &h, opener_.sealed())) {
+    counters_.malformed++;
     return;
   }
   if (h.stream >= kStreamCount || h.chunk >= streams_[h.stream].config.chunkCount) {
@@ -142,7 +162,7 @@ void Reassembler::handleData(const uint8_t* p, size_t len, std::vector<Completed
     }
     payloadLen = std::min(symbolSize_, h.length - h.symbol * symbolSize_);
   }
-  if (len - kDataHeaderSize - trailerSize_ != payloadLen) {  // truncated or padded: never place it
+  if (len - kDataHeaderSize != payloadLen) {  // truncated or padded: never place it
     counters_.malformed++;
     return;
   }

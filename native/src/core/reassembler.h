@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/assembly.h"
+#include "core/data_opener.h"
 #include "core/fec_scheme.h"
 #include "core/rx_stats.h"
 #include "core/status.h"
@@ -44,8 +45,7 @@ struct CompletedChunk {
 
 class Reassembler {
  public:
-  // trailerSize: bytes after each DATA payload (the security mode's tag).
-  Reassembler(RxCounters& counters, uint32_t trailerSize) : counters_(counters), trailerSize_(trailerSize) {}
+  explicit Reassembler(RxCounters& counters) : counters_(counters) {}
 
   // Fixes the session accepted and each stream's geometry; resets all
   // assembly state (slots lent for another geometry are forgotten).
@@ -60,9 +60,13 @@ class Reassembler {
   // Lends a buffer of at least the largest chunk's size.
   Status provide(uint8_t* data, size_t length, uint32_t id);
 
-  // A DATA datagram whose common header the caller checked; a chunk it
-  // completes is appended to *done.
-  void handleData(const uint8_t* p, size_t len, std::vector<CompletedChunk>* done);
+  // The sender's DATA key once the session's key is known (cipher 0: none):
+  // from then on only sealed DATA with a valid tag is read.
+  Status setSealKey(uint8_t cipher, const uint8_t* key, size_t keyLength) { return opener_.setKey(cipher, key, keyLength); }
+
+  // A DATA datagram whose magic, version and type the caller checked; a
+  // sealed one is opened in place. A chunk it completes is appended to *done.
+  void handleData(uint8_t* p, size_t len, std::vector<CompletedChunk>* done);
 
   bool configured() const { return configured_; }
   uint32_t session() const { return session_; }
@@ -82,8 +86,10 @@ class Reassembler {
   }
   void release(std::unordered_map<uint64_t, Assembly>::iterator it);
 
+  bool unseal(uint8_t* p, size_t* len);
+
   RxCounters& counters_;
-  const uint32_t trailerSize_;
+  DataOpener opener_;
   bool configured_ = false;
   uint32_t session_ = 0;
   uint32_t symbolSize_ = 0;

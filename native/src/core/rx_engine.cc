@@ -57,7 +57,7 @@ std::unique_ptr<RxEngine> RxEngine::open(const RxOptions& o, SocketError* err) {
 }
 
 RxEngine::RxEngine(const RxOptions& o, int fd, bool gro)
-    : opts_(o), fd_(fd), gro_(gro), chunks_(counters_, o.trailerSize) {}
+    : opts_(o), fd_(fd), gro_(gro), chunks_(counters_) {}
 
 RxEngine::~RxEngine() { stop(); }
 
@@ -98,6 +98,11 @@ Status RxEngine::provide(uint8_t* data, size_t length, uint32_t id) {
   return chunks_.provide(data, length, id);
 }
 
+Status RxEngine::setSealKey(uint8_t cipher, const uint8_t* key, size_t keyLength) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return chunks_.setSealKey(cipher, key, keyLength);
+}
+
 RxStats RxEngine::stats() {
   const RxCounters& c = counters_;
   RxStats s{};
@@ -119,6 +124,9 @@ RxStats RxEngine::stats() {
   s.decodedSymbols = c.decodedSymbols;
   s.decodeFailures = c.decodeFailures;
   s.injectedDrops = c.injectedDrops;
+  s.forged = c.forged;
+  s.replayed = c.replayed;
+  s.noKey = c.noKey;
   s.gro = gro_;
   s.socketBuffer = fd_ >= 0 ? socketBufferSize(fd_, true) : 0;
   std::lock_guard<std::mutex> lock(mu_);
@@ -170,7 +178,7 @@ void RxEngine::run() {
       if (n > 0) {
         std::lock_guard<std::mutex> lock(mu_);
         for (int i = 0; i < n; i++) {
-          const uint8_t* base = storage.data() + size_t(i) * kRecvBufferSize;
+          uint8_t* base = storage.data() + size_t(i) * kRecvBufferSize;
           size_t total = msgs[i].msg_len;
           // With UDP_GRO one message may hold many datagrams of gso_size bytes
           // each (the last may be shorter); no cmsg means a single datagram.
@@ -212,7 +220,7 @@ void RxEngine::run() {
 }
 
 // Called with mu_ held.
-void RxEngine::handleDatagram(const uint8_t* p, size_t len, const sockaddr_in& from) {
+void RxEngine::handleDatagram(uint8_t* p, size_t len, const sockaddr_in& from) {
   counters_.datagrams++;
   if (len < kCommonHeaderSize || load32(p + kOffMagic) != kMagic || p[kOffVersion] != kVersion) {
     counters_.malformed++;

@@ -28,9 +28,6 @@ struct RxOptions {
   bool gro = true;
   uint32_t dropBurstStart = 0;  // fault injection: DATA datagrams to let through first
   uint32_t dropBurstCount = 0;  // then this many to drop (0: off)
-  // Bytes after each DATA payload (the authentication tag of the session's
-  // security mode); 0 until a mode exists.
-  uint32_t trailerSize = 0;
 };
 
 struct ControlPacket {
@@ -62,6 +59,8 @@ class RxEngine {
   std::vector<uint32_t> missing(uint32_t stream, int64_t below, uint32_t maxEntries);
   void reopen(uint32_t stream, uint32_t chunk);
   Status provide(uint8_t* data, size_t length, uint32_t id);
+  // The sender's DATA key, once JS has derived it (cipher 0: none).
+  Status setSealKey(uint8_t cipher, const uint8_t* key, size_t keyLength);
 
   RxStats stats();
   // [highest image chunk seen, highest manifest chunk seen, datagrams
@@ -71,7 +70,7 @@ class RxEngine {
  private:
   RxEngine(const RxOptions& o, int fd, bool gro);
   void run();
-  void handleDatagram(const uint8_t* p, size_t len, const sockaddr_in& from);
+  void handleDatagram(uint8_t* p, size_t len, const sockaddr_in& from);
   bool repeatedAnnounce(const uint8_t* p, size_t len, const sockaddr_in& from);
   void flush(bool force);
 

@@ -17,11 +17,16 @@ namespace blockcast {
 
 namespace {
 
-constexpr size_t kMaxGsoBytes = 65000;     // stay under the 64 KiB IP datagram limit
-constexpr uint32_t kMaxTrailerSize = 64;  // room for any authentication tag
+constexpr size_t kMaxGsoBytes = 65000;  // stay under the 64 KiB IP datagram limit
 
 uint32_t symbolCount(size_t length, uint32_t symbolSize) {
   return static_cast<uint32_t>((length + symbolSize - 1) / symbolSize);
+}
+
+// The options the engine keeps: the key lives on only inside the Sealer.
+TxOptions withoutKey(TxOptions o) {
+  o.seal.key.fill(0);
+  return o;
 }
 
 }  // namespace
@@ -36,19 +41,32 @@ std::unique_ptr<TxEngine> TxEngine::open(const TxOptions& o, Status* status, Soc
   std::unique_ptr<FecScheme> fec;
   *status = makeFecScheme(o.stripeSize, &fec);
   if (!status->ok()) return nullptr;
-  if (o.trailerSize > kMaxTrailerSize) *status = Status::Range("trailerSize out of range");
-  else if (o.symbolSize < kMinSymbolSize || o.symbolSize + o.trailerSize > kMaxSymbolSize)
+  std::unique_ptr<Sealer> sealer;
+  if (o.seal.cipher != kCipherNone) {
+    sealer = Sealer::create(o.seal.cipher, o.seal.key.data(), o.seal.key.size(), status);
+    if (!sealer) return nullptr;
+  }
+  uint32_t trailer = sealer ? kSealTrailerSize : 0;
+  if (o.symbolSize < kMinSymbolSize || o.symbolSize + trailer > kMaxSymbolSize) {
     *status = Status::Range("symbolSize out of range");
-  if (!status->ok()) return nullptr;
+    return nullptr;
+  }
   int fd = openSenderSocket(o.socket, err);
   if (fd < 0) return nullptr;
-  return std::unique_ptr<TxEngine>(new TxEngine(o, std::move(fec), fd));
+  return std::unique_ptr<TxEngine>(new TxEngine(o, std::move(fec), std::move(sealer), fd));
 }
 
-TxEngine::TxEngine(const TxOptions& o, std::unique_ptr<FecScheme> fec, int fd)
-    : opts_(o), fec_(std::move(fec)), fd_(fd), pacer_(o.rateBytesPerSecond), out_(o.gso) {
-  size_t perSegment = kDataHeaderSize + opts_.symbolSize + opts_.trailerSize;
+TxEngine::TxEngine(const TxOptions& o, std::unique_ptr<FecScheme> fec, std::unique_ptr<Sealer> sealer, int fd)
+    : opts_(withoutKey(o)),
+      fec_(std::move(fec)),
+      sealer_(std::move(sealer)),
+      trailerSize_(sealer_ ? kSealTrailerSize : 0),
+      fd_(fd),
+      pacer_(o.rateBytesPerSecond),
+      out_(o.gso) {
+  size_t perSegment = kDataHeaderSize + opts_.symbolSize + trailerSize_;
   maxSegments_ = static_cast<uint32_t>(std::min<size_t>(kMaxBatch, std::max<size_t>(1, kMaxGsoBytes / perSegment)));
+  if (sealer_) scratch_.resize(maxSegments_ * perSegment);
 }
 
 TxEngine::~TxEngine() { stop(); }
@@ -215,7 +233,7 @@ int TxEngine::sendParity(const SendJob& job) {
 // super-packet may be shorter than gso_size.
 int TxEngine::sendItems(const SendJob& job, const std::vector<Outgoing>& items) {
   size_t perBurst =
-      pacer_.burstDatagrams(kDataHeaderSize + opts_.symbolSize + opts_.trailerSize + kIpUdpOverhead, maxSegments_);
+      pacer_.burstDatagrams(kDataHeaderSize + opts_.symbolSize + trailerSize_ + kIpUdpOverhead, maxSegments_);
   size_t start = 0;
   for (size_t i = 0; i < items.size(); i++) {
     bool shortItem = items[i].length < opts_.symbolSize;
@@ -229,31 +247,47 @@ int TxEngine::sendItems(const SendJob& job, const std::vector<Outgoing>& items) 
   return 0;
 }
 
+// Open sessions send each datagram as two iovecs, header and the chunk's
+// own bytes (zero-copy); sealed ones as one, built whole in scratch_. Each
+// GSO segment is a whole datagram, trailer included.
 int TxEngine::sendBatch(const SendJob& job, const Outgoing* items, size_t n) {
-  // Until a security mode writes tags, the trailer (if any) is zeros.
-  static const uint8_t kZeroTrailer[kMaxTrailerSize] = {};
   uint8_t headers[kMaxBatch][kDataHeaderSize];
-  iovec iov[kMaxBatch * 3];
-  size_t iovPer = opts_.trailerSize ? 3 : 2;
+  iovec iov[kMaxBatch * 2];
+  size_t iovPer = sealer_ ? 1 : 2;
+  size_t segment = kDataHeaderSize + opts_.symbolSize + trailerSize_;
   DataHeader h;
   h.session = opts_.session;
   h.stream = job.stream;
   h.coding = job.coding;
   h.chunk = job.chunk;
   h.length = static_cast<uint32_t>(job.length);
+  if (sealer_) h.flags = uint16_t(kFlagSealed | (opts_.seal.encrypt ? kFlagEncrypted : 0));
   uint64_t wire = 0;
   for (size_t i = 0; i < n; i++) {
     h.symbol = items[i].id;
-    writeDataHeader(headers[i], h);
-    iovec* v = &iov[iovPer * i];
-    v[0] = {headers[i], kDataHeaderSize};
-    v[1] = {const_cast<uint8_t*>(items[i].data), items[i].length};
-    if (iovPer == 3) v[2] = {const_cast<uint8_t*>(kZeroTrailer), opts_.trailerSize};
-    wire += kDataHeaderSize + items[i].length + opts_.trailerSize + kIpUdpOverhead;
+    if (sealer_) {
+      uint8_t* packet = scratch_.data() + i * segment;  // n <= maxSegments_ (burstDatagrams)
+      writeDataHeader(packet, h);
+      iov[i] = {packet, sealDatagram(packet, items[i])};
+    } else {
+      writeDataHeader(headers[i], h);
+      iov[2 * i] = {headers[i], kDataHeaderSize};
+      iov[2 * i + 1] = {const_cast<uint8_t*>(items[i].data), items[i].length};
+    }
+    wire += kDataHeaderSize + items[i].length + trailerSize_ + kIpUdpOverhead;
   }
   pacer_.pace(wire);
-  auto segment = static_cast<uint16_t>(kDataHeaderSize + opts_.symbolSize + opts_.trailerSize);
-  return out_.send(fd_, iov, n, iovPer, segment, wire);
+  return out_.send(fd_, iov, n, iovPer, static_cast<uint16_t>(segment), wire);
+}
+
+// packet holds the header; appends the payload (ciphertext, or clear and
+// authenticated) and the trailer. Returns the datagram's length.
+size_t TxEngine::sealDatagram(uint8_t* packet, const Outgoing& item) {
+  uint64_t seq = seq_++;
+  if (opts_.seal.encrypt)
+    return sealer_->seal(packet, kDataHeaderSize, item.data, item.length, kSealOriginSenderData, seq);
+  std::memcpy(packet + kDataHeaderSize, item.data, item.length);
+  return sealer_->seal(packet, kDataHeaderSize + item.length, nullptr, 0, kSealOriginSenderData, seq);
 }
 
 }  // namespace blockcast

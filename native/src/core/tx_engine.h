@@ -5,6 +5,7 @@
 // its buffer. No JS here: napi/tx_binding.cc wraps it.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -17,11 +18,22 @@
 
 #include "core/fec_scheme.h"
 #include "core/pacer.h"
+#include "core/seal.h"
 #include "core/socket.h"
 #include "core/status.h"
 #include "core/udp_batch.h"
 
 namespace blockcast {
+
+// A sealed session's DATA (docs/SECURITY.md): every packet ends in the
+// 24-byte trailer under the sender's DATA key (origin 0, one seq counter per
+// engine, so one engine per key); the payload is also encrypted when
+// `encrypt`.
+struct TxSeal {
+  uint8_t cipher = 0;  // kCipherNone, kCipherAes256Gcm, kCipherChaCha20Poly1305
+  std::array<uint8_t, 32> key{};
+  bool encrypt = true;
+};
 
 struct TxOptions {
   McastOptions socket;
@@ -30,9 +42,7 @@ struct TxOptions {
   uint32_t stripeSize = 0;  // sources per FEC stripe; 0 = no FEC
   bool gso = true;
   uint64_t rateBytesPerSecond = 0;  // 0 = unpaced
-  // Bytes after each DATA payload (the authentication tag of the session's
-  // security mode); 0 until a mode writes one, so today they stay zero.
-  uint32_t trailerSize = 0;
+  TxSeal seal;
 };
 
 struct SendJob {
@@ -85,7 +95,7 @@ class TxEngine {
   TxStats stats();
 
  private:
-  TxEngine(const TxOptions& o, std::unique_ptr<FecScheme> fec, int fd);
+  TxEngine(const TxOptions& o, std::unique_ptr<FecScheme> fec, std::unique_ptr<Sealer> sealer, int fd);
   struct Outgoing;  // one datagram: its symbol id and payload
 
   void run();
@@ -95,9 +105,16 @@ class TxEngine {
   int sendParity(const SendJob& job);
   int sendItems(const SendJob& job, const std::vector<Outgoing>& items);
   int sendBatch(const SendJob& job, const Outgoing* items, size_t n);
+  size_t sealDatagram(uint8_t* packet, const Outgoing& item);
 
   const TxOptions opts_;
   const std::unique_ptr<FecScheme> fec_;
+  // Sealed sessions only: each datagram is built whole in scratch_ (the
+  // chunk buffers are shared and stay untouched), numbered by seq_.
+  const std::unique_ptr<Sealer> sealer_;
+  const uint32_t trailerSize_;
+  uint64_t seq_ = 0;
+  std::vector<uint8_t> scratch_;
   int fd_;
   uint32_t maxSegments_ = 0;
   Pacer pacer_;

@@ -1,7 +1,8 @@
 // Module exports only: the Sender and Receiver classes, the wire constants
 // that test/protocol compares with src/protocol/wire.ts, and
-// the FEC codec for tests and benchmarks, file-system helpers, and the LZ4
-// codec the chunk workers use when liblz4 is installed.
+// the FEC codec for tests and benchmarks, file-system helpers, the LZ4
+// codec the chunk workers use when liblz4 is installed, and which seal
+// ciphers this build can use.
 #include <napi.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -11,6 +12,7 @@
 #include "napi/fsutil_js.h"
 #include "napi/lz4_js.h"
 #include "napi/wire_names.h"
+#include "core/seal.h"
 #include "core/wire.h"
 #include "napi/rx_binding.h"
 #include "napi/tx_binding.h"
@@ -32,6 +34,14 @@ Napi::Value TuneMalloc(const Napi::CallbackInfo& info) {
 #endif
 }
 
+// sealCiphers(): the ciphers (wire ids) this build and CPU can seal with.
+Napi::Value SealCiphers(const Napi::CallbackInfo& info) {
+  std::vector<uint8_t> ids = blockcast::sealCiphers();
+  Napi::Array out = Napi::Array::New(info.Env(), ids.size());
+  for (size_t i = 0; i < ids.size(); i++) out.Set(uint32_t(i), Napi::Number::New(info.Env(), ids[i]));
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace blockcast;
   exports.Set("Sender", Sender::Init(env));
@@ -44,6 +54,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fec", FecExports(env));
   exports.Set("fs", FsExports(env));
   exports.Set("lz4", Lz4Exports(env));
+  exports.Set("sealCiphers", Napi::Function::New(env, SealCiphers, "sealCiphers"));
   exports.Set("tuneMalloc", Napi::Function::New(env, TuneMalloc, "tuneMalloc"));
   return exports;
 }

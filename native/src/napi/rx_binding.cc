@@ -14,6 +14,7 @@ Napi::Function Receiver::Init(Napi::Env env) {
                      {InstanceMethod("configure", &Receiver::Configure), InstanceMethod("expect", &Receiver::Expect),
                       InstanceMethod("missing", &Receiver::Missing),
                       InstanceMethod("reopen", &Receiver::Reopen), InstanceMethod("provide", &Receiver::Provide),
+                      InstanceMethod("setSealKey", &Receiver::SetSealKey),
                       InstanceMethod("stats", &Receiver::Stats), InstanceMethod("sample", &Receiver::Sample),
                       InstanceMethod("close", &Receiver::Close)});
 }
@@ -120,6 +121,26 @@ Napi::Value Receiver::Provide(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// setSealKey(cipher, key: Buffer of 32): the sender's DATA key; cipher 0
+// (no key) opens the session again.
+Napi::Value Receiver::SetSealKey(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber() || (info.Length() > 1 && !info[1].IsBuffer() && !info[1].IsUndefined()))
+    throw Napi::TypeError::New(env, "setSealKey(cipher, key)");
+  uint32_t cipher = info[0].As<Napi::Number>().Uint32Value();
+  const uint8_t* key = nullptr;
+  size_t keyLength = 0;
+  if (info.Length() > 1 && info[1].IsBuffer()) {
+    auto buf = info[1].As<Napi::Buffer<uint8_t>>();
+    key = buf.Data();
+    keyLength = buf.Length();
+  }
+  if (cipher > 0xFF) throw Napi::RangeError::New(env, "unknown seal cipher (1 AES-256-GCM, 2 ChaCha20-Poly1305)");
+  Status s = engine_->setSealKey(uint8_t(cipher), key, keyLength);
+  if (!s.ok()) throw statusError(env, s);
+  return env.Undefined();
+}
+
 Napi::Value Receiver::Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RxStats t = engine_->stats();
@@ -143,6 +164,9 @@ Napi::Value Receiver::Stats(const Napi::CallbackInfo& info) {
   num("decodedSymbols", double(t.decodedSymbols));
   num("decodeFailures", double(t.decodeFailures));
   num("injectedDrops", double(t.injectedDrops));
+  num("forged", double(t.forged));
+  num("replayed", double(t.replayed));
+  num("noKey", double(t.noKey));
   s.Set("gro", Napi::Boolean::New(env, t.gro));
   num("socketBuffer", t.socketBuffer);
   num("assembling", double(t.assembling));

@@ -29,6 +29,7 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
   Napi::Value Missing(const Napi::CallbackInfo& info);
   Napi::Value Reopen(const Napi::CallbackInfo& info);
   Napi::Value Provide(const Napi::CallbackInfo& info);
+  Napi::Value SetSealKey(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value Sample(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);

@@ -1,5 +1,7 @@
 #include "napi/tx_binding.h"
 
+#include <cstring>
+
 #include "napi/options.h"
 #include "core/wire.h"
 
@@ -11,6 +13,27 @@ Napi::Function Sender::Init(Napi::Env env) {
                       InstanceMethod("setRate", &Sender::SetRate), InstanceMethod("stats", &Sender::Stats),
                       InstanceMethod("close", &Sender::Close)});
 }
+
+namespace {
+
+// Optional: sealCipher (absent or 0: open session), sealKey (Buffer of 32),
+// sealEncrypt (default true).
+TxSeal readTxSeal(const Napi::Object& o) {
+  TxSeal seal;
+  if (o.Get("sealCipher").IsUndefined()) return seal;
+  uint32_t cipher = attrUint32(o, "sealCipher");
+  if (cipher == kCipherNone) return seal;
+  if (cipher > 0xFF) throw Napi::RangeError::New(o.Env(), "unknown seal cipher (1 AES-256-GCM, 2 ChaCha20-Poly1305)");
+  Napi::Value key = o.Get("sealKey");
+  if (!key.IsBuffer() || key.As<Napi::Buffer<uint8_t>>().Length() != seal.key.size())
+    throw Napi::TypeError::New(o.Env(), "sealKey must be a Buffer of 32 bytes");
+  std::memcpy(seal.key.data(), key.As<Napi::Buffer<uint8_t>>().Data(), seal.key.size());
+  seal.cipher = static_cast<uint8_t>(cipher);
+  seal.encrypt = o.Get("sealEncrypt").IsUndefined() || attrBool(o, "sealEncrypt");
+  return seal;
+}
+
+}  // namespace
 
 // new Sender(options, onJobsDone)
 Sender::Sender(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sender>(info) {
@@ -27,10 +50,12 @@ Sender::Sender(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sender>(info) 
   opts.stripeSize = attrUint32(o, "stripeSize");
   opts.gso = attrBool(o, "gso");
   opts.rateBytesPerSecond = static_cast<uint64_t>(attrNumber(o, "rateBytesPerSecond"));
+  opts.seal = readTxSeal(o);
 
   Status status;
   SocketError err;
   engine_ = TxEngine::open(opts, &status, &err);
+  opts.seal.key.fill(0);
   if (!status.ok()) throw statusError(env, status);
   if (!engine_) throw socketError(env, err);
   tsfn_ = DoneTsfn::New(env, info[1].As<Napi::Function>(), "blockcast-sender", 0, 1);
