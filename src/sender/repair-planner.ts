@@ -60,9 +60,10 @@ export class RepairPlanner {
 
   /**
    * Takes a NACK's entries into the pending repairs. `afford(bytes)` is asked
-   * before each entry is taken, with the symbols it names × the symbol size,
-   * and charges the reporter if it returns true; an entry it refuses is
-   * dropped whole (repair-budget.ts).
+   * before each entry is taken, with the symbols it adds (source runs: the
+   * symbols named; stripe needs: beyond parity already on its way) × the
+   * symbol size, and charges the reporter if it returns true; an entry it
+   * refuses is dropped whole (repair-budget.ts).
    */
   onNack(entries: NackEntry[], now: number, afford: (bytes: number) => boolean = () => true): NackDecision {
     const k = this.o.stripeSize;
@@ -78,7 +79,9 @@ export class RepairPlanner {
         kind = k > 0 ? NackKind.StripeNeeds : NackKind.SourceRuns;
         pairs = k > 0 ? wholeChunkNeeds(symbols, k) : [0, symbols];
       }
-      if (!afford(asked(pairs) * this.o.symbolSize)) {
+      // Charged what the entry adds: a stripe need less parity already on its way to it.
+      const adds = kind === NackKind.StripeNeeds ? this.queue.newNeed(e.stream, e.chunk, pairs, now) : asked(pairs);
+      if (adds > 0 && !afford(adds * this.o.symbolSize)) {
         decision.overBudget++;
         continue;
       }
@@ -135,7 +138,7 @@ export class RepairPlanner {
   }
 }
 
-/** Symbols an entry's pairs name: the lengths of source runs, or the needs of stripes (the second of each pair). */
+/** Symbols an entry's pairs name: the lengths of source runs (the second of each pair). */
 function asked(pairs: number[]): number {
   let n = 0;
   for (let i = 1; i < pairs.length; i += 2) n += pairs[i]!;
