@@ -5,7 +5,7 @@ import { forwardEvents, makeReporter, mb } from './report.js';
 export async function sendCommand(opts: SendOptions & { json?: boolean; quiet?: boolean }): Promise<number> {
   const r = makeReporter(!!opts.json, opts.quiet);
   const session = new SenderSession(opts);
-  forwardEvents(session, r, ['prepared', 'start', 'receiver-joined', 'receiver-done', 'receiver-failed', 'receiver-lost', 'first-pass', 'warning']);
+  forwardEvents(session, r, ['prepared', 'start', 'receiver-joined', 'receiver-done', 'receiver-failed', 'receiver-lost', 'first-pass', 'warning', 'waiting']);
   session.on('prepared', (p: { source: string; imageSize: number; chunkCount: number; zeroChunks: number; seconds: number; imageDigest: string }) =>
     r.human(
       `${p.source === 'prepared' ? 'opened prepared image' : 'scanned'} ${opts.image}: ${mb(p.imageSize)} MB in ${p.chunkCount} chunks, ` +
@@ -14,6 +14,7 @@ export async function sendCommand(opts: SendOptions & { json?: boolean; quiet?: 
   );
   session.on('receiver-joined', (p: { name: string; address: string }) => r.human(`receiver joined: ${p.name} (${p.address})`));
   session.on('start', (p: { receivers: number; session: number }) => r.human(`sending to ${p.receivers} receiver(s), session ${p.session.toString(16)}`));
+  session.on('waiting', (p: { joined: number; needed: number; seconds: number }) => r.human(`still waiting for receivers: ${p.joined} of ${p.needed} joined after ${p.seconds} s`));
   session.on('receiver-done', (p: { name: string }) => r.human(`receiver done: ${p.name}`));
   session.on('receiver-failed', (p: { name: string; reason: number; message?: string }) => r.human(`receiver FAILED: ${p.name} (reason ${p.reason}${p.message ? `: ${p.message}` : ''})`));
   session.on('receiver-lost', (p: { name: string }) => r.human(`receiver LOST (silent): ${p.name}`));
@@ -36,6 +37,7 @@ export async function sendCommand(opts: SendOptions & { json?: boolean; quiet?: 
   for (const rc of summary.receivers) {
     r.human(`  ${rc.state.padEnd(9)} ${rc.name} ${rc.address}: packets ${rc.packets}, asked repair of ${rc.symbolsRequested} symbols in ${rc.nackPackets} NACKs, duplicates ${rc.duplicates}`);
   }
+  if (summary.receivers.length === 0) throw new BlockcastError('ENORECEIVERS', 'No receiver joined: nothing was sent');
   if (!summary.ok) {
     const bad = summary.receivers.filter((x) => x.state !== 'done').length;
     throw new BlockcastError('ERECEIVERSFAILED', `${bad} of ${summary.receivers.length} receiver(s) did not complete`);

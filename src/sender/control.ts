@@ -9,7 +9,7 @@ export interface ReportHandlers {
   /** Every datagram first, malformed ones too: `bytes` with IP/UDP headers. */
   received(bytes: number): void;
   status(s: Status, bytes: number, address: string, port: number): void;
-  nack(n: Nack, bytes: number, address: string): void;
+  nack(n: Nack, bytes: number, address: string, port: number): void;
   /** Undecodable, of another session, or of an unknown type. */
   malformed(address: string): void;
   error(err: Error): void;
@@ -76,7 +76,7 @@ export class ReportSocket {
     if (type === PacketType.Nack) {
       const n = decodeNack(msg);
       if (!n || n.session !== this.session) return h.malformed(address);
-      return h.nack(n, bytes, address);
+      return h.nack(n, bytes, address, port);
     }
     h.malformed(address);
   }

@@ -1,6 +1,7 @@
 // The sender's table of receivers: who joined, what they reported, and who
-// has gone silent for too long.
-import { FailReason, ReceiverState, type FailReasonValue } from '../protocol/constants.js';
+// has gone silent for too long. Who may join or report is admission.ts's
+// call; this table trusts what it is given.
+import { FailReason, ReceiverState, type FailReasonValue, type ReceiverStateValue } from '../protocol/constants.js';
 import type { Status } from '../protocol/packets.js';
 
 export type ParticipantState = 'joined' | 'receiving' | 'done' | 'failed' | 'lost';
@@ -8,8 +9,11 @@ export type ParticipantState = 'joined' | 'receiving' | 'done' | 'failed' | 'los
 export interface Participant {
   id: number;
   name: string;
+  /** Where it joined from: every later report must come from here (admission.ts). */
   address: string;
   port: number;
+  /** Its join nonce: every later STATUS must carry it. */
+  nonce: Buffer;
   state: ParticipantState;
   reason: FailReasonValue;
   capacity: number;
@@ -20,6 +24,8 @@ export interface Participant {
   /** Source symbols this receiver asked to have repaired. */
   symbolsRequested: number;
   nackPackets: number;
+  /** Repair bytes its NACK entries were charged against its repair credit (repair-budget.ts). */
+  repairCharged: number;
   joinedAt: number;
   lastHeard: number;
   digest?: Buffer;
@@ -36,6 +42,7 @@ export interface ReceiverSummary {
   malformed: number;
   symbolsRequested: number;
   nackPackets: number;
+  repairCharged: number;
 }
 
 export interface StatusIntake {
@@ -43,6 +50,8 @@ export interface StatusIntake {
   purpose: 'joins' | 'finals' | 'overload' | 'heartbeats';
   events: [event: 'receiver-joined' | 'receiver-done' | 'receiver-failed', summary: ReceiverSummary & { message?: string }][];
   ack: boolean;
+  /** The state the ACK acknowledges: a join's final state is not taken (see update), so its ACK says JOINED and the receiver retries. */
+  ackState: ReceiverStateValue;
 }
 
 const stateNames: Record<number, ParticipantState> = {
@@ -71,7 +80,13 @@ export class Participants {
     return this.byId.get(id);
   }
 
-  /** Applies a STATUS report; returns the participant and whether its state changed. */
+  /**
+   * Applies a STATUS report; returns the participant and whether its state
+   * changed. A report from a new id joins it, pinned to `address`:`port` and
+   * the report's nonce. A join's DONE or FAILED is not taken: only a member
+   * reports a final state, so a stranger's one packet never adds a node that
+   * is done (a real receiver whose earlier reports were lost retries it).
+   */
   update(s: Status, address: string, port: number, now: number): { participant: Participant; isNew: boolean; changed: boolean } {
     let p = this.byId.get(s.receiverId);
     const isNew = !p;
@@ -81,6 +96,7 @@ export class Participants {
         name: s.name,
         address,
         port,
+        nonce: Buffer.from(s.nonce),
         state: 'joined',
         reason: FailReason.None,
         capacity: s.capacity,
@@ -90,21 +106,21 @@ export class Participants {
         malformed: 0,
         symbolsRequested: 0,
         nackPackets: 0,
+        repairCharged: 0,
         joinedAt: now,
         lastHeard: now,
       };
       this.byId.set(p.id, p);
     }
     p.lastHeard = now;
-    p.address = address;
-    p.port = port;
     p.chunksDone = s.chunksDone;
     p.packets = s.packets;
     p.duplicates = s.duplicates;
     p.malformed = s.malformed;
     p.capacity = s.capacity;
     // A terminal state sticks: a late heartbeat must not revive a lost receiver's verdict.
-    const next = stateNames[s.state] ?? p.state;
+    const final = s.state === ReceiverState.Done || s.state === ReceiverState.Failed;
+    const next = isNew && final ? 'joined' : (stateNames[s.state] ?? p.state);
     const changed = isNew || (!isTerminal(p.state) && next !== p.state);
     if (!isTerminal(p.state)) {
       p.state = next;
@@ -144,7 +160,8 @@ export class Participants {
     } else if (changed && p.state === 'failed') {
       events.push(['receiver-failed', summarize(p)]);
     }
-    return { purpose: isNew ? 'joins' : final ? 'finals' : s.overloaded ? 'overload' : 'heartbeats', events, ack: final || isNew };
+    const ackState = isNew && final ? ReceiverState.Joined : s.state;
+    return { purpose: isNew ? 'joins' : final ? 'finals' : s.overloaded ? 'overload' : 'heartbeats', events, ack: final || isNew, ackState };
   }
 
   /** Receivers still in the session: not done, failed or lost. */
@@ -164,6 +181,25 @@ export class Participants {
     return lost;
   }
 
+  /** Fails a member for a reason of the sender's (e.g. its repair budget ran out); returns whether it was still in the session. */
+  fail(p: Participant): boolean {
+    if (isTerminal(p.state)) return false;
+    p.state = 'failed';
+    return true;
+  }
+
+  /**
+   * Makes room in a full table: forgets the longest-silent lost receiver
+   * (a flood of joins that never report again ends up here). Returns its id,
+   * or undefined if none is lost.
+   */
+  evictLost(): number | undefined {
+    let oldest: Participant | undefined;
+    for (const p of this.byId.values()) if (p.state === 'lost' && (!oldest || p.lastHeard < oldest.lastHeard)) oldest = p;
+    if (oldest) this.byId.delete(oldest.id);
+    return oldest?.id;
+  }
+
   allTerminal(): boolean {
     return this.byId.size > 0 && this.all().every((p) => isTerminal(p.state));
   }
@@ -181,5 +217,6 @@ export function summarize(p: Participant): ReceiverSummary {
     malformed: p.malformed,
     symbolsRequested: p.symbolsRequested,
     nackPackets: p.nackPackets,
+    repairCharged: p.repairCharged,
   };
 }

@@ -30,6 +30,8 @@ export interface NackDecision {
   adverts: RepairAdvert[];
   /** An entry was out of range: the entries before it were taken, the rest not. */
   malformed: boolean;
+  /** Entries dropped because the reporter could not afford them (see onNack's `afford`). */
+  overBudget: number;
 }
 
 /** The symbols a job carries (both undefined: every source symbol of the chunk). */
@@ -56,10 +58,16 @@ export class RepairPlanner {
     this.queue.windowMs = collectionWindowMs(backoffMs);
   }
 
-  /** Takes a NACK's entries into the pending repairs. */
-  onNack(entries: NackEntry[], now: number): NackDecision {
+  /**
+   * Takes a NACK's entries into the pending repairs. `afford(bytes)` is asked
+   * before each entry is taken, with the symbols it adds (source runs: the
+   * symbols named; stripe needs: beyond parity already on its way) × the
+   * symbol size, and charges the reporter if it returns true; an entry it
+   * refuses is dropped whole (repair-budget.ts).
+   */
+  onNack(entries: NackEntry[], now: number, afford: (bytes: number) => boolean = () => true): NackDecision {
     const k = this.o.stripeSize;
-    const decision: NackDecision = { symbolsRequested: 0, adverts: [], malformed: false };
+    const decision: NackDecision = { symbolsRequested: 0, adverts: [], malformed: false, overBudget: 0 };
     for (const e of entries) {
       if (e.chunk >= this.chunks.streamChunks(e.stream)) return { ...decision, malformed: true };
       const length = this.chunks.chunkLength(e.stream, e.chunk);
@@ -70,6 +78,12 @@ export class RepairPlanner {
         // The receiver has none of it and does not know its length: ask for everything.
         kind = k > 0 ? NackKind.StripeNeeds : NackKind.SourceRuns;
         pairs = k > 0 ? wholeChunkNeeds(symbols, k) : [0, symbols];
+      }
+      // Charged what the entry adds: a stripe need less parity already on its way to it.
+      const adds = kind === NackKind.StripeNeeds ? this.queue.newNeed(e.stream, e.chunk, pairs, now) : asked(pairs);
+      if (adds > 0 && !afford(adds * this.o.symbolSize)) {
+        decision.overBudget++;
+        continue;
       }
       const before = kind === NackKind.StripeNeeds ? this.queue.plan(e.stream, e.chunk).join() : '';
       const named = kind === NackKind.StripeNeeds ? (k > 0 ? this.queue.addNeeds(e.stream, e.chunk, symbols, k, pairs, now) : -1) : this.queue.add(e.stream, e.chunk, symbols, pairs, now);
@@ -122,4 +136,11 @@ export class RepairPlanner {
     if (!parity) return {};
     return { symbols: Uint32Array.from({ length: symbolCount(wireLength, this.o.symbolSize) }, (_, s) => s), parity };
   }
+}
+
+/** Symbols an entry's pairs name: the lengths of source runs (the second of each pair). */
+function asked(pairs: number[]): number {
+  let n = 0;
+  for (let i = 1; i < pairs.length; i += 2) n += pairs[i]!;
+  return n;
 }

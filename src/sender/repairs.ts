@@ -153,6 +153,19 @@ export class RepairQueue {
   }
 
   /**
+   * Of stripe needs ([stripe, need, ...]), the symbols beyond the parity of
+   * recent rounds still on their way: what they would add (addNeeds
+   * subtracts the same), so what a report is charged for (repair-budget.ts).
+   */
+  newNeed(stream: number, chunk: number, pairs: number[], now = monotonicClock.now()): number {
+    const recent = this.recent.get(stream * 2 ** 32 + chunk);
+    const onTheWay = recent && now < recent.until ? recent.sent : undefined;
+    let n = 0;
+    for (let i = 0; i < pairs.length; i += 2) n += Math.max(0, pairs[i + 1]! - (onTheWay?.[pairs[i]!] ?? 0));
+    return n;
+  }
+
+  /**
    * Records a round's parity ([stripe, count]) as sent: reports of the chunk
    * that arrive before `until` (the round's time on the wire plus a report's
    * round trip) are taken to predate it.

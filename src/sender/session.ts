@@ -6,20 +6,22 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { type Clock, monotonicClock, sleep } from '../core/clock.js';
 import { ANNOUNCE_INTERVAL_MS } from '../defaults.js';
-import { BlockcastError, errnoName } from '../errors.js';
+import { errnoName } from '../errors.js';
 import { symbolSizeForMtu } from '../image/geometry.js';
 import { Cipher, NONCE_SIZE, Stream } from '../protocol/constants.js';
 import { encodeAnnounce, encodeRepairAdv, type Nack, type Status } from '../protocol/packets.js';
+import { Admission } from './admission.js';
 import { SendChunks, type ChunkRef } from './chunks.js';
 import { ReportSocket } from './control.js';
 import { resolveSendOptions, type ResolvedSendOptions, type SendOptions } from './options.js';
-import { Participants, summarize } from './participants.js';
+import { Participants, summarize, type Participant } from './participants.js';
 import { Pacing } from './rate.js';
+import { RepairBudget } from './repair-budget.js';
 import { RepairPlanner } from './repair-planner.js';
 import { FirstPassScheduler, SendScheduler, Wakeup } from './scheduler.js';
 import { senderStateMachine, wirePhase } from './state.js';
 import { SenderStats, type SendSummary } from './stats.js';
-import { heartbeatTenths, nackBackoffWindow, readyToStart, receiverTimeoutMs } from './timing.js';
+import { heartbeatTenths, nackBackoffWindow, readyToStart, receiverTimeoutMs, WAITING_NOTICE_MS } from './timing.js';
 import { Transmitter } from './transmitter.js';
 
 export type { SendOptions } from './options.js';
@@ -32,6 +34,8 @@ export class SenderSession extends EventEmitter {
   private readonly participants = new Participants();
   private readonly stats = new SenderStats();
   private readonly repairWakeup = new Wakeup();
+  private readonly budget = new RepairBudget();
+  private admission?: Admission;
   /** New for every run: keys derive from it and signed ACKs bind it (docs/SECURITY.md). */
   private readonly salt = randomBytes(NONCE_SIZE);
   private chunks?: SendChunks;
@@ -69,12 +73,13 @@ export class SenderSession extends EventEmitter {
       const watchdog = setInterval(() => this.checkReceivers(), 250);
       try {
         this.announce();
-        await this.waitForReceivers();
-        this.stats.start(this.clock.now(), this.tx!.stats());
-        this.state.to('sending');
-        this.emit('start', { receivers: this.participants.active().length, session: this.opts.session });
-        this.announce();
-        await this.transfer();
+        if (await this.waitForReceivers()) {
+          this.stats.start(this.clock.now(), this.tx!.stats());
+          this.state.to('sending');
+          this.emit('start', { receivers: this.participants.active().length, session: this.opts.session });
+          this.announce();
+          await this.transfer();
+        }
       } finally {
         clearInterval(announcer);
         clearInterval(watchdog);
@@ -105,6 +110,7 @@ export class SenderSession extends EventEmitter {
   private async openSockets(): Promise<void> {
     const tx = new Transmitter(this.opts, this.symbolSize, (done) => this.onJobsDone(done));
     this.tx = tx;
+    this.admission = new Admission(this.participants, this.stats.dropped, this.clock.now(), this.opts.minReceivers);
     this.pacing = new Pacing(this.opts.rateBytes, (r) => {
       tx.setRate(r);
       this.emit('rate', { bytesPerSecond: Math.round(r) });
@@ -112,8 +118,11 @@ export class SenderSession extends EventEmitter {
     this.reports = await ReportSocket.open(this.opts.session, {
       received: (bytes) => this.stats.reportIn(bytes),
       status: (s, bytes, address, port) => this.onStatus(s, bytes, address, port),
-      nack: (n, bytes, address) => this.onNack(n, bytes, address),
-      malformed: (address) => void this.emit('malformed', { address }),
+      nack: (n, bytes, address, port) => this.onNack(n, bytes, address, port),
+      malformed: (address) => {
+        this.stats.dropped.malformed++;
+        this.emit('malformed', { address });
+      },
       error: (err) => this.fail(err),
       warning: (message) => void this.emit('warning', { message }),
     });
@@ -158,19 +167,28 @@ export class SenderSession extends EventEmitter {
     });
   }
 
-  private async waitForReceivers(): Promise<void> {
+  /**
+   * Announces until enough receivers have joined (never fewer than one, so
+   * a session lured away by a replay waits rather than sending to nobody),
+   * with a 'waiting' event every WAITING_NOTICE_MS. False if aborted first.
+   */
+  private async waitForReceivers(): Promise<boolean> {
+    const since = this.clock.now();
     let firstJoin: number | undefined;
+    let noticeAt = since + WAITING_NOTICE_MS;
     await this.until(() => {
       if (this.aborted || this.fatal) return true;
       const ready = this.participants.active().length;
       const now = this.clock.now();
       if (ready > 0) firstJoin ??= now;
+      if (now >= noticeAt) {
+        noticeAt = now + WAITING_NOTICE_MS;
+        this.emit('waiting', { joined: ready, needed: this.opts.minReceivers, seconds: Math.round((now - since) / 1000) });
+      }
       return readyToStart(ready, this.opts.minReceivers, this.opts.maxWait, firstJoin ?? now, now);
     }, 50);
     if (this.fatal) throw this.fatal;
-    if (this.participants.active().length === 0 && !this.aborted) {
-      throw new BlockcastError('ENORECEIVERS', 'No receiver is ready: every receiver that answered has failed');
-    }
+    return !this.aborted;
   }
 
   private transfer(): Promise<void> {
@@ -217,6 +235,7 @@ export class SenderSession extends EventEmitter {
   private async sendFirstPass({ stream, chunk }: ChunkRef): Promise<void> {
     const wire = await this.chunks!.data(stream, chunk);
     if (stream === Stream.Image) this.stats.imageChunkSent(wire.data.length, this.chunks!.rawLength(chunk));
+    this.budget.firstPassSent(wire.data.length);
     const { symbols, parity } = this.planner!.firstPass(stream, chunk, wire.data.length);
     if (parity) this.stats.proactiveParity(parity.length);
     this.tx!.submit({ stream, chunk, wire, urgent: false, symbols, parity });
@@ -234,27 +253,54 @@ export class SenderSession extends EventEmitter {
     this.settle?.();
   }
 
+  /** A STATUS, if admission.ts takes it: a join, or a member's report from its pinned address with its nonce. */
   private onStatus(s: Status, bytes: number, address: string, port: number): void {
-    const r = this.participants.intake(s, address, port, this.clock.now(), this.chunks!.imageDigest());
+    const now = this.clock.now();
+    const v = this.admission!.status(s, address, port, now);
+    if (!v.take) return this.dropped(v.why, s.receiverId, address, port);
+    const r = this.participants.intake(s, address, port, now, this.chunks!.imageDigest());
     this.stats.report(r.purpose, bytes);
-    if (s.overloaded && !this.state.is('waiting')) this.pacing?.overload(this.clock.now());
+    if (v.overload && !this.state.is('waiting')) this.pacing?.overload(now);
     for (const [event, summary] of r.events) this.emit(event, summary);
-    if (r.ack) this.reports?.ack(s.receiverId, s.state, s.nonce, port, address);
+    if (r.ack) this.reports?.ack(s.receiverId, r.ackState, s.nonce, port, address);
     this.settle?.();
   }
 
-  private onNack(n: Nack, bytes: number, address: string): void {
+  /** A NACK, if from a live member at its pinned address: its entries, as far as its repair credit goes, join the pending repairs. */
+  private onNack(n: Nack, bytes: number, address: string, port: number): void {
+    const now = this.clock.now();
+    const v = this.admission!.nack(n.receiverId, address, port, now);
+    if (!v.member) return this.dropped(v.why, n.receiverId, address, port);
     this.stats.report(this.state.is('repairing') ? 'nacksRepairing' : 'nacksFirstPass', bytes);
-    const p = this.participants.heardNack(n.receiverId, this.clock.now());
+    const p = this.participants.heardNack(n.receiverId, now)!;
     if (this.state.is('waiting')) return; // nothing sent yet: nothing to repair
-    const d = this.planner!.onNack(n.entries, this.clock.now());
-    if (p) p.symbolsRequested += d.symbolsRequested;
+    const d = this.planner!.onNack(n.entries, now, (wanted) => this.budget.charge(p, wanted));
+    p.symbolsRequested += d.symbolsRequested;
+    if (d.overBudget > 0) this.overBudget(p, d.overBudget);
     for (const a of d.adverts) {
       this.tx!.sendControl(encodeRepairAdv({ session: this.opts.session, ...a }));
       this.stats.repairAdvs++;
     }
     if (d.malformed) return void this.emit('malformed', { address });
     this.pump();
+  }
+
+  private dropped(why: string, receiverId: number, address: string, port: number): void {
+    // Per packet, like 'malformed': the summary's `dropped` counts every kind.
+    if (why === 'forged') this.emit('forged', { receiverId, address, port });
+  }
+
+  /**
+   * Entries beyond a member's repair credit were dropped. Once the first
+   * pass is over its credit no longer grows: it can never complete, so it
+   * fails rather than keep the session open.
+   */
+  private overBudget(p: Participant, entries: number): void {
+    this.stats.dropped.overBudget += entries;
+    if (this.state.is('repairing') && this.participants.fail(p)) {
+      this.emit('receiver-failed', { ...summarize(p), message: `asked for more repair than its budget (${this.budget.factor}x the image's wire bytes): a link losing over half its packets, or forged reports` });
+      this.settle?.();
+    }
   }
 
   /** Every 250 ms: measure the wire rate, let the rate recover, expire silent receivers. */

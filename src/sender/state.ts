@@ -20,7 +20,8 @@ import { Phase, type PhaseValue } from '../protocol/constants.js';
 export type SenderState = 'waiting' | 'sending' | 'repairing' | 'ending' | 'ended' | 'failed' | 'carousel' | 'catch-up';
 
 export const SENDER_TRANSITIONS: TransitionTable<SenderState> = {
-  waiting: ['sending', 'failed'],
+  // Straight to ending: aborted before anyone joined (the first pass never starts with nobody).
+  waiting: ['sending', 'ending', 'failed'],
   // Straight to ending: an abort, or a native send error, during the first pass.
   sending: ['repairing', 'ending', 'failed'],
   repairing: ['ending', 'failed'],

@@ -3,6 +3,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { cpuSeconds, peakRssMB } from '../cpu.js';
 import type { NativeSenderStats } from '../native/binding.js';
+import { noDrops, type DroppedReports } from './admission.js';
 import { summarize, type Participant, type ReceiverSummary } from './participants.js';
 
 /** Receivers' reports by purpose, bytes with IP/UDP headers. */
@@ -53,6 +54,8 @@ export interface SendSummary {
   controlPacketsIn: number;
   /** The same bytes by purpose (malformed reports are counted in the total only). */
   controlBytes: ControlBytes;
+  /** Reports (and NACK entries) dropped unprocessed, by why: forged, from non-members, over a limit (admission.ts, repair-budget.ts). */
+  dropped: DroppedReports;
   /** REPAIR_ADV packets multicast to suppress redundant NACKs. */
   repairAdvs: number;
   repairJobs: number;
@@ -96,6 +99,7 @@ export class SenderStats {
   controlBytesIn = 0;
   controlPacketsIn = 0;
   readonly controlBytes: ControlBytes = { joins: 0, heartbeats: 0, overload: 0, finals: 0, nacksFirstPass: 0, nacksRepairing: 0 };
+  readonly dropped: DroppedReports = noDrops();
   imageWireBytes = 0;
   imageRawBytesSent = 0;
   firstPassSeconds = 0;
@@ -177,6 +181,7 @@ export class SenderStats {
       controlBytesIn: this.controlBytesIn,
       controlPacketsIn: this.controlPacketsIn,
       controlBytes: { ...this.controlBytes },
+      dropped: { ...this.dropped },
       repairAdvs: this.repairAdvs,
       repairJobs: this.repairJobs,
       prepareSeconds: s.prepareSeconds,

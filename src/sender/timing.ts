@@ -49,8 +49,12 @@ export function repairHoldUntil(now: number, symbols: number, symbolSize: number
   return now + wireMs + REPAIR_HOLD_MS;
 }
 
-/** Whether the wait for receivers is over: enough joined, or `maxWait` seconds have passed since the first did. */
+/** Whether the wait for receivers is over: enough joined, or `maxWait` seconds have passed since the first did; never with nobody. */
 export function readyToStart(ready: number, minReceivers: number, maxWaitS: number, firstJoinAt: number, now: number): boolean {
+  if (ready <= 0) return false;
   if (ready >= minReceivers) return true;
   return maxWaitS > 0 && ready > 0 && now - firstJoinAt >= maxWaitS * 1000;
 }
+
+/** How often the sender says it is still waiting for receivers, ms. */
+export const WAITING_NOTICE_MS = 10_000;

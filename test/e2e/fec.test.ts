@@ -35,6 +35,8 @@ describe('FEC repair', () => {
     });
     const summary = event(s, 'summary')!;
     expect(summary.paritySymbols as number).toBeGreaterThan(0);
+    // Legit receivers on a lossy link never meet the sender's limits (issue 16).
+    expect(summary.dropped).toMatchObject({ forged: 0, rateLimited: 0, overBudget: 0, joinsRefused: 0 });
     // The 5% receiver rebuilt lost sources from parity.
     expect(event(r[6]!, 'done')!.decodedSymbols as number).toBeGreaterThan(0);
     tmp.setLab(undefined);

@@ -37,5 +37,7 @@ describe('lossy network', () => {
     const lossy = event(r[0]!, 'done')!;
     expect(lossy.symbolsRequested as number).toBeGreaterThan(0);
     expect(event(s, 'summary')!.repairSymbols as number).toBeGreaterThan(0);
+    // Legit receivers on a lossy link never meet the sender's limits (issue 16).
+    expect(event(s, 'summary')!.dropped).toMatchObject({ forged: 0, rateLimited: 0, overBudget: 0, joinsRefused: 0 });
   });
 });

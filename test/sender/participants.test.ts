@@ -31,24 +31,46 @@ describe('Participants', () => {
     expect(joined.ack).toBe(true);
     expect(joined.events.map(([e]) => e)).toEqual(['receiver-joined']);
     expect(joined.events[0]![1]).toMatchObject({ id: 1, name: 'node1', address: '10.0.0.1', state: 'joined' });
-    expect(ps.intake(status(1, ReceiverState.Receiving), '10.0.0.1', 4000, 1, digest)).toEqual({ purpose: 'heartbeats', events: [], ack: false });
+    expect(joined.ackState).toBe(ReceiverState.Joined);
+    expect(ps.intake(status(1, ReceiverState.Receiving), '10.0.0.1', 4000, 1, digest)).toEqual({ purpose: 'heartbeats', events: [], ack: false, ackState: ReceiverState.Receiving });
     expect(ps.intake(status(1, ReceiverState.Receiving, { overloaded: true }), '10.0.0.1', 4000, 2, digest).purpose).toBe('overload');
     const done = ps.intake(status(1, ReceiverState.Done), '10.0.0.1', 4000, 3, digest);
     expect(done.purpose).toBe('finals');
     expect(done.ack).toBe(true);
     expect(done.events.map(([e]) => e)).toEqual(['receiver-done']);
     // A retried DONE is acknowledged again but makes no new event.
-    expect(ps.intake(status(1, ReceiverState.Done), '10.0.0.1', 4000, 4, digest)).toEqual({ purpose: 'finals', events: [], ack: true });
+    expect(ps.intake(status(1, ReceiverState.Done), '10.0.0.1', 4000, 4, digest)).toEqual({ purpose: 'finals', events: [], ack: true, ackState: ReceiverState.Done });
   });
 
   it('fails a receiver that reports the wrong digest', () => {
     const ps = new Participants();
-    const r = ps.intake(status(2, ReceiverState.Done, { imageDigest: Buffer.alloc(32, 1) }), '10.0.0.2', 4000, 0, digest);
-    expect(r.events.map(([e, s]) => [e, s.state, s.message])).toEqual([
-      ['receiver-joined', 'done', undefined],
-      ['receiver-failed', 'failed', 'reported a digest that does not match the image'],
-    ]);
+    ps.intake(status(2, ReceiverState.Receiving), '10.0.0.2', 4000, 0, digest);
+    const r = ps.intake(status(2, ReceiverState.Done, { imageDigest: Buffer.alloc(32, 1) }), '10.0.0.2', 4000, 1, digest);
+    expect(r.events.map(([e, s]) => [e, s.state, s.message])).toEqual([['receiver-failed', 'failed', 'reported a digest that does not match the image']]);
     expect(ps.get(2)!.state).toBe('failed');
+  });
+
+  it('takes no final state from a join: a stranger\'s one DONE adds no node that is done, and its ACK says JOINED so a real receiver retries', () => {
+    const ps = new Participants();
+    const r = ps.intake(status(3, ReceiverState.Done), '10.0.0.3', 4000, 0, digest);
+    expect(r.events.map(([e, s]) => [e, s.state])).toEqual([['receiver-joined', 'joined']]);
+    expect(r).toMatchObject({ purpose: 'joins', ack: true, ackState: ReceiverState.Joined });
+    // The member's retry is taken.
+    expect(ps.intake(status(3, ReceiverState.Done), '10.0.0.3', 4000, 1, digest).events.map(([e]) => e)).toEqual(['receiver-done']);
+  });
+
+  it('pins a member to where it joined from and its nonce, and evicts the longest-silent lost one to make room', () => {
+    const ps = new Participants();
+    ps.intake(status(1, ReceiverState.Joined, { nonce: Buffer.alloc(16, 1) }), '10.0.0.1', 4000, 0, digest);
+    ps.intake(status(1, ReceiverState.Receiving), '10.9.9.9', 5000, 1, digest);
+    expect(ps.get(1)).toMatchObject({ address: '10.0.0.1', port: 4000, nonce: Buffer.alloc(16, 1) });
+    ps.intake(status(2, ReceiverState.Joined), 'b', 1, 0, digest);
+    ps.intake(status(3, ReceiverState.Joined), 'c', 1, 5, digest);
+    expect(ps.evictLost()).toBeUndefined();
+    ps.expire(100, 10);
+    expect(ps.evictLost()).toBe(2);
+    expect(ps.get(2)).toBeUndefined();
+    expect(ps.fail(ps.get(3)!)).toBe(false); // lost already: terminal
   });
 
   it('loses receivers silent for longer than the timeout on the clock, and a NACK counts as a sign of life', () => {

@@ -31,7 +31,7 @@ describe('RepairPlanner NACK intake', () => {
   it('gathers reports of a loss over the collection window, then serves one round for all', () => {
     const clock = new FakeClock(1000);
     const p = planner();
-    expect(p.onNack([needs(0, [0, 3])], clock.now())).toEqual({ symbolsRequested: 3, adverts: [{ stream: I, chunk: 0, stripes: [0, 3] }], malformed: false });
+    expect(p.onNack([needs(0, [0, 3])], clock.now())).toEqual({ symbolsRequested: 3, adverts: [{ stream: I, chunk: 0, stripes: [0, 3] }], malformed: false, overBudget: 0 });
     clock.advance(10);
     expect(p.onNack([needs(0, [0, 5, 1, 2])], clock.now()).adverts).toEqual([{ stream: I, chunk: 0, stripes: [0, 5, 1, 2] }]);
     expect(p.dueIn(clock.now())).toBe(REPAIR_WINDOW_MS - 10);
@@ -54,6 +54,7 @@ describe('RepairPlanner NACK intake', () => {
       symbolsRequested: 70,
       adverts: [{ stream: I, chunk: 0, stripes: wholeChunkNeeds(70, 32) }],
       malformed: false,
+      overBudget: 0,
     });
     expect(wholeChunkNeeds(70, 32)).toEqual([0, 32, 1, 32, 2, 6]);
     const plain = planner({ stripeSize: 0 });
@@ -63,11 +64,12 @@ describe('RepairPlanner NACK intake', () => {
 
   it('skips chunks with nothing to repair, and stops at a malformed entry keeping those before it', () => {
     const p = planner();
-    expect(p.onNack([needs(1, [0, 1])], 0)).toEqual({ symbolsRequested: 0, adverts: [], malformed: false }); // a zero chunk
+    expect(p.onNack([needs(1, [0, 1])], 0)).toEqual({ symbolsRequested: 0, adverts: [], malformed: false, overBudget: 0 }); // a zero chunk
     expect(p.onNack([needs(2, [0, 1]), runs(0, [69, 2]), needs(0, [0, 1])], 0)).toEqual({
       symbolsRequested: 1,
       adverts: [{ stream: I, chunk: 2, stripes: [0, 1] }],
       malformed: true,
+      overBudget: 0,
     });
     expect(p.onNack([needs(3, [0, 1])], 0).malformed).toBe(true); // beyond the image
     expect(p.onNack([needs(0, [0, 1], 7)], 0).malformed).toBe(true); // no such stream

@@ -1,9 +1,11 @@
 // The facade alone: options checked at construction, and a session that is
-// aborted before anyone joins walks waiting -> sending -> ending -> ended.
+// aborted before anyone joins walks waiting -> ending -> ended, never sending.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../src/core/clock.js';
 import { BlockcastError } from '../../src/errors.js';
 import { SenderSession } from '../../src/sender/session.js';
+import { WAITING_NOTICE_MS } from '../../src/sender/timing.js';
 import { uniqueChannel } from '../helpers/cli.js';
 import { sampleImage } from '../helpers/image.js';
 import { testResources } from '../helpers/resources.js';
@@ -25,14 +27,22 @@ describe('SenderSession', () => {
     expect(err.code).toBe('EIMAGE');
   });
 
-  it('resolves an aborted session with no receivers as not ok', async () => {
+  it('never starts with nobody joined: says it is still waiting, and an abort ends it without a first pass', async () => {
     const { group, port } = uniqueChannel();
-    const s = new SenderSession({ image: sampleImage(tmp.dir, 300_000), interface: '127.0.0.1', group, port: Number(port) });
+    const clock = new FakeClock(0);
+    const s = new SenderSession({ image: sampleImage(tmp.dir, 300_000), interface: '127.0.0.1', group, port: Number(port), maxWait: 1 }, clock);
     const events: string[] = [];
     for (const e of ['prepared', 'start', 'first-pass', 'receiver-joined']) s.on(e, () => events.push(e));
-    s.on('prepared', () => setTimeout(() => s.abort(), 100));
+    const waiting: unknown[] = [];
+    s.on('waiting', (w) => {
+      waiting.push(w);
+      s.abort();
+    });
+    // Long past --max-wait and the notice interval: with nobody joined it still waits.
+    s.on('prepared', () => setTimeout(() => clock.advance(WAITING_NOTICE_MS + 1), 100));
     const summary = await s.run();
-    expect(events).toEqual(['prepared', 'start']);
-    expect(summary).toMatchObject({ ok: false, receivers: [], imageSize: 300_000, repairJobs: 0 });
+    expect(waiting).toEqual([{ joined: 0, needed: 1, seconds: 10 }]);
+    expect(events).toEqual(['prepared']);
+    expect(summary).toMatchObject({ ok: false, receivers: [], imageSize: 300_000, repairJobs: 0, dataPackets: 0 });
   });
 });

@@ -65,5 +65,6 @@ describe('readyToStart', () => {
     clock.advance(1);
     expect(readyToStart(1, 2, 2, joined, clock.now())).toBe(true);
     expect(readyToStart(0, 2, 2, joined, clock.now())).toBe(false); // nobody to send to
+    expect(readyToStart(0, 0, 0, joined, clock.now())).toBe(false); // never with nobody, whatever the options
   });
 });
