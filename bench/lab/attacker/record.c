@@ -7,6 +7,7 @@
 
 #include "attacker.h"
 #include "net.h"
+#include "wire.h"
 
 /* File: "BCATREC1", then per packet: src u32, dst u32 (network order), sport,
  * dport (network order), ttl u8, 3 zero bytes, len u32 (host order), payload. */
@@ -28,7 +29,7 @@ int cmd_record(const struct opts *o) {
   fwrite(FILE_MAGIC, 1, sizeof FILE_MAGIC, f);
   int fd = sniff_open(o->iface);
   static struct udp_pkt p;
-  uint64_t packets = 0, bytes = 0, end = o->duration_s > 0 ? now_us() + (uint64_t)(o->duration_s * 1e6) : 0;
+  uint64_t packets = 0, bytes = 0, by_type[8] = {0}, end = o->duration_s > 0 ? now_us() + (uint64_t)(o->duration_s * 1e6) : 0;
   fprintf(stderr, "ready\n");
   while (!stop_requested && (end == 0 || now_us() < end)) {
     int r = sniff_next(fd, &p);
@@ -39,10 +40,15 @@ int cmd_record(const struct opts *o) {
     fwrite(p.data, 1, p.len, f);
     packets++;
     bytes += p.len;
+    by_type[p.data[OFF_TYPE] < 8 ? p.data[OFF_TYPE] : 0]++;
   }
   int bad = fclose(f) != 0;
-  printf("{\"tool\":\"record\",\"packets\":%llu,\"bytes\":%llu}\n", (unsigned long long)packets,
+  /* byType[t]: packets of blockcast type t (0: unknown); STATUS (3) and NACK (4) are
+   * unicast to the sender, so counting them shows the bridge floods. */
+  printf("{\"tool\":\"record\",\"packets\":%llu,\"bytes\":%llu,\"byType\":[", (unsigned long long)packets,
          (unsigned long long)bytes);
+  for (int t = 0; t < 8; t++) printf("%s%llu", t ? "," : "", (unsigned long long)by_type[t]);
+  printf("]}\n");
   return bad ? 1 : 0;
 }
 
