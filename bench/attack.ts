@@ -13,7 +13,7 @@
  * and the attacked session took at most 2× the clean time and 1.5× its wire bytes.
  *
  *   tsx bench/attack.ts [--size 64M] [--keys] [--attacks replay,mutate,forge]
- *       [--forge-kinds nack,stranger,overload,done,ack,ended] [--each]
+ *       [--forge-kinds nack,stranger,overload,done,baddone,ack,ended] [--each]
  *       [--sender-args "..."] [--receiver-args "..."] [--rate 1g] [--lead 3]
  *       [--replay-pps 3000] [--mutate-every 8] [--mutate-pps 3000] [--forge-interval 50]
  *       [--timeout S] [--json FILE]
@@ -37,7 +37,7 @@ import { Lab, cleanupStale } from './lab/netns.js';
 import { cli, sha256File } from './tools.js';
 
 export const ATTACKS = ['replay', 'mutate', 'forge'] as const;
-export const FORGE_KINDS = ['nack', 'stranger', 'overload', 'done', 'ack', 'ended'] as const;
+export const FORGE_KINDS = ['nack', 'stranger', 'overload', 'done', 'baddone', 'ack', 'ended'] as const;
 
 export interface AttackLabOptions {
   size: number;
@@ -227,7 +227,7 @@ export function summarize(v: Verdict): string {
   const wire = v.hung ? 'n/a (killed)' : `${v.wireRatio.toFixed(2)}×`;
   return (
     `${v.seconds.toFixed(1)} s (${v.timeRatio.toFixed(2)}× clean)${v.hung ? ', HUNG and killed' : ''}, ` +
-    `sender wire ${wire}, sender exit ${v.senderCode}, receivers exit ${v.receiverCodes.join('/')}, ` +
+    `sender wire ${wire}, sender's bridge bytes ${v.bridgeRatio.toFixed(2)}×, sender exit ${v.senderCode}, receivers exit ${v.receiverCodes.join('/')}, ` +
     `targets ${v.targets.join('/')}`
   );
 }

@@ -3,7 +3,8 @@
  *   nack      NACK from each receiver: whole-chunk entries for every chunk
  *   stranger  NACK and OVERLOADED STATUS with an unknown receiver id
  *   overload  STATUS RECEIVING + OVERLOADED from each receiver
- *   done      STATUS DONE with the image digest from each receiver
+ *   done      STATUS DONE with the image digest (once sniffed) from each receiver
+ *   baddone   STATUS DONE with a zero digest from each receiver, from the start
  *   ack       ACK of every state from the sender to each receiver
  *   ended     the sender's last ANNOUNCE with phase ENDED, to the group
  * In a sealed session every forgery carries the SEALED flag and a random
@@ -17,8 +18,8 @@
 #include "net.h"
 #include "wire.h"
 
-enum { K_NACK, K_STRANGER, K_OVERLOAD, K_DONE, K_ACK, K_ENDED, K_COUNT };
-static const char *const KIND_NAMES[K_COUNT] = {"nack", "stranger", "overload", "done", "ack", "ended"};
+enum { K_NACK, K_STRANGER, K_OVERLOAD, K_DONE, K_BAD_DONE, K_ACK, K_ENDED, K_COUNT };
+static const char *const KIND_NAMES[K_COUNT] = {"nack", "stranger", "overload", "done", "baddone", "ack", "ended"};
 enum { TRAILER = 24 };
 
 struct forger {
@@ -94,7 +95,7 @@ static void status(struct forger *f, int kind, const struct peer *from, uint32_t
   memcpy(b + S_NONCE, from->nonce, 16);
   p.len = S_LEN;
   if (state == ST_DONE) {
-    memcpy(b + S_DIGEST, v->digest, 32);
+    if (kind == K_DONE) memcpy(b + S_DIGEST, v->digest, 32);
     p.len = S_DONE_LEN;
   }
   emit(f, kind, &p);
@@ -155,7 +156,8 @@ static void round_of_forgeries(struct forger *f, const int *on) {
     const struct peer *r = &v->peers[i];
     if (on[K_NACK]) nack(f, K_NACK, r, r->rid);
     if (on[K_OVERLOAD]) status(f, K_OVERLOAD, r, r->rid, ST_RECEIVING, STATUS_OVERLOADED);
-    if (on[K_DONE]) status(f, K_DONE, r, r->rid, ST_DONE, 0);
+    if (on[K_DONE] && v->have_digest) status(f, K_DONE, r, r->rid, ST_DONE, 0);
+    if (on[K_BAD_DONE]) status(f, K_BAD_DONE, r, r->rid, ST_DONE, 0);
     if (on[K_STRANGER]) {
       nack(f, K_STRANGER, r, f->stranger_rid);
       status(f, K_STRANGER, r, f->stranger_rid, ST_RECEIVING, STATUS_OVERLOADED);

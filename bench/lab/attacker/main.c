@@ -4,7 +4,7 @@
  *   attacker record --iface IF --file F [--duration S]
  *   attacker replay --addr A --file F [--pps N] [--loop] [--group-only] [--duration S]
  *   attacker mutate --iface IF --addr A [--every N] [--pps N] [--seed N] [--duration S]
- *   attacker forge  --iface IF --addr A [--kinds nack,stranger,overload,done,ack,ended]
+ *   attacker forge  --iface IF --addr A [--kinds nack,stranger,overload,done,baddone,ack,ended]
  *                   [--interval MS] [--duration S]
  *   attacker listen --addr A --port P [--group G] [--duration S]
  *
@@ -27,7 +27,7 @@ static int usage(void) {
 int main(int argc, char **argv) {
   if (argc < 2) return usage();
   const char *cmd = argv[1];
-  struct opts o = {NULL, "0.0.0.0", NULL, "nack,stranger,overload,done,ack,ended", NULL, 0, 0, 0, 0, 16, 50, 0,
+  struct opts o = {NULL, "0.0.0.0", NULL, "nack,stranger,overload,done,baddone,ack,ended", NULL, 0, 0, 0, 0, 16, 50, 0,
                    (unsigned)time(NULL)};
   static const struct option longs[] = {
       {"iface", required_argument, 0, 'i'},   {"addr", required_argument, 0, 'a'},
