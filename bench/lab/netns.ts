@@ -5,7 +5,8 @@
  *
  *   x-s  (sender)    x-s  ──veth──  x-hs ┐
  *   x-r0 (receiver)  x-r0 ──veth──  x-h0 ├─ x-br (bridge, IGMP snooping off)   in ns x-hub
- *   ...                                  ┘
+ *   ...                                  │
+ *   x-a  (attacker, optional) ──veth──  x-ha ┘
  *
  * Namespaces and links are both named after the lab (the leaf end of each veth has the
  * same name as its namespace), so a lab never collides with another lab or with the host,
@@ -47,6 +48,14 @@ export interface LabOptions {
    * with UDP_GRO receives them as one super-packet. Default false.
    */
   receiverGro?: boolean;
+  /** Adds a host x-a (address .0.2) that the security lab uses as the attacker. */
+  attacker?: boolean;
+  /**
+   * The bridge forgets every MAC at once (ageing_time 0), so it floods unicast frames
+   * to every port, as a hub or a mirrored switch port would: the attacker sees the
+   * receivers' reports and the sender's ACKs.
+   */
+  flood?: boolean;
   /** Picks the lab's private /16: 10.(200+subnet).0.0/16, subnet 0–55. Default 0. */
   subnet?: number;
 }
@@ -78,6 +87,9 @@ export class Lab {
   readonly senderAddr: string;
   readonly receiverAddrs: string[];
   readonly bridge: string;
+  /** The attacker's namespace and address, when the lab has one. */
+  readonly attackerNs: string | undefined;
+  readonly attackerAddr: string | undefined;
 
   private readonly ifaces = new Map<string, string>();
   private readonly children = new Set<ChildProcess>();
@@ -111,9 +123,11 @@ export class Lab {
       this.receiverNs.push(`${name}-r${i}`);
       this.receiverAddrs.push(`${net}.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`);
     }
+    this.attackerNs = opts.attacker ? `${name}-a` : undefined;
+    this.attackerAddr = opts.attacker ? `${net}.0.2` : undefined;
     this.ifaces.set(this.hubNs, this.bridge);
     // The leaf end of each veth is named after its namespace (≤ 6 + 4 = 10 characters).
-    for (const ns of [this.senderNs, ...this.receiverNs]) this.ifaces.set(ns, ns);
+    for (const ns of this.leaves()) this.ifaces.set(ns, ns);
   }
 
   /** Builds the lab. On failure, removes whatever was built and rethrows. */
@@ -209,13 +223,18 @@ export class Lab {
     live.delete(this);
     for (const child of this.children) this.kill(child);
     this.children.clear();
-    deleteNamespaces([this.hubNs, this.senderNs, ...this.receiverNs]);
+    deleteNamespaces([this.hubNs, ...this.leaves()]);
+  }
+
+  /** Every namespace with a veth into the bridge: sender, receivers, then the attacker. */
+  private leaves(): string[] {
+    return [this.senderNs, ...this.receiverNs, ...(this.attackerNs ? [this.attackerNs] : [])];
   }
 
   private build(opts: LabOptions): void {
     raiseSysctls();
-    const leaves = [this.senderNs, ...this.receiverNs];
-    const addrs = [this.senderAddr, ...this.receiverAddrs];
+    const leaves = this.leaves();
+    const addrs = [this.senderAddr, ...this.receiverAddrs, ...(this.attackerAddr ? [this.attackerAddr] : [])];
     const mtu = this.mtu;
 
     run('ip', ['-batch', '-'], [this.hubNs, ...leaves].map((ns) => `netns add ${ns}\n`).join(''));
@@ -224,11 +243,11 @@ export class Lab {
     // straight into its namespace under its final name.
     const hub = [
       'link set lo up',
-      `link add ${this.bridge} mtu ${mtu} type bridge mcast_snooping 0`,
+      `link add ${this.bridge} mtu ${mtu} type bridge mcast_snooping 0${opts.flood ? ' ageing_time 0' : ''}`,
       `link set ${this.bridge} up`,
     ];
     leaves.forEach((ns, i) => {
-      const port = i === 0 ? `${this.name}-hs` : `${this.name}-h${i - 1}`;
+      const port = i === 0 ? `${this.name}-hs` : ns === this.attackerNs ? `${this.name}-ha` : `${this.name}-h${i - 1}`;
       hub.push(`link add ${port} mtu ${mtu} type veth peer name ${ns} mtu ${mtu} netns ${ns}`);
       hub.push(`link set ${port} master ${this.bridge} up`);
     });
@@ -279,7 +298,7 @@ export function cleanupStale(name: string): void {
     return;
   }
   const esc = name.replace(/[^a-z0-9]/gi, '\\$&');
-  const mine = new RegExp(`^${esc}-(hub|s|r\\d+)$`);
+  const mine = new RegExp(`^${esc}-(hub|s|a|r\\d+)$`);
   // `ip netns list` prints "NAME" or "NAME (id: N)".
   const stale = list.split('\n').map((l) => l.split(' ')[0] ?? '').filter((ns) => mine.test(ns));
   for (const ns of stale) {
