@@ -15,6 +15,8 @@ import { sendCommand } from './send.js';
 import { demoCommand } from './demo.js';
 import { prepareCommand } from './prepare.js';
 import { keygenCommand } from './keygen.js';
+import { loadGroupKey, loadSigningKey } from '../security/keys.js';
+import { CIPHER_NAMES } from '../security/options.js';
 
 // LZ4 compression runs on libuv's thread pool (lz4-napi's async API). Its
 // default of 4 threads on a 2-core machine only adds malloc arenas that keep
@@ -89,9 +91,18 @@ common(
   .addOption(new Option('--no-compress', 'send chunks uncompressed (for images of already-compressed data)'))
   .addOption(new Option('--no-gso', 'do not use UDP GSO (send with sendmmsg only)'))
   .addOption(new Option('--no-loopback', 'do not deliver to receivers on this host (IP_MULTICAST_LOOP off)'))
+  .option('--sign-key <file>', 'sign the session with this Ed25519 private key (blockcast keygen PREFIX writes PREFIX.key); receivers check it with --trust PREFIX.pub')
+  .option('--group-key <file>', 'seal every packet with this group key (blockcast keygen --group-key FILE); receivers need the same file')
+  .addOption(new Option('--cipher <name>', 'AEAD of a sealed session (default: aes-256-gcm where the CPU has AES-NI)').choices(Object.keys(CIPHER_NAMES)))
+  .addOption(new Option('--no-encrypt', 'with --group-key: authenticate DATA but send it in the clear'))
   .action(async (image: string, o: Record<string, unknown>) => {
-    const { fec, ...rest } = o;
-    process.exitCode = await sendCommand({ image, ...rest, ...(fec === undefined ? {} : { fecRatio: fec }) } as Parameters<typeof sendCommand>[0]);
+    const { fec, signKey, groupKey, cipher, encrypt, ...rest } = o;
+    const keys = {
+      ...(signKey ? { signKey: loadSigningKey(signKey as string) } : {}),
+      ...(groupKey ? { groupKey: loadGroupKey(groupKey as string), encryptData: encrypt !== false } : {}),
+      ...(cipher ? { cipher: CIPHER_NAMES[cipher as string] } : {}),
+    };
+    process.exitCode = await sendCommand({ image, keys, ...rest, ...(fec === undefined ? {} : { fecRatio: fec }) } as Parameters<typeof sendCommand>[0]);
   });
 
 common(

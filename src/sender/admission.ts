@@ -45,10 +45,14 @@ export interface DroppedReports {
   joinsRefused: number;
   /** NACK entries beyond the member's repair credit (repair-budget.ts). */
   overBudget: number;
+  /** Sealed sessions: reports without a valid tag (unsealed, or sealed with another key). */
+  unauthenticated: number;
+  /** Sealed sessions: reports whose sequence number was seen before (replays). */
+  replayed: number;
 }
 
 export function noDrops(): DroppedReports {
-  return { malformed: 0, forged: 0, nonMember: 0, overloadIgnored: 0, rateLimited: 0, joinsRefused: 0, overBudget: 0 };
+  return { malformed: 0, forged: 0, nonMember: 0, overloadIgnored: 0, rateLimited: 0, joinsRefused: 0, overBudget: 0, unauthenticated: 0, replayed: 0 };
 }
 
 /** What to do with a STATUS: take it as a join or a member's report (with or without its overload flag), or drop it and why. */

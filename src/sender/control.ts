@@ -4,6 +4,7 @@ import dgram from 'node:dgram';
 import { CONTROL_SOCKET_BUFFER } from '../defaults.js';
 import { IP_UDP_OVERHEAD, PacketType, type ReceiverStateValue } from '../protocol/constants.js';
 import { decodeNack, decodeStatus, encodeAck, packetType, type Nack, type Status } from '../protocol/packets.js';
+import type { Rejection, SenderSecurity } from '../security/session-keys.js';
 
 export interface ReportHandlers {
   /** Every datagram first, malformed ones too: `bytes` with IP/UDP headers. */
@@ -12,6 +13,10 @@ export interface ReportHandlers {
   nack(n: Nack, bytes: number, address: string, port: number): void;
   /** Undecodable, of another session, or of an unknown type. */
   malformed(address: string): void;
+  /** Sealed sessions: no valid tag, or a replay; nothing of the packet was used. */
+  rejected(why: Rejection, address: string, port: number): void;
+  /** The join nonce of a member, which names the key its packets are sealed with. */
+  nonceOf(receiverId: number): Buffer | undefined;
   error(err: Error): void;
   warning(message: string): void;
 }
@@ -20,12 +25,13 @@ export class ReportSocket {
   private constructor(
     private readonly socket: dgram.Socket,
     private readonly session: number,
+    private readonly security: SenderSecurity,
   ) {}
 
   /** Binds an ephemeral port for `session`'s reports. */
-  static async open(session: number, h: ReportHandlers): Promise<ReportSocket> {
+  static async open(session: number, security: SenderSecurity, h: ReportHandlers): Promise<ReportSocket> {
     const socket = dgram.createSocket('udp4');
-    const reports = new ReportSocket(socket, session);
+    const reports = new ReportSocket(socket, session, security);
     socket.on('message', (msg, rinfo) => reports.dispatch(msg, rinfo.address, rinfo.port, h));
     socket.on('error', (err) => h.error(err));
     try {
@@ -55,9 +61,9 @@ export class ReportSocket {
     return this.socket.address().port;
   }
 
-  /** Acknowledges a report, echoing its join nonce. */
+  /** Acknowledges a report, echoing its join nonce (signed with the run's salt when the session is signed). */
   ack(receiverId: number, state: ReceiverStateValue, nonce: Buffer, port: number, address: string): void {
-    this.socket.send(encodeAck({ session: this.session, receiverId, state, nonce }), port, address);
+    this.socket.send(this.security.wrapAck(encodeAck({ session: this.session, receiverId, state, nonce })), port, address);
   }
 
   close(): void {
@@ -68,6 +74,10 @@ export class ReportSocket {
     const bytes = msg.length + IP_UDP_OVERHEAD;
     h.received(bytes);
     const type = packetType(msg);
+    if (type !== PacketType.Status && type !== PacketType.Nack) return h.malformed(address);
+    // The tag before any field: in a sealed session nothing unauthenticated is used.
+    const opened = this.security.openReport(msg, (id) => h.nonceOf(id));
+    if (opened !== 'ok') return h.rejected(opened, address, port);
     if (type === PacketType.Status) {
       const s = decodeStatus(msg);
       if (!s || s.session !== this.session) return h.malformed(address);

@@ -1,6 +1,8 @@
 // The sender's options: what a caller may set, the defaults, and the checks
 // that turn a caller's options into the values a session runs with. The
 // library and the CLI both take their defaults from here.
+import { resolveSenderKeys } from '../security/options.js';
+import type { SenderKeys } from '../security/session-keys.js';
 import { randomInt } from 'node:crypto';
 import { DEFAULT_FEC_STRIPE, DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S, DEFAULT_SOCKET_BUFFER, DEFAULT_TTL } from '../defaults.js';
 import { BlockcastError } from '../errors.js';
@@ -12,6 +14,8 @@ import { checkInteger, checkMulticastGroup, checkNumber, parseRate } from '../va
 
 export interface SendOptions {
   image: string;
+  /** Signing key and group key (docs/SECURITY.md); none: an open session. */
+  keys?: SenderKeys;
   group?: string;
   port?: number;
   interface?: string;
@@ -43,7 +47,9 @@ export interface SendOptions {
 }
 
 /** The options a session runs with: every one set, checked, and the interface resolved. */
-export type ResolvedSendOptions = Required<Omit<SendOptions, 'interface'>> & { interfaceAddress: string; interfaceName: string; rateBytes: number };
+export type ResolvedSendOptions = Required<Omit<SendOptions, 'interface' | 'keys'>> & {
+  keys: SenderKeys;
+  interfaceAddress: string; interfaceName: string; rateBytes: number };
 
 /** The default of every option that has a fixed one (interface, session and workers depend on the host or chance). */
 export const SEND_DEFAULTS = {
@@ -74,6 +80,7 @@ export function resolveSendOptions(options: SendOptions): ResolvedSendOptions {
   if (symbolCount(chunkSize, symbolSize) > 65535) throw new BlockcastError('EINVALIDOPTION', `chunkSize ${chunkSize} needs more than 65535 symbols at mtu ${mtu}`);
   return {
     image: options.image,
+    keys: resolveSenderKeys(options.keys),
     group: checkMulticastGroup('group', options.group ?? d.group),
     port: checkInteger('port', options.port ?? d.port, 1, 65535),
     interfaceAddress: iface.address,

@@ -8,7 +8,8 @@ import { type Clock, monotonicClock, sleep } from '../core/clock.js';
 import { ANNOUNCE_INTERVAL_MS } from '../defaults.js';
 import { errnoName } from '../errors.js';
 import { symbolSizeForMtu } from '../image/geometry.js';
-import { Cipher, NONCE_SIZE, Stream } from '../protocol/constants.js';
+import { NONCE_SIZE, Stream } from '../protocol/constants.js';
+import { SenderSecurity } from '../security/session-keys.js';
 import { encodeAnnounce, encodeRepairAdv, type Nack, type Status } from '../protocol/packets.js';
 import { Admission } from './admission.js';
 import { SendChunks, type ChunkRef } from './chunks.js';
@@ -38,6 +39,7 @@ export class SenderSession extends EventEmitter {
   private admission?: Admission;
   /** New for every run: keys derive from it and signed ACKs bind it (docs/SECURITY.md). */
   private readonly salt = randomBytes(NONCE_SIZE);
+  private readonly security: SenderSecurity;
   private chunks?: SendChunks;
   private planner?: RepairPlanner;
   private scheduler?: SendScheduler;
@@ -53,6 +55,7 @@ export class SenderSession extends EventEmitter {
   constructor(options: SendOptions, private readonly clock: Clock = monotonicClock) {
     super();
     this.opts = resolveSendOptions(options);
+    this.security = new SenderSecurity(this.opts.keys, this.opts.session, this.salt);
   }
 
   get symbolSize(): number {
@@ -108,14 +111,20 @@ export class SenderSession extends EventEmitter {
   }
 
   private async openSockets(): Promise<void> {
-    const tx = new Transmitter(this.opts, this.symbolSize, (done) => this.onJobsDone(done));
+    const tx = new Transmitter(this.opts, this.symbolSize, (done) => this.onJobsDone(done), this.security.dataSeal());
     this.tx = tx;
     this.admission = new Admission(this.participants, this.stats.dropped, this.clock.now(), this.opts.minReceivers);
     this.pacing = new Pacing(this.opts.rateBytes, (r) => {
       tx.setRate(r);
       this.emit('rate', { bytesPerSecond: Math.round(r) });
     });
-    this.reports = await ReportSocket.open(this.opts.session, {
+    this.reports = await ReportSocket.open(this.opts.session, this.security, {
+      nonceOf: (id) => this.participants.get(id)?.nonce,
+      rejected: (why, address, port) => {
+        if (why === 'replayed') this.stats.dropped.replayed++;
+        else this.stats.dropped.unauthenticated++;
+        this.emit('forged', { why, address, port });
+      },
       received: (bytes) => this.stats.reportIn(bytes),
       status: (s, bytes, address, port) => this.onStatus(s, bytes, address, port),
       nack: (n, bytes, address, port) => this.onNack(n, bytes, address, port),
@@ -135,7 +144,7 @@ export class SenderSession extends EventEmitter {
     const nackBackoffMs = nackBackoffWindow(groupSize, this.pacing.rate, this.state.is('sending'), this.opts.chunkSize);
     // Gather each loss's reports over the window receivers are told to spread them over.
     this.planner!.setBackoff(nackBackoffMs);
-    const packet = encodeAnnounce({
+    const packet = this.security.wrapAnnounce(encodeAnnounce({
       session,
       phase: wirePhase(this.state.state),
       controlPort: this.reports.port,
@@ -145,11 +154,11 @@ export class SenderSession extends EventEmitter {
       progress: this.tx.firstPassProgress,
       rateKiB: this.pacing.control.current / 1024,
       heartbeat: heartbeatTenths(groupSize, this.pacing.rate),
-      cipher: Cipher.None,
+      cipher: this.security.cipher,
       salt: this.salt,
       groupSize,
       nackBackoffMs,
-    });
+    }));
     const err = this.tx.sendControl(packet);
     if (err) this.emit('warning', { message: `announce failed: ${errnoName(err)}` });
   }
@@ -278,7 +287,7 @@ export class SenderSession extends EventEmitter {
     p.symbolsRequested += d.symbolsRequested;
     if (d.overBudget > 0) this.overBudget(p, d.overBudget);
     for (const a of d.adverts) {
-      this.tx!.sendControl(encodeRepairAdv({ session: this.opts.session, ...a }));
+      this.tx!.sendControl(this.security.wrapControl(encodeRepairAdv({ session: this.opts.session, ...a }, this.security.overhead)));
       this.stats.repairAdvs++;
     }
     if (d.malformed) return void this.emit('malformed', { address });

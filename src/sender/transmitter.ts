@@ -41,9 +41,12 @@ export class Transmitter {
     private readonly o: ResolvedSendOptions,
     symbolSize: number,
     onDone: (errors: BlockcastError[]) => void,
+    seal?: { cipher: number; key: Buffer; encrypt: boolean },
   ) {
     const { group, port, interfaceAddress, ttl, loopback, socketBuffer, session, fecStripe: stripeSize, gso, rateBytes: rateBytesPerSecond } = o;
     const options: NativeSenderOptions = { group, port, interfaceAddress, ttl, loopback, socketBuffer, session, symbolSize, stripeSize, gso, rateBytesPerSecond };
+    // A sealed session's DATA key goes to this one engine only: its nonces count from 0.
+    if (seal) Object.assign(options, { sealCipher: seal.cipher, sealKey: seal.key, sealEncrypt: seal.encrypt });
     try {
       this.tx = new native.Sender(options, (done) => onDone(this.complete(done)));
     } catch (err) {
