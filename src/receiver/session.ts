@@ -294,7 +294,7 @@ export class ReceiverSession extends EventEmitter {
       pool: this.pool!,
       target,
       announce: a,
-      opts: this.opts,
+      opts: { ...this.opts, sealed: this.verifier.sealed ?? false },
       counters: this.figures,
       hooks: {
         ended: () => this.ended(),

@@ -6,6 +6,8 @@ import type { Ack, Announce } from '../protocol/packets.js';
 import type { PinnedSender } from './pinning.js';
 
 export interface SenderVerifier {
+  /** Every DATA byte is authenticated (a group key): then any 5 failures of one chunk are fatal (writer.ts). */
+  readonly sealed?: boolean;
   /** An ANNOUNCE as it arrived (`packet`) and decoded, from `address`: false drops it, counted as forged. */
   acceptAnnounce(packet: Buffer, announce: Announce, address: string): boolean;
   /**
