@@ -19,7 +19,7 @@ export async function receiveCommand(opts: ReceiveOptions & { json?: boolean; qu
     r.event('done', s as unknown as Record<string, unknown>);
     r.human(
       `done: ${mb(s.imageSize)} MB verified in ${s.seconds.toFixed(2)} s (${s.mbps.toFixed(1)} MB/s), digest ${s.imageDigest.slice(0, 16)}…, ` +
-        `${s.symbolsRequested} symbols re-requested, ${s.malformed} malformed / ${s.foreign} foreign packets dropped`,
+        `${s.symbolsRequested} symbols re-requested, ${s.malformed} malformed / ${s.foreign} foreign / ${s.forged} forged packets dropped`,
     );
     return ExitCode.Ok;
   } finally {

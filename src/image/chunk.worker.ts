@@ -58,7 +58,8 @@ export interface UnpackWriteTask {
 
 export type UnpackWriteResult = { buffer: ArrayBuffer } & (
   | { ok: true; digest: Uint8Array }
-  | { ok: false; reason: 'mismatch' | 'undecodable'; message: string }
+  /** `wireDigest`: the hash of the wire bytes that failed, so that a receiver can tell the same bytes failing again from varying junk. */
+  | { ok: false; reason: 'mismatch' | 'undecodable'; message: string; wireDigest: Uint8Array }
   | { ok: false; reason: 'io'; code: string; message: string }
 );
 
@@ -168,9 +169,13 @@ function unpack(t: UnpackWriteTask): Buffer | string {
 
 function unpackAndWrite(t: UnpackWriteTask): UnpackWriteResult {
   const data = unpack(t);
-  if (typeof data === 'string') return { ok: false, reason: 'undecodable', message: data, buffer: t.buffer };
+  const wireDigest = (): Buffer => hash(Buffer.from(t.buffer, 0, t.length));
+  if (typeof data === 'string') return { ok: false, reason: 'undecodable', message: data, wireDigest: wireDigest(), buffer: t.buffer };
   const digest = hash(data);
-  if (!digest.equals(Buffer.from(t.expected))) return { ok: false, reason: 'mismatch', message: 'hash mismatch', buffer: t.buffer };
+  if (!digest.equals(Buffer.from(t.expected))) {
+    // A raw chunk's wire bytes are the bytes just hashed.
+    return { ok: false, reason: 'mismatch', message: 'hash mismatch', wireDigest: t.coding === Coding.Raw ? digest : wireDigest(), buffer: t.buffer };
+  }
   try {
     let done = 0;
     while (done < data.length) done += writeSync(t.fd, data, done, data.length - done, t.offset + done);

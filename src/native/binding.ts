@@ -86,6 +86,8 @@ export interface NativeReceiverConfig {
   stripeSize: number;
   /** Per stream: its chunk count and the most bytes a chunk may hold on the wire. */
   streams: { chunkCount: number; maxLength: number }[];
+  /** Free buffers only the manifest may start a chunk in while it is incomplete (default 0). */
+  manifestReserve?: number;
 }
 
 /** In expect(): a chunk that is never sent (a zero chunk). */

@@ -14,6 +14,24 @@ import { ChunkSlots } from './slots.js';
 import type { AssemblyCounters } from './stats.js';
 import { ImageWriter, type WriterHooks } from './writer.js';
 
+/**
+ * Slots only the manifest may start a chunk in while it is incomplete (the
+ * native receiver keeps them): a quarter of all, at most one per manifest
+ * chunk, at least one. Image chunks, early or forged, never take them all.
+ */
+export function manifestReserve(slotCount: number, manifestChunks: number): number {
+  return Math.max(1, Math.min(manifestChunks, Math.floor(slotCount / 4)));
+}
+
+/**
+ * Completed image chunks held before the manifest (they cannot be verified
+ * before it): at most half the slots. Beyond that they are forgotten and
+ * requested again once the manifest is known.
+ */
+export function preManifestCap(slotCount: number): number {
+  return Math.floor(slotCount / 2);
+}
+
 export interface AssemblyHooks {
   fail(err: Error): void;
   warning(message: string): void;
@@ -31,6 +49,7 @@ export interface AssemblyDeps {
   slots: ChunkSlots;
   writer: ImageWriter;
   hooks: AssemblyHooks;
+  counters: Pick<AssemblyCounters, 'preManifestDrops'>;
 }
 
 export class ChunkAssembly {
@@ -42,7 +61,9 @@ export class ChunkAssembly {
     const a = deps.announce;
     const manifestChunks = chunkCount(a.manifestSize, a.chunkSize);
     this.manifestParts = new Array(manifestChunks);
+    const slotCount = ChunkSlots.countFor(a.chunkSize, deps.maxBuffer);
     deps.rx.configure({
+      manifestReserve: manifestReserve(slotCount, manifestChunks),
       session: a.session,
       symbolSize: a.symbolSize,
       stripeSize: a.stripeSize,
@@ -71,6 +92,11 @@ export class ChunkAssembly {
     if (c.stream === Stream.Manifest) {
       if (c.coding === Coding.Raw) this.onManifestChunk(c.chunk, Buffer.from(slots.buffer(c.slot).subarray(0, c.length)));
       else rx.reopen(Stream.Manifest, c.chunk); // the manifest always travels raw
+      slots.lend(c.slot);
+    } else if (!this.manifest && this.deps.writer.backlogged >= preManifestCap(slots.count)) {
+      // Unverifiable until the manifest comes: hold no more of them.
+      this.deps.counters.preManifestDrops++;
+      rx.reopen(Stream.Image, c.chunk);
       slots.lend(c.slot);
     } else {
       this.deps.writer.add(c.chunk, c.slot, c.length, c.coding);
@@ -120,16 +146,16 @@ export function openChunkSide(deps: {
   pool: ChunkPool;
   target: Target;
   announce: Announce;
-  opts: { maxBuffer: number; expectDigest?: string; targetZeroed: boolean };
+  opts: { maxBuffer: number; expectDigest?: string; targetZeroed: boolean; sealed?: boolean };
   counters: AssemblyCounters;
   hooks: WriterHooks & AssemblyHooks;
 }): ChunkSide {
   const { rx, hooks, opts } = deps;
   const slots = new ChunkSlots(rx, hooks.ended);
   const writer = new ImageWriter(
-    { rx, pool: deps.pool, target: deps.target, targetZeroed: opts.targetZeroed, slots, counters: deps.counters, hooks },
+    { rx, pool: deps.pool, target: deps.target, targetZeroed: opts.targetZeroed, sealed: opts.sealed, slots, counters: deps.counters, hooks },
     deps.announce.chunkCount,
   );
-  const assembly = new ChunkAssembly({ rx, announce: deps.announce, expectDigest: opts.expectDigest, maxBuffer: opts.maxBuffer, slots, writer, hooks });
+  const assembly = new ChunkAssembly({ rx, announce: deps.announce, expectDigest: opts.expectDigest, maxBuffer: opts.maxBuffer, slots, writer, hooks, counters: deps.counters });
   return { slots, writer, assembly };
 }

@@ -34,6 +34,7 @@ export function joinGroup(
 
 /** Rejects announcements whose geometry would be unsafe to act on. */
 export function checkGeometry(a: Announce): string | undefined {
+  if (a.controlPort === 0) return 'control port 0';
   if (a.chunkSize < 4096 || a.chunkSize > MAX_CHUNK_SIZE) return `chunk size ${a.chunkSize} out of range`;
   if (a.symbolSize < MIN_SYMBOL_SIZE || a.symbolSize > MAX_SYMBOL_SIZE) return `symbol size ${a.symbolSize} out of range`;
   if (Math.ceil(a.chunkSize / a.symbolSize) > 65535) return 'too many symbols per chunk';

@@ -10,6 +10,13 @@ import { advertTrustMs, backoffWindowMs, nackHoldoffMs } from './timing.js';
 const NACK_LOOKAHEAD_CHUNKS = 8;
 /** The most loss entries asked of the native receiver per stream and tick. */
 export const NACK_ENTRIES_PER_TICK = 256;
+/** REPAIR_ADVs held at most (anyone can send them): the oldest is forgotten first. */
+export const MAX_ADVERTS = 1024;
+/**
+ * Times in a row a chunk's report may be suppressed by a REPAIR_ADV; the
+ * next is sent anyway, so forged adverts cannot hold a repair back forever.
+ */
+export const MAX_SUPPRESSIONS = 2;
 
 /** What the policy reads of the sender's latest ANNOUNCE. */
 export type NackAnnounce = Pick<Announce, 'phase' | 'progress' | 'chunkCount' | 'groupSize' | 'nackBackoffMs' | 'rateKiB'>;
@@ -43,6 +50,8 @@ export class NackPolicy {
   private readonly nackDue = new Map<number, number>();
   /** The sender's latest REPAIR_ADV per chunk, while it is recent enough to trust. */
   private readonly advertised = new Map<number, { at: number; stripes: number[] }>();
+  /** Reports suppressed in a row per chunk, since its last report sent. */
+  private readonly suppressed = new Map<number, number>();
 
   constructor(
     readonly counters: NackCounters = nackCounters(),
@@ -51,7 +60,11 @@ export class NackPolicy {
 
   /** Notes the sender's REPAIR_ADV: the parity it plans per stripe of a chunk, as (stripe, count) pairs. */
   advertise(stream: number, chunk: number, stripes: number[], now: number): void {
-    this.advertised.set(keyOf(stream, chunk), { at: now, stripes });
+    const key = keyOf(stream, chunk);
+    // Re-inserted, so that the map's order is the order of arrival.
+    this.advertised.delete(key);
+    this.advertised.set(key, { at: now, stripes });
+    if (this.advertised.size > MAX_ADVERTS) this.advertised.delete(this.advertised.keys().next().value!);
   }
 
   /**
@@ -97,16 +110,19 @@ export class NackPolicy {
         if (now < due) continue;
         this.nackDue.delete(key);
         this.lastNack.set(key, now);
-        if (kind === NackKind.StripeNeeds && this.coveredByAdvert(key, pairs, now, window)) {
+        if (kind === NackKind.StripeNeeds && this.coveredByAdvert(key, pairs, now, window) && (this.suppressed.get(key) ?? 0) < MAX_SUPPRESSIONS) {
+          this.suppressed.set(key, (this.suppressed.get(key) ?? 0) + 1);
           this.counters.nacksSuppressed++;
           continue;
         }
+        this.suppressed.delete(key);
         entries.push({ stream, chunk, kind, pairs });
         for (let r = 1; r < pairs.length; r += 2) this.counters.symbolsRequested += pairs[r]!;
       }
     }
     // Forget backoffs of losses repaired before they were reported.
     for (const key of this.nackDue.keys()) if (!stillMissing.has(key)) this.nackDue.delete(key);
+    for (const key of this.suppressed.keys()) if (!stillMissing.has(key)) this.suppressed.delete(key);
     return { entries, outstanding: stillMissing.size > 0 };
   }
 

@@ -4,8 +4,8 @@
 import { monotonicClock, type Clock } from '../core/clock.js';
 import type { BlockcastError } from '../errors.js';
 import type { NativeReceiverStats } from '../native/binding.js';
-import { FailReason, HASH_SIZE, Phase, type FailReasonValue, type ReceiverStateValue } from '../protocol/constants.js';
-import { decodeAck, encodeNacks, encodeStatus, type Announce, type NackEntry } from '../protocol/packets.js';
+import { FailReason, HASH_SIZE, Phase, ReceiverState, type FailReasonValue, type ReceiverStateValue } from '../protocol/constants.js';
+import { decodeAck, encodeNacks, encodeStatus, type Ack, type Announce, type NackEntry } from '../protocol/packets.js';
 import { reportCounters, type ReportCounters } from './stats.js';
 import { firstFinalReportWaitMs, heartbeatMs, jitteredMs, nextFinalReportWaitMs } from './timing.js';
 
@@ -104,10 +104,23 @@ export class Reporter {
     this.deps.send(packet, s.announce.controlPort, s.address);
   }
 
-  private statusPacket(state: ReceiverStateValue, reason: FailReasonValue, digest?: Buffer, overloaded = false): Buffer {
+  /**
+   * Asks a candidate session's sender to let this receiver join: a JOINED
+   * STATUS carrying the join nonce, which only a live sender can echo.
+   */
+  probe(announce: Announce, address: string): void {
+    this.deps.send(this.statusPacket(ReceiverState.Joined, FailReason.None, undefined, false, announce.session), announce.controlPort, address);
+  }
+
+  /** True if an ACK is meant for this run of this receiver: its id and its join nonce. */
+  isForMe(a: Ack): boolean {
+    return a.receiverId === this.deps.receiverId && a.nonce.equals(this.deps.nonce);
+  }
+
+  private statusPacket(state: ReceiverStateValue, reason: FailReasonValue, digest?: Buffer, overloaded = false, session = this.sender!.announce.session): Buffer {
     const f = this.deps.figures();
     return encodeStatus({
-      session: this.sender!.announce.session,
+      session,
       receiverId: this.deps.receiverId,
       state,
       reason,
@@ -165,10 +178,10 @@ export class Reporter {
     this.lastStatus = now;
   }
 
-  /** An ACK from the sender's control socket: stops the retries of the final report it acknowledges. */
-  onAck(msg: Buffer): void {
-    const a = decodeAck(msg);
-    if (a && this.sender && a.session === this.sender.announce.session && a.receiverId === this.deps.receiverId && a.nonce.equals(this.deps.nonce)) {
+  /** An ACK (raw or decoded) from the sender's control socket: stops the retries of the final report it acknowledges. */
+  onAck(msg: Buffer | Ack): void {
+    const a = Buffer.isBuffer(msg) ? decodeAck(msg) : msg;
+    if (a && this.sender && a.session === this.sender.announce.session && this.isForMe(a)) {
       this.acked.add(a.state);
       this.ackArrived?.();
     }

@@ -1,4 +1,5 @@
-// The receiver's session: find a sender, check the target, assemble the
+// The receiver's session: find a live sender (a candidate joined only when
+// its ACK echoes this run's nonce), pin it, check the target, assemble the
 // manifest, verify and write every chunk at its offset, NACK what is
 // missing, and report DONE only once the whole-image digest matches.
 // This module wires the parts together and runs the state machine; each
@@ -12,17 +13,20 @@ import { BlockcastError } from '../errors.js';
 import { ChunkPool } from '../image/pool.js';
 import type { Target } from '../image/target.js';
 import type { NativeReceiver, NativeReceiverBatch } from '../native/binding.js';
-import { NONCE_SIZE, PacketType, Phase } from '../protocol/constants.js';
-import { decodeAnnounce, decodeRepairAdv, packetType, type Announce } from '../protocol/packets.js';
+import { NONCE_SIZE, PacketType, Phase, ReceiverState } from '../protocol/constants.js';
+import { decodeAck, decodeAnnounce, decodeRepairAdv, packetType, type Announce } from '../protocol/packets.js';
 import { openChunkSide, type ChunkAssembly } from './assembly.js';
+import { Candidates, type Candidate } from './candidates.js';
 import { checkGeometry, joinGroup, openTarget } from './join.js';
 import { NACK_ENTRIES_PER_TICK, NackPolicy, streamsToCheck } from './nack-policy.js';
 import { resolveReceiveOptions, type ReceiveOptions, type ResolvedReceiveOptions } from './options.js';
 import { Reporter, statusFigures } from './reporter.js';
 import type { ChunkSlots } from './slots.js';
 import { isFinal, receiverStateMachine, wireState } from './state.js';
+import { judgeAnnounce, type PinnedSender } from './pinning.js';
 import { ReceiveStats, type ReceiveSummary } from './stats.js';
 import { nextTickMs, progressTickMs, tickIntervalMs } from './timing.js';
+import { acceptAnySender, type SenderVerifier } from './verifier.js';
 import type { ImageWriter } from './writer.js';
 
 export type { ReceiveOptions } from './options.js';
@@ -37,12 +41,14 @@ export class ReceiverSession extends EventEmitter {
   private readonly figures: ReceiveStats;
   private readonly nacks: NackPolicy;
   private readonly reporter: Reporter;
+  private readonly candidates = new Candidates();
+  private readonly verifier: SenderVerifier;
   private rx?: NativeReceiver;
   private control?: dgram.Socket;
   private pool?: ChunkPool;
   private target?: Target;
-  /** The sender's latest ANNOUNCE, once one is accepted. */
-  private announce?: Announce;
+  /** The joined sender: its address and latest ANNOUNCE, whose fixed fields never change. */
+  private pin?: PinnedSender;
   private lastHeard = 0;
   private slots?: ChunkSlots;
   private writer?: ImageWriter;
@@ -55,12 +61,18 @@ export class ReceiverSession extends EventEmitter {
   /** The native receiver's per-tick figures (see NativeReceiver.sample), reused every tick. */
   private readonly sample = new Float64Array(4);
 
+  /**
+   * `verifier` decides whether an ANNOUNCE or ACK is the sender's own
+   * (signatures, tags: src/security); by default any well-formed one is.
+   */
   constructor(
     options: ReceiveOptions,
     private readonly clock: Clock = monotonicClock,
+    verifier: (joinNonce: Buffer) => SenderVerifier = () => acceptAnySender,
   ) {
     super();
     this.opts = resolveReceiveOptions(options);
+    this.verifier = verifier(this.joinNonce);
     this.figures = new ReceiveStats(clock);
     this.nacks = new NackPolicy(this.figures);
     this.reporter = new Reporter({
@@ -69,7 +81,7 @@ export class ReceiverSession extends EventEmitter {
       name: this.opts.name,
       clock,
       counters: this.figures,
-      send: (packet, port, address) => this.control!.send(packet, port, address),
+      send: (packet, port, address) => this.send(packet, port, address),
       state: () => wireState(this.machine.state),
       figures: () => statusFigures(this.rx?.stats(), this.writer?.chunksDone ?? 0, this.target?.info.capacity ?? 0),
     });
@@ -101,7 +113,7 @@ export class ReceiverSession extends EventEmitter {
         throw this.error;
       }
       const acknowledged = await this.reporter.reportDone(this.digest!);
-      return this.figures.summary(this.announce!, this.digest!, acknowledged, this.rx!.stats());
+      return this.figures.summary(this.pin!.announce, this.digest!, acknowledged, this.rx!.stats());
     } finally {
       clearTimeout(this.timer);
       await this.cleanup();
@@ -115,7 +127,7 @@ export class ReceiverSession extends EventEmitter {
     this.pool = new ChunkPool({ prewarm: true, threads: this.opts.workers });
     const control = dgram.createSocket('udp4');
     this.control = control;
-    control.on('message', (msg) => this.reporter.onAck(msg));
+    control.on('message', (msg, rinfo) => this.onControl(msg, rinfo.address, rinfo.port));
     control.on('error', (err) => this.conclude(err));
     await new Promise<void>((resolve) => control.bind(0, resolve));
     try {
@@ -139,42 +151,64 @@ export class ReceiverSession extends EventEmitter {
     this.wake?.();
   }
 
+  /**
+   * Sends a report. A candidate's address and port come from a packet
+   * anyone can forge: a send that fails (an unreachable or broadcast
+   * address) is a warning, never the socket's 'error' that ends the session.
+   */
+  private send(packet: Buffer, port: number, address: string): void {
+    const failed = (err: Error | null): void => {
+      if (err) this.emit('warning', { message: `cannot report to ${address}:${port}: ${err.message}` });
+    };
+    try {
+      this.control!.send(packet, port, address, failed);
+    } catch (err) {
+      failed(err as Error);
+    }
+  }
+
   private onBatch(batch: NativeReceiverBatch): void {
     for (const c of batch.controls) {
       const type = packetType(c.data);
       if (type === PacketType.RepairAdv) {
         const adv = decodeRepairAdv(c.data);
-        if (adv && adv.session === this.announce?.session) this.nacks.advertise(adv.stream, adv.chunk, adv.stripes, this.clock.now());
+        if (!adv || !this.pin) continue;
+        if (adv.session === this.pin.announce.session && c.address === this.pin.address) this.nacks.advertise(adv.stream, adv.chunk, adv.stripes, this.clock.now());
+        else this.figures.forged++;
         continue;
       }
       if (type !== PacketType.Announce) continue;
       const a = decodeAnnounce(c.data);
-      if (a) this.onAnnounce(a, c.address);
+      if (!a) continue;
+      if (this.verifier.acceptAnnounce(c.data, a, c.address)) this.onAnnounce(a, c.address);
+      else this.figures.forged++;
     }
     for (const c of batch.chunks) this.assembly!.onChunk(c);
     // Batches come as fast as data does, timer ticks maybe only every 250 ms:
     // tell a fast sender of overload from here.
-    if (batch.chunks.length > 0 && this.announce && !this.ended()) {
+    if (batch.chunks.length > 0 && this.pin && !this.ended()) {
       this.rx!.sample(this.sample);
       this.reporter.reportOverload(this.clock.now(), this.sample[2]!, this.sample[3]!, this.slots!.count);
     }
   }
 
   private onAnnounce(a: Announce, address: string): void {
+    if (!this.pin) {
+      if (!this.ended()) this.offer(a, address);
+      return;
+    }
+    const verdict = judgeAnnounce(this.pin, a, address);
+    if (verdict !== 'update') {
+      verdict === 'forged' ? this.figures.forged++ : this.figures.staleAnnounces++;
+      return;
+    }
     if (this.ended()) {
       // A sender that has ended will not acknowledge a final report: stop retrying it.
-      if (a.phase === Phase.Ended && a.session === this.announce?.session) this.reporter.onSenderEnded();
+      if (a.phase === Phase.Ended) this.reporter.onSenderEnded();
       return;
     }
-    if (!this.announce) {
-      if (this.opts.session !== undefined && a.session !== this.opts.session) return;
-      if (a.phase === Phase.Ended) return;
-      this.join(a, address);
-      return;
-    }
-    if (a.session !== this.announce.session) return;
-    const moved = a.progress !== this.announce.progress || a.phase !== this.announce.phase;
-    this.announce = a;
+    const moved = a.progress !== this.pin.announce.progress || a.phase !== this.pin.announce.phase;
+    this.pin.announce = a;
     this.reporter.update(a);
     this.lastHeard = this.clock.now();
     // The sender has passed more chunks: look for losses in them now.
@@ -185,16 +219,61 @@ export class ReceiverSession extends EventEmitter {
     }
   }
 
-  private join(a: Announce, address: string): void {
+  /** An ANNOUNCE before joining: its session may become a candidate, asked at once whether a live sender stands behind it. */
+  private offer(a: Announce, address: string): void {
+    if (this.opts.session !== undefined && a.session !== this.opts.session) return;
+    const now = this.clock.now();
+    if (this.candidates.isIgnored(a.session, now)) return;
     const problem = checkGeometry(a);
     if (problem) {
       this.emit('warning', { message: `ignoring sender ${address}: ${problem}` });
+      this.candidates.ignore(a.session, now);
       return;
     }
-    this.announce = a;
-    this.reporter.join(a, address);
+    const offered = this.candidates.offer(a, address, now);
+    if (offered === 'forged') this.figures.forged++;
+    if (offered !== 'new') return;
+    if (this.machine.is('Listening')) this.machine.to('Candidate');
+    this.emit('candidate', { session: a.session, sender: address });
+    this.probeCandidates(now);
+  }
+
+  /** Sends each candidate's STATUS that is due, drops those that never answered. */
+  private probeCandidates(now: number): void {
+    for (const c of this.candidates.due(now)) this.reporter.probe(c.announce, c.address);
+    if (this.candidates.size === 0 && this.machine.is('Candidate')) this.machine.to('Listening');
+  }
+
+  /** A datagram on the control socket: an ACK, maybe, of a candidate or of the joined sender. */
+  private onControl(msg: Buffer, address: string, port: number): void {
+    const ack = packetType(msg) === PacketType.Ack ? decodeAck(msg) : null;
+    if (!ack || !this.reporter.isForMe(ack)) {
+      this.figures.forged++;
+      return;
+    }
+    if (this.pin) {
+      const p = this.pin;
+      const fromSender = address === p.address && port === p.announce.controlPort && ack.session === p.announce.session;
+      if (fromSender && this.verifier.acceptAck(msg, ack, p)) this.reporter.onAck(ack);
+      else this.figures.forged++;
+      return;
+    }
+    const c = this.candidates.answered(ack.session, address, port);
+    if (!c || ack.state !== ReceiverState.Joined || this.ended() || !this.verifier.acceptAck(msg, ack, c)) {
+      this.figures.forged++;
+      return;
+    }
+    this.join(c);
+  }
+
+  /** A candidate's sender echoed the nonce: pin it, then open the target (nothing is opened before). */
+  private join(c: Candidate): void {
+    const a = c.announce;
+    this.pin = { address: c.address, announce: a };
+    this.candidates.clear();
+    this.reporter.join(a, c.address);
     this.lastHeard = this.clock.now();
-    this.emit('session', { session: a.session, sender: address, imageSize: a.imageSize, chunkCount: a.chunkCount });
+    this.emit('session', { session: a.session, sender: c.address, imageSize: a.imageSize, chunkCount: a.chunkCount });
     try {
       this.target = openTarget(this.opts.target, a.imageSize);
     } catch (err) {
@@ -215,7 +294,7 @@ export class ReceiverSession extends EventEmitter {
       pool: this.pool!,
       target,
       announce: a,
-      opts: this.opts,
+      opts: { ...this.opts, sealed: this.verifier.sealed ?? false },
       counters: this.figures,
       hooks: {
         ended: () => this.ended(),
@@ -246,14 +325,16 @@ export class ReceiverSession extends EventEmitter {
   private tick(): void {
     if (this.ended()) return;
     const outstanding = this.check();
-    const interval = tickIntervalMs(this.announce?.phase, outstanding);
-    this.schedule(nextTickMs(interval, this.nacks.nextDue(), this.clock.now()));
+    const interval = tickIntervalMs(this.pin?.announce.phase, outstanding);
+    const due = this.pin ? this.nacks.nextDue() : this.candidates.nextDue();
+    this.schedule(nextTickMs(interval, due, this.clock.now()));
   }
 
   /** Returns true while losses are outstanding: incomplete chunks the sender has passed. */
   private check(): boolean {
     const now = this.clock.now();
-    if (!this.announce) {
+    if (!this.pin) {
+      this.probeCandidates(now);
       if (this.opts.waitTimeout > 0 && now - this.waitStart > this.opts.waitTimeout * 1000) {
         this.conclude(new BlockcastError('ENOSENDER', `No sender announced a session on ${this.opts.group}:${this.opts.port} within ${this.opts.waitTimeout} s`));
       }
@@ -273,7 +354,7 @@ export class ReceiverSession extends EventEmitter {
 
   /** Asks the native receiver for the losses the policy looks at, and sends the reports it decides on. */
   private sendNacks(now: number, seenImage: number, seenManifest: number): boolean {
-    const a = this.announce!;
+    const a = this.pin!.announce;
     const assembly = this.assembly!;
     const reach = this.nacks.reach(a, assembly.manifestChunks, assembly.haveManifest, seenImage, seenManifest);
     if (!reach) return false;

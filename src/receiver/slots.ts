@@ -18,9 +18,14 @@ export class ChunkSlots {
     private readonly ended: () => boolean,
   ) {}
 
+  /** How many slots of `chunkSize` bytes fit in `maxBuffer` (at least 4). */
+  static countFor(chunkSize: number, maxBuffer: number): number {
+    return Math.max(4, Math.floor(maxBuffer / chunkSize));
+  }
+
   /** Allocates the slots for chunks of `chunkSize` within `maxBuffer` bytes (at least 4) and lends them all. */
   create(chunkSize: number, maxBuffer: number): void {
-    const count = Math.max(4, Math.floor(maxBuffer / chunkSize));
+    const count = ChunkSlots.countFor(chunkSize, maxBuffer);
     for (let id = 0; id < count; id++) {
       this.buffers.push(Buffer.allocUnsafeSlow(chunkSize));
       this.lend(id);

@@ -7,7 +7,13 @@ import { ReceiverState, type ReceiverStateValue } from '../protocol/constants.js
 export type ReceiverPhase =
   /** Socket joined and workers started; no sender accepted yet. */
   | 'Listening'
-  /** A sender's session accepted and the target checked; nothing written yet (the manifest may still be assembling). */
+  /**
+   * Sessions heard and asked, by a STATUS with this run's join nonce,
+   * whether a live sender stands behind them; nothing is opened or written
+   * yet. Back to Listening when every candidate timed out.
+   */
+  | 'Candidate'
+  /** A live sender's ACK echoed the nonce: it is pinned, the target checked; nothing written yet (the manifest may still be assembling). */
   | 'Joined'
   /** At least one chunk is on the target. */
   | 'Receiving'
@@ -23,7 +29,8 @@ export type ReceiverPhase =
   | 'Resuming';
 
 export const RECEIVER_TRANSITIONS: TransitionTable<ReceiverPhase> = {
-  Listening: ['Joined', 'Failed'],
+  Listening: ['Candidate', 'Failed'],
+  Candidate: ['Listening', 'Joined', 'Failed'],
   Joined: ['Receiving', 'Resuming', 'Failed'],
   Resuming: ['Receiving', 'Verifying', 'Failed'],
   Receiving: ['Verifying', 'Failed'],
@@ -43,12 +50,14 @@ export function isFinal(phase: ReceiverPhase): boolean {
 
 /**
  * The state a STATUS packet reports. Before the first chunk is written a
- * receiver says Joined; a Listening receiver sends no STATUS at all, and
- * Verifying is too brief to be seen as more than Receiving.
+ * receiver says Joined (a Candidate's STATUS asks to join); a Listening
+ * receiver sends no STATUS at all, and Verifying is too brief to be seen as
+ * more than Receiving.
  */
 export function wireState(phase: ReceiverPhase): ReceiverStateValue {
   switch (phase) {
     case 'Listening':
+    case 'Candidate':
     case 'Joined':
     case 'Resuming':
       return ReceiverState.Joined;

@@ -14,6 +14,12 @@ export interface ReceiveSummary {
   duplicates: number;
   malformed: number;
   foreign: number;
+  /** ANNOUNCEs, ACKs and REPAIR_ADVs dropped as not the pinned sender's (another address, session or fixed field, or failed verification). */
+  forged: number;
+  /** ANNOUNCEs of the pinned sender dropped because they would move its phase or progress backwards (replayed or reordered). */
+  staleAnnounces: number;
+  /** Image chunks completed before the manifest beyond the backlog cap: forgotten, to be requested again. */
+  preManifestDrops: number;
   early: number;
   noBuffer: number;
   corruptChunks: number;
@@ -56,6 +62,13 @@ export interface AssemblyCounters {
   skippedZeroChunks: number;
   wireBytes: number;
   maxBacklog: number;
+  preManifestDrops: number;
+}
+
+/** Counters of what the receiver refused to take as its sender's. */
+export interface SenderCounters {
+  forged: number;
+  staleAnnounces: number;
 }
 
 /** Counters the reporter keeps. */
@@ -80,8 +93,11 @@ export function reportCounters(): ReportCounters {
   return { overloadReports: 0, nackPackets: 0, finalReports: 0, finalReportMs: 0 };
 }
 
-export class ReceiveStats implements AssemblyCounters, ReportCounters, NackCounters {
+export class ReceiveStats implements AssemblyCounters, ReportCounters, NackCounters, SenderCounters {
   corruptChunks = 0;
+  preManifestDrops = 0;
+  forged = 0;
+  staleAnnounces = 0;
   zeroedChunks = 0;
   skippedZeroChunks = 0;
   wireBytes = 0;
@@ -115,6 +131,9 @@ export class ReceiveStats implements AssemblyCounters, ReportCounters, NackCount
       duplicates: s.duplicates,
       malformed: s.malformed,
       foreign: s.foreign,
+      forged: this.forged,
+      staleAnnounces: this.staleAnnounces,
+      preManifestDrops: this.preManifestDrops,
       early: s.early,
       noBuffer: s.noBuffer,
       socketDrops: s.socketDrops,

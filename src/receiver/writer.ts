@@ -14,8 +14,16 @@ import type { ChunkSlots } from './slots.js';
 import type { AssemblyCounters } from './stats.js';
 
 const MAX_PENDING_WRITES = 8;
-/** A chunk that fails verification this often is corrupt at the source, not in transit. */
+/**
+ * The same wire bytes of a chunk failing verification this often: the
+ * sender's copy is corrupt (it sends the same bytes every time). Junk that
+ * varies, which is what anyone can send to an open session, is never fatal.
+ */
+export const MAX_SAME_BYTES_FAILURES = 3;
+/** In a sealed session every byte is the sender's: any failures of one chunk this often are fatal. */
 export const MAX_CHUNK_FAILURES = 5;
+/** Distinct failing wire hashes remembered per chunk (the oldest is forgotten first). */
+const MAX_FAILED_HASHES = 4;
 /** Zero ranges are cleared at most this many bytes per call, so progress stays visible. */
 const ZERO_RANGE_MAX = 256 * 1024 * 1024;
 
@@ -39,6 +47,8 @@ export interface WriterDeps {
   target: Target;
   /** The target already reads as zeros (--target-zeroed). */
   targetZeroed: boolean;
+  /** Every DATA byte is authenticated (a sealed session): any MAX_CHUNK_FAILURES failures of one chunk are fatal. */
+  sealed?: boolean;
   slots: ChunkSlots;
   counters: AssemblyCounters;
   hooks: WriterHooks;
@@ -51,7 +61,8 @@ export class ImageWriter {
   private written = 0;
   /** Completed image chunks waiting for a verified write (and, before the manifest, for it). */
   private readonly backlog: { chunk: number; slot: number; length: number; coding: number }[] = [];
-  private readonly failures = new Map<number, number>();
+  /** Per chunk that failed: its failures in all, and per hash of the failing wire bytes. */
+  private readonly failures = new Map<number, { total: number; byWire: Map<string, number> }>();
   private writing = 0;
 
   constructor(
@@ -63,6 +74,11 @@ export class ImageWriter {
 
   get chunksDone(): number {
     return this.written;
+  }
+
+  /** Completed image chunks waiting (for a worker, or for the manifest). */
+  get backlogged(): number {
+    return this.backlog.length;
   }
 
   /** The manifest is known: zero chunks are done, backlogged chunks can be verified and written. */
@@ -143,7 +159,7 @@ export class ImageWriter {
           this.writing--;
           slots.returned(slot, r.buffer);
           if (r.ok) this.wroteChunk(chunk, length, Buffer.from(r.digest));
-          else if (r.reason === 'mismatch' || r.reason === 'undecodable') this.failedVerification(chunk, r.message);
+          else if (r.reason === 'mismatch' || r.reason === 'undecodable') this.failedVerification(chunk, r.message, Buffer.from(r.wireDigest).toString('hex'));
           else {
             const hint = 'code' in r && r.code === 'ENOSPC' ? ' (disk full)' : '';
             hooks.fail(new BlockcastError('ETARGETIO', `Writing ${this.deps.target.path} at offset ${offset} failed${hint}: ${r.message}`));
@@ -157,6 +173,7 @@ export class ImageWriter {
 
   private wroteChunk(chunk: number, length: number, digest: Buffer): void {
     if (this.digests[chunk]) return;
+    this.failures.delete(chunk);
     this.digests[chunk] = digest;
     this.written++;
     this.deps.counters.wireBytes += length;
@@ -165,17 +182,27 @@ export class ImageWriter {
   }
 
   /**
-   * Corrupt in transit: fetch it again. Corrupt every time: the sender's
-   * copy is bad, and waiting longer will not help.
+   * Corrupt in transit, or junk someone sent: forget it and fetch it again.
+   * The same wire bytes failing MAX_SAME_BYTES_FAILURES times are the
+   * sender's copy, and waiting longer will not help (in a sealed session,
+   * any MAX_CHUNK_FAILURES failures are).
    */
-  private failedVerification(chunk: number, message: string): void {
+  private failedVerification(chunk: number, message: string, wireHash: string): void {
     this.deps.counters.corruptChunks++;
-    const failures = (this.failures.get(chunk) ?? 0) + 1;
-    this.failures.set(chunk, failures);
+    let f = this.failures.get(chunk);
+    if (!f) this.failures.set(chunk, (f = { total: 0, byWire: new Map() }));
+    f.total++;
+    const same = (f.byWire.get(wireHash) ?? 0) + 1;
+    f.byWire.delete(wireHash);
+    f.byWire.set(wireHash, same);
+    if (f.byWire.size > MAX_FAILED_HASHES) f.byWire.delete(f.byWire.keys().next().value!);
     this.deps.hooks.warning(`chunk ${chunk} failed verification (${message}); fetching it again`);
-    if (failures >= MAX_CHUNK_FAILURES) {
+    const fatal = this.deps.sealed ? f.total >= MAX_CHUNK_FAILURES : same >= MAX_SAME_BYTES_FAILURES;
+    if (fatal) {
+      const times = this.deps.sealed ? f.total : same;
+      const what = this.deps.sealed ? '' : ' with the same bytes';
       this.deps.hooks.fail(
-        new BlockcastError('EDIGEST', `Chunk ${chunk} failed verification ${failures} times (${message}): the sender's copy of the image is corrupt`),
+        new BlockcastError('EDIGEST', `Chunk ${chunk} failed verification ${times} times${what} (${message}): the sender's copy of the image is corrupt`),
       );
     } else {
       this.deps.rx.reopen(Stream.Image, chunk);

@@ -27,12 +27,12 @@ constexpr uint32_t kSession = 0x5EED;
 constexpr uint32_t kSymbol = 256;
 
 std::vector<uint8_t> datagram(uint32_t chunk, uint32_t symbol, uint32_t length, const uint8_t* payload, size_t n,
-                              uint16_t flags = 0) {
+                              uint16_t flags = 0, uint8_t stream = kStreamImage) {
   std::vector<uint8_t> d(kDataHeaderSize + n, 0xEE);
   DataHeader h;
   h.flags = flags;
   h.session = kSession;
-  h.stream = kStreamImage;
+  h.stream = stream;
   h.coding = kCodingRaw;
   h.chunk = chunk;
   h.symbol = symbol;
@@ -48,13 +48,14 @@ struct Rig {
   std::vector<std::vector<uint8_t>> slots;
   std::vector<CompletedChunk> done;
 
-  Rig(uint32_t stripe, uint32_t chunkCount, uint32_t maxLength) : r(counters) {
+  Rig(uint32_t stripe, uint32_t chunkCount, uint32_t maxLength, uint32_t manifestReserve = 0) : r(counters) {
     RxConfig c;
     c.session = kSession;
     c.symbolSize = kSymbol;
     c.stripeSize = stripe;
     c.streams[kStreamImage] = {chunkCount, maxLength};
     c.streams[kStreamManifest] = {1, maxLength};
+    c.manifestReserve = manifestReserve;
     CHECK(r.configure(c).ok());
     for (uint32_t i = 0; i < 4; i++) {
       slots.emplace_back(maxLength);
@@ -224,6 +225,22 @@ void sealedData() {
   CHECK(rig.counters.malformed == 0);
 }
 
+// Image chunks never take the slot kept for the manifest while it is
+// incomplete: the manifest still assembles after a flood of image chunks.
+void manifestReserve() {
+  const uint32_t length = 2 * kSymbol;
+  std::vector<uint8_t> bytes(length, 0x11);
+  Rig rig(0, 8, length, 1);
+  for (uint32_t c = 0; c < 8; c++) rig.feed(datagram(c, 0, length, bytes.data(), kSymbol));  // 8 partial image chunks
+  CHECK(rig.r.assembling() == 3 && rig.r.freeSlots() == 1 && rig.counters.noBuffer == 5);
+  for (uint32_t s = 0; s < 2; s++) rig.feed(datagram(0, s, length, bytes.data(), kSymbol, 0, kStreamManifest));
+  CHECK(rig.done.size() == 1 && rig.done[0].stream == kStreamManifest);
+  // The manifest is complete: the reserve is free for image chunks again.
+  CHECK(rig.r.provide(rig.slots[rig.done[0].slot].data(), length, rig.done[0].slot).ok());
+  rig.feed(datagram(5, 0, length, bytes.data(), kSymbol));
+  CHECK(rig.r.assembling() == 4 && rig.r.freeSlots() == 0);
+}
+
 }  // namespace
 
 int main() {
@@ -233,6 +250,7 @@ int main() {
   runsAndMalformed();
   sealedData();
   sealTests();
+  manifestReserve();
   engineRoundTrip();
   std::printf("%s\n", failures ? "core tests failed" : "core tests passed");
   return failures ? 1 : 0;

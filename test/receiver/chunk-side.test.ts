@@ -10,7 +10,7 @@ import { hash, zeroHash } from '../../src/protocol/hash.js';
 import { encodeManifest, imageDigestOf, manifestSize, zeroBitmap } from '../../src/protocol/manifest.js';
 import type { Announce } from '../../src/protocol/packets.js';
 import { openChunkSide } from '../../src/receiver/assembly.js';
-import { MAX_CHUNK_FAILURES } from '../../src/receiver/writer.js';
+import { MAX_CHUNK_FAILURES, MAX_SAME_BYTES_FAILURES } from '../../src/receiver/writer.js';
 
 const CHUNK = 4096;
 /** Three chunks; the middle one is all zeros and never sent. */
@@ -26,29 +26,29 @@ const announce: Announce = {
 
 type WriteOutcome = 'ok' | 'mismatch' | 'io';
 
-function setup(opts: { expectDigest?: string; created?: boolean; manifestBytes?: Buffer } = {}) {
+function setup(opts: { expectDigest?: string; created?: boolean; manifestBytes?: Buffer; sealed?: boolean } = {}) {
   let ended = false;
   const events: string[] = [];
   const rx = { configure: vi.fn(), expect: vi.fn(), reopen: vi.fn(), provide: vi.fn() };
   const outcomes: WriteOutcome[] = [];
   const pool = {
-    unpackAndWrite: vi.fn(async (t: { buffer: ArrayBuffer; expected: Buffer }) => {
+    unpackAndWrite: vi.fn(async (t: { buffer: ArrayBuffer; length: number; expected: Buffer }) => {
       const outcome = outcomes.shift() ?? 'ok';
       if (outcome === 'ok') return { ok: true as const, digest: new Uint8Array(t.expected), buffer: t.buffer };
       if (outcome === 'io') return { ok: false as const, reason: 'io' as const, code: 'ENOSPC', message: 'no space', buffer: t.buffer };
-      return { ok: false as const, reason: 'mismatch' as const, message: 'hash mismatch', buffer: t.buffer };
+      return { ok: false as const, reason: 'mismatch' as const, message: 'hash mismatch', wireDigest: hash(Buffer.from(t.buffer, 0, t.length)), buffer: t.buffer };
     }),
     zero: vi.fn(async () => ({ errno: 0, method: 'test' })),
   };
   const target = { fd: 7, path: '/dev/test', info: { kind: 'file', capacity: 1 << 30, created: opts.created ?? false }, sync: vi.fn() };
-  const counters = { corruptChunks: 0, zeroedChunks: 0, skippedZeroChunks: 0, wireBytes: 0, maxBacklog: 0 };
+  const counters = { corruptChunks: 0, zeroedChunks: 0, skippedZeroChunks: 0, wireBytes: 0, maxBacklog: 0, preManifestDrops: 0 };
   const result: { digest?: Buffer; error?: Error } = {};
   const side = openChunkSide({
     rx: rx as unknown as NativeReceiver,
     pool: pool as unknown as ChunkPool,
     target: target as unknown as Target,
     announce,
-    opts: { maxBuffer: 4 * CHUNK, expectDigest: opts.expectDigest, targetZeroed: false },
+    opts: { maxBuffer: 4 * CHUNK, expectDigest: opts.expectDigest, targetZeroed: false, sealed: opts.sealed },
     counters,
     hooks: {
       ended: () => ended,
@@ -79,7 +79,7 @@ function setup(opts: { expectDigest?: string; created?: boolean; manifestBytes?:
 describe('chunk side', () => {
   it('sets the native receiver up for the geometry and lends every slot', () => {
     const { rx, side } = setup();
-    expect(rx.configure).toHaveBeenCalledWith(expect.objectContaining({ session: 9, symbolSize: 1024 }));
+    expect(rx.configure).toHaveBeenCalledWith(expect.objectContaining({ session: 9, symbolSize: 1024, manifestReserve: 1 }));
     expect(rx.expect).toHaveBeenCalledWith(Stream.Manifest, Uint32Array.from([manifestSize(3)]));
     expect(side.slots.count).toBe(4);
     expect(rx.provide).toHaveBeenCalledTimes(4);
@@ -112,19 +112,66 @@ describe('chunk side', () => {
     expect(counters.skippedZeroChunks).toBe(1);
   });
 
-  it('fetches a corrupt chunk again, and gives up after MAX_CHUNK_FAILURES', async () => {
+  it('fetches a corrupt chunk again, and gives up when the same wire bytes fail MAX_SAME_BYTES_FAILURES times', async () => {
     const { rx, counters, events, result, outcomes, complete, settle } = setup();
     complete(Stream.Manifest, 0, 0, manifestBytes);
-    for (let i = 0; i < MAX_CHUNK_FAILURES; i++) {
+    for (let i = 0; i < MAX_SAME_BYTES_FAILURES; i++) {
       outcomes.push('mismatch');
       complete(Stream.Image, 0, 1, data[0]!);
       await settle();
     }
-    expect(rx.reopen).toHaveBeenCalledTimes(MAX_CHUNK_FAILURES - 1);
+    expect(rx.reopen).toHaveBeenCalledTimes(MAX_SAME_BYTES_FAILURES - 1);
     expect(rx.reopen).toHaveBeenCalledWith(Stream.Image, 0);
-    expect(counters.corruptChunks).toBe(MAX_CHUNK_FAILURES);
+    expect(counters.corruptChunks).toBe(MAX_SAME_BYTES_FAILURES);
     expect(events).toContain('warning: chunk 0 failed verification (hash mismatch); fetching it again');
+    expect(result.error?.message).toBe(`Chunk 0 failed verification ${MAX_SAME_BYTES_FAILURES} times with the same bytes (hash mismatch): the sender's copy of the image is corrupt`);
+  });
+
+  it('never fails on junk that varies: every failing chunk is fetched again, and the real bytes then complete it', async () => {
+    const { rx, counters, result, outcomes, complete, settle } = setup();
+    complete(Stream.Manifest, 0, 0, manifestBytes);
+    for (let i = 0; i < 20; i++) {
+      outcomes.push('mismatch');
+      complete(Stream.Image, 0, 1, Buffer.alloc(100 + i, 0x5a)); // a one-symbol chunk of junk, different every time
+      await settle();
+    }
+    expect(result.error).toBeUndefined();
+    expect(rx.reopen).toHaveBeenCalledTimes(20);
+    expect(counters.corruptChunks).toBe(20);
+    complete(Stream.Image, 0, 1, data[0]!);
+    complete(Stream.Image, 2, 2, data[2]!);
+    await settle();
+    expect(result).toEqual({ digest: manifest.imageDigest });
+  });
+
+  it('in a sealed session, gives up after MAX_CHUNK_FAILURES failures of one chunk, whatever the bytes', async () => {
+    const { result, outcomes, complete, settle } = setup({ sealed: true });
+    complete(Stream.Manifest, 0, 0, manifestBytes);
+    for (let i = 0; i < MAX_CHUNK_FAILURES; i++) {
+      outcomes.push('mismatch');
+      complete(Stream.Image, 0, 1, Buffer.alloc(100 + i, 0x5a));
+      await settle();
+    }
     expect(result.error?.message).toBe(`Chunk 0 failed verification ${MAX_CHUNK_FAILURES} times (hash mismatch): the sender's copy of the image is corrupt`);
+  });
+
+  it('holds at most half the slots of image chunks before the manifest: the rest are requested again, and the manifest still gets a slot', async () => {
+    const { side, rx, pool, counters, complete, settle, result, outcomes } = setup();
+    expect(side.slots.count).toBe(4);
+    // Forged completions of image chunks before the manifest (slots 0..2).
+    complete(Stream.Image, 0, 0, Buffer.alloc(100, 1));
+    complete(Stream.Image, 2, 1, Buffer.alloc(100, 2));
+    complete(Stream.Image, 0, 2, Buffer.alloc(100, 3)); // over the cap of 2
+    expect(counters.preManifestDrops).toBe(1);
+    expect(rx.reopen).toHaveBeenCalledWith(Stream.Image, 0);
+    expect(rx.provide).toHaveBeenLastCalledWith(side.slots.buffer(2), 2); // lent again at once
+    outcomes.push('mismatch', 'mismatch');
+    complete(Stream.Manifest, 0, 3, manifestBytes);
+    expect(side.assembly.haveManifest).toBe(true);
+    await settle();
+    expect(pool.unpackAndWrite).toHaveBeenCalledTimes(2);
+    expect(result.error).toBeUndefined(); // the held junk failed verification and is fetched again
+    expect(counters.corruptChunks).toBe(2);
   });
 
   it('fails on a write error, naming the target and offset', async () => {

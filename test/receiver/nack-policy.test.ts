@@ -4,7 +4,7 @@ import { NACK_HOLDOFF_MS } from '../../src/defaults.js';
 import { Phase, Stream } from '../../src/protocol/constants.js';
 import { NackKind } from '../../src/protocol/packets.js';
 import { nackBackoffMs } from '../../src/receiver/backoff.js';
-import { NackPolicy, streamsToCheck, type NackAnnounce, type StreamLosses } from '../../src/receiver/nack-policy.js';
+import { MAX_ADVERTS, MAX_SUPPRESSIONS, NackPolicy, streamsToCheck, type NackAnnounce, type StreamLosses } from '../../src/receiver/nack-policy.js';
 import { advertTrustMs } from '../../src/receiver/timing.js';
 
 const sending: NackAnnounce = { phase: Phase.Sending, progress: 10, chunkCount: 100, groupSize: 1, nackBackoffMs: 0, rateKiB: 0 };
@@ -164,5 +164,30 @@ describe('NACK policy: suppression by REPAIR_ADV', () => {
     clock.advance(advertTrustMs(300));
     expect(p.plan(clock.now(), wide, needs([0, 1])).entries).toEqual([]);
     expect(p.counters.nacksSuppressed).toBe(1);
+  });
+
+  it('holds at most MAX_ADVERTS adverts, forgetting the oldest first', () => {
+    const p = eager();
+    for (let c = 0; c < MAX_ADVERTS + 500; c++) p.advertise(Stream.Image, c, [0, 3], 0);
+    expect(p.advertCount).toBe(MAX_ADVERTS);
+    // Chunk 0's advert was among the first: forgotten, so its need is reported.
+    expect(p.plan(1, sending, [losses(Stream.Image, [0, NackKind.StripeNeeds, [0, 1]])]).entries).toHaveLength(1);
+    // The newest are kept: chunk MAX_ADVERTS + 499's need is covered.
+    expect(p.plan(1, sending, [losses(Stream.Image, [MAX_ADVERTS + 499, NackKind.StripeNeeds, [0, 1]])]).entries).toEqual([]);
+  });
+
+  it('stays silent for a chunk at most MAX_SUPPRESSIONS times in a row, however many adverts come', () => {
+    const clock = new FakeClock(0);
+    const p = eager();
+    const sent: number[] = [];
+    for (let round = 0; round < 3 * (MAX_SUPPRESSIONS + 1); round++) {
+      // A fresh (forged) advert before every round, each claiming to cover the need.
+      p.advertise(Stream.Image, 7, [0, 3], clock.now());
+      if (p.plan(clock.now(), sending, needs([0, 1])).entries.length > 0) sent.push(round);
+      clock.advance(NACK_HOLDOFF_MS);
+    }
+    expect(sent).toEqual([2, 5, 8]);
+    expect(MAX_SUPPRESSIONS).toBe(2);
+    expect(p.counters.nacksSuppressed).toBe(6);
   });
 });

@@ -4,12 +4,22 @@ import { ReceiverState } from '../../src/protocol/constants.js';
 import { RECEIVER_TRANSITIONS, isFinal, receiverStateMachine, wireState, type ReceiverPhase } from '../../src/receiver/state.js';
 
 describe('receiver state machine', () => {
-  it('goes Listening -> Joined -> Receiving -> Verifying -> Done', () => {
+  it('goes Listening -> Candidate -> Joined -> Receiving -> Verifying -> Done', () => {
     const m = receiverStateMachine();
     const seen: string[] = [m.state];
     m.onTransition((_, to) => seen.push(to));
-    for (const s of ['Joined', 'Receiving', 'Verifying', 'Done'] as const) m.to(s);
-    expect(seen).toEqual(['Listening', 'Joined', 'Receiving', 'Verifying', 'Done']);
+    for (const s of ['Candidate', 'Joined', 'Receiving', 'Verifying', 'Done'] as const) m.to(s);
+    expect(seen).toEqual(['Listening', 'Candidate', 'Joined', 'Receiving', 'Verifying', 'Done']);
+  });
+
+  it('joins only through Candidate (a live sender answered), and falls back to Listening when none did', () => {
+    const m = receiverStateMachine();
+    expect(() => m.to('Joined')).toThrow('receiver: illegal transition Listening -> Joined');
+    m.to('Candidate');
+    m.to('Listening');
+    m.to('Candidate');
+    m.to('Joined');
+    expect(m.state).toBe('Joined');
   });
 
   it('can fail from every state that has no outcome yet, and from no final one', () => {
@@ -30,6 +40,7 @@ describe('receiver state machine', () => {
 
   it('has room for Resuming between joining and receiving', () => {
     const m = receiverStateMachine();
+    m.to('Candidate');
     m.to('Joined');
     m.to('Resuming');
     m.to('Receiving');
@@ -38,6 +49,7 @@ describe('receiver state machine', () => {
 
   it('derives the STATUS state: Joined until a chunk is written, then Receiving, then the outcome', () => {
     expect(wireState('Listening')).toBe(ReceiverState.Joined);
+    expect(wireState('Candidate')).toBe(ReceiverState.Joined);
     expect(wireState('Joined')).toBe(ReceiverState.Joined);
     expect(wireState('Resuming')).toBe(ReceiverState.Joined);
     expect(wireState('Receiving')).toBe(ReceiverState.Receiving);

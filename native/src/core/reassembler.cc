@@ -34,6 +34,7 @@ Status Reassembler::configure(const RxConfig& config) {
   freeSlots_.clear();
   fec_ = std::move(fec);  // after the assemblies that pointed at the old one
   slotSize_ = slotSize;
+  manifestReserve_ = config.manifestReserve;
   configured_ = true;
   return Status::Ok();
 }
@@ -90,6 +91,15 @@ Status Reassembler::provide(uint8_t* data, size_t length, uint32_t id) {
   if (length < slotSize_) return Status::Range("provided buffer is smaller than a chunk");
   freeSlots_.push_back(Slot{data, id});
   return Status::Ok();
+}
+
+bool Reassembler::manifestComplete() const {
+  const Stream& st = streams_[kStreamManifest];
+  const uint32_t n = st.config.chunkCount;
+  for (uint32_t w = 0; w < n / 64; w++)
+    if (st.completed[w] != ~uint64_t(0)) return false;
+  const uint64_t tail = (uint64_t(1) << (n % 64)) - 1;  // n % 64 == 0: nothing left to check
+  return (n % 64) == 0 || (st.completed[n / 64] & tail) == tail;
 }
 
 void Reassembler::release(std::unordered_map<uint64_t, Assembly>::iterator it) {
@@ -178,8 +188,10 @@ void Reassembler::handleData(uint8_t* p, size_t len, std::vector<CompletedChunk>
   auto it = assembling_.find(k);
   if (it == assembling_.end()) {
     // Memory is what JS lent: with no free slot the symbol is dropped, and
-    // the chunk is reported missing later and repaired.
-    if (freeSlots_.empty()) {
+    // the chunk is reported missing later and repaired. The last few free
+    // slots are the manifest's until it is complete (checked only then).
+    if (freeSlots_.empty() ||
+        (h.stream != kStreamManifest && freeSlots_.size() <= manifestReserve_ && !manifestComplete())) {
       counters_.noBuffer++;
       return;
     }

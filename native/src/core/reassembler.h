@@ -33,6 +33,9 @@ struct RxConfig {
   uint32_t symbolSize = 0;
   uint32_t stripeSize = 0;  // sources per FEC stripe; 0 = no FEC in this session
   std::array<StreamConfig, kStreamCount> streams{};
+  // Free slots only the manifest may start a chunk in while it is
+  // incomplete, so image chunks (early or forged) can never starve it.
+  uint32_t manifestReserve = 0;
 };
 
 struct CompletedChunk {
@@ -85,6 +88,7 @@ class Reassembler {
     return (streams_[stream].completed[chunk >> 6] >> (chunk & 63)) & 1;
   }
   void release(std::unordered_map<uint64_t, Assembly>::iterator it);
+  bool manifestComplete() const;
 
   bool unseal(uint8_t* p, size_t* len);
 
@@ -94,6 +98,7 @@ class Reassembler {
   uint32_t session_ = 0;
   uint32_t symbolSize_ = 0;
   uint32_t slotSize_ = 0;  // bytes a slot must hold: the largest chunk
+  uint32_t manifestReserve_ = 0;
   std::unique_ptr<FecScheme> fec_;  // null: no FEC
   std::array<Stream, kStreamCount> streams_{};
   std::array<int64_t, kStreamCount> highestSeen_{};

@@ -52,7 +52,7 @@ void Receiver::stop() {
   tsfn_.Abort();
 }
 
-// configure({ session, symbolSize, stripeSize, streams: [{ chunkCount, maxLength }, ...] })
+// configure({ session, symbolSize, stripeSize, streams: [{ chunkCount, maxLength }, ...], manifestReserve? })
 Napi::Value Receiver::Configure(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "configure(options)");
@@ -72,6 +72,7 @@ Napi::Value Receiver::Configure(const Napi::CallbackInfo& info) {
     config.streams[i].maxLength = attrUint32(so, "maxLength");
     config.streams[i].chunkCount = attrUint32(so, "chunkCount");
   }
+  if (o.Has("manifestReserve")) config.manifestReserve = attrUint32(o, "manifestReserve");
   Status s = engine_->configure(config);
   if (!s.ok()) throw statusError(env, s);
   return env.Undefined();
