@@ -1,6 +1,7 @@
 // The native fuzz driver: random and mutated datagrams straight into the
 // receiver's core, interleaved with one valid chunk's packets, round after
-// round of random geometry (symbol size, FEC stripe, trailer). Each
+// round of random geometry (symbol size, FEC stripe) and mode (open, or
+// sealed with each cipher this build has, payload encrypted or not). Each
 // datagram goes the way RxEngine::handleDatagram sends it: DATA into the
 // Reassembler, anything else to the control path (copied for JS) or
 // counted malformed. Every round's valid chunk must complete with its exact
@@ -24,6 +25,7 @@
 
 #include "core/data_header.h"
 #include "core/reassembler.h"
+#include "core/seal.h"
 #include "core/wire.h"
 #include "fuzz_mutator.h"
 
@@ -34,7 +36,7 @@ using blockcast::fuzz::Packet;
 namespace {
 
 struct Totals {
-  uint64_t fuzzed = 0, retargeted = 0, controls = 0, rounds = 0, verified = 0, forged = 0, repairRounds = 0;
+  uint64_t fuzzed = 0, retargeted = 0, sealedRounds = 0, controls = 0, rounds = 0, verified = 0, forged = 0, repairRounds = 0;
   RxCounters counters;
 };
 
@@ -52,16 +54,26 @@ class Round {
   Round(Mutator& m, Totals& t) : m_(m), t_(t) {
     static constexpr uint32_t kSymbols[] = {256, 512, 1448};
     static constexpr uint32_t kStripes[] = {0, 0, 4, 8, 32};
-    static constexpr uint32_t kTrailers[] = {0, 0, kSealTrailerSize};
     symbolSize_ = kSymbols[m_.below(3)];
-    trailer_ = kTrailers[m_.below(3)];
     config_.session = m_.u32();
     config_.symbolSize = symbolSize_;
     config_.stripeSize = kStripes[m_.below(5)];
     config_.streams[kStreamImage] = {2 + m_.below(14), symbolSize_ * (1 + m_.below(80))};
     config_.streams[kStreamManifest] = {1 + m_.below(3), symbolSize_ * (1 + m_.below(8))};
-    r_ = std::make_unique<Reassembler>(t_.counters, trailer_);
+    r_ = std::make_unique<Reassembler>(t_.counters);
     ok_ = r_->configure(config_).ok() && makeFecScheme(config_.stripeSize, &fec_).ok();
+    std::vector<uint8_t> ciphers = sealCiphers();
+    if (!ciphers.empty() && m_.chance(0.3)) {
+      // A sealed session: valid packets are sealed with the key, fuzz mostly mutates sealed packets.
+      uint8_t key[kSealKeySize];
+      m_.fill(key, sizeof key);
+      uint8_t cipher = ciphers[m_.below(uint32_t(ciphers.size()))];
+      Status st;
+      sealer_ = Sealer::create(cipher, key, sizeof key, &st);
+      encrypt_ = m_.chance(0.5);
+      ok_ = ok_ && sealer_ && r_->setSealKey(cipher, key, sizeof key).ok();
+      t_.sealedRounds++;
+    }
     uint32_t slots = config_.streams[0].chunkCount + config_.streams[1].chunkCount + 2;
     uint32_t slotSize = std::max(config_.streams[0].maxLength, config_.streams[1].maxLength);
     storage_.resize(slots);
@@ -79,10 +91,10 @@ class Round {
     for (int i = 0; i < 4; i++) {
       // Other chunks' packets to mutate (never another copy of this chunk's).
       ValidChunk other = makeChunk(uint8_t(m_.below(kStreamCount)));
-      if (other.stream != valid_.stream || other.chunk != valid_.chunk) corpus_.push_back(other.sources[0]);
+      if (other.stream != valid_.stream || other.chunk != valid_.chunk) corpus_.push_back(wrap(other.sources[0]));
     }
-    for (auto& p : valid_.sources) corpus_.push_back(p);
-    for (auto& p : valid_.repairs) corpus_.push_back(p);
+    for (auto& p : valid_.sources) corpus_.push_back(wrap(p));
+    for (auto& p : valid_.repairs) corpus_.push_back(wrap(p));
     // First pass: up to two sources of each block lost where FEC can cover them.
     std::vector<Packet> pass;
     uint32_t block = config_.stripeSize ? config_.stripeSize : uint32_t(valid_.sources.size());
@@ -91,16 +103,26 @@ class Round {
     pass.insert(pass.end(), valid_.repairs.begin(), valid_.repairs.end());
     for (int round = 0; !done_ && round < 10; round++) {
       if (round > 0) t_.repairRounds++;
+      // Forged symbols that agree on a wrong length can outvote a chunk of
+      // one or two symbols for several rounds; by then JS has the manifest
+      // and says the true length, as in a session.
+      if (round >= 3) expectKnown();
       std::shuffle(pass.begin(), pass.end(), std::mt19937(m_.u32()));
       for (const Packet& p : pass) {
         for (uint32_t i = 0, n = m_.below(2 * perPacket + 1); i < n; i++) fuzzOne();
         if (m_.chance(0.01)) expectKnown();
-        feed(p);
+        feed(wrap(p));
         if (!failure_.empty()) return false;
       }
       pass = valid_.sources;  // a repair round resends every source
     }
-    if (!done_) return fail("the valid chunk never completed");
+    if (!done_) {
+      char why[200];
+      std::snprintf(why, sizeof why, "the valid chunk never completed (%s%s, symbol %u, stripe %u, stream %u chunk %u, %u bytes)",
+                    sealer_ ? "sealed" : "open", encrypt_ ? "+encrypted" : "", symbolSize_, config_.stripeSize, valid_.stream,
+                    valid_.chunk, valid_.length);
+      return fail(why);
+    }
     t_.verified++;
     return true;
   }
@@ -113,11 +135,25 @@ class Round {
     return false;
   }
 
+  // An open datagram (header flags 0); wrap() seals it when the round is sealed.
   Packet datagram(const ValidChunk& c, uint32_t symbol, const uint8_t* payload, size_t n) {
-    Packet d(kDataHeaderSize + n + trailer_);
+    Packet d(kDataHeaderSize + n);
     writeDataHeader(d.data(), DataHeader{config_.session, c.stream, c.coding, c.chunk, symbol, c.length});
     if (n) std::memcpy(d.data() + kDataHeaderSize, payload, n);
-    m_.fill(d.data() + kDataHeaderSize + n, trailer_);
+    return d;
+  }
+
+  // As the sender sends it: in a sealed round, sealed with the next seq (a
+  // resend is a new datagram, never a replay), the payload encrypted or not.
+  Packet wrap(const Packet& open) {
+    if (!sealer_) return open;
+    Packet d(open.size() + kSealTrailerSize);
+    std::memcpy(d.data(), open.data(), open.size());
+    store16(d.data() + kOffFlags, uint16_t(kFlagSealed | (encrypt_ ? kFlagEncrypted : 0)));
+    size_t n = open.size() - kDataHeaderSize;
+    size_t len = encrypt_ ? sealer_->seal(d.data(), kDataHeaderSize, open.data() + kDataHeaderSize, n, kSealOriginSenderData, seq_++)
+                          : sealer_->seal(d.data(), open.size(), nullptr, 0, kSealOriginSenderData, seq_++);
+    d.resize(len);
     return d;
   }
 
@@ -164,7 +200,7 @@ class Round {
     // it would make the byte comparison fail without any bug here. It goes
     // to another chunk (or session) instead.
     DataHeader h;
-    if (p.size() >= kDataHeaderSize && load32(p.data() + kOffMagic) == kMagic && p[kOffVersion] == kVersion && p[kOffType] == kTypeData &&
+    if (!sealer_ && p.size() >= kDataHeaderSize && load32(p.data() + kOffMagic) == kMagic && p[kOffVersion] == kVersion && p[kOffType] == kTypeData &&
         readDataHeader(p.data(), p.size(), &h) && h.session == config_.session && h.stream == valid_.stream &&
         h.chunk == valid_.chunk && h.length == valid_.length && h.coding == valid_.coding &&
         std::find(corpus_.begin(), corpus_.end(), p) == corpus_.end()) {
@@ -195,7 +231,8 @@ class Round {
       return;
     }
     std::vector<CompletedChunk> done;
-    r_->handleData(p.data(), p.size(), &done);
+    Packet copy = p;  // a sealed datagram is opened in place
+    r_->handleData(copy.data(), copy.size(), &done);
     for (const CompletedChunk& c : done) completed(c);
   }
 
@@ -222,7 +259,10 @@ class Round {
 
   Mutator& m_;
   Totals& t_;
-  uint32_t symbolSize_ = 0, trailer_ = 0;
+  uint32_t symbolSize_ = 0;
+  std::unique_ptr<Sealer> sealer_;
+  bool encrypt_ = false;
+  uint64_t seq_ = 0;
   RxConfig config_;
   std::unique_ptr<Reassembler> r_;
   std::unique_ptr<FecScheme> fec_;
@@ -259,13 +299,14 @@ int main(int argc, char** argv) {
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const RxCounters& c = t.counters;
   std::printf(
-      "fuzzed %llu datagrams (%llu same-length forgeries of the chunk under test sent to another chunk) in %.1f s; %llu rounds, %llu valid chunks "
+      "fuzzed %llu datagrams (%llu same-length forgeries of the chunk under test sent to another chunk) in %.1f s; %llu rounds (%llu sealed), %llu valid chunks "
       "verified, %llu repair rounds; malformed %llu, foreign %llu, data %llu, duplicates %llu, noBuffer %llu, decoded %llu, "
-      "decode failures %llu, forged completions %llu, controls %llu\n",
-      (unsigned long long)t.fuzzed, (unsigned long long)t.retargeted, seconds, (unsigned long long)t.rounds, (unsigned long long)t.verified,
+      "decode failures %llu, forged completions %llu, controls %llu; sealed: tag failures %llu, replays %llu\n",
+      (unsigned long long)t.fuzzed, (unsigned long long)t.retargeted, seconds, (unsigned long long)t.rounds, (unsigned long long)t.sealedRounds, (unsigned long long)t.verified,
       (unsigned long long)t.repairRounds, (unsigned long long)c.malformed, (unsigned long long)c.foreign, (unsigned long long)c.dataPackets,
       (unsigned long long)c.duplicates, (unsigned long long)c.noBuffer, (unsigned long long)c.decodedSymbols,
-      (unsigned long long)c.decodeFailures, (unsigned long long)t.forged, (unsigned long long)t.controls);
+      (unsigned long long)c.decodeFailures, (unsigned long long)t.forged, (unsigned long long)t.controls,
+      (unsigned long long)c.forged, (unsigned long long)c.replayed);
   std::printf("%s\n", ok ? "fuzz passed" : "fuzz failed");
   return ok ? 0 : 1;
 }
