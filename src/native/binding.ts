@@ -219,6 +219,8 @@ export interface NativeFs {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // Works from src/native (vitest) and dist/native (built CLI) alike.
-const addonPath = path.resolve(here, '..', '..', 'build', 'Release', 'blockcast_native.node');
+// BLOCKCAST_ADDON_PATH loads another build (the sanitizer build of
+// scripts/fuzz-asan.sh) without touching build/Release.
+const addonPath = process.env.BLOCKCAST_ADDON_PATH || path.resolve(here, '..', '..', 'build', 'Release', 'blockcast_native.node');
 
 export const native: NativeAddon = createRequire(import.meta.url)(addonPath) as NativeAddon;

@@ -4,7 +4,7 @@
 // ANNOUNCE carries its size and hash so receivers can verify it. It says
 // nothing about compression, so a raw and a prepared send of one image share
 // one manifest and one digest.
-import { HASH_SIZE } from './constants.js';
+import { HASH_SIZE, MAX_CHUNK_SIZE } from './constants.js';
 import { HASH_ALGORITHM_BLAKE3, hashAll, zeroHash } from './hash.js';
 
 export const MANIFEST_MAGIC = 'BCMANIF2';
@@ -61,7 +61,9 @@ export function decodeManifest(b: Buffer): Manifest {
   const chunkSize = b.readUInt32LE(16);
   const count = b.readUInt32LE(20);
   if (b.readUInt8(24) !== HASH_ALGORITHM_BLAKE3) throw new Error('manifest: unknown hash algorithm');
-  if (chunkSize === 0 || count !== Math.ceil(imageSize / chunkSize)) throw new Error('manifest: chunk count does not match image size');
+  // Bounded before the zero-chunk check below hashes a chunk of zeros.
+  if (chunkSize === 0 || chunkSize > MAX_CHUNK_SIZE) throw new Error('manifest: chunk size out of range');
+  if (count !== Math.ceil(imageSize / chunkSize)) throw new Error('manifest: chunk count does not match image size');
   if (b.length !== manifestSize(count)) throw new Error('manifest: wrong length');
   const chunkHashes: Buffer[] = [];
   for (let i = 0; i < count; i++) {
