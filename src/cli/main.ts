@@ -15,7 +15,7 @@ import { sendCommand } from './send.js';
 import { demoCommand } from './demo.js';
 import { prepareCommand } from './prepare.js';
 import { keygenCommand } from './keygen.js';
-import { loadGroupKey, loadSigningKey } from '../security/keys.js';
+import { loadGroupKey, loadSigningKey, loadTrustedKey } from '../security/keys.js';
 import { CIPHER_NAMES } from '../security/options.js';
 
 // LZ4 compression runs on libuv's thread pool (lz4-napi's async API). Its
@@ -77,7 +77,7 @@ common(
     .argument('<image>', 'image file or block device to send'),
 )
   // Defaults are applied by the sender's options (one place for the CLI and the library); here they are only shown.
-  .option('--mtu <n>', `link MTU; each datagram fits one frame (9000 for jumbo frames) (default: ${SEND_DEFAULTS.mtu})`, int('mtu'))
+  .option('--mtu <n>', `link MTU; each datagram fits one frame (9000 for jumbo frames) (default: the interface's MTU, at most ${SEND_DEFAULTS.mtu})`, int('mtu'))
   .option('-r, --rate <bits>', `pacing rate in bits/s, e.g. 800m, 10g, or unlimited (default: ${SEND_DEFAULTS.rate})`)
   .option('--ttl <n>', `multicast TTL (default: ${SEND_DEFAULTS.ttl})`, int('ttl'))
   .option('--chunk-size <bytes>', `bytes per chunk (default: ${SEND_DEFAULTS.chunkSize / 2 ** 20}m)`, size('chunk-size'))
@@ -121,8 +121,15 @@ common(
   .option('--workers <n>', 'worker threads that compress, hash, read and write chunks (default: the cores, at most 4)', int('workers'))
   .option('--target-zeroed', 'the target already reads as zeros (new disk, new sparse file): skip writing the image\'s zero chunks')
   .addOption(new Option('--no-gro', 'do not use UDP GRO on the receive socket'))
+  .option('--trust <file>', 'accept only sessions signed by this Ed25519 public key (PREFIX.pub from blockcast keygen); repeatable', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--group-key <file>', 'accept only sealed sessions of this group key (blockcast keygen --group-key FILE)')
   .action(async (target: string, o: Record<string, unknown>) => {
-    process.exitCode = await receiveCommand({ target, ...o } as Parameters<typeof receiveCommand>[0]);
+    const { trust, groupKey, ...rest } = o;
+    const keys = {
+      ...(trust ? { trusted: (trust as string[]).map(loadTrustedKey) } : {}),
+      ...(groupKey ? { groupKey: loadGroupKey(groupKey as string) } : {}),
+    };
+    process.exitCode = await receiveCommand({ target, keys, ...rest } as Parameters<typeof receiveCommand>[0]);
   });
 
 program

@@ -1,3 +1,4 @@
+import { cipherName } from '../security/options.js';
 import { BlockcastError, ExitCode } from '../errors.js';
 import { SenderSession, type SendOptions, type SendSummary } from '../sender/session.js';
 import { forwardEvents, makeReporter, mb } from './report.js';
@@ -18,6 +19,8 @@ export async function sendCommand(opts: SendOptions & { json?: boolean; quiet?: 
   session.on('receiver-done', (p: { name: string }) => r.human(`receiver done: ${p.name}`));
   session.on('receiver-failed', (p: { name: string; reason: number; message?: string }) => r.human(`receiver FAILED: ${p.name} (reason ${p.reason}${p.message ? `: ${p.message}` : ''})`));
   session.on('receiver-lost', (p: { name: string }) => r.human(`receiver LOST (silent): ${p.name}`));
+  const k = session.opts.keys;
+  if (k.signKey || k.groupKey) r.human(`session ${[k.signKey ? 'signed' : '', k.groupKey ? `sealed (${cipherName(k.cipher!)}${k.encryptData === false ? ', DATA in the clear' : ', DATA encrypted'})` : ''].filter(Boolean).join(' and ')}`);
   r.human(`waiting for ${session.opts.minReceivers} receiver(s) on ${session.opts.group}:${session.opts.port} via ${session.opts.interfaceName} (${session.opts.interfaceAddress})`);
   const stop = (): void => session.abort();
   process.once('SIGINT', stop);

@@ -7,10 +7,11 @@ export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
 export const DEFAULT_MTU = 1500;
 
 /** Payload bytes per DATA datagram for a link MTU: one datagram per frame. */
-export function symbolSizeForMtu(mtu: number): number {
-  const size = mtu - IP_UDP_OVERHEAD - DATA_HEADER_SIZE;
+export function symbolSizeForMtu(mtu: number, trailer = 0): number {
+  // A sealed session's trailer rides in the same frame: the symbol gives way.
+  const size = mtu - IP_UDP_OVERHEAD - DATA_HEADER_SIZE - trailer;
   if (!Number.isInteger(mtu) || size < MIN_SYMBOL_SIZE || size > MAX_SYMBOL_SIZE) {
-    throw invalidOption('mtu', `an integer between ${MIN_SYMBOL_SIZE + IP_UDP_OVERHEAD + DATA_HEADER_SIZE} and 65535`, mtu);
+    throw invalidOption('mtu', `an integer between ${MIN_SYMBOL_SIZE + IP_UDP_OVERHEAD + DATA_HEADER_SIZE + trailer} and 65535`, mtu);
   }
   return size;
 }

@@ -41,3 +41,13 @@ export function resolveInterface(value: string | undefined): { name: string; add
   if (!address) throw invalidOption('interface', 'an interface with an IPv4 address', value);
   return { name: value, address };
 }
+
+/** The interface's MTU (Linux sysfs), or undefined when it cannot be read. */
+export function interfaceMtu(name: string): number | undefined {
+  try {
+    const mtu = Number(readFileSync(`/sys/class/net/${name}/mtu`, 'utf8').trim());
+    return Number.isInteger(mtu) && mtu > 0 ? mtu : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -7,9 +7,13 @@ import { defaultWorkerThreads } from '../image/pool.js';
 import { resolveInterface } from '../net/interface.js';
 import { MAX_CHUNK_SIZE } from '../protocol/constants.js';
 import { checkInteger, checkMulticastGroup, checkNumber } from '../validate.js';
+import { resolveReceiverKeys } from '../security/options.js';
+import type { ReceiverKeys } from '../security/session-keys.js';
 
 export interface ReceiveOptions {
   target: string;
+  /** Trusted signers and the group key (docs/SECURITY.md); none: any sender is accepted. */
+  keys?: ReceiverKeys;
   group?: string;
   port?: number;
   interface?: string;
@@ -37,7 +41,8 @@ export interface ReceiveOptions {
 }
 
 /** Options with every default applied and every value checked. */
-export type ResolvedReceiveOptions = Required<Omit<ReceiveOptions, 'interface' | 'session' | 'expectDigest'>> & {
+export type ResolvedReceiveOptions = Required<Omit<ReceiveOptions, 'interface' | 'session' | 'expectDigest' | 'keys'>> & {
+  keys: ReceiverKeys;
   interfaceAddress: string;
   session?: number;
   expectDigest?: string;
@@ -68,6 +73,7 @@ export function resolveReceiveOptions(options: ReceiveOptions): ResolvedReceiveO
   }
   const opts: ResolvedReceiveOptions = {
     target: options.target,
+    keys: resolveReceiverKeys(options.keys),
     group: checkMulticastGroup('group', options.group ?? d.group),
     port: checkInteger('port', options.port ?? d.port, 1, 65535),
     interfaceAddress: resolveInterface(options.interface).address,

@@ -37,6 +37,10 @@ export interface ReporterDeps {
   nonce: Buffer;
   name: string;
   send(packet: Buffer, port: number, address: string): void;
+  /** Seals a report for the session of `announce` (sealed sessions); identity by default. */
+  wrap?: (packet: Buffer, announce: Announce) => Buffer;
+  /** Bytes `wrap` adds (NACKs are packed to leave room for them). */
+  overhead?: number;
   /** The state STATUS reports now. */
   state(): ReceiverStateValue;
   figures(): StatusFigures;
@@ -101,7 +105,7 @@ export class Reporter {
 
   private transmit(packet: Buffer): void {
     const s = this.sender!;
-    this.deps.send(packet, s.announce.controlPort, s.address);
+    this.deps.send(this.deps.wrap ? this.deps.wrap(packet, s.announce) : packet, s.announce.controlPort, s.address);
   }
 
   /**
@@ -109,7 +113,8 @@ export class Reporter {
    * STATUS carrying the join nonce, which only a live sender can echo.
    */
   probe(announce: Announce, address: string): void {
-    this.deps.send(this.statusPacket(ReceiverState.Joined, FailReason.None, undefined, false, announce.session), announce.controlPort, address);
+    const packet = this.statusPacket(ReceiverState.Joined, FailReason.None, undefined, false, announce.session);
+    this.deps.send(this.deps.wrap ? this.deps.wrap(packet, announce) : packet, announce.controlPort, address);
   }
 
   /** True if an ACK is meant for this run of this receiver: its id and its join nonce. */
@@ -170,7 +175,7 @@ export class Reporter {
 
   sendNacks(now: number, entries: NackEntry[]): void {
     if (!this.sender || entries.length === 0) return;
-    for (const packet of encodeNacks(this.sender.announce.session, this.deps.receiverId, entries)) {
+    for (const packet of encodeNacks(this.sender.announce.session, this.deps.receiverId, entries, this.deps.overhead)) {
       this.transmit(packet);
       this.counters.nackPackets++;
     }

@@ -26,7 +26,8 @@ import { isFinal, receiverStateMachine, wireState } from './state.js';
 import { judgeAnnounce, type PinnedSender } from './pinning.js';
 import { ReceiveStats, type ReceiveSummary } from './stats.js';
 import { nextTickMs, progressTickMs, tickIntervalMs } from './timing.js';
-import { acceptAnySender, type SenderVerifier } from './verifier.js';
+import { acceptAnySender, keyedVerifier, type SenderVerifier } from './verifier.js';
+import { ReceiverSecurity } from '../security/session-keys.js';
 import type { ImageWriter } from './writer.js';
 
 export type { ReceiveOptions } from './options.js';
@@ -68,11 +69,12 @@ export class ReceiverSession extends EventEmitter {
   constructor(
     options: ReceiveOptions,
     private readonly clock: Clock = monotonicClock,
-    verifier: (joinNonce: Buffer) => SenderVerifier = () => acceptAnySender,
+    verifier?: (joinNonce: Buffer) => SenderVerifier,
   ) {
     super();
     this.opts = resolveReceiveOptions(options);
-    this.verifier = verifier(this.joinNonce);
+    const keyed = this.opts.keys.groupKey || this.opts.keys.trusted?.length;
+    this.verifier = verifier ? verifier(this.joinNonce) : keyed ? keyedVerifier(new ReceiverSecurity(this.opts.keys, this.joinNonce)) : acceptAnySender;
     this.figures = new ReceiveStats(clock);
     this.nacks = new NackPolicy(this.figures);
     this.reporter = new Reporter({
@@ -82,6 +84,8 @@ export class ReceiverSession extends EventEmitter {
       clock,
       counters: this.figures,
       send: (packet, port, address) => this.send(packet, port, address),
+      ...(this.verifier.wrapReport ? { wrap: (packet: Buffer, a: Announce) => this.verifier.wrapReport!(packet, a) } : {}),
+      overhead: this.verifier.overhead ?? 0,
       state: () => wireState(this.machine.state),
       figures: () => statusFigures(this.rx?.stats(), this.writer?.chunksDone ?? 0, this.target?.info.capacity ?? 0),
     });
@@ -173,7 +177,8 @@ export class ReceiverSession extends EventEmitter {
       if (type === PacketType.RepairAdv) {
         const adv = decodeRepairAdv(c.data);
         if (!adv || !this.pin) continue;
-        if (adv.session === this.pin.announce.session && c.address === this.pin.address) this.nacks.advertise(adv.stream, adv.chunk, adv.stripes, this.clock.now());
+        const fromSender = adv.session === this.pin.announce.session && c.address === this.pin.address;
+        if (fromSender && (this.verifier.acceptRepairAdv?.(c.data, this.pin) ?? true)) this.nacks.advertise(adv.stream, adv.chunk, adv.stripes, this.clock.now());
         else this.figures.forged++;
         continue;
       }
@@ -281,6 +286,14 @@ export class ReceiverSession extends EventEmitter {
       return;
     }
     if (this.ended()) return; // aborted from a 'session' listener
+    // Sealed: from now on the native receiver takes only DATA sealed with this run's key.
+    const dataKey = this.verifier.dataKey?.(a);
+    try {
+      if (dataKey) this.rx!.setSealKey(a.cipher, dataKey);
+    } catch (err) {
+      this.conclude(new BlockcastError('ENATIVE', `cannot open the session's sealed DATA: ${(err as Error).message}`, { cause: err }));
+      return;
+    }
     this.machine.to('Joined');
     this.openChunkSide(a, this.target);
     this.figures.start();

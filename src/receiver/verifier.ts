@@ -3,6 +3,7 @@
 // --trust or a group key, src/security supplies a verifier that checks the
 // tag and the Ed25519 signature (docs/SECURITY.md) before either is used.
 import type { Ack, Announce } from '../protocol/packets.js';
+import type { ReceiverSecurity } from '../security/session-keys.js';
 import type { PinnedSender } from './pinning.js';
 
 export interface SenderVerifier {
@@ -16,6 +17,14 @@ export interface SenderVerifier {
    * forged. A candidate is joined only on an ACK this accepts.
    */
   acceptAck(packet: Buffer, ack: Ack, sender: PinnedSender): boolean;
+  /** A REPAIR_ADV from the joined sender's address: false drops it, counted as forged. */
+  acceptRepairAdv?(packet: Buffer, sender: PinnedSender): boolean;
+  /** Seals a report to the sender of `announce`. */
+  wrapReport?(packet: Buffer, announce: Announce): Buffer;
+  /** Bytes wrapReport adds. */
+  readonly overhead?: number;
+  /** The key the native receiver opens the joined session's DATA with (sealed sessions). */
+  dataKey?(announce: Announce): Buffer | undefined;
 }
 
 /** Open mode: every well-formed ANNOUNCE and ACK is accepted (freshness still comes from the nonce). */
@@ -23,3 +32,20 @@ export const acceptAnySender: SenderVerifier = {
   acceptAnnounce: () => true,
   acceptAck: () => true,
 };
+
+/**
+ * With keys (receive --trust, --group-key): tags and replay windows first,
+ * then, with --trust, Ed25519 signatures: on every ANNOUNCE, and on the
+ * ACK that echoes this run's nonce with the sender's salt (freshness).
+ */
+export function keyedVerifier(security: ReceiverSecurity): SenderVerifier {
+  return {
+    sealed: security.sealed,
+    overhead: security.overhead,
+    acceptAnnounce: (packet, a) => security.openAnnounce(packet, a.session) === 'ok',
+    acceptAck: (packet, ack, s) => security.openSenderControl(packet, ack.session, s.announce.salt, s.announce.cipher) === 'ok',
+    acceptRepairAdv: (packet, s) => security.openSenderControl(packet, s.announce.session, s.announce.salt, s.announce.cipher) === 'ok',
+    wrapReport: (packet, a) => security.wrapReport(packet, a.session, a.salt),
+    dataKey: (a) => security.dataKey(a.session, a.salt, a.cipher),
+  };
+}

@@ -8,8 +8,8 @@ import { DEFAULT_FEC_STRIPE, DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_
 import { BlockcastError } from '../errors.js';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_MTU, symbolCount, symbolSizeForMtu } from '../image/geometry.js';
 import { defaultWorkerThreads } from '../image/pool.js';
-import { resolveInterface } from '../net/interface.js';
-import { MAX_CHUNK_SIZE } from '../protocol/constants.js';
+import { interfaceMtu, resolveInterface } from '../net/interface.js';
+import { MAX_CHUNK_SIZE, SEAL_TRAILER_SIZE } from '../protocol/constants.js';
 import { checkInteger, checkMulticastGroup, checkNumber, parseRate } from '../validate.js';
 
 export interface SendOptions {
@@ -75,12 +75,15 @@ export function resolveSendOptions(options: SendOptions): ResolvedSendOptions {
   const d = SEND_DEFAULTS;
   const iface = resolveInterface(options.interface);
   const chunkSize = checkInteger('chunkSize', options.chunkSize ?? d.chunkSize, 4096, MAX_CHUNK_SIZE);
-  const mtu = checkInteger('mtu', options.mtu ?? d.mtu, 576, 65535);
-  const symbolSize = symbolSizeForMtu(mtu);
+  // By default no more than the interface's own MTU: a datagram larger than
+  // a frame is fragmented without GSO and refused (EMSGSIZE) with it.
+  const mtu = checkInteger('mtu', options.mtu ?? Math.min(d.mtu, interfaceMtu(iface.name) ?? d.mtu), 576, 65535);
+  const keys = resolveSenderKeys(options.keys);
+  const symbolSize = symbolSizeForMtu(mtu, keys.groupKey ? SEAL_TRAILER_SIZE : 0);
   if (symbolCount(chunkSize, symbolSize) > 65535) throw new BlockcastError('EINVALIDOPTION', `chunkSize ${chunkSize} needs more than 65535 symbols at mtu ${mtu}`);
   return {
     image: options.image,
-    keys: resolveSenderKeys(options.keys),
+    keys,
     group: checkMulticastGroup('group', options.group ?? d.group),
     port: checkInteger('port', options.port ?? d.port, 1, 65535),
     interfaceAddress: iface.address,

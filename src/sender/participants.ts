@@ -28,7 +28,18 @@ export interface Participant {
   repairCharged: number;
   joinedAt: number;
   lastHeard: number;
+  /** STATUS reports taken: a receiver joins on the ACK of its first and reports again at once (see confirmed()). */
+  statuses: number;
   digest?: Buffer;
+}
+
+/**
+ * A receiver has joined at its end once it reports after the ACK of its
+ * first STATUS: before that its DATA would be dropped as early, so the
+ * first pass waits for it.
+ */
+export function confirmed(p: Participant): boolean {
+  return p.statuses >= 2;
 }
 
 export interface ReceiverSummary {
@@ -109,10 +120,12 @@ export class Participants {
         repairCharged: 0,
         joinedAt: now,
         lastHeard: now,
+        statuses: 0,
       };
       this.byId.set(p.id, p);
     }
     p.lastHeard = now;
+    p.statuses++;
     p.chunksDone = s.chunksDone;
     p.packets = s.packets;
     p.duplicates = s.duplicates;
@@ -161,7 +174,7 @@ export class Participants {
       events.push(['receiver-failed', summarize(p)]);
     }
     const ackState = isNew && final ? ReceiverState.Joined : s.state;
-    return { purpose: isNew ? 'joins' : final ? 'finals' : s.overloaded ? 'overload' : 'heartbeats', events, ack: final || isNew, ackState };
+    return { purpose: isNew ? 'joins' : final ? 'finals' : s.overloaded ? 'overload' : 'heartbeats', events, ack: final || isNew || s.state === ReceiverState.Joined, ackState };
   }
 
   /** Receivers still in the session: not done, failed or lost. */

@@ -8,14 +8,14 @@ import { type Clock, monotonicClock, sleep } from '../core/clock.js';
 import { ANNOUNCE_INTERVAL_MS } from '../defaults.js';
 import { errnoName } from '../errors.js';
 import { symbolSizeForMtu } from '../image/geometry.js';
-import { NONCE_SIZE, Stream } from '../protocol/constants.js';
+import { NONCE_SIZE, SEAL_TRAILER_SIZE, Stream } from '../protocol/constants.js';
 import { SenderSecurity } from '../security/session-keys.js';
 import { encodeAnnounce, encodeRepairAdv, type Nack, type Status } from '../protocol/packets.js';
 import { Admission } from './admission.js';
 import { SendChunks, type ChunkRef } from './chunks.js';
 import { ReportSocket } from './control.js';
 import { resolveSendOptions, type ResolvedSendOptions, type SendOptions } from './options.js';
-import { Participants, summarize, type Participant } from './participants.js';
+import { Participants, confirmed, summarize, type Participant } from './participants.js';
 import { Pacing } from './rate.js';
 import { RepairBudget } from './repair-budget.js';
 import { RepairPlanner } from './repair-planner.js';
@@ -59,7 +59,7 @@ export class SenderSession extends EventEmitter {
   }
 
   get symbolSize(): number {
-    return symbolSizeForMtu(this.opts.mtu);
+    return symbolSizeForMtu(this.opts.mtu, this.security.dataSeal() ? SEAL_TRAILER_SIZE : 0);
   }
 
   /** Stops the session early; run() resolves with the receivers' states so far. */
@@ -187,7 +187,7 @@ export class SenderSession extends EventEmitter {
     let noticeAt = since + WAITING_NOTICE_MS;
     await this.until(() => {
       if (this.aborted || this.fatal) return true;
-      const ready = this.participants.active().length;
+      const ready = this.participants.active().filter(confirmed).length;
       const now = this.clock.now();
       if (ready > 0) firstJoin ??= now;
       if (now >= noticeAt) {

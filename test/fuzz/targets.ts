@@ -5,6 +5,7 @@
 // and the RepairPlanner as the session does; the receiver's control path
 // (ANNOUNCE geometry check, REPAIR_ADV into the NACK policy) takes what the
 // native receiver would hand it. A thrown error is a finding.
+import { SenderSecurity } from '../../src/security/session-keys.js';
 import { lz4Expand } from '../../src/image/lz4.js';
 import { decodeManifest } from '../../src/protocol/manifest.js';
 import {
@@ -95,17 +96,20 @@ export class SenderControlRig {
       this.counts.adverts += this.planner.onNack(n.entries, this.now).adverts.length;
     },
     malformed: () => void this.counts.malformed++,
+    rejected: () => void this.counts.malformed++,
+    nonceOf: (id) => this.participants.get(id)?.nonce,
     error: (err) => {
       throw err;
     },
     warning: () => undefined,
   };
   // dispatch is private (it is the socket's 'message' listener) and reads only the session.
-  private readonly dispatch = (ReportSocket.prototype as unknown as { dispatch: (this: { session: number }, m: Buffer, a: string, p: number, h: ReportHandlers) => void }).dispatch;
+  private readonly dispatch = (ReportSocket.prototype as unknown as { dispatch: (this: { session: number; security: SenderSecurity }, m: Buffer, a: string, p: number, h: ReportHandlers) => void }).dispatch;
+  private readonly security = new SenderSecurity({}, FUZZ_SESSION, Buffer.alloc(16));
 
   feed(b: Buffer): void {
     this.now += 1;
-    this.dispatch.call({ session: FUZZ_SESSION }, b, '127.0.0.1', 40000, this.handlers);
+    this.dispatch.call({ session: FUZZ_SESSION, security: this.security }, b, '127.0.0.1', 40000, this.handlers);
     // Repairs fall due as the clock moves: take them as the pump would.
     for (let r = this.planner.take(this.now); r; r = this.planner.take(this.now)) this.planner.round(r, wireLength(r.stream), this.now, 1e8);
   }
