@@ -7,6 +7,7 @@
  *   tsx bench/e2e.ts [--receivers N] [--size 512M] [--mtu 1500] [--rate 10g]
  *                    [--loss PCT] [--tbf MBIT] [--no-ceiling] [--whole-skb] [--rx-gro]
  *                    [--image FILE [--raw-image FILE]] [--sparse-targets] [--max-buffer SIZE] [--json FILE]
+ *                    [--keys [--cipher aes-256-gcm|chacha20-poly1305] [--no-encrypt]]
  *
  * A link-bound run on the prepared ext4 image at 16 receivers (targets
  * created sparse by the receivers, so 16 copies fit in memory):
@@ -19,6 +20,9 @@
  * SHA-256 against the image; a run that does not verify is reported as failed.
  * Targets live on tmpfs (/dev/shm), pre-allocated with fallocate, so disk
  * speed and page allocation are not measured.
+ * --keys: a signed and sealed session (issue 16): a signing key and a group key
+ * made once per run with `blockcast keygen`, `send --sign-key --group-key`,
+ * every receiver `--trust --group-key`; --no-encrypt authenticates DATA only.
  * Needs root, iproute2, ethtool, nftables and cc. MB = 10^6 bytes.
  */
 import { execFileSync } from 'node:child_process';
@@ -95,6 +99,31 @@ export interface E2eOptions {
   targets?: 'fallocate' | 'sparse';
   /** Where targets live (default /dev/shm). */
   targetDir?: string;
+  /** A signed and sealed session: keys made for this run, passed to the sender and every receiver. */
+  keys?: SessionKeys;
+}
+
+export interface SessionKeys {
+  /** Default: blockcast's (AES-256-GCM where the CPU has AES-NI). */
+  cipher?: 'aes-256-gcm' | 'chacha20-poly1305';
+  /** false: DATA authenticated but sent in the clear (send --no-encrypt). */
+  encrypt?: boolean;
+}
+
+/** What a run's sessions were: 'plain', or e.g. 'signed+sealed aes-256-gcm', 'signed+sealed default auth-only'. */
+export function securityLabel(k: SessionKeys | undefined): string {
+  return k ? `signed+sealed ${k.cipher ?? 'default'}${k.encrypt === false ? ' auth-only' : ''}` : 'plain';
+}
+
+/** `blockcast keygen` into `dir`: the arguments that make the sender and the receivers use the keys. */
+function keyArgs(dir: string, k: SessionKeys): { send: string[]; receive: string[] } {
+  execFileSync(process.execPath, [cli, 'keygen', path.join(dir, 'sender')], { stdio: 'pipe' });
+  execFileSync(process.execPath, [cli, 'keygen', '--group-key', path.join(dir, 'group.key')], { stdio: 'pipe' });
+  const group = ['--group-key', path.join(dir, 'group.key')];
+  return {
+    send: ['--sign-key', path.join(dir, 'sender.key'), ...group, ...(k.cipher ? ['--cipher', k.cipher] : []), ...(k.encrypt === false ? ['--no-encrypt'] : [])],
+    receive: ['--trust', path.join(dir, 'sender.pub'), ...group],
+  };
 }
 
 export interface E2eResult {
@@ -105,6 +134,7 @@ export interface E2eResult {
   loss: number;
   tbfMbit?: number;
   rxGro: boolean;
+  security: string;
   verified: boolean;
   seconds: number;
   /** The sender's first pass, and its native send thread's idle time within it (the pipeline or event loop not keeping the queue full). */
@@ -165,9 +195,10 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
     // exist: otherwise page allocation and zeroing inside pwrite dominate the
     // receivers' CPU and the benchmark measures tmpfs, not blockcast.
     if (o.targets !== 'sparse') for (const t of targets) execFileSync('fallocate', ['-l', String(imageBytes), t]);
+    const keys = o.keys ? keyArgs(work, o.keys) : { send: [], receive: [] };
     const common = ['--group', GROUP, '--port', String(PORT), '--json', '--mtu'];
     const rx = lab.receiverNs.map((ns, i) =>
-      runIn(lab, ns, ['receive', targets[i]!, '--group', GROUP, '--port', String(PORT), '--json', '--interface', lab.receiverAddrs[i]!, '--wait-timeout', String(Math.max(60, 2 * o.receivers)), '--name', `r${i}`, ...(o.receiveArgs ?? [])]),
+      runIn(lab, ns, ['receive', targets[i]!, '--group', GROUP, '--port', String(PORT), '--json', '--interface', lab.receiverAddrs[i]!, '--wait-timeout', String(Math.max(60, 2 * o.receivers)), '--name', `r${i}`, ...keys.receive, ...(o.receiveArgs ?? [])]),
     );
     // Receivers up first, as nodes waiting to be imaged: at 100+ receivers
     // on 2 cores their start-up alone takes tens of seconds.
@@ -175,6 +206,7 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
     const tx = await runIn(lab, lab.senderNs, [
       'send', image, ...common, String(o.mtu), '--interface', lab.senderAddr, '--min-receivers', String(o.receivers), '--max-wait', '30', '--rate', o.rate,
       ...(o.fecStripe !== undefined ? ['--fec-stripe', String(o.fecStripe)] : []),
+      ...keys.send,
       ...(o.sendArgs ?? []),
     ]);
     const results = await Promise.all(rx);
@@ -249,6 +281,7 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
       loss: o.loss,
       ...(o.tbf ? { tbfMbit: o.tbf } : {}),
       rxGro: o.rxGro,
+      security: securityLabel(o.keys),
       verified: failures.length === 0,
       seconds,
       firstPassSeconds: summary?.firstPassSeconds ?? NaN,
@@ -287,7 +320,7 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
 function line(r: E2eResult): string {
   const f = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
   return (
-    `N=${r.receivers} ${f(r.imageBytes / 2 ** 20, 0)} MiB mtu ${r.mtu}${r.rxGro ? ' rx-gro' : ''} rate ${r.rate} loss ${r.loss}%${r.tbfMbit ? ` tbf ${r.tbfMbit}mbit` : ''}: ` +
+    `N=${r.receivers} ${r.security} ${f(r.imageBytes / 2 ** 20, 0)} MiB mtu ${r.mtu}${r.rxGro ? ' rx-gro' : ''} rate ${r.rate} loss ${r.loss}%${r.tbfMbit ? ` tbf ${r.tbfMbit}mbit` : ''}: ` +
     `${r.verified ? 'verified' : 'FAILED'}, ${f(r.seconds, 2)} s (first pass ${f(r.firstPassSeconds, 2)} s, send thread idle ${f(r.firstPassIdleSeconds, 2)} s, pacing forfeit ${f(r.firstPassForfeitSeconds, 2)} s), logical ${f(r.logicalMBps)} MB/s, wire ${f(r.wireMBps)} MB/s, ` +
     `repair ${f(r.repairRatio * 100, 2)}% (${r.paritySymbols} parity), control ${f(r.controlRatio * 100, 2)}%, ${r.rateDecreases} slow-downs (lowest ${f(r.lowestRateMBps)} MB/s), transfer CPU s/GiB sender ${f(r.cpuSecondsPerGiB.sender, 2)} receiver ${f(r.cpuSecondsPerGiB.receiver, 2)} ` +
     `(+ prepare ${f(r.senderPrepareCpu, 2)} s), compression ${f(r.compressionRatio, 2)}x (${f(r.reductionRatio, 2)}x with ${r.zeroChunks} zero chunks left out), peak RSS sender ${f(r.senderPeakRssMB, 0)} MB receiver ${f(r.receiverPeakRssMB, 0)} MB, max backlog ${r.maxBacklog}` +
@@ -315,6 +348,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       'whole-skb': { type: 'boolean', default: false },
       'rx-gro': { type: 'boolean', default: false },
       json: { type: 'string' },
+      keys: { type: 'boolean', default: false },
+      cipher: { type: 'string' },
+      'no-encrypt': { type: 'boolean', default: false },
     },
   });
   const result = await runE2e({
@@ -331,7 +367,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     ceiling: !values['no-ceiling'],
     wholeSkb: values['whole-skb']!,
     rxGro: values['rx-gro']!,
+    ...(values.keys ? { keys: { ...(values.cipher ? { cipher: values.cipher as SessionKeys['cipher'] } : {}), ...(values['no-encrypt'] ? { encrypt: false } : {}) } } : {}),
   });
+  if (!values.keys && (values.cipher || values['no-encrypt'])) throw new Error('--cipher and --no-encrypt need --keys');
   console.log(JSON.stringify(result));
   console.log(line(result));
   if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 2) + '\n');
