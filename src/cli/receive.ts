@@ -13,7 +13,11 @@ export async function receiveCommand(opts: ReceiveOptions & { json?: boolean; qu
   r.human(`listening on ${session.opts.group}:${session.opts.port} via ${session.opts.interfaceAddress}`);
   const k = session.opts.keys;
   // Without --trust nothing proves who the sender is: say so, once (docs/SECURITY.md).
-  if (!k.trusted?.length) r.human(`accepting any sender: without --trust, a stranger on this network can make this node ${k.groupKey ? 'join a session sealed by any holder of the group key' : 'join its session'}`);
+  if (!k.trusted?.length) {
+    const message = `accepting any sender: without --trust, a stranger on this network can make this node ${k.groupKey ? 'join a session sealed by any holder of the group key' : 'join its session'}`;
+    r.human(message);
+    r.event('warning', { message });
+  }
   const stop = (): void => session.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -74,7 +74,7 @@ export class ReceiverSession extends EventEmitter {
     super();
     this.opts = resolveReceiveOptions(options);
     const keyed = this.opts.keys.groupKey || this.opts.keys.trusted?.length;
-    this.verifier = verifier ? verifier(this.joinNonce) : keyed ? keyedVerifier(new ReceiverSecurity(this.opts.keys, this.joinNonce)) : acceptAnySender;
+    this.verifier = verifier ? verifier(this.joinNonce) : keyed ? keyedVerifier(new ReceiverSecurity(this.opts.keys, this.joinNonce)) : acceptAnySender();
     this.figures = new ReceiveStats(clock);
     this.nacks = new NackPolicy(this.figures);
     this.reporter = new Reporter({
@@ -349,7 +349,7 @@ export class ReceiverSession extends EventEmitter {
     if (!this.pin) {
       this.probeCandidates(now);
       if (this.opts.waitTimeout > 0 && now - this.waitStart > this.opts.waitTimeout * 1000) {
-        this.conclude(new BlockcastError('ENOSENDER', `No sender announced a session on ${this.opts.group}:${this.opts.port} within ${this.opts.waitTimeout} s`));
+        this.conclude(new BlockcastError('ENOSENDER', `No sender announced a session this node accepts on ${this.opts.group}:${this.opts.port} within ${this.opts.waitTimeout} s${this.verifier.explain?.() ?? ''}`));
       }
       return false;
     }

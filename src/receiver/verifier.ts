@@ -2,8 +2,9 @@
 // the sender's own: without keys, anything well-formed is (open mode). With
 // --trust or a group key, src/security supplies a verifier that checks the
 // tag and the Ed25519 signature (docs/SECURITY.md) before either is used.
-import type { Ack, Announce } from '../protocol/packets.js';
-import type { ReceiverSecurity } from '../security/session-keys.js';
+import { headerFlags, type Ack, type Announce } from '../protocol/packets.js';
+import { HeaderFlag } from '../protocol/wire.js';
+import type { ReceiverSecurity, Rejection } from '../security/session-keys.js';
 import type { PinnedSender } from './pinning.js';
 
 export interface SenderVerifier {
@@ -25,13 +26,49 @@ export interface SenderVerifier {
   readonly overhead?: number;
   /** The key the native receiver opens the joined session's DATA with (sealed sessions). */
   dataKey?(announce: Announce): Buffer | undefined;
+  /** Why announcements heard were refused, for the message when no session was joined; '' if none was. */
+  explain?(): string;
 }
 
-/** Open mode: every well-formed ANNOUNCE and ACK is accepted (freshness still comes from the nonce). */
-export const acceptAnySender: SenderVerifier = {
-  acceptAnnounce: () => true,
-  acceptAck: () => true,
+const REFUSALS: Readonly<Record<Rejection, string>> = {
+  unsigned: 'not signed by a trusted key (--trust)',
+  forged: 'sealed with another group key, or tampered with',
+  unsealed: 'not sealed with a group key this node holds (--group-key)',
+  replayed: 'replays',
 };
+
+/** Counts refused ANNOUNCEs by why, and says so in one clause. */
+class Refusals {
+  private readonly counts = new Map<Rejection, number>();
+
+  count(why: Rejection): void {
+    this.counts.set(why, (this.counts.get(why) ?? 0) + 1);
+  }
+
+  explain(): string {
+    if (this.counts.size === 0) return '';
+    const total = [...this.counts.values()].reduce((a, b) => a + b, 0);
+    return `; it refused ${total} announcement(s): ${[...this.counts].map(([why, n]) => `${n} ${REFUSALS[why]}`).join(', ')}`;
+  }
+}
+
+/**
+ * Open mode: every well-formed ANNOUNCE and ACK is accepted (freshness still
+ * comes from the nonce), except a sealed session's: nothing here could
+ * read or answer it.
+ */
+export function acceptAnySender(): SenderVerifier {
+  const refusals = new Refusals();
+  return {
+    acceptAnnounce: (packet) => {
+      if (!(headerFlags(packet) & HeaderFlag.Sealed)) return true;
+      refusals.count('unsealed');
+      return false;
+    },
+    acceptAck: (packet) => !(headerFlags(packet) & HeaderFlag.Sealed),
+    explain: () => refusals.explain(),
+  };
+}
 
 /**
  * With keys (receive --trust, --group-key): tags and replay windows first,
@@ -39,10 +76,16 @@ export const acceptAnySender: SenderVerifier = {
  * ACK that echoes this run's nonce with the sender's salt (freshness).
  */
 export function keyedVerifier(security: ReceiverSecurity): SenderVerifier {
+  const refusals = new Refusals();
   return {
+    explain: () => refusals.explain(),
     sealed: security.sealed,
     overhead: security.overhead,
-    acceptAnnounce: (packet, a) => security.openAnnounce(packet, a.session) === 'ok',
+    acceptAnnounce: (packet, a) => {
+      const opened = security.openAnnounce(packet, a.session);
+      if (opened !== 'ok') refusals.count(opened);
+      return opened === 'ok';
+    },
     acceptAck: (packet, ack, s) => security.openSenderControl(packet, ack.session, s.announce.salt, s.announce.cipher) === 'ok',
     acceptRepairAdv: (packet, s) => security.openSenderControl(packet, s.announce.session, s.announce.salt, s.announce.cipher) === 'ok',
     wrapReport: (packet, a) => security.wrapReport(packet, a.session, a.salt),

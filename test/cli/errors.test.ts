@@ -44,7 +44,7 @@ describe('command line errors', () => {
     const { group, port } = uniqueChannel();
     const r = await runCli(['receive', path.join(tmp.dir, 't2.img'), '--interface', '127.0.0.1', '--group', group, '--port', port, '--wait-timeout', '1']);
     expect(r.code).toBe(ExitCode.Session);
-    expect(r.stderr).toContain(`No sender announced a session on ${group}:${port} within 1 s`);
+    expect(r.stderr).toContain(`No sender announced a session this node accepts on ${group}:${port} within 1 s`);
   });
 
   it('tells a provisioner on --json when it is ready for a sender, before giving up', async () => {

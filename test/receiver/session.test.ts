@@ -20,7 +20,7 @@ describe('receiver session', { timeout: 20_000 }, () => {
     const s = session(clock, 30);
     s.once('ready', () => setImmediate(() => clock.advance(30_001))); // the wait starts once 'ready' is out
     const started = performance.now();
-    await expect(s.run()).rejects.toThrow(/^No sender announced a session on .* within 30 s$/);
+    await expect(s.run()).rejects.toThrow(/^No sender announced a session this node accepts on .* within 30 s$/);
     expect(performance.now() - started).toBeLessThan(10_000); // one idle tick, not 30 s
   });
 
