@@ -9,7 +9,9 @@
 # the run. Usage: scripts/fuzz-asan.sh [PACKETS] (default 1000000); SEED=N
 # fixes the seeds; IMAGE_MB, RATE, PPS size the session (it must outlast the
 # injection); INJECT_ARGS=--spare-semantics leaves out forged control
-# packets that decode (see bench/fuzz/inject.ts).
+# packets that decode (see bench/fuzz/inject.ts). KEYS=1 runs the session
+# signed and sealed (keys from blockcast keygen): every mutant then fails
+# its tag, and the session must complete whatever the injector sends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PACKETS=${1:-1000000}
@@ -42,16 +44,24 @@ trap cleanup EXIT
 head -c $((IMAGE_MB / 2 * 1048576)) /dev/urandom >"$work/image"
 { yes "blockcast fuzz $SEED" || true; } | head -c $((IMAGE_MB / 4 * 1048576)) >>"$work/image"
 head -c $((IMAGE_MB / 4 * 1048576)) /dev/zero >>"$work/image"
+send_keys=()
+recv_keys=()
+if [ -n "${KEYS:-}" ]; then
+  node dist/cli/main.js keygen "$work/site" -q
+  node dist/cli/main.js keygen --group-key "$work/group.key" -q
+  send_keys=(--sign-key "$work/site.key" --group-key "$work/group.key")
+  recv_keys=(--trust "$work/site.pub" --group-key "$work/group.key")
+fi
 group="239.255.$((SEED % 200 + 20)).$((SEED % 250 + 1))"
 port=$((20000 + SEED % 20000))
 asan=(env LD_PRELOAD="$LIBASAN" BLOCKCAST_ADDON_PATH="$PWD/$BUILD/Release/blockcast_native.node")
 start=$(date +%s.%N)
-"${asan[@]}" node dist/cli/main.js receive -i 127.0.0.1 -g "$group" -p "$port" --json --wait-timeout 120 --sender-timeout 60 "$work/target" >"$work/receiver.out" 2>"$work/receiver.err" &
+"${asan[@]}" node dist/cli/main.js receive -i 127.0.0.1 -g "$group" -p "$port" --json --wait-timeout 120 --sender-timeout 60 "${recv_keys[@]}" "$work/target" >"$work/receiver.out" 2>"$work/receiver.err" &
 pids+=($!); rpid=$!
 npx tsx bench/fuzz/inject.ts --group "$group" --port "$port" --packets "$PACKETS" --pps "$PPS" --seed "$SEED" ${INJECT_ARGS:-} >"$work/injector.out" 2>"$work/injector.err" &
 pids+=($!); ipid=$!
 sleep 2
-"${asan[@]}" node dist/cli/main.js send -i 127.0.0.1 -g "$group" -p "$port" --rate "$RATE" --json --receiver-timeout 60 "$work/image" >"$work/sender.out" 2>"$work/sender.err" &
+"${asan[@]}" node dist/cli/main.js send -i 127.0.0.1 -g "$group" -p "$port" --rate "$RATE" --json --receiver-timeout 60 "${send_keys[@]}" "$work/image" >"$work/sender.out" 2>"$work/sender.err" &
 pids+=($!); spid=$!
 set +e
 wait "$spid"; src=$?

@@ -287,7 +287,7 @@ export class ReceiverSession extends EventEmitter {
     }
     if (this.ended()) return; // aborted from a 'session' listener
     // Sealed: from now on the native receiver takes only DATA sealed with this run's key.
-    const dataKey = this.verifier.dataKey?.(a);
+    const dataKey = this.verifier.joined?.(a);
     try {
       if (dataKey) this.rx!.setSealKey(a.cipher, dataKey);
     } catch (err) {

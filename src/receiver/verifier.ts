@@ -24,8 +24,8 @@ export interface SenderVerifier {
   wrapReport?(packet: Buffer, announce: Announce): Buffer;
   /** Bytes wrapReport adds. */
   readonly overhead?: number;
-  /** The key the native receiver opens the joined session's DATA with (sealed sessions). */
-  dataKey?(announce: Announce): Buffer | undefined;
+  /** The receiver joined the session of `announce`: keep its keys; returns the key the native receiver opens its DATA with (sealed sessions). */
+  joined?(announce: Announce): Buffer | undefined;
   /** Why announcements heard were refused, for the message when no session was joined; '' if none was. */
   explain?(): string;
 }
@@ -89,6 +89,9 @@ export function keyedVerifier(security: ReceiverSecurity): SenderVerifier {
     acceptAck: (packet, ack, s) => security.openSenderControl(packet, ack.session, s.announce.salt, s.announce.cipher) === 'ok',
     acceptRepairAdv: (packet, s) => security.openSenderControl(packet, s.announce.session, s.announce.salt, s.announce.cipher) === 'ok',
     wrapReport: (packet, a) => security.wrapReport(packet, a.session, a.salt),
-    dataKey: (a) => security.dataKey(a.session, a.salt, a.cipher),
+    joined: (a) => {
+      security.pin(a.session, a.salt);
+      return security.dataKey(a.session, a.salt, a.cipher);
+    },
   };
 }

@@ -46,6 +46,7 @@ export class SenderSecurity {
   private readonly key?: Buffer;
   private readonly control?: Sealer;
   private readonly receivers = new Map<string, Opener>();
+  private static readonly MAX_RECEIVERS = 20_000;
 
   constructor(
     private readonly keys: SenderKeys,
@@ -107,14 +108,13 @@ export class SenderSecurity {
     const known = this.receivers.get(id);
     const opener = known ?? new Opener(this.cipher, receiverKey(this.keys.groupKey, this.salt, nonce), SealOrigin.Receiver);
     const result = opener.open(packet);
-    // Keep an opener (and its replay window) only for a receiver whose packet verified.
-    if (result === 'ok' && !known) this.receivers.set(id, opener);
+    // Keep an opener (and its replay window) only for a receiver whose packet verified;
+    // bounded like the member table (admission.ts), the longest-held first out.
+    if (result === 'ok' && !known) {
+      if (this.receivers.size >= SenderSecurity.MAX_RECEIVERS) this.receivers.delete(this.receivers.keys().next().value!);
+      this.receivers.set(id, opener);
+    }
     return result;
-  }
-
-  /** A receiver that left: its opener goes too (bounded state). */
-  forget(nonce: Buffer): void {
-    this.receivers.delete(nonce.toString('hex'));
   }
 
   private seal(packet: Buffer): Buffer {
