@@ -353,6 +353,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       'no-encrypt': { type: 'boolean', default: false },
     },
   });
+  if (!values.keys && (values.cipher || values['no-encrypt'])) throw new Error('--cipher and --no-encrypt need --keys');
   const result = await runE2e({
     receivers: Number(values.receivers),
     size: parseSize('size', values.size!),
@@ -369,7 +370,6 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     rxGro: values['rx-gro']!,
     ...(values.keys ? { keys: { ...(values.cipher ? { cipher: values.cipher as SessionKeys['cipher'] } : {}), ...(values['no-encrypt'] ? { encrypt: false } : {}) } } : {}),
   });
-  if (!values.keys && (values.cipher || values['no-encrypt'])) throw new Error('--cipher and --no-encrypt need --keys');
   console.log(JSON.stringify(result));
   console.log(line(result));
   if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 2) + '\n');
