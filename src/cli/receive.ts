@@ -16,7 +16,8 @@ export async function receiveCommand(opts: ReceiveOptions & { json?: boolean; qu
   if (!k.trusted?.length) {
     const message = `accepting any sender: without --trust, a stranger on this network can make this node ${k.groupKey ? 'join a session sealed by any holder of the group key' : 'join its session'}`;
     r.human(message);
-    r.event('warning', { message });
+    // After 'ready', which provisioners read as the first event.
+    session.once('ready', () => r.event('warning', { message }));
   }
   const stop = (): void => session.abort();
   process.once('SIGINT', stop);
