@@ -3,8 +3,10 @@
 // its scratch buffer (auth-only first copies the payload there); the
 // receiver opens a datagram in place in its receive buffer (here: a copy of
 // a sealed packet, as recvmmsg would leave it; the copy alone is measured
-// too). AES-256-GCM and ChaCha20-Poly1305 through core/seal (libsodium);
-// with OpenSSL found at build time, its EVP interface too, for comparison.
+// too). AES-256-GCM and ChaCha20-Poly1305 through core/seal, with the
+// backend this build chose (OpenSSL EVP, or libsodium with
+// -DBLOCKCAST_NO_OPENSSL=ON); with OpenSSL's headers found at build time, its
+// EVP interface directly too, for comparison.
 //
 //   cmake --build build --target blockcast_seal_bench && build/blockcast_seal_bench [payload] [millis]
 #include <algorithm>
@@ -96,9 +98,9 @@ void benchSodium(const Fixture& f, uint8_t cipher, bool encrypt, int millis) {
   const char* name = cipher == kCipherAes256Gcm ? "AES-256-GCM" : "ChaCha20-Poly1305";
   const char* mode = encrypt ? "encrypt" : "auth-only";
   char label[96];
-  std::snprintf(label, sizeof label, "libsodium %s %s: seal", name, mode);
+  std::snprintf(label, sizeof label, "%s %s %s: seal", BENCH_SEAL_BACKEND, name, mode);
   row(label, f.payload, timeIt(millis, [&](size_t) { seal(out.data()); }));
-  std::snprintf(label, sizeof label, "libsodium %s %s: copy + open", name, mode);
+  std::snprintf(label, sizeof label, "%s %s %s: copy + open", BENCH_SEAL_BACKEND, name, mode);
   row(label, f.payload, timeIt(millis, [&](size_t i) {
         std::memcpy(work.data(), ring[i % kRing].data(), size);
         failed += !sealer->open(work.data(), size, aad, 0, &got);

@@ -194,7 +194,7 @@ export interface NativeAddon {
   fs: NativeFs;
   /** liblz4, when the addon was built with it; the workers fall back to lz4-napi. */
   lz4?: NativeLz4;
-  /** The seal ciphers (Cipher ids) this build and CPU support: none without libsodium, no AES-256-GCM without AES-NI. */
+  /** The seal ciphers (Cipher ids) this build and CPU support: none without OpenSSL libcrypto or libsodium, no AES-256-GCM without AES-NI. */
   sealCiphers(): number[];
   /** Makes glibc give large freed blocks back to the system at once (see addon.cc); false where unsupported. */
   tuneMalloc(): boolean;

@@ -22,7 +22,7 @@ function checkGroupKey(groupKey: Buffer | undefined): void {
 /** A cipher the native engines can run here: AES-256-GCM where the CPU has AES-NI, else ChaCha20-Poly1305. */
 export function checkCipher(cipher: number | undefined): number {
   const available = native.sealCiphers();
-  if (available.length === 0) throw new BlockcastError('EINVALIDOPTION', 'sealed sessions (--group-key) need libsodium, which this build of the native addon lacks (install libsodium-dev and rebuild)');
+  if (available.length === 0) throw new BlockcastError('EINVALIDOPTION', 'sealed sessions (--group-key) need OpenSSL libcrypto or libsodium, which this build of the native addon lacks (install libssl-dev or libsodium-dev and rebuild)');
   if (cipher === undefined) return available.includes(Cipher.Aes256Gcm) ? Cipher.Aes256Gcm : available[0]!;
   if (!available.includes(cipher)) {
     throw new BlockcastError('EINVALIDOPTION', `${cipherName(cipher)} is not available on this machine (available: ${available.map(cipherName).join(', ')})`);

@@ -2,7 +2,7 @@
 // which the native engines seal): the body is additional data, the
 // plaintext is empty, so a sealed control packet is its body, then
 // `seq u64 ‖ tag` (docs/SECURITY.md). Node's crypto implements the same
-// AEADs as the native engines' libsodium; a test seals on one side and
+// AEADs as the native engines (OpenSSL EVP or libsodium); a test seals on one side and
 // opens on the other.
 import { createCipheriv, createDecipheriv, type CipherGCMTypes } from 'node:crypto';
 import { CommonHeader, Cipher, HeaderFlag, REPLAY_WINDOW_CONTROL, SEAL_KEY_SIZE, SEAL_NONCE_SIZE, SEAL_SEQ_SIZE, SEAL_TAG_SIZE, SEAL_TRAILER_SIZE } from '../protocol/wire.js';

@@ -1,7 +1,8 @@
 // Per-packet AEAD of docs/SECURITY.md, for one key and one cipher: the
 // 24-byte trailer `seq u64 LE ‖ tag[16]`, the 12-byte nonce
 // `origin u32 LE ‖ seq u64 LE`, additional data = every byte before the
-// encrypted part. libsodium does the cryptography; a build without it still
+// encrypted part. OpenSSL's EVP (seal_openssl.cc) or libsodium
+// (seal_sodium.cc) does the cryptography; a build with neither still
 // compiles and says so when a sealed session is asked for.
 #pragma once
 
@@ -22,7 +23,7 @@ std::vector<uint8_t> sealCiphers();
 
 class Sealer {
  public:
-  // Null with *status saying why: no libsodium in this build, an unknown
+  // Null with *status saying why: no crypto library in this build, an unknown
   // cipher, AES-256-GCM on a CPU without AES-NI, or a key not 32 bytes.
   static std::unique_ptr<Sealer> create(uint8_t cipher, const uint8_t* key, size_t keyLength, Status* status);
   ~Sealer();
@@ -30,6 +31,9 @@ class Sealer {
   Sealer& operator=(const Sealer&) = delete;
 
   uint8_t cipher() const { return cipher_; }
+
+  // seal and open keep per-packet state (OpenSSL's contexts): one thread at
+  // a time per Sealer, as each engine's own thread does.
 
   // out[0, aadLength) already holds the additional data (a DATA header, or
   // a header and a payload sent in clear); `plain` (plainLength bytes, may
