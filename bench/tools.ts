@@ -85,8 +85,9 @@ export function readyEvent(child: ChildProcess, event = 'ready'): Promise<void> 
   return new Promise((resolve) => {
     let tail = ''; // the event may arrive split across reads
     child.stdout!.on('data', (d: Buffer) => {
-      tail = (tail + d.toString()).slice(-256);
-      if (tail.includes(`"event":"${event}"`)) resolve();
+      const text = tail + d.toString();
+      if (text.includes(`"event":"${event}"`)) resolve();
+      tail = text.slice(-256);
     });
     child.on('close', () => resolve());
   });
