@@ -45,6 +45,27 @@ describe('signed and sealed sessions', () => {
     expect(summary.receivers).toHaveLength(1);
   }, 60_000);
 
+  it('signed only, and sealed with ChaCha20-Poly1305 authenticating DATA in the clear, each deliver the image', async () => {
+    const k = (name: string): string => path.join(tmp.dir, name);
+    expect((await runCli(['keygen', k('solo'), '-q'])).code).toBe(0);
+    expect((await runCli(['keygen', '--group-key', k('solo-group.key'), '-q'])).code).toBe(0);
+    const image = sampleImage(tmp.dir, 3 * 1024 * 1024 + 77, 'solo.img');
+    const modes = [
+      { send: ['--sign-key', k('solo.key')], receive: ['--trust', k('solo.pub')] },
+      { send: ['--group-key', k('solo-group.key'), '--cipher', 'chacha20-poly1305', '--no-encrypt'], receive: ['--group-key', k('solo-group.key')] },
+    ];
+    for (const [i, m] of modes.entries()) {
+      const { group, port } = uniqueChannel();
+      const common = ['--group', group, '--port', port, '--interface', '127.0.0.1', '--json'];
+      const target = k(`solo-${i}.img`);
+      const rx = startCli(['receive', target, ...m.receive, ...common]);
+      const tx = startCli(['send', image, ...m.send, '--min-receivers', '1', ...common]);
+      const [s, r] = await Promise.all([tx.done, rx.done]);
+      expect([s.code, r.code], `${s.stderr}${r.stderr}`).toEqual([0, 0]);
+      expect(sha256File(target)).toBe(sha256File(image));
+    }
+  }, 60_000);
+
   it('refuses a group key file others can read, naming it (exit 2)', async () => {
     const file = path.join(tmp.dir, 'open-group.key');
     expect((await runCli(['keygen', '--group-key', file, '-q'])).code).toBe(0);
