@@ -25,7 +25,6 @@ const ENUM_PREFIX: Record<keyof typeof W.WIRE_ENUMS, string> = {
   NackKind: 'kNack',
   FecScheme: 'kFec',
   StatusFlag: 'kStatusFlag',
-  SecurityMode: 'kSecurity',
   HeaderFlag: 'kFlag',
   Cipher: 'kCipher',
 };
@@ -71,7 +70,6 @@ function typedConstants(): [string, number, CType][] {
   ];
   out.push(['kMagic', W.MAGIC, 'uint32_t'], ['kVersion', W.VERSION, 'uint8_t']);
   for (const [n, v] of scalars) out.push([n, v, 'uint32_t']);
-  for (const [mode, size] of Object.entries(W.SecurityMode)) out.push([`kTrailerSize${mode}`, W.TRAILER_SIZE[size]!, 'size_t']);
   for (const [name, e] of Object.entries(W.WIRE_ENUMS)) {
     const prefix = ENUM_PREFIX[name as keyof typeof W.WIRE_ENUMS];
     for (const [member, value] of Object.entries(e)) out.push([prefix + member, value, 'uint8_t']);

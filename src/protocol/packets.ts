@@ -10,6 +10,7 @@
 // signature sizes from the header's flags, so no length check here
 // hard-codes a size; they never check a tag themselves.
 import { readFields, writeFields, type FieldValues } from './fields.js';
+import { packetType, signatureSize, trailerSize } from './header.js';
 import {
   AckBody,
   AnnounceBody,
@@ -19,10 +20,7 @@ import {
   DATA_HEADER_SIZE,
   DataHeader,
   HASH_SIZE,
-  HeaderFlag,
   MAGIC,
-  SEAL_TRAILER_SIZE,
-  SIGNATURE_SIZE,
   MAX_CONTROL_PACKET,
   MAX_NAME_BYTES,
   MAX_UDP_PAYLOAD,
@@ -48,6 +46,7 @@ import {
 } from './wire.js';
 
 export { NackKind, type NackKindValue };
+export { headerFlags, packetType, signatureSize, trailerSize } from './header.js';
 
 export interface Announce {
   session: number;
@@ -165,45 +164,10 @@ function body(b: Buffer, type: PacketTypeValue): Buffer | null {
   return end >= COMMON_HEADER_SIZE ? b.subarray(0, end) : null;
 }
 
-/** Header flags each packet type may carry; any other bit makes it malformed. */
-const ALLOWED_FLAGS: Readonly<Record<number, number>> = {
-  [PacketType.Data]: HeaderFlag.Sealed | HeaderFlag.Encrypted,
-  [PacketType.Announce]: HeaderFlag.Sealed | HeaderFlag.Signed,
-  [PacketType.Ack]: HeaderFlag.Sealed | HeaderFlag.Signed,
-  [PacketType.Status]: HeaderFlag.Sealed,
-  [PacketType.Nack]: HeaderFlag.Sealed,
-  [PacketType.RepairAdv]: HeaderFlag.Sealed,
-};
-
-/** The header's flags (call after packetType accepted the packet). */
-export function headerFlags(b: Buffer): number {
-  return b.readUInt16LE(CommonHeader.fields[3]!.offset);
-}
-
-/** Bytes of the sealed trailer at the end of a packet (0 unless SEALED). */
-export function trailerSize(b: Buffer): number {
-  return headerFlags(b) & HeaderFlag.Sealed ? SEAL_TRAILER_SIZE : 0;
-}
-
-/** Bytes of the signature before the trailer (0 unless SIGNED). */
-export function signatureSize(b: Buffer): number {
-  return headerFlags(b) & HeaderFlag.Signed ? SIGNATURE_SIZE : 0;
-}
-
 function inEnum<E extends Record<string, number>>(e: E, v: number): v is ValueOf<E> {
   return Object.values(e).includes(v);
 }
 
-/** Returns the packet type if the common header is valid (flags legal for the type, room for trailer and signature), else null. */
-export function packetType(buf: Buffer): number | null {
-  const h = readFields(CommonHeader, buf);
-  if (!h || h.magic !== MAGIC || h.version !== VERSION) return null;
-  const allowed = ALLOWED_FLAGS[h.type];
-  if (allowed === undefined || (h.flags & ~allowed) !== 0) return null;
-  if (h.flags & HeaderFlag.Encrypted && !(h.flags & HeaderFlag.Sealed)) return null;
-  if (buf.length < COMMON_HEADER_SIZE + (h.flags & HeaderFlag.Sealed ? SEAL_TRAILER_SIZE : 0) + (h.flags & HeaderFlag.Signed ? SIGNATURE_SIZE : 0)) return null;
-  return h.type;
-}
 
 export function encodeAnnounce(a: Announce): Buffer {
   return packet(

@@ -41,12 +41,6 @@ export const Cipher = { None: 0, Aes256Gcm: 1, ChaCha20Poly1305: 2 } as const;
 export const SealOrigin = { SenderData: 0, SenderControl: 1, Receiver: 0 } as const;
 /** STATUS flag bits. */
 export const StatusFlag = { Overloaded: 1 } as const;
-/**
- * Security modes, by what a session's packets carry: Sealed packets a
- * trailer, Signed ANNOUNCEs and ACKs a signature. Decoders take both sizes
- * from the header's flags, so no length check hard-codes them.
- */
-export const SecurityMode = { None: 0, Signed: 1, Sealed: 2, SignedSealed: 3 } as const;
 /** A sealed packet's trailer: seq u64, then the AEAD tag. */
 export const SEAL_SEQ_SIZE = 8;
 export const SEAL_TAG_SIZE = 16;
@@ -59,12 +53,6 @@ export const NONCE_SIZE = 16;
 /** Replay windows: how far below the highest accepted seq a packet may arrive. */
 export const REPLAY_WINDOW_DATA = 4096;
 export const REPLAY_WINDOW_CONTROL = 256;
-export const TRAILER_SIZE: Readonly<Record<number, number>> = {
-  [SecurityMode.None]: 0,
-  [SecurityMode.Signed]: 0,
-  [SecurityMode.Sealed]: SEAL_TRAILER_SIZE,
-  [SecurityMode.SignedSealed]: SEAL_TRAILER_SIZE,
-};
 
 export type ValueOf<T> = T[keyof T];
 export type PacketTypeValue = ValueOf<typeof PacketType>;
@@ -87,7 +75,6 @@ export const WIRE_ENUMS = {
   NackKind,
   FecScheme,
   StatusFlag,
-  SecurityMode,
   HeaderFlag,
   Cipher,
 } as const;

@@ -6,9 +6,9 @@
 // opens on the other.
 import { createCipheriv, createDecipheriv, type CipherGCMTypes } from 'node:crypto';
 import { CommonHeader, Cipher, HeaderFlag, REPLAY_WINDOW_CONTROL, SEAL_KEY_SIZE, SEAL_NONCE_SIZE, SEAL_SEQ_SIZE, SEAL_TAG_SIZE, SEAL_TRAILER_SIZE } from '../protocol/wire.js';
+import { addHeaderFlags, headerFlags } from '../protocol/header.js';
 import { ReplayWindow } from './replay-window.js';
 
-const FLAGS_OFFSET = CommonHeader.fields.find((f) => f.name === 'flags')!.offset;
 
 const ALGORITHM: Readonly<Record<number, CipherGCMTypes | 'chacha20-poly1305'>> = {
   [Cipher.Aes256Gcm]: 'aes-256-gcm',
@@ -32,17 +32,36 @@ function algorithm(cipher: number): CipherGCMTypes | 'chacha20-poly1305' {
   return a;
 }
 
-/** Seals the packets of one key and origin, counting nonces from 0. */
-export class Sealer {
-  private seq = 0;
+/** One key and nonce origin of a cipher: what Sealer and Opener share. */
+abstract class OriginKey {
+  private readonly algorithm: 'chacha20-poly1305';
 
   constructor(
-    private readonly cipher: number,
+    cipher: number,
     private readonly key: Buffer,
     private readonly origin: number,
   ) {
     if (key.length !== SEAL_KEY_SIZE) throw new Error(`a seal key is ${SEAL_KEY_SIZE} bytes`);
-    algorithm(cipher);
+    // Both AEADs take the same calls; the type names one of them for TypeScript's overloads.
+    this.algorithm = algorithm(cipher) as 'chacha20-poly1305';
+  }
+
+  protected cipherFor(seq: number) {
+    return createCipheriv(this.algorithm, this.key, nonce(this.origin, seq), { authTagLength: SEAL_TAG_SIZE });
+  }
+
+  protected decipherFor(seq: number) {
+    return createDecipheriv(this.algorithm, this.key, nonce(this.origin, seq), { authTagLength: SEAL_TAG_SIZE });
+  }
+}
+
+/** Seals the packets of one key and origin, counting nonces from 0. */
+export class Sealer extends OriginKey {
+  private seq = 0;
+
+  /** Whether it has sealed anything: its key must then never get a fresh Sealer (the nonces would repeat). */
+  get used(): boolean {
+    return this.seq > 0;
   }
 
   /** `body` with the SEALED flag set, then seq and tag. */
@@ -50,9 +69,9 @@ export class Sealer {
     const seq = this.seq++;
     const out = Buffer.alloc(body.length + SEAL_TRAILER_SIZE);
     body.copy(out);
-    out.writeUInt16LE(out.readUInt16LE(FLAGS_OFFSET) | HeaderFlag.Sealed, FLAGS_OFFSET);
+    addHeaderFlags(out, HeaderFlag.Sealed);
     out.writeBigUInt64LE(BigInt(seq), body.length);
-    const c = createCipheriv(algorithm(this.cipher) as 'chacha20-poly1305', this.key, nonce(this.origin, seq), { authTagLength: SEAL_TAG_SIZE });
+    const c = this.cipherFor(seq);
     c.setAAD(out.subarray(0, body.length), { plaintextLength: 0 });
     c.final();
     c.getAuthTag().copy(out, body.length + SEAL_SEQ_SIZE);
@@ -61,17 +80,8 @@ export class Sealer {
 }
 
 /** Opens the packets of one key and origin, dropping replays. */
-export class Opener {
+export class Opener extends OriginKey {
   private readonly window = new ReplayWindow(REPLAY_WINDOW_CONTROL);
-
-  constructor(
-    private readonly cipher: number,
-    private readonly key: Buffer,
-    private readonly origin: number,
-  ) {
-    if (key.length !== SEAL_KEY_SIZE) throw new Error(`a seal key is ${SEAL_KEY_SIZE} bytes`);
-    algorithm(cipher);
-  }
 
   /**
    * 'ok' when `packet` carries SEALED, a tag that verifies and a seq not
@@ -79,12 +89,12 @@ export class Opener {
    * after 'ok'.
    */
   open(packet: Buffer): 'ok' | 'unsealed' | 'forged' | 'replayed' {
-    if (packet.length < CommonHeader.size + SEAL_TRAILER_SIZE || !(packet.readUInt16LE(FLAGS_OFFSET) & HeaderFlag.Sealed)) return 'unsealed';
+    if (packet.length < CommonHeader.size + SEAL_TRAILER_SIZE || !(headerFlags(packet) & HeaderFlag.Sealed)) return 'unsealed';
     const end = packet.length - SEAL_TRAILER_SIZE;
     const big = packet.readBigUInt64LE(end);
     const seq = big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : -1;
     if (!this.window.fresh(seq)) return 'replayed';
-    const d = createDecipheriv(algorithm(this.cipher) as 'chacha20-poly1305', this.key, nonce(this.origin, seq), { authTagLength: SEAL_TAG_SIZE });
+    const d = this.decipherFor(seq);
     d.setAAD(packet.subarray(0, end), { plaintextLength: 0 });
     d.setAuthTag(packet.subarray(end + SEAL_SEQ_SIZE));
     try {

@@ -3,6 +3,7 @@
 // (tag, replay window, signature). Modes and guarantees: docs/SECURITY.md.
 import type { KeyObject } from 'node:crypto';
 import { AnnounceBody, Cipher, HeaderFlag, NONCE_SIZE, PacketType, SEAL_TRAILER_SIZE, SealOrigin, StatusFixed, offsetOf } from '../protocol/wire.js';
+import { headerFlags, rawType } from '../protocol/header.js';
 import { senderKey, receiverKey } from './kdf.js';
 import { Opener, Sealer } from './seal.js';
 import { signPacket, verifyPacket } from './signing.js';
@@ -27,8 +28,8 @@ export interface ReceiverKeys {
 export type Rejection = 'unsealed' | 'forged' | 'replayed' | 'unsigned';
 export type Opened = 'ok' | Rejection;
 
-const FLAGS_OFFSET = offsetOf(AnnounceBody, 'flags');
 const SALT_OFFSET = offsetOf(AnnounceBody, 'salt');
+const CIPHER_OFFSET = offsetOf(AnnounceBody, 'cipher');
 const STATUS_NONCE_OFFSET = offsetOf(StatusFixed, 'nonce');
 const RECEIVER_ID_OFFSET = offsetOf(StatusFixed, 'receiverId'); // the same offset in NACK
 
@@ -36,9 +37,7 @@ function sessionId(session: number, salt: Buffer): string {
   return `${session >>> 0}:${salt.toString('hex')}`;
 }
 
-function flags(packet: Buffer): number {
-  return packet.length >= FLAGS_OFFSET + 2 ? packet.readUInt16LE(FLAGS_OFFSET) : 0;
-}
+
 
 /** The sender's side: one key for all it sends, one opener per receiver (by join nonce). */
 export class SenderSecurity {
@@ -94,11 +93,11 @@ export class SenderSecurity {
    * proves it came from a holder of the group key, so a new receiver can join).
    */
   openReport(packet: Buffer, nonceOf: (receiverId: number) => Buffer | undefined): Opened {
-    if (!this.keys.groupKey) return flags(packet) & HeaderFlag.Sealed ? 'forged' : 'ok';
-    if (!(flags(packet) & HeaderFlag.Sealed)) return 'unsealed';
-    if (packet.length < STATUS_NONCE_OFFSET + NONCE_SIZE + SEAL_TRAILER_SIZE && packet[5] === PacketType.Status) return 'forged';
+    if (!this.keys.groupKey) return headerFlags(packet) & HeaderFlag.Sealed ? 'forged' : 'ok';
+    if (!(headerFlags(packet) & HeaderFlag.Sealed)) return 'unsealed';
+    if (packet.length < STATUS_NONCE_OFFSET + NONCE_SIZE + SEAL_TRAILER_SIZE && rawType(packet) === PacketType.Status) return 'forged';
     const nonce =
-      packet[5] === PacketType.Status
+      rawType(packet) === PacketType.Status
         ? packet.subarray(STATUS_NONCE_OFFSET, STATUS_NONCE_OFFSET + NONCE_SIZE)
         : packet.length >= RECEIVER_ID_OFFSET + 4
           ? nonceOf(packet.readUInt32LE(RECEIVER_ID_OFFSET))
@@ -157,30 +156,26 @@ export class ReceiverSecurity {
    * the salt it carries), replay window, and with --trust its signature.
    */
   openAnnounce(packet: Buffer, session: number): Opened {
-    const f = flags(packet);
-    if (this.keys.groupKey) {
-      if (!(f & HeaderFlag.Sealed) || packet.length < SALT_OFFSET + NONCE_SIZE + SEAL_TRAILER_SIZE) return 'unsealed';
-      const cipher = packet[offsetOf(AnnounceBody, 'cipher')]!;
-      const salt = packet.subarray(SALT_OFFSET, SALT_OFFSET + NONCE_SIZE);
-      const opened = this.openWith(packet, session, salt, cipher);
-      if (opened !== 'ok') return opened;
-    } else if (f & HeaderFlag.Sealed) {
-      return 'unsealed'; // sealed for others: nothing here can read it
-    }
-    if (!this.trustsAnyone && !verifyPacket(packet, this.keys.trusted!)) return 'unsigned';
-    return 'ok';
+    if (packet.length < SALT_OFFSET + NONCE_SIZE) return 'forged';
+    const salt = packet.subarray(SALT_OFFSET, SALT_OFFSET + NONCE_SIZE);
+    const opened = this.openSealed(packet, session, salt, packet[CIPHER_OFFSET]!);
+    if (opened !== 'ok') return opened;
+    return this.trustsAnyone || verifyPacket(packet, this.keys.trusted!) ? 'ok' : 'unsigned';
   }
 
   /** Checks an ACK or REPAIR_ADV of the session with `salt`; ACKs with --trust must be signed over the salt. */
   openSenderControl(packet: Buffer, session: number, salt: Buffer, cipher: number): Opened {
-    if (this.keys.groupKey) {
-      const opened = this.openWith(packet, session, salt, cipher);
-      if (opened !== 'ok') return opened;
-    } else if (flags(packet) & HeaderFlag.Sealed) {
-      return 'unsealed';
-    }
-    if (packet[5] === PacketType.Ack && !this.trustsAnyone && !verifyPacket(packet, this.keys.trusted!, salt)) return 'unsigned';
+    const opened = this.openSealed(packet, session, salt, cipher);
+    if (opened !== 'ok') return opened;
+    if (rawType(packet) === PacketType.Ack && !this.trustsAnyone && !verifyPacket(packet, this.keys.trusted!, salt)) return 'unsigned';
     return 'ok';
+  }
+
+  /** With a group key: the tag and replay window; without: a sealed packet is for others (nothing here can read it). */
+  private openSealed(packet: Buffer, session: number, salt: Buffer, cipher: number): Opened {
+    const sealed = (headerFlags(packet) & HeaderFlag.Sealed) !== 0;
+    if (!this.keys.groupKey) return sealed ? 'unsealed' : 'ok';
+    return sealed ? this.openWith(packet, session, salt, cipher) : 'unsealed';
   }
 
   /** Seals a STATUS or NACK for the session with `salt` (one whose ANNOUNCE verified: its sealer counts the nonces). */
@@ -210,7 +205,8 @@ export class ReceiverSecurity {
     // Remember a session's keys only once a packet of it verified: forged salts make no entries.
     if (opened === 'ok' && !known) {
       if (this.sessions.size >= ReceiverSecurity.MAX_SESSIONS) {
-        const oldest = [...this.sessions.keys()].find((x) => x !== this.pinned);
+        // Never the joined session, nor one whose reports were sealed (a new sealer would repeat its nonces).
+        const oldest = [...this.sessions].find(([x, v]) => x !== this.pinned && !v.sealer.used)?.[0];
         if (oldest !== undefined) this.sessions.delete(oldest);
       }
       this.sessions.set(id, k);

@@ -5,15 +5,15 @@
 // covers the body with its final flags (SIGNED, and SEALED when the packet
 // will be sealed), then, for ACK, the salt.
 import { sign, verify, type KeyObject } from 'node:crypto';
-import { CommonHeader, HeaderFlag, SEAL_TRAILER_SIZE, SIGNATURE_SIZE } from '../protocol/wire.js';
+import { addHeaderFlags, headerFlags, trailerSize } from '../protocol/header.js';
+import { CommonHeader, HeaderFlag, SIGNATURE_SIZE } from '../protocol/wire.js';
 
-const FLAGS_OFFSET = CommonHeader.fields.find((f) => f.name === 'flags')!.offset;
 
 /** `body` with SIGNED (and SEALED if `sealed`) set, then its signature over the body and `context`. */
 export function signPacket(body: Buffer, key: KeyObject, sealed: boolean, context: Buffer = Buffer.alloc(0)): Buffer {
   const out = Buffer.alloc(body.length + SIGNATURE_SIZE);
   body.copy(out);
-  out.writeUInt16LE(out.readUInt16LE(FLAGS_OFFSET) | HeaderFlag.Signed | (sealed ? HeaderFlag.Sealed : 0), FLAGS_OFFSET);
+  addHeaderFlags(out, HeaderFlag.Signed | (sealed ? HeaderFlag.Sealed : 0));
   sign(null, Buffer.concat([out.subarray(0, body.length), context]), key).copy(out, body.length);
   return out;
 }
@@ -23,8 +23,8 @@ export function signPacket(body: Buffer, key: KeyObject, sealed: boolean, contex
  * `context`), or null: unsigned, too short, or no key verifies it.
  */
 export function verifyPacket(packet: Buffer, trusted: readonly KeyObject[], context: Buffer = Buffer.alloc(0)): KeyObject | null {
-  if (packet.length < CommonHeader.size || !(packet.readUInt16LE(FLAGS_OFFSET) & HeaderFlag.Signed)) return null;
-  const end = packet.length - (packet.readUInt16LE(FLAGS_OFFSET) & HeaderFlag.Sealed ? SEAL_TRAILER_SIZE : 0);
+  if (packet.length < CommonHeader.size || !(headerFlags(packet) & HeaderFlag.Signed)) return null;
+  const end = packet.length - trailerSize(packet);
   const at = end - SIGNATURE_SIZE;
   if (at < CommonHeader.size) return null;
   const message = Buffer.concat([packet.subarray(0, at), context]);

@@ -49,7 +49,9 @@ export interface SendOptions {
 /** The options a session runs with: every one set, checked, and the interface resolved. */
 export type ResolvedSendOptions = Required<Omit<SendOptions, 'interface' | 'keys'>> & {
   keys: SenderKeys;
-  interfaceAddress: string; interfaceName: string; rateBytes: number };
+  interfaceAddress: string; interfaceName: string; rateBytes: number;
+  /** Payload bytes per datagram: the MTU less headers and, when sealed, the trailer. */
+  symbolSize: number };
 
 /** The default of every option that has a fixed one (interface, session and workers depend on the host or chance). */
 export const SEND_DEFAULTS = {
@@ -89,6 +91,7 @@ export function resolveSendOptions(options: SendOptions): ResolvedSendOptions {
     interfaceAddress: iface.address,
     interfaceName: iface.name,
     mtu,
+    symbolSize,
     rate: options.rate ?? d.rate,
     rateBytes: parseRate('rate', options.rate ?? d.rate),
     ttl: checkInteger('ttl', options.ttl ?? d.ttl, 0, 255),

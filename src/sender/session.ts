@@ -7,8 +7,7 @@ import { EventEmitter } from 'node:events';
 import { type Clock, monotonicClock, sleep } from '../core/clock.js';
 import { ANNOUNCE_INTERVAL_MS } from '../defaults.js';
 import { errnoName } from '../errors.js';
-import { symbolSizeForMtu } from '../image/geometry.js';
-import { NONCE_SIZE, SEAL_TRAILER_SIZE, Stream } from '../protocol/constants.js';
+import { NONCE_SIZE, Stream } from '../protocol/constants.js';
 import { SenderSecurity } from '../security/session-keys.js';
 import { encodeAnnounce, encodeRepairAdv, type Nack, type Status } from '../protocol/packets.js';
 import { Admission } from './admission.js';
@@ -59,7 +58,7 @@ export class SenderSession extends EventEmitter {
   }
 
   get symbolSize(): number {
-    return symbolSizeForMtu(this.opts.mtu, this.security.dataSeal() ? SEAL_TRAILER_SIZE : 0);
+    return this.opts.symbolSize;
   }
 
   /** Stops the session early; run() resolves with the receivers' states so far. */

@@ -28,7 +28,6 @@ describe('the wire tables', () => {
       NackKind: { SourceRuns: 1, StripeNeeds: 2, WholeChunk: 3 },
       FecScheme: { None: 0, ReedSolomonGf8: 1 },
       StatusFlag: { Overloaded: 1 },
-      SecurityMode: { None: 0, Signed: 1, Sealed: 2, SignedSealed: 3 },
       HeaderFlag: { Sealed: 1, Encrypted: 2, Signed: 4 },
       Cipher: { None: 0, Aes256Gcm: 1, ChaCha20Poly1305: 2 },
     });

@@ -1,8 +1,9 @@
 // Who may report to the sender: joins, members pinned to their address and
 // nonce, and the limits on members, joins and reports, on a fake clock.
+import { makeStatus } from '../helpers/status.js';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/core/clock.js';
-import { FailReason, ReceiverState, type ReceiverStateValue } from '../../src/protocol/constants.js';
+import { ReceiverState } from '../../src/protocol/constants.js';
 import type { Status } from '../../src/protocol/packets.js';
 import { Admission, MEMBER_LIMITS, noDrops, type MemberLimits } from '../../src/sender/admission.js';
 import { Participants } from '../../src/sender/participants.js';
@@ -10,22 +11,7 @@ import { TokenBucket } from '../../src/sender/token-bucket.js';
 
 const digest = Buffer.alloc(32, 7);
 const nonceOf = (id: number) => Buffer.alloc(16, id);
-const status = (receiverId: number, o: Partial<Status> & { state?: ReceiverStateValue } = {}): Status => ({
-  session: 1,
-  receiverId,
-  state: ReceiverState.Receiving,
-  reason: FailReason.None,
-  nonce: nonceOf(receiverId),
-  overloaded: false,
-  chunksDone: 0,
-  capacity: 0,
-  packets: 0,
-  malformed: 0,
-  duplicates: 0,
-  imageDigest: Buffer.alloc(0),
-  name: `node${receiverId}`,
-  ...o,
-});
+const status = (receiverId: number, o: Partial<Status> = {}): Status => makeStatus(receiverId, { nonce: nonceOf(receiverId), ...o });
 
 /** An admission over a fresh table; `report` runs a STATUS through it and, if taken, into the table. */
 function setup(limits: Partial<MemberLimits> = {}) {

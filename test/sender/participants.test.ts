@@ -1,27 +1,14 @@
+import { makeStatus } from '../helpers/status.js';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/core/clock.js';
-import { FailReason, ReceiverState, type ReceiverStateValue } from '../../src/protocol/constants.js';
+import { ReceiverState, type ReceiverStateValue } from '../../src/protocol/constants.js';
 import type { Status } from '../../src/protocol/packets.js';
 import { Participants } from '../../src/sender/participants.js';
 import { receiverTimeoutMs } from '../../src/sender/timing.js';
 
 const digest = Buffer.alloc(32, 7);
-const status = (receiverId: number, state: ReceiverStateValue, o: Partial<Status> = {}): Status => ({
-  session: 1,
-  receiverId,
-  state,
-  reason: FailReason.None,
-  nonce: Buffer.alloc(16),
-  overloaded: false,
-  chunksDone: 0,
-  capacity: 0,
-  packets: 0,
-  malformed: 0,
-  duplicates: 0,
-  imageDigest: state === ReceiverState.Done ? digest : Buffer.alloc(0),
-  name: `node${receiverId}`,
-  ...o,
-});
+const status = (receiverId: number, state: ReceiverStateValue, o: Partial<Status> = {}): Status =>
+  makeStatus(receiverId, { state, imageDigest: state === ReceiverState.Done ? digest : Buffer.alloc(0), ...o });
 
 describe('Participants', () => {
   it('says what a STATUS is for, which events it makes and whether to acknowledge it', () => {

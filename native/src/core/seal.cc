@@ -8,6 +8,19 @@
 
 namespace blockcast {
 
+bool sealArgumentsValid(uint8_t cipher, size_t keyLength, Status* status) {
+  const char* why = nullptr;
+  if (!sealCipherSupported(cipher, &why)) {
+    *status = Status::State(why);
+    return false;
+  }
+  if (keyLength != kSealKeySize) {
+    *status = Status::Range("a seal key must be 32 bytes");
+    return false;
+  }
+  return true;
+}
+
 // The cryptography is in seal_openssl.cc or seal_sodium.cc, whichever this
 // build links (CMake picks one); without either, create() says why.
 #if !defined(BLOCKCAST_SEAL_OPENSSL) && !defined(BLOCKCAST_SEAL_SODIUM)

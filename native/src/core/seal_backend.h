@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/status.h"
 #include "core/wire.h"
 
 namespace blockcast {
@@ -18,6 +19,9 @@ constexpr const char* kSealUnknownCipher = "unknown seal cipher (1 AES-256-GCM, 
 
 // The 12-byte nonce `origin u32 LE ‖ seq u64 LE`.
 void makeSealNonce(uint8_t nonce[kSealNonceSize], uint32_t origin, uint64_t seq);
+// Whether Sealer::create may go on with `cipher` and a key of keyLength
+// bytes; if not, *status says why.
+bool sealArgumentsValid(uint8_t cipher, size_t keyLength, Status* status);
 // Whether a packet of `length` bytes holds aadLength bytes and the trailer.
 bool sealTrailerFits(size_t length, size_t aadLength);
 

@@ -78,15 +78,7 @@ struct Sealer::State {
 };
 
 std::unique_ptr<Sealer> Sealer::create(uint8_t cipher, const uint8_t* key, size_t keyLength, Status* status) {
-  const char* why = nullptr;
-  if (!sealCipherSupported(cipher, &why)) {
-    *status = Status::State(why);
-    return nullptr;
-  }
-  if (keyLength != kSealKeySize) {
-    *status = Status::Range("a seal key must be 32 bytes");
-    return nullptr;
-  }
+  if (!sealArgumentsValid(cipher, keyLength, status)) return nullptr;
   auto state = std::make_unique<State>();
   state->seal = keyedContext(cipher, key, 1);
   state->open = keyedContext(cipher, key, 0);

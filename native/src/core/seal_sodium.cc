@@ -42,15 +42,7 @@ struct Sealer::State {
 };
 
 std::unique_ptr<Sealer> Sealer::create(uint8_t cipher, const uint8_t* key, size_t keyLength, Status* status) {
-  const char* why = nullptr;
-  if (!sealCipherSupported(cipher, &why)) {
-    *status = Status::State(why);
-    return nullptr;
-  }
-  if (keyLength != kSealKeySize) {
-    *status = Status::Range("a seal key must be 32 bytes");
-    return nullptr;
-  }
+  if (!sealArgumentsValid(cipher, keyLength, status)) return nullptr;
   auto state = std::make_unique<State>();
   std::memcpy(state->key, key, kSealKeySize);
   if (cipher == kCipherAes256Gcm) crypto_aead_aes256gcm_beforenm(&state->aes, state->key);

@@ -56,10 +56,6 @@ constexpr uint32_t kReplayWindowControl = 256u;
 constexpr uint32_t kSealOriginSenderData = 0u;
 constexpr uint32_t kSealOriginSenderControl = 1u;
 constexpr uint32_t kSealOriginReceiver = 0u;
-constexpr size_t kTrailerSizeNone = 0u;
-constexpr size_t kTrailerSizeSigned = 0u;
-constexpr size_t kTrailerSizeSealed = 24u;
-constexpr size_t kTrailerSizeSignedSealed = 24u;
 constexpr int kTypeCount = 7;
 constexpr int kCodingCount = 2;
 constexpr int kStreamCount = 2;
@@ -68,7 +64,6 @@ constexpr int kReceiverCount = 5;
 constexpr int kFailCount = 7;
 constexpr int kNackCount = 4;
 constexpr int kFecCount = 2;
-constexpr int kSecurityCount = 4;
 constexpr int kCipherCount = 3;
 constexpr size_t kCommonHeaderSize = 12u;
 constexpr size_t kOffMagic = 0u;
@@ -189,12 +184,6 @@ enum WireFecScheme : uint8_t {
 };
 enum WireStatusFlag : uint8_t {
   kStatusFlagOverloaded = 1,
-};
-enum WireSecurityMode : uint8_t {
-  kSecurityNone = 0,
-  kSecuritySigned = 1,
-  kSecuritySealed = 2,
-  kSecuritySignedSealed = 3,
 };
 enum WireHeaderFlag : uint8_t {
   kFlagSealed = 1,
