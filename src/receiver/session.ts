@@ -6,6 +6,7 @@
 // part is in its own module (see state.ts for the states).
 import { randomBytes, randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
+import { bindError } from '../net/bind.js';
 import { EventEmitter } from 'node:events';
 import { monotonicClock, type Clock } from '../core/clock.js';
 import { IDLE_TICK_MS } from '../defaults.js';
@@ -132,8 +133,14 @@ export class ReceiverSession extends EventEmitter {
     const control = dgram.createSocket('udp4');
     this.control = control;
     control.on('message', (msg, rinfo) => this.onControl(msg, rinfo.address, rinfo.port));
-    control.on('error', (err) => this.conclude(err));
-    await new Promise<void>((resolve) => control.bind(0, resolve));
+    await new Promise<void>((resolve, reject) => {
+      control.once('error', (err) => reject(bindError(err, this.opts.controlPort, 'control-port')));
+      control.bind(this.opts.controlPort, () => {
+        control.removeAllListeners('error');
+        control.on('error', (err) => this.conclude(err));
+        resolve();
+      });
+    });
     try {
       await this.pool.started;
     } catch (err) {
