@@ -185,10 +185,11 @@ export class SenderSession extends EventEmitter {
 
   /**
    * Starts now with whoever has joined (SIGUSR1) if the session is still
-   * waiting and someone has; returns how many have (0: it keeps waiting).
+   * waiting and someone has (as soon as its join is confirmed); returns how
+   * many have (0: it keeps waiting).
    */
   startNow(): number {
-    const joined = this.participants.active().filter(confirmed).length;
+    const joined = this.participants.active().length;
     if (this.gate?.force(joined)) this.settle?.();
     return joined;
   }
@@ -197,7 +198,8 @@ export class SenderSession extends EventEmitter {
    * Announces until the start rule (start.ts) holds: never with nobody
    * joined, so a session lured away by a replay waits rather than sending
    * to nobody; with a 'waiting' event every WAITING_NOTICE_MS. False if
-   * aborted first; ENORECEIVERS once --start-timeout has passed.
+   * aborted first, or once --start-timeout has passed (then finish()
+   * announces the end and throws ENORECEIVERS).
    */
   private async waitForReceivers(): Promise<boolean> {
     const gate = new StartGate(this.opts, this.clock.now());
@@ -218,8 +220,9 @@ export class SenderSession extends EventEmitter {
     }, 50);
     this.gate = undefined;
     if (this.fatal) throw this.fatal;
-    if ((decision as StartDecision) === 'timeout') throw new BlockcastError('ENORECEIVERS', gate.timeoutMessage(joinedNames()));
-    return !this.aborted;
+    // Thrown once the end is announced, so that receivers which joined stop at once.
+    if ((decision as StartDecision) === 'timeout') this.fatal = new BlockcastError('ENORECEIVERS', gate.timeoutMessage(joinedNames()));
+    return !this.aborted && !this.fatal;
   }
 
   private transfer(): Promise<void> {
