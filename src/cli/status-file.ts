@@ -10,8 +10,9 @@ export type StatusState = 'done' | 'failed' | 'lost' | 'never-joined' | 'incompl
 
 export interface ReceiverStatus {
   name: string;
-  /** Where it reported from; '' if it never joined. */
+  /** Where it reported from; '' and 0 if it never joined. */
   address: string;
+  port: number;
   state: StatusState;
   /** Why it is not done ('' if it is). */
   reason: string;
@@ -52,11 +53,11 @@ export function receiverStatus(r: ReceiverSummary, geometry: { imageSize: number
     state === 'incomplete' ? 'the session ended before it finished' :
     r.message ?? failReasons[r.reason] ?? `reason ${r.reason}`;
   const bytes = state === 'done' ? geometry.imageSize : Math.min(geometry.imageSize, r.chunksDone * geometry.chunkSize);
-  return { name: r.name, address: r.address, state, reason, bytes, seconds: Math.round(r.seconds * 1000) / 1000 };
+  return { name: r.name, address: r.address, port: r.port, state, reason, bytes, seconds: Math.round(r.seconds * 1000) / 1000 };
 }
 
 export function neverJoined(name: string): ReceiverStatus {
-  return { name, address: '', state: 'never-joined', reason: 'never joined', bytes: 0, seconds: 0 };
+  return { name, address: '', port: 0, state: 'never-joined', reason: 'never joined', bytes: 0, seconds: 0 };
 }
 
 /** Writes `doc` to `file` atomically (temporary file in the same directory, fsync, rename). */

@@ -50,6 +50,8 @@ export interface ReceiverSummary {
   id: number;
   name: string;
   address: string;
+  /** The UDP port it reports from (receive --control-port, else ephemeral). */
+  port: number;
   state: ParticipantState;
   reason: number;
   packets: number;
@@ -238,6 +240,7 @@ export function summarize(p: Participant, now = p.endedAt ?? p.lastHeard): Recei
     id: p.id,
     name: p.name,
     address: p.address,
+    port: p.port,
     state: p.state,
     reason: p.reason,
     packets: p.packets,

@@ -68,7 +68,9 @@ describe('session start', () => {
     const statusFile = path.join(tmp.dir, 'listed-status.json');
     const tx = startCli(['send', image, ...channel, '--receivers', `@${list}`, '--control-port', '0', '--status-file', statusFile]);
     // One at a time: with only node-a there, the sender must not start.
-    const a = receiver('listed-a.img', channel, 'node-a');
+    // node-a reports from a fixed port, as behind a stateless firewall.
+    const fixedPort = String(Number(channel[channel.indexOf('--port') + 1]) + 3);
+    const a = startCli(['receive', path.join(tmp.dir, 'listed-a.img'), ...channel, '--name', 'node-a', '--wait-timeout', '60', '--control-port', fixedPort]);
     await printed(tx, '"event":"receiver-joined"');
     const b = receiver('listed-b.img', channel, 'node-b');
     const [r, ra, rb] = await Promise.all([tx.done, a.done, b.done]);
@@ -76,6 +78,9 @@ describe('session start', () => {
     expect([ra.code, rb.code]).toEqual([0, 0]);
     expect(event(r, 'start')!.receivers).toBe(2);
     expect(sha256File(path.join(tmp.dir, 'listed-b.img'))).toBe(sha256File(image));
+    expect(event(r, 'receiver-joined')!.port).toBe(Number(fixedPort));
+    const check = await runCli(['verify', path.join(tmp.dir, 'listed-a.img'), image]);
+    expect(check.code, check.stderr).toBe(0);
     expect(event(r, 'summary')!.neverJoined).toEqual([]);
     const status = JSON.parse(readFileSync(statusFile, 'utf8')) as StatusDocument;
     expect(status.ok).toBe(true);
