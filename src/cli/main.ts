@@ -2,6 +2,7 @@
 // blockcast command line: send, receive, prepare, keygen, digest, inspect,
 // verify, demo. Each of send, receive and the checks defines its options in
 // options/; the short ones are here.
+import './early-signals.js'; // first: before anything else loads
 import os from 'node:os';
 import { Command, Option } from 'commander';
 import { BlockcastError, ExitCode } from '../errors.js';

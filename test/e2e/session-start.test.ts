@@ -109,9 +109,20 @@ describe('session start', () => {
     expect(r.code).toBe(1);
     expect(event(r, 'summary')!.neverJoined).toEqual(['usr1-absent']);
     expect(r.stderr).toContain('listed but never joined: usr1-absent');
+    expect(r.stderr).not.toContain('Debugger listening'); // Node's default for SIGUSR1
     const status = JSON.parse(readFileSync(path.join(tmp.dir, 'usr1.json'), 'utf8')) as StatusDocument;
     expect(status.receivers.map((x) => [x.name, x.state])).toEqual([['usr1-a', 'done'], ['usr1-absent', 'never-joined']]);
   }, 60_000);
+
+  it('other commands ignore SIGUSR1 rather than let Node open its inspector', async () => {
+    const rx = startCli(['receive', path.join(tmp.dir, 'usr1-ignored.img'), ...net(), '--wait-timeout', '3']);
+    await printed(rx, '"event":"ready"');
+    rx.child.kill('SIGUSR1');
+    const r = await rx.done;
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('blockcast: SIGUSR1 ignored: nothing to start (yet)');
+    expect(r.stderr).not.toContain('Debugger listening');
+  }, 30_000);
 
   it('the sender reports on a fixed control port (the data port + 1 by default) and says when it is taken', async () => {
     const image = sampleImage(tmp.dir, 2 * MiB, 'port.img');

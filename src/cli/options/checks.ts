@@ -40,7 +40,7 @@ export function addCheckCommands(program: Command): void {
       .description("read TARGET back and compare every chunk with the image's chunk hashes: exit 0 if it matches, 5 naming the first bad chunk")
       .argument('<target>', 'written file or block device (may be larger than the image)')
       .argument('<image>', 'raw image (hashed as a send scans it) or prepared image (its stored manifest is used)')
-      .option('--chunk-size <bytes>', CHUNK_HELP, size('chunk-size'))
+      .option('--chunk-size <bytes>', `a raw image's chunk size: the unit a bad range is found in (default: ${DEFAULT_CHUNK_SIZE / 2 ** 20}m; a prepared image has its own)`, size('chunk-size'))
       .option('--workers <n>', WORKERS_HELP, int('workers')),
   ).action(async (target: string, image: string, o: CheckOptions) => {
     process.exitCode = await verifyCommand(target, image, o);
