@@ -45,7 +45,7 @@ export async function sendCommand(opts: SendCommandOptions): Promise<number> {
   }
   if (opts.statusFile) writeStatus(opts.statusFile, statusOf(session, imageSize, summary));
   r.event('summary', summary as unknown as Record<string, unknown>);
-  report(r, summary, listed);
+  report(r, summary);
   if (summary.receivers.length === 0) throw new BlockcastError('ENORECEIVERS', 'No receiver joined: nothing was sent');
   if (!summary.ok) {
     const bad = summary.receivers.filter((x) => x.state !== 'done').length + summary.neverJoined.length;
@@ -74,7 +74,7 @@ function describe(session: SenderSession, r: Reporter, image: string): void {
   session.on('receiver-lost', (p: { name: string }) => r.human(`receiver LOST (silent): ${p.name}`));
 }
 
-function report(r: Reporter, summary: SendSummary, listed: string[]): void {
+function report(r: Reporter, summary: SendSummary): void {
   r.human(
     `sent ${mb(summary.imageSize)} MB in ${summary.seconds.toFixed(2)} s: ${summary.mbps.toFixed(1)} MB/s logical, ` +
       `${summary.wireMbps.toFixed(1)} MB/s on the wire, compression ${summary.compressionRatio.toFixed(2)}x (${summary.reductionRatio.toFixed(2)}x with zero chunks left out), ${summary.repairSymbols} repair symbols${summary.gso ? ' (GSO)' : ''}`,
@@ -83,7 +83,7 @@ function report(r: Reporter, summary: SendSummary, listed: string[]): void {
     r.human(`  ${rc.state.padEnd(9)} ${rc.name} ${rc.address}: packets ${rc.packets}, asked repair of ${rc.symbolsRequested} symbols in ${rc.nackPackets} NACKs, duplicates ${rc.duplicates}`);
   }
   if (summary.neverJoined.length > 0) r.human(`listed receivers that never joined: ${summary.neverJoined.join(', ')}`);
-  const unfinished = summary.receivers.filter((x) => listed.includes(x.name) && x.state !== 'done');
+  const unfinished = summary.receivers.filter((x) => summary.notFinished.includes(x.name));
   if (unfinished.length > 0) r.human(`listed receivers that did not finish: ${unfinished.map((x) => `${x.name} (${x.state})`).join(', ')}`);
 }
 

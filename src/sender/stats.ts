@@ -75,6 +75,8 @@ export interface SendSummary {
   receivers: ReceiverSummary[];
   /** Receivers listed with --receivers that never joined. */
   neverJoined: string[];
+  /** Receivers listed with --receivers that joined but did not finish (failed, lost, or still going when it ended). */
+  notFinished: string[];
   ok: boolean;
 }
 
@@ -162,6 +164,8 @@ export class SenderStats {
     const receivers = s.receivers.map((p) => summarize(p, s.now));
     const present = new Set(receivers.map((r) => r.name));
     const neverJoined = s.listed.filter((n) => !present.has(n));
+    const listed = new Set(s.listed);
+    const notFinished = receivers.filter((r) => listed.has(r.name) && r.state !== 'done').map((r) => r.name);
     const image = s.chunks.source;
     const imageSize = image.size;
     return {
@@ -200,6 +204,7 @@ export class SenderStats {
       lowestRate: s.rate?.lowest ?? 0,
       receivers,
       neverJoined,
+      notFinished,
       ok: receivers.length > 0 && receivers.every((r) => r.state === 'done') && neverJoined.length === 0 && !s.aborted,
     };
   }
