@@ -27,6 +27,7 @@ export async function sendCommand(opts: SendCommandOptions): Promise<number> {
   const startNow = (): void => {
     const joined = session.startNow();
     if (joined === 0) process.stderr.write('blockcast: SIGUSR1: no receiver has joined yet; still waiting\n');
+    else if (joined === undefined) r.human('SIGUSR1 ignored: the session has started already');
     else r.human(`SIGUSR1: starting with ${joined} receiver(s)`);
   };
   process.once('SIGINT', stop);

@@ -6,10 +6,10 @@
 // part is in its own module (see state.ts for the states).
 import { randomBytes, randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
-import { bindError } from '../net/bind.js';
 import { EventEmitter } from 'node:events';
 import { monotonicClock, type Clock } from '../core/clock.js';
 import { IDLE_TICK_MS } from '../defaults.js';
+import { bindError } from '../net/bind.js';
 import { BlockcastError } from '../errors.js';
 import { ChunkPool } from '../image/pool.js';
 import type { Target } from '../image/target.js';

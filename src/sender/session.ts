@@ -186,10 +186,11 @@ export class SenderSession extends EventEmitter {
   /**
    * Starts now with whoever has joined (SIGUSR1) if the session is still
    * waiting and someone has (as soon as its join is confirmed); returns how
-   * many have (0: it keeps waiting).
+   * many have (0: it keeps waiting), or undefined if it is not waiting.
    */
-  startNow(): number {
-    const joined = this.participants.active().length;
+  startNow(): number | undefined {
+    if (!this.state.is('waiting')) return undefined;
+    const joined = this.participants.active().length; // none before the gate exists: reports are not read yet
     if (this.gate?.force(joined)) this.settle?.();
     return joined;
   }
