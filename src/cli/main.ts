@@ -6,7 +6,9 @@ import { BlockcastError, ExitCode } from '../errors.js';
 import { DEFAULT_GROUP, DEFAULT_PORT } from '../defaults.js';
 import { native } from '../native/binding.js';
 import { DEFAULT_CHUNK_SIZE } from '../image/geometry.js';
+import { CODEC_NAMES, PREPARE_DEFAULT_CODEC, SEND_DEFAULT_CODEC, codecLabel } from '../image/codec.js';
 import { lz4Backend } from '../image/lz4.js';
+import { zstdBackend } from '../image/zstd.js';
 import { RECEIVE_DEFAULTS } from '../receiver/options.js';
 import { parseSize } from '../validate.js';
 import { SEND_DEFAULTS } from '../sender/options.js';
@@ -66,7 +68,7 @@ function common(cmd: Command): Command {
 
 const program = new Command('blockcast')
   .description('Multicast block-level disk images to many nodes at once')
-  .version(`0.1.0 (FEC backend: ${native.fec.backend}; LZ4: ${lz4Backend})`)
+  .version(`0.1.0 (FEC backend: ${native.fec.backend}; LZ4: ${lz4Backend}; zstd: ${zstdBackend ?? 'unavailable (built without libzstd-dev)'})`)
   .showHelpAfterError()
   .exitOverride();
 
@@ -88,7 +90,9 @@ common(
   .option('--fec-stripe <k>', `sources per Reed-Solomon stripe; lost packets are repaired with fresh parity (0: retransmit them instead) (default: ${SEND_DEFAULTS.fecStripe})`, int('fec-stripe'))
   .option('--workers <n>', 'worker threads that compress, hash, read and write chunks (default: the cores, at most 4)', int('workers'))
   .option('--fec <ratio>', 'proactive FEC: also send this fraction of parity with the first pass, e.g. 0.05 on a link known to be lossy', num('fec'))
-  .addOption(new Option('--no-compress', 'send chunks uncompressed (for images of already-compressed data)'))
+  .addOption(new Option('--codec <name>', `how a raw image's chunks are compressed on the way (default: ${codecLabel(SEND_DEFAULT_CODEC)}; a prepared image goes as prepared)`).choices(CODEC_NAMES))
+  .option('--level <n>', 'zstd level, 1-22 (default: 3)', int('level'))
+  .addOption(new Option('--no-compress', 'send chunks uncompressed (for images of already-compressed data; same as --codec none)'))
   .addOption(new Option('--no-gso', 'do not use UDP GSO (send with sendmmsg only)'))
   .addOption(new Option('--no-loopback', 'do not deliver to receivers on this host (IP_MULTICAST_LOOP off)'))
   .option('--sign-key <file>', 'sign the session with this Ed25519 private key (blockcast keygen PREFIX writes PREFIX.key); receivers check it with --trust PREFIX.pub')
@@ -138,7 +142,9 @@ program
   .argument('<image>', 'image file or block device')
   .requiredOption('-o, --output <file>', 'prepared image to write')
   .option('--chunk-size <bytes>', `bytes per chunk (default: ${DEFAULT_CHUNK_SIZE / 2 ** 20}m)`, size('chunk-size'))
-  .addOption(new Option('--no-compress', 'store chunks uncompressed (zero chunks are still left out)'))
+  .addOption(new Option('--codec <name>', `how chunks are compressed, each only where that shrinks it (default: ${codecLabel(PREPARE_DEFAULT_CODEC)})`).choices(CODEC_NAMES))
+  .option('--level <n>', `zstd level, 1-22 (default: ${PREPARE_DEFAULT_CODEC.level})`, int('level'))
+  .addOption(new Option('--no-compress', 'store chunks uncompressed (zero chunks are still left out; same as --codec none)'))
   .option('--workers <n>', 'worker threads that compress, hash, read and write chunks (default: the cores, at most 4)', int('workers'))
   .option('--json', 'print machine-readable events, one JSON object per line, on stdout')
   .option('-q, --quiet', 'print nothing but errors')
