@@ -91,7 +91,7 @@ common(
   .option('--workers <n>', 'worker threads that compress, hash, read and write chunks (default: the cores, at most 4)', int('workers'))
   .option('--fec <ratio>', 'proactive FEC: also send this fraction of parity with the first pass, e.g. 0.05 on a link known to be lossy', num('fec'))
   .addOption(new Option('--codec <name>', `how a raw image's chunks are compressed on the way (default: ${codecLabel(SEND_DEFAULT_CODEC)}; a prepared image goes as prepared)`).choices(CODEC_NAMES))
-  .option('--level <n>', 'zstd level, 1-22 (default: 3)', int('level'))
+  .option('--level <n>', `zstd level, 1-22 (default: ${SEND_DEFAULT_CODEC.level})`, int('level'))
   .addOption(new Option('--no-compress', 'send chunks uncompressed (for images of already-compressed data; same as --codec none)'))
   .addOption(new Option('--no-gso', 'do not use UDP GSO (send with sendmmsg only)'))
   .addOption(new Option('--no-loopback', 'do not deliver to receivers on this host (IP_MULTICAST_LOOP off)'))

@@ -24,12 +24,14 @@ export interface ChunkCodec {
 export const PREPARE_DEFAULT_CODEC: ChunkCodec = { name: 'zstd', level: 9 };
 /**
  * Raw sends compress as they go, on the sender's cores, ahead of the wire:
- * LZ4, which does that several times faster per core than zstd -1
- * (bench/RESULTS.md, "zstd codec"); --codec zstd where the link is slower
- * than the sender's cores.
+ * zstd -1. Measured on ext4-1G.img under a 1 Gbit/s cap (bench/RESULTS.md,
+ * "zstd codec"): 1.4x faster end to end than LZ4 at the same sender CPU per
+ * GiB, since it puts 0.75x the bytes on the wire and a sender spends more
+ * on packets than on compressing (zstd -1 compresses at ~0.8x LZ4's speed
+ * per core). --codec lz4 where the sender has few cores for a fast link.
  */
-export const SEND_DEFAULT_CODEC: ChunkCodec = { name: 'lz4', level: 0 };
-/** zstd's level when --codec zstd names none. */
+export const SEND_DEFAULT_CODEC: ChunkCodec = { name: 'zstd', level: 1 };
+/** zstd's level when --codec zstd names none and the defaults are not zstd. */
 export const DEFAULT_ZSTD_LEVEL = 3;
 
 /** The coding a chunk coded with `codec` carries on the wire (when coding shrank it). */

@@ -43,9 +43,9 @@ export interface SendOptions {
   session?: number;
   /** false: send a raw image's chunks uncoded, as codec 'none' does (default true). */
   compress?: boolean;
-  /** How a raw image's chunks are coded where that shrinks them: zstd, lz4 or none (default SEND_DEFAULT_CODEC, lz4); prepared images are sent as they were prepared. */
+  /** How a raw image's chunks are coded where that shrinks them: zstd, lz4 or none (default SEND_DEFAULT_CODEC, zstd -1); prepared images are sent as they were prepared. */
   codec?: CodecName;
-  /** zstd's level (default DEFAULT_ZSTD_LEVEL); a level alone means zstd. */
+  /** zstd's level (default 1); a level alone means zstd. */
   level?: number;
   /** Worker threads that compress, hash, read and write chunks (default: the cores, at most 4). */
   workers?: number;
