@@ -97,8 +97,21 @@ describe.runIf(native.zstd)('zstd codec end to end', { timeout: 120_000 }, () =>
   });
 });
 
-describe('prepared image with an unknown coding', () => {
-  it('is refused before anything is sent', async () => {
+describe('codec options and checks', () => {
+  it('--version names zstd; a bad codec or a level for LZ4 is a usage error', async () => {
+    const v = await startCli(['--version']).done;
+    expect(v.stdout).toMatch(native.zstd ? /zstd: libzstd 1\.\d+\.\d+\)/ : /zstd: unavailable/);
+    const image = sampleImage(tmp.dir, MiB, 'options.img');
+    const out = path.join(tmp.dir, 'options.bcp');
+    const bogus = await startCli(['prepare', image, '-o', out, '--codec', 'brotli']).done;
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr).toMatch(/argument 'brotli' is invalid. Allowed choices are zstd, lz4, none/);
+    const level = await startCli(['prepare', image, '-o', out, '--codec', 'lz4', '--level', '3']).done;
+    expect(level.code).toBe(2);
+    expect(level.stderr).toBe('blockcast: level applies to zstd only, not to codec lz4\n');
+  });
+
+  it('refuses a prepared image naming an unknown coding before anything is sent', async () => {
     const image = sampleImage(tmp.dir, 4 * MiB, 'unknown-coding.img');
     const prepared = path.join(tmp.dir, 'unknown-coding.bcp');
     expect((await startCli(['prepare', image, '-o', prepared, '--codec', 'lz4', '--json']).done).code).toBe(0);
