@@ -72,7 +72,7 @@ describe.runIf(native.zstd)('zstd codec end to end', { timeout: 120_000 }, () =>
     const target = path.join(tmp.dir, 'forged-target.img');
     const { group, port } = uniqueChannel();
     const net = ['--interface', '127.0.0.1', '--group', group, '--port', port, '--json'];
-    const tx = startCli(['send', image, ...net, '--session', String(SESSION), '--rate', '200m', '--codec', 'none']);
+    const tx = startCli(['send', image, ...net, '--session', String(SESSION), '--rate', '100m', '--codec', 'none']);
     const rx = startCli(['receive', target, ...net, '--wait-timeout', '60', '--sender-timeout', '5']);
     await rx.joined;
     const socket = dgram.createSocket('udp4');
