@@ -8,7 +8,9 @@ import { Command, Option } from 'commander';
 import { BlockcastError, ExitCode } from '../errors.js';
 import { native } from '../native/binding.js';
 import { DEFAULT_CHUNK_SIZE } from '../image/geometry.js';
+import { CODEC_NAMES, PREPARE_DEFAULT_CODEC, codecLabel } from '../image/codec.js';
 import { lz4Backend } from '../image/lz4.js';
+import { zstdBackend } from '../image/zstd.js';
 import { demoCommand } from './demo.js';
 import { prepareCommand } from './prepare.js';
 import { keygenCommand } from './keygen.js';
@@ -31,7 +33,7 @@ native.tuneMalloc();
 
 const program = new Command('blockcast')
   .description('Multicast block-level disk images to many nodes at once')
-  .version(`0.1.0 (FEC backend: ${native.fec.backend}; LZ4: ${lz4Backend})`)
+  .version(`0.1.0 (FEC backend: ${native.fec.backend}; LZ4: ${lz4Backend}; zstd: ${zstdBackend ?? 'unavailable (built without libzstd-dev)'})`)
   .showHelpAfterError()
   .exitOverride();
 
@@ -45,7 +47,9 @@ program
   .argument('<image>', 'image file or block device')
   .requiredOption('-o, --output <file>', 'prepared image to write')
   .option('--chunk-size <bytes>', `bytes per chunk (default: ${DEFAULT_CHUNK_SIZE / 2 ** 20}m)`, size('chunk-size'))
-  .addOption(new Option('--no-compress', 'store chunks uncompressed (zero chunks are still left out)'))
+  .addOption(new Option('--codec <name>', `how chunks are compressed, each only where that shrinks it (default: ${codecLabel(PREPARE_DEFAULT_CODEC)})`).choices(CODEC_NAMES))
+  .option('--level <n>', `zstd level, 1-22 (default: ${PREPARE_DEFAULT_CODEC.level})`, int('level'))
+  .addOption(new Option('--no-compress', 'store chunks uncompressed (zero chunks are still left out; same as --codec none)'))
   .option('--workers <n>', WORKERS_HELP, int('workers'))
   .option('--json', 'print machine-readable events, one JSON object per line, on stdout')
   .option('-q, --quiet', 'print nothing but errors')

@@ -31,7 +31,7 @@ export interface NativeSenderOptions {
 export interface NativeSendJob {
   id: number;
   stream: number;
-  /** How `data` is coded (Coding.Raw, Coding.Lz4); every symbol carries it. */
+  /** How `data` is coded (a Coding value); every symbol carries it. */
   coding: number;
   chunk: number;
   data: Buffer;
@@ -194,6 +194,8 @@ export interface NativeAddon {
   fs: NativeFs;
   /** liblz4, when the addon was built with it; the workers fall back to lz4-napi. */
   lz4?: NativeLz4;
+  /** libzstd, when the addon was built with it; without it zstd-coded chunks can be neither made nor read. */
+  zstd?: NativeZstd;
   /** The seal ciphers (Cipher ids) this build and CPU support: none without OpenSSL libcrypto or libsodium, no AES-256-GCM without AES-NI. */
   sealCiphers(): number[];
   /** Makes glibc give large freed blocks back to the system at once (see addon.cc); false where unsupported. */
@@ -205,6 +207,17 @@ export interface NativeLz4 {
   /** Writes the raw size (u32 LE) and an LZ4 block of `src` to `dst`; bytes written, 0 if it does not fit. */
   compress(src: Buffer, dst: Buffer): number;
   /** Decodes such a block into `dst`, whose length must be the stated raw size; bytes written, or -1 if malformed. */
+  decompress(src: Buffer, dst: Buffer): number;
+}
+
+export interface NativeZstd {
+  backend: string;
+  /** The levels `compress` accepts. */
+  minLevel: number;
+  maxLevel: number;
+  /** Writes one zstd frame of `src` (stating its size) to `dst`; bytes written, 0 if it does not fit. */
+  compress(src: Buffer, dst: Buffer, level: number): number;
+  /** Decodes one frame into `dst`, whose length must be the size the frame states and decodes to; dst.length, or -1 if anything differs. */
   decompress(src: Buffer, dst: Buffer): number;
 }
 

@@ -1,8 +1,8 @@
 // Module exports only: the Sender and Receiver classes, the wire constants
 // that test/protocol compares with src/protocol/wire.ts, and
 // the FEC codec for tests and benchmarks, file-system helpers, the LZ4
-// codec the chunk workers use when liblz4 is installed, and which seal
-// ciphers this build can use.
+// and zstd codecs the chunk workers use when liblz4 and libzstd are
+// installed, and which seal ciphers this build can use.
 #include <napi.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -12,6 +12,7 @@
 #include "napi/fsutil_js.h"
 #include "napi/lz4_js.h"
 #include "napi/wire_names.h"
+#include "napi/zstd_js.h"
 #include "core/seal.h"
 #include "core/wire.h"
 #include "napi/rx_binding.h"
@@ -54,6 +55,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fec", FecExports(env));
   exports.Set("fs", FsExports(env));
   exports.Set("lz4", Lz4Exports(env));
+  exports.Set("zstd", ZstdExports(env));
   exports.Set("sealCiphers", Napi::Function::New(env, SealCiphers, "sealCiphers"));
   exports.Set("tuneMalloc", Napi::Function::New(env, TuneMalloc, "tuneMalloc"));
   return exports;
