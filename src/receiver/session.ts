@@ -128,7 +128,7 @@ export class ReceiverSession extends EventEmitter {
     this.rx = joinGroup(this.opts, (batch) => this.onBatch(batch));
     // Workers start now, while the receiver waits for a sender, so that their
     // start-up cost never competes with the first packets of the transfer.
-    this.pool = new ChunkPool({ prewarm: true, threads: this.opts.workers });
+    this.pool = new ChunkPool({ prewarm: true, nativeWrites: true, threads: this.opts.workers });
     const control = dgram.createSocket('udp4');
     this.control = control;
     control.on('message', (msg, rinfo) => this.onControl(msg, rinfo.address, rinfo.port));

@@ -1,13 +1,15 @@
 // Module exports only: the Sender and Receiver classes, the wire constants
 // that test/protocol compares with src/protocol/wire.ts, and
 // the FEC codec for tests and benchmarks, file-system helpers, the LZ4
-// codec the chunk workers use when liblz4 is installed, and which seal
+// codec the chunk workers use when liblz4 is installed, the native chunk
+// writer (decode, verify, write) with its BLAKE3, and which seal
 // ciphers this build can use.
 #include <napi.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 
+#include "napi/chunk_writer_js.h"
 #include "napi/fec_js.h"
 #include "napi/fsutil_js.h"
 #include "napi/lz4_js.h"
@@ -54,6 +56,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fec", FecExports(env));
   exports.Set("fs", FsExports(env));
   exports.Set("lz4", Lz4Exports(env));
+  exports.Set("chunk", ChunkExports(env));
   exports.Set("sealCiphers", Napi::Function::New(env, SealCiphers, "sealCiphers"));
   exports.Set("tuneMalloc", Napi::Function::New(env, TuneMalloc, "tuneMalloc"));
   return exports;
