@@ -61,6 +61,17 @@ function threadSeconds(pid: number): Map<string, { kind: string; seconds: number
   return out;
 }
 
+/** CPU seconds of process `pid` so far, every thread (NaN once it is gone). */
+function processSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / TICKS;
+  } catch {
+    return NaN;
+  }
+}
+
 /** The node process /usr/bin/time started. */
 function childOf(pid: number): number | undefined {
   try {
@@ -72,6 +83,8 @@ function childOf(pid: number): number | undefined {
 }
 
 interface Run {
+  /** CPU seconds before the receiver was ready (node, modules, workers). */
+  startup: number;
   seconds: number;
   user: number;
   system: number;
@@ -101,6 +114,7 @@ async function once(run: number): Promise<Run> {
   }, 100);
   try {
     await readyEvent(receiver);
+    const startup = processSeconds(childOf(receiver.pid!));
     if (values.perf) perf = spawn('perf', ['record', '-F', '1999', '-g', '-o', values.perf, '-p', String(childOf(receiver.pid!))], { stdio: 'ignore' });
     sender = spawn(process.execPath, [cli, 'send', values.image!, ...net, '--quiet', '--rate', '10g', '--min-receivers', '1'], { stdio: 'inherit' });
     const code = await new Promise<number | null>((resolve) => receiver.on('close', resolve));
@@ -111,11 +125,11 @@ async function once(run: number): Promise<Run> {
     if (!m) throw new Error(`no rusage in: ${stderr}`);
     const done = stdout.split('\n').find((l) => l.includes('"event":"done"'));
     const imageBytes = done ? (JSON.parse(done) as { imageSize: number }).imageSize : NaN;
-    const r = { user: Number(m[1]), system: Number(m[2]), seconds: Number(m[3]), maxRssMb: Number(m[4]) / 1024, imageBytes, threads: Object.fromEntries(last) };
+    const r = { startup, user: Number(m[1]), system: Number(m[2]), seconds: Number(m[3]), maxRssMb: Number(m[4]) / 1024, imageBytes, threads: Object.fromEntries(last) };
     const cpu = r.user + r.system;
     console.log(
       `run ${run}: ${r.seconds.toFixed(2)} s, CPU ${cpu.toFixed(2)} s (user ${r.user.toFixed(2)}, sys ${r.system.toFixed(2)}), ` +
-        `${(cpu / (imageBytes / GIB)).toFixed(3)} CPU s/GiB, peak RSS ${r.maxRssMb.toFixed(0)} MB`,
+        `${(cpu / (imageBytes / GIB)).toFixed(3)} CPU s/GiB (start-up to 'ready' ${startup.toFixed(2)} s), peak RSS ${r.maxRssMb.toFixed(0)} MB`,
     );
     for (const [k, v] of [...last].sort((a, b) => b[1] - a[1])) console.log(`  ${k.padEnd(18)} ${v.toFixed(2)} s`);
     return r;
