@@ -28,8 +28,9 @@ export class NativeWriter {
   private readonly pending = new Map<number, { buffer: ArrayBuffer; resolve: (r: UnpackWriteResult) => void }>();
   private nextId = 1;
 
-  constructor(threads: number) {
-    this.writer = new native.chunk.ChunkWriter(threads, (results) => this.onResults(results));
+  /** `direct`: aligned chunks go to the target with O_DIRECT (no page-cache copy); see NativeChunk.ChunkWriter. */
+  constructor(threads: number, direct = true) {
+    this.writer = new native.chunk.ChunkWriter(threads, (results) => this.onResults(results), direct);
   }
 
   /** Whether this build decodes `coding` natively (else the worker pool must). */

@@ -210,7 +210,11 @@ export interface NativeChunkWriter {
 }
 
 export interface NativeChunk {
-  ChunkWriter: new (threads: number, onResults: (results: NativeWriteResult[]) => void) => NativeChunkWriter;
+  /**
+   * `direct`: write chunks aligned to 4 KiB (offset and length) through an O_DIRECT descriptor of the target, without
+   * a copy into the page cache; falls back to buffered writes where the kernel refuses it.
+   */
+  ChunkWriter: new (threads: number, onResults: (results: NativeWriteResult[]) => void, direct?: boolean) => NativeChunkWriter;
   /** BLAKE3-256 through the official C implementation. */
   blake3(data: Uint8Array): Buffer;
   /** Whether ChunkWriter decodes this coding (raw always; LZ4 with liblz4). */

@@ -162,6 +162,41 @@ describe('native chunk writer', () => {
     expect(readFileSync(file).equals(Buffer.concat(chunks))).toBe(true);
   });
 
+  it('with O_DIRECT, writes aligned and unaligned chunks alike, and follows an fd number to its new file', async () => {
+    const chunks = [randomBytes(CHUNK), randomBytes(5000)]; // the second: a short last chunk, written buffered
+    const done = new Map<number, NativeWriteResult>();
+    let wake = (): void => {};
+    const w = new native.chunk.ChunkWriter(2, (rs) => {
+      for (const r of rs) done.set(r.id, r);
+      wake();
+    }, true);
+    const settled = (n: number): Promise<void> => new Promise((resolve) => {
+      wake = () => done.size >= n && resolve();
+      wake();
+    });
+    try {
+      const first = target('direct-1.img');
+      w.write(1, chunks[0]!, Coding.Raw, CHUNK, hash(chunks[0]!), first.fd, 0);
+      w.write(2, chunks[1]!, Coding.Raw, 5000, hash(chunks[1]!), first.fd, CHUNK);
+      await settled(2);
+      closeSync(first.fd);
+      // The same descriptor number, another file: the writer must not keep writing to the first.
+      const second = target('direct-2.img');
+      expect(second.fd).toBe(first.fd);
+      w.write(3, chunks[1]!, Coding.Raw, 5000, hash(chunks[1]!), second.fd, 2 * CHUNK);
+      w.write(4, chunks[0]!, Coding.Raw, CHUNK, hash(chunks[0]!), second.fd, CHUNK);
+      await settled(4);
+      closeSync(second.fd);
+      expect([...done.values()].map((r) => r.outcome)).toEqual(['written', 'written', 'written', 'written']);
+      expect(readFileSync(first.file).equals(Buffer.concat(chunks))).toBe(true);
+      const back = readFileSync(second.file);
+      expect(back.subarray(0, CHUNK).equals(Buffer.alloc(CHUNK))).toBe(true);
+      expect(back.subarray(CHUNK).equals(Buffer.concat(chunks))).toBe(true);
+    } finally {
+      w.close();
+    }
+  });
+
   it('refuses arguments out of bounds before any write', () => {
     const w = new native.chunk.ChunkWriter(1, () => {});
     const b = Buffer.alloc(16);

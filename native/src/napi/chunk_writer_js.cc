@@ -60,15 +60,16 @@ Napi::Function ChunkWriterJs::Init(Napi::Env env) {
   return DefineClass(env, "ChunkWriter", {InstanceMethod("write", &ChunkWriterJs::Write), InstanceMethod("close", &ChunkWriterJs::Close)});
 }
 
-// new ChunkWriter(threads, onResults)
+// new ChunkWriter(threads, onResults, direct = false)
 ChunkWriterJs::ChunkWriterJs(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ChunkWriterJs>(info) {
   Napi::Env env = info.Env();
   unsigned threads = unsigned(numberArg(info, 0, "threads", kMaxThreads));
   if (threads == 0) throw Napi::RangeError::New(env, "threads must be at least 1");
-  if (info.Length() < 2 || !info[1].IsFunction()) throw Napi::TypeError::New(env, "ChunkWriter(threads, onResults)");
+  if (info.Length() < 2 || !info[1].IsFunction()) throw Napi::TypeError::New(env, "ChunkWriter(threads, onResults, direct?)");
+  bool direct = info.Length() > 2 && info[2].ToBoolean().Value();
   tsfn_ = ResultsTsfn::New(env, info[1].As<Napi::Function>(), "blockcast-writer", 0, 1, this);
   tsfn_.Unref(env);  // only writes in flight keep the process alive
-  writer_ = std::make_unique<ChunkWriter>(threads, [this] { tsfn_.NonBlockingCall(nullptr); });
+  writer_ = std::make_unique<ChunkWriter>(threads, [this] { tsfn_.NonBlockingCall(nullptr); }, direct);
 }
 
 ChunkWriterJs::~ChunkWriterJs() { stop(); }
