@@ -62,7 +62,7 @@ ChunkWriteResult writeChunk(const ChunkWrite& job, AlignedScratch& scratch, int 
   r.id = job.id;
   constexpr size_t kAlign = AlignedScratch::kAlign;
   bool decodes = job.coding != kCodingRaw && decodesNatively(job.coding);
-  bool direct = directFd >= 0 && job.offset % int64_t(kAlign) == 0 && job.rawLength % kAlign == 0;
+  bool direct = directFd >= 0 && job.rawLength > 0 && job.offset % int64_t(kAlign) == 0 && job.rawLength % kAlign == 0;
   if ((decodes || direct) && !scratch.reserve(job.rawLength)) {
     r.outcome = WriteOutcome::IoError;
     r.err = ENOMEM;

@@ -77,7 +77,7 @@ ChunkWriterJs::~ChunkWriterJs() { stop(); }
 void ChunkWriterJs::stop() {
   if (closed_) return;
   closed_ = true;
-  writer_->stop();  // no writer thread calls the TSFN after this
+  if (writer_) writer_->stop();  // no writer thread calls the TSFN after this
   tsfn_.Abort();
 }
 
