@@ -186,7 +186,44 @@ export interface NativeFec {
   decode(have: Buffer[], rows: number[], missing: number[], backend?: FecBackend): Buffer[] | null;
 }
 
+/** One verified write's result (NativeChunkWriter). */
+export interface NativeWriteResult {
+  id: number;
+  /** written; mismatch (hash differs); undecodable (the wire bytes are not a chunk of rawLength bytes); io (pwrite failed). */
+  outcome: 'written' | 'mismatch' | 'undecodable' | 'io';
+  /** io: the errno. */
+  errno: number;
+  /** written: the raw bytes' BLAKE3; mismatch, undecodable: the wire bytes'. */
+  digest: Buffer;
+  message: string;
+}
+
+export interface NativeChunkWriter {
+  /**
+   * Decodes `wire` (coded as `coding`) to `rawLength` bytes on a native thread, checks their BLAKE3 against
+   * `expected` and pwrites them at `offset` of `fd` only if they match. `wire` must not change until the result
+   * with this `id` arrives.
+   */
+  write(id: number, wire: Uint8Array, coding: number, rawLength: number, expected: Uint8Array, fd: number, offset: number): void;
+  /** Finishes the writes under way, drops queued ones (their results never come) and stops the threads. */
+  close(): void;
+}
+
+export interface NativeChunk {
+  /**
+   * `direct`: write chunks aligned to 4 KiB (offset and length) through an O_DIRECT descriptor of the target, without
+   * a copy into the page cache; falls back to buffered writes where the kernel refuses it.
+   */
+  ChunkWriter: new (threads: number, onResults: (results: NativeWriteResult[]) => void, direct?: boolean) => NativeChunkWriter;
+  /** BLAKE3-256 through the official C implementation. */
+  blake3(data: Uint8Array): Buffer;
+  /** Whether ChunkWriter decodes this coding (raw always; LZ4 with liblz4). */
+  decodes(coding: number): boolean;
+}
+
 export interface NativeAddon {
+  /** Verified chunk writes on native threads, for receivers. */
+  chunk: NativeChunk;
   Sender: new (options: NativeSenderOptions, onJobsDone: (done: { id: number; errno: number }[]) => void) => NativeSender;
   Receiver: new (options: NativeReceiverOptions, onBatch: (batch: NativeReceiverBatch) => void) => NativeReceiver;
   wire: NativeWireConstants;

@@ -127,9 +127,10 @@ export class ReceiverSession extends EventEmitter {
 
   private async open(): Promise<void> {
     this.rx = joinGroup(this.opts, (batch) => this.onBatch(batch));
-    // Workers start now, while the receiver waits for a sender, so that their
-    // start-up cost never competes with the first packets of the transfer.
-    this.pool = new ChunkPool({ prewarm: true, threads: this.opts.workers });
+    // Verified writes run on native threads, started now; a worker thread
+    // (tens of ms of CPU to start) only when a range must be zeroed or a
+    // chunk's coding is one the addon does not decode.
+    this.pool = new ChunkPool({ nativeWrites: true, threads: this.opts.workers });
     const control = dgram.createSocket('udp4');
     this.control = control;
     control.on('message', (msg, rinfo) => this.onControl(msg, rinfo.address, rinfo.port));

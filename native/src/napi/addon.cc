@@ -2,12 +2,14 @@
 // that test/protocol compares with src/protocol/wire.ts, and
 // the FEC codec for tests and benchmarks, file-system helpers, the LZ4
 // and zstd codecs the chunk workers use when liblz4 and libzstd are
-// installed, and which seal ciphers this build can use.
+// installed, the native chunk writer (decode, verify, write) with its
+// BLAKE3, and which seal ciphers this build can use.
 #include <napi.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 
+#include "napi/chunk_writer_js.h"
 #include "napi/fec_js.h"
 #include "napi/fsutil_js.h"
 #include "napi/lz4_js.h"
@@ -56,6 +58,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fs", FsExports(env));
   exports.Set("lz4", Lz4Exports(env));
   exports.Set("zstd", ZstdExports(env));
+  exports.Set("chunk", ChunkExports(env));
   exports.Set("sealCiphers", Napi::Function::New(env, SealCiphers, "sealCiphers"));
   exports.Set("tuneMalloc", Napi::Function::New(env, TuneMalloc, "tuneMalloc"));
   return exports;
