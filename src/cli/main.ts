@@ -61,7 +61,9 @@ function common(cmd: Command): Command {
     .option('-p, --port <n>', `UDP data port (default: ${DEFAULT_PORT})`, int('port'))
     .option('--socket-buffer <bytes>', 'socket buffer size (SO_SNDBUFFORCE/SO_RCVBUFFORCE as root)', size('socket-buffer'))
     .option('--json', 'print machine-readable events, one JSON object per line, on stdout')
-    .option('-q, --quiet', 'print nothing but errors');
+    .option('-q, --quiet', 'print nothing but errors')
+    .addOption(new Option('--no-progress', 'no live progress bar (there is none with --json, --quiet or when stderr is not a terminal)'))
+    .option('--progress-interval <s>', 'seconds between --json progress events (default: 1)', num('progress-interval'));
 }
 
 const program = new Command('blockcast')

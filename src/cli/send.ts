@@ -1,11 +1,14 @@
 import { cipherName } from '../security/options.js';
 import { BlockcastError, ExitCode } from '../errors.js';
 import { SenderSession, type SendOptions, type SendSummary } from '../sender/session.js';
+import { senderProgress, type ProgressOptions } from './progress.js';
 import { forwardEvents, makeReporter, mb } from './report.js';
 
-export async function sendCommand(opts: SendOptions & { json?: boolean; quiet?: boolean }): Promise<number> {
+export async function sendCommand(opts: SendOptions & ProgressOptions): Promise<number> {
   const r = makeReporter(!!opts.json, opts.quiet);
   const session = new SenderSession(opts);
+  const progress = senderProgress(r, opts, () => session.progress());
+  session.on('start', () => progress.start());
   forwardEvents(session, r, ['prepared', 'start', 'receiver-joined', 'receiver-done', 'receiver-failed', 'receiver-lost', 'first-pass', 'warning', 'waiting']);
   session.on('prepared', (p: { source: string; imageSize: number; chunkCount: number; zeroChunks: number; seconds: number; imageDigest: string }) =>
     r.human(
@@ -19,6 +22,7 @@ export async function sendCommand(opts: SendOptions & { json?: boolean; quiet?: 
   session.on('receiver-done', (p: { name: string }) => r.human(`receiver done: ${p.name}`));
   session.on('receiver-failed', (p: { name: string; reason: number; message?: string }) => r.human(`receiver FAILED: ${p.name} (reason ${p.reason}${p.message ? `: ${p.message}` : ''})`));
   session.on('receiver-lost', (p: { name: string }) => r.human(`receiver LOST (silent): ${p.name}`));
+  session.on('warning', (p: { message: string }) => r.human(`warning: ${p.message}`));
   const k = session.opts.keys;
   if (k.signKey || k.groupKey) r.human(`session ${[k.signKey ? 'signed' : '', k.groupKey ? `sealed (${cipherName(k.cipher!)}${k.encryptData === false ? ', DATA in the clear' : ', DATA encrypted'})` : ''].filter(Boolean).join(' and ')}`);
   r.human(`waiting for ${session.opts.minReceivers} receiver(s) on ${session.opts.group}:${session.opts.port} via ${session.opts.interfaceName} (${session.opts.interfaceAddress})`);
@@ -29,9 +33,11 @@ export async function sendCommand(opts: SendOptions & { json?: boolean; quiet?: 
   try {
     summary = await session.run();
   } finally {
+    progress.stop();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
+  progress.final();
   r.event('summary', summary as unknown as Record<string, unknown>);
   r.human(
     `sent ${mb(summary.imageSize)} MB in ${summary.seconds.toFixed(2)} s: ${summary.mbps.toFixed(1)} MB/s logical, ` +

@@ -20,6 +20,7 @@ import { Candidates, type Candidate } from './candidates.js';
 import { checkGeometry, joinGroup, openTarget } from './join.js';
 import { NACK_ENTRIES_PER_TICK, NackPolicy, streamsToCheck } from './nack-policy.js';
 import { resolveReceiveOptions, type ReceiveOptions, type ResolvedReceiveOptions } from './options.js';
+import { receiveProgress, type ReceiveProgress } from './progress.js';
 import { Reporter, statusFigures } from './reporter.js';
 import type { ChunkSlots } from './slots.js';
 import { isFinal, receiverStateMachine, wireState } from './state.js';
@@ -32,6 +33,7 @@ import type { ImageWriter } from './writer.js';
 
 export type { ReceiveOptions } from './options.js';
 export type { ReceiveSummary } from './stats.js';
+export type { ReceiveProgress } from './progress.js';
 
 export class ReceiverSession extends EventEmitter {
   readonly opts: ResolvedReceiveOptions;
@@ -94,6 +96,11 @@ export class ReceiverSession extends EventEmitter {
   /** Native counters (datagrams, malformed, foreign, ...) for monitoring and tests. */
   stats(): ReturnType<NativeReceiver['stats']> | undefined {
     return this.rx?.stats();
+  }
+
+  /** Where the receive stands, for progress displays; undefined until a sender is joined. */
+  progress(): ReceiveProgress | undefined {
+    return this.pin && receiveProgress(this.machine.state, this.pin.announce, this.writer?.chunksDone ?? 0, this.figures);
   }
 
   abort(): void {
