@@ -32,7 +32,7 @@ export function formatEta(seconds: number | undefined): string {
 }
 
 /** A bar of `width` characters, ASCII so that any console (a rescue system's too) draws it. */
-export function formatBar(percent: number, width = 20): string {
+export function formatBar(percent: number, width = 16): string {
   const filled = Math.max(0, Math.min(width, Math.floor((percent / 100) * width)));
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
 }
@@ -48,20 +48,22 @@ function formatPercent(percent: number): string {
 export function senderLines(v: SenderView): [string, string] {
   const c = v.counts;
   const receivers = `receivers: ${c.joined} joined, ${c.done} done, ${c.failed} failed, ${c.lost} lost, ${c.catchingUp} catching up | repair ${(v.repairShare * 100).toFixed(1)}%`;
-  const head = `${formatBar(v.percent)} ${formatPercent(v.percent)} ETA ${formatEta(v.etaSeconds)}`;
+  const bar = `${formatBar(v.percent)} ${formatPercent(v.percent)}`;
+  const eta = `ETA ${formatEta(v.etaSeconds)}`;
   if (v.stage === 'waiting') return ['waiting for receivers', receivers];
   if (v.stage === 'first-pass') {
-    return [`sending ${head} | ${formatRate(v.bytesPerSecond)}, wire ${formatRate(v.wireBytesPerSecond)} | chunk ${v.value}/${v.total}`, receivers];
+    return [`sending ${bar} ${v.value}/${v.total} ${eta} | ${formatRate(v.bytesPerSecond)}, wire ${formatRate(v.wireBytesPerSecond)}`, receivers];
   }
   const label = v.stage === 'repair' ? 'repair ' : 'ending ';
-  return [`${label} ${head} | ${v.missing} missing data, slowest ${v.value}/${v.total} | wire ${formatRate(v.wireBytesPerSecond)}`, receivers];
+  const missing = `${v.missing} receiver${v.missing === 1 ? '' : 's'} missing data`;
+  return [`${label} ${bar} ${eta} | ${missing} | slowest ${v.value}/${v.total} | wire ${formatRate(v.wireBytesPerSecond)}`, receivers];
 }
 
-/** The receiver's line: bytes on the target, rate, ETA, repairs asked. */
-export function receiverLine(p: ReceiveProgress, v: ReceiverView): string {
+/** The receiver's two lines: bytes on the target, rate and ETA; repairs asked. */
+export function receiverLines(p: ReceiveProgress, v: ReceiverView): [string, string] {
   const label = p.state === 'Verifying' ? 'verifying' : 'receiving';
-  return (
-    `${label} ${formatBar(v.percent)} ${formatPercent(v.percent)} ETA ${formatEta(v.etaSeconds)} | ${formatRate(v.bytesPerSecond)} | ` +
-    `${formatBytes(p.bytesWritten)} of ${formatBytes(p.imageSize)} | ${p.symbolsRequested} repairs asked`
-  );
+  return [
+    `${label} ${formatBar(v.percent)} ${formatPercent(v.percent)} ETA ${formatEta(v.etaSeconds)} | ${formatRate(v.bytesPerSecond)} | ${formatBytes(p.bytesWritten)} of ${formatBytes(p.imageSize)}`,
+    `repairs asked: ${p.symbolsRequested} symbols in ${p.nackPackets} NACKs`,
+  ];
 }

@@ -5,7 +5,7 @@
 import cliProgress from 'cli-progress';
 import type { ReceiveProgress } from '../receiver/progress.js';
 import type { SendProgress } from '../sender/progress.js';
-import { receiverLine, senderLines } from './progress-format.js';
+import { receiverLines, senderLines } from './progress-format.js';
 import { ReceiveTracker, receiverProgressEvent, SendTracker, senderProgressEvent, type ReceiverView, type SenderView } from './progress-view.js';
 import type { Reporter } from './report.js';
 import { checkNumber } from '../validate.js';
@@ -142,5 +142,5 @@ export function senderProgress(reporter: Reporter, o: ProgressOptions, sample: (
 
 export function receiverProgress(reporter: Reporter, o: ProgressOptions, sample: () => ReceiveProgress | undefined): LiveProgress<ReceiveProgress, ReceiverView> {
   const tracker = new ReceiveTracker();
-  return new LiveProgress(reporter, o, sample, { update: (p, t) => tracker.update(p, t), lines: (p, v) => [receiverLine(p, v)], event: receiverProgressEvent });
+  return new LiveProgress(reporter, o, sample, { update: (p, t) => tracker.update(p, t), lines: receiverLines, event: receiverProgressEvent });
 }

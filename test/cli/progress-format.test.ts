@@ -1,7 +1,7 @@
 // The live progress text and figures, without a terminal: sizes, rates,
 // ETAs, bars, and the trackers that turn session snapshots into them.
 import { describe, expect, it } from 'vitest';
-import { formatBar, formatBytes, formatEta, formatRate, receiverLine, senderLines } from '../../src/cli/progress-format.js';
+import { formatBar, formatBytes, formatEta, formatRate, receiverLines, senderLines } from '../../src/cli/progress-format.js';
 import { etaSeconds, percentOf, RateMeter, ReceiveTracker, receiverProgressEvent, SendTracker, senderProgressEvent } from '../../src/cli/progress-view.js';
 import { receiveProgress } from '../../src/receiver/progress.js';
 import type { SendProgress } from '../../src/sender/progress.js';
@@ -94,7 +94,7 @@ describe('sender progress', () => {
     expect(v).toMatchObject({ stage: 'first-pass', percent: 25, bytesPerSecond: 25 * MB, wireBytesPerSecond: 20 * MB, etaSeconds: 3, repairShare: 0.05, missing: 1 });
     expect(v.counts).toEqual({ joined: 3, done: 1, failed: 0, lost: 1, catchingUp: 0 });
     const [pass, receivers] = senderLines(v);
-    expect(pass).toBe('sending [#####---------------]  25.0% ETA 3s | 25.0 MB/s, wire 20.0 MB/s | chunk 25/100');
+    expect(pass).toBe('sending [####------------]  25.0% 25/100 ETA 3s | 25.0 MB/s, wire 20.0 MB/s');
     expect(receivers).toBe('receivers: 3 joined, 1 done, 0 failed, 1 lost, 0 catching up | repair 5.0%');
   });
 
@@ -108,7 +108,7 @@ describe('sender progress', () => {
     const p = sendSnapshot({ phase: 'repairing', chunksSent: 100, bytesSent: 100 * MB, wireBytes: 110 * MB, repairBytes: 11 * MB, receivers: receivers(90) });
     const v = t.update(p, 2000);
     expect(v).toMatchObject({ stage: 'repair', percent: 90, value: 90, missing: 2, etaSeconds: 2, repairShare: 0.1 });
-    expect(senderLines(v)[0]).toMatch(/^repair  \[#{18}-{2}\]  90\.0% ETA 2s \| 2 missing data, slowest 90\/100 \| wire /);
+    expect(senderLines(v)[0]).toMatch(/^repair  \[#{14}-{2}\]  90\.0% ETA 2s \| 2 receivers missing data \| slowest 90\/100 \| wire 55\.0 MB\/s$/);
     const e = senderProgressEvent(p, v);
     expect(e).toMatchObject({ phase: 'repairing', stage: 'repair', percent: 90, repairShare: 0.1, etaSeconds: 2, counts: { joined: 2, done: 0 } });
     expect(e.receivers).toEqual([
@@ -134,7 +134,7 @@ describe('receiver progress', () => {
     expect(p.bytesWritten).toBe(4 * MB);
     expect(v).toMatchObject({ percent: 36.3, bytesPerSecond: 2 * MB });
     expect(v.etaSeconds).toBeCloseTo(3.0000025);
-    expect(receiverLine(p, v)).toBe('receiving [#######-------------]  36.3% ETA 4s | 2.0 MB/s | 4.0 MB of 10.0 MB | 12 repairs asked');
+    expect(receiverLines(p, v)).toEqual(['receiving [#####-----------]  36.3% ETA 4s | 2.0 MB/s | 4.0 MB of 10.0 MB', 'repairs asked: 12 symbols in 3 NACKs']);
     expect(receiverProgressEvent(p, v)).toEqual({
       state: 'receiving', imageSize: 10 * MB + 5, chunkCount: 11, chunksDone: 4, bytesWritten: 4 * MB, percent: 36.3,
       bytesPerSecond: 2 * MB, etaSeconds: 3, wireBytes: 2 * MB, symbolsRequested: 12, nackPackets: 3,
