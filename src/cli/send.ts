@@ -8,7 +8,6 @@ export async function sendCommand(opts: SendOptions & ProgressOptions): Promise<
   const r = makeReporter(!!opts.json, opts.quiet);
   const session = new SenderSession(opts);
   const progress = senderProgress(r, opts, () => session.progress());
-  session.on('start', () => progress.start());
   forwardEvents(session, r, ['prepared', 'start', 'receiver-joined', 'receiver-done', 'receiver-failed', 'receiver-lost', 'first-pass', 'warning', 'waiting']);
   session.on('prepared', (p: { source: string; imageSize: number; chunkCount: number; zeroChunks: number; seconds: number; imageDigest: string }) =>
     r.human(
@@ -17,7 +16,10 @@ export async function sendCommand(opts: SendOptions & ProgressOptions): Promise<
     ),
   );
   session.on('receiver-joined', (p: { name: string; address: string }) => r.human(`receiver joined: ${p.name} (${p.address})`));
-  session.on('start', (p: { receivers: number; session: number }) => r.human(`sending to ${p.receivers} receiver(s), session ${p.session.toString(16)}`));
+  session.on('start', (p: { receivers: number; session: number }) => {
+    r.human(`sending to ${p.receivers} receiver(s), session ${p.session.toString(16)}`);
+    progress.start(); // after the 'start' event and line
+  });
   session.on('waiting', (p: { joined: number; needed: number; seconds: number }) => r.human(`still waiting for receivers: ${p.joined} of ${p.needed} joined after ${p.seconds} s`));
   session.on('receiver-done', (p: { name: string }) => r.human(`receiver done: ${p.name}`));
   session.on('receiver-failed', (p: { name: string; reason: number; message?: string }) => r.human(`receiver FAILED: ${p.name} (reason ${p.reason}${p.message ? `: ${p.message}` : ''})`));

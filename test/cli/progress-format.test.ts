@@ -1,6 +1,7 @@
 // The live progress text and figures, without a terminal: sizes, rates,
 // ETAs, bars, and the trackers that turn session snapshots into them.
 import { describe, expect, it } from 'vitest';
+import { wantsBar } from '../../src/cli/progress.js';
 import { formatBar, formatBytes, formatEta, formatRate, receiverLines, senderLines } from '../../src/cli/progress-format.js';
 import { etaSeconds, percentOf, RateMeter, ReceiveTracker, receiverProgressEvent, SendTracker, senderProgressEvent } from '../../src/cli/progress-view.js';
 import { receiveProgress } from '../../src/receiver/progress.js';
@@ -141,5 +142,18 @@ describe('receiver progress', () => {
     });
     const last = receiveProgress('Done', image, 11, { wireBytes: 9 * MB, symbolsRequested: 12, nackPackets: 3 });
     expect(receiverProgressEvent(last, t.update(last, 3000))).toMatchObject({ state: 'done', bytesWritten: 10 * MB + 5, percent: 100, etaSeconds: 0 });
+  });
+});
+
+describe('when to draw a bar', () => {
+  it('only on a terminal, and not with --json, --quiet or --no-progress', () => {
+    const tty = { isTTY: true };
+    expect(wantsBar({}, tty)).toBe(true);
+    expect(wantsBar({ progress: true }, tty)).toBe(true);
+    expect(wantsBar({ json: true }, tty)).toBe(false);
+    expect(wantsBar({ quiet: true }, tty)).toBe(false);
+    expect(wantsBar({ progress: false }, tty)).toBe(false);
+    expect(wantsBar({}, { isTTY: false })).toBe(false);
+    expect(wantsBar({}, {})).toBe(false);
   });
 });
