@@ -3,6 +3,7 @@
 // is a terminal (cli-progress), or every --progress-interval seconds to a
 // --json `progress` event. Never per packet: the session is only sampled.
 import cliProgress from 'cli-progress';
+import { monotonicClock, type Clock } from '../core/clock.js';
 import type { ReceiveProgress } from '../receiver/progress.js';
 import type { SendProgress } from '../sender/progress.js';
 import { receiverLines, senderLines } from './progress-format.js';
@@ -30,6 +31,8 @@ export function wantsBar(o: ProgressOptions, stream: { isTTY?: boolean } = proce
 
 /** What one side (sender or receiver) turns its snapshot into. */
 export interface ProgressKind<P, V> {
+  /** Lines the bar takes on the terminal. */
+  lineCount: number;
   update(p: P, t: number): V;
   lines(p: P, v: V): string[];
   event(p: P, v: V): Record<string, unknown>;
@@ -89,7 +92,7 @@ export class LiveProgress<P, V> {
     o: ProgressOptions,
     private readonly sample: () => P | undefined,
     private readonly kind: ProgressKind<P, V>,
-    private readonly now: () => number = () => performance.now(),
+    private readonly clock: Clock = monotonicClock,
   ) {
     this.json = !!o.json;
     this.barWanted = wantsBar(o);
@@ -100,8 +103,7 @@ export class LiveProgress<P, V> {
     if (this.started || (!this.json && !this.barWanted)) return;
     this.started = true;
     if (this.barWanted) {
-      const first = this.sample();
-      this.bar = new LiveLines(first ? this.kind.lines(first, this.kind.update(first, this.now())).length : 1);
+      this.bar = new LiveLines(this.kind.lineCount);
       this.reporter.divert((line) => this.bar?.log(line));
     }
     this.timer = setInterval(() => this.tick(), this.json ? this.intervalMs : BAR_REDRAW_MS);
@@ -123,13 +125,13 @@ export class LiveProgress<P, V> {
   final(): void {
     this.stop();
     const p = this.json && this.started ? this.sample() : undefined;
-    if (p) this.reporter.event('progress', this.kind.event(p, this.kind.update(p, this.now())));
+    if (p !== undefined) this.reporter.event('progress', this.kind.event(p, this.kind.update(p, this.clock.now())));
   }
 
   private tick(): void {
     const p = this.sample();
-    if (!p) return;
-    const v = this.kind.update(p, this.now());
+    if (p === undefined) return;
+    const v = this.kind.update(p, this.clock.now());
     if (this.json) this.reporter.event('progress', this.kind.event(p, v));
     this.bar?.set(this.kind.lines(p, v));
   }
@@ -137,10 +139,10 @@ export class LiveProgress<P, V> {
 
 export function senderProgress(reporter: Reporter, o: ProgressOptions, sample: () => SendProgress | undefined): LiveProgress<SendProgress, SenderView> {
   const tracker = new SendTracker();
-  return new LiveProgress(reporter, o, sample, { update: (p, t) => tracker.update(p, t), lines: (_p, v) => senderLines(v), event: senderProgressEvent });
+  return new LiveProgress(reporter, o, sample, { lineCount: 2, update: (p, t) => tracker.update(p, t), lines: (_p, v) => senderLines(v), event: senderProgressEvent });
 }
 
 export function receiverProgress(reporter: Reporter, o: ProgressOptions, sample: () => ReceiveProgress | undefined): LiveProgress<ReceiveProgress, ReceiverView> {
   const tracker = new ReceiveTracker();
-  return new LiveProgress(reporter, o, sample, { update: (p, t) => tracker.update(p, t), lines: receiverLines, event: receiverProgressEvent });
+  return new LiveProgress(reporter, o, sample, { lineCount: 2, update: (p, t) => tracker.update(p, t), lines: receiverLines, event: receiverProgressEvent });
 }
