@@ -176,7 +176,7 @@ describe('live progress', () => {
 function progressEvents(result: CliResult, first: string, last: string): Record<string, unknown>[] {
   const begin = result.events.indexOf(event(result, first)!);
   const end = result.events.indexOf(event(result, last)!);
-  expect(begin).toBeGreaterThan(0);
+  expect(begin).toBeGreaterThanOrEqual(0); // under load a receiver may join before its workers are up, i.e. before its `ready`
   expect(end).toBeGreaterThan(begin);
   const outside = [...result.events.slice(0, begin), ...result.events.slice(end + 1)];
   expect(outside.some((e) => e.event === 'progress')).toBe(false);
