@@ -9,6 +9,7 @@ import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { monotonicClock, type Clock } from '../core/clock.js';
 import { IDLE_TICK_MS } from '../defaults.js';
+import { bindError } from '../net/bind.js';
 import { BlockcastError } from '../errors.js';
 import { ChunkPool } from '../image/pool.js';
 import type { Target } from '../image/target.js';
@@ -33,7 +34,6 @@ import type { ImageWriter } from './writer.js';
 
 export type { ReceiveOptions } from './options.js';
 export type { ReceiveSummary } from './stats.js';
-export type { ReceiveProgress } from './progress.js';
 
 export class ReceiverSession extends EventEmitter {
   readonly opts: ResolvedReceiveOptions;
@@ -99,9 +99,7 @@ export class ReceiverSession extends EventEmitter {
   }
 
   /** Where the receive stands, for progress displays; undefined until a sender is joined. */
-  progress(): ReceiveProgress | undefined {
-    return this.pin && receiveProgress(this.machine.state, this.pin.announce, this.writer?.chunksDone ?? 0, this.figures);
-  }
+  progress = (): ReceiveProgress | undefined => this.pin && receiveProgress(this.machine.state, this.pin.announce, this.writer?.chunksDone ?? 0, this.figures);
 
   abort(): void {
     this.conclude(new BlockcastError('EABORTED', 'Receive aborted'));
@@ -139,8 +137,14 @@ export class ReceiverSession extends EventEmitter {
     const control = dgram.createSocket('udp4');
     this.control = control;
     control.on('message', (msg, rinfo) => this.onControl(msg, rinfo.address, rinfo.port));
-    control.on('error', (err) => this.conclude(err));
-    await new Promise<void>((resolve) => control.bind(0, resolve));
+    await new Promise<void>((resolve, reject) => {
+      control.once('error', (err) => reject(bindError(err, this.opts.controlPort, 'control-port')));
+      control.bind(this.opts.controlPort, () => {
+        control.removeAllListeners('error');
+        control.on('error', (err) => this.conclude(err));
+        resolve();
+      });
+    });
     try {
       await this.pool.started;
     } catch (err) {

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { type Clock, monotonicClock, sleep } from '../core/clock.js';
 import { ANNOUNCE_INTERVAL_MS } from '../defaults.js';
-import { errnoName } from '../errors.js';
+import { BlockcastError, errnoName } from '../errors.js';
 import { NONCE_SIZE, Stream } from '../protocol/constants.js';
 import { SenderSecurity } from '../security/session-keys.js';
 import { encodeAnnounce, encodeRepairAdv, type Nack, type Status } from '../protocol/packets.js';
@@ -14,7 +14,7 @@ import { Admission } from './admission.js';
 import { SendChunks, type ChunkRef } from './chunks.js';
 import { ReportSocket } from './control.js';
 import { resolveSendOptions, type ResolvedSendOptions, type SendOptions } from './options.js';
-import { Participants, confirmed, summarize, type Participant } from './participants.js';
+import { Participants, confirmed, summarize, type Participant, type ReceiverSummary } from './participants.js';
 import { sendProgress, type SendProgress } from './progress.js';
 import { Pacing } from './rate.js';
 import { RepairBudget } from './repair-budget.js';
@@ -22,7 +22,8 @@ import { RepairPlanner } from './repair-planner.js';
 import { FirstPassScheduler, SendScheduler, Wakeup } from './scheduler.js';
 import { senderStateMachine, wirePhase } from './state.js';
 import { SenderStats, type SendSummary } from './stats.js';
-import { heartbeatTenths, nackBackoffWindow, readyToStart, receiverTimeoutMs, WAITING_NOTICE_MS } from './timing.js';
+import { StartGate, type StartDecision } from './start.js';
+import { heartbeatTenths, nackBackoffWindow, receiverTimeoutMs, WAITING_NOTICE_MS } from './timing.js';
 import { Transmitter } from './transmitter.js';
 
 export type { SendOptions } from './options.js';
@@ -47,6 +48,7 @@ export class SenderSession extends EventEmitter {
   private tx?: Transmitter;
   private reports?: ReportSocket;
   private pacing?: Pacing;
+  private gate?: StartGate;
   private pumping = false;
   private fatal?: Error;
   private settle?: () => void;
@@ -58,6 +60,12 @@ export class SenderSession extends EventEmitter {
     super();
     this.opts = resolveSendOptions(options);
     this.security = new SenderSecurity(this.opts.keys, this.opts.session, this.salt);
+  }
+
+  /** Every receiver that joined so far, as the summary would list it. */
+  receivers(): ReceiverSummary[] {
+    const now = this.clock.now();
+    return this.participants.all().map((p) => summarize(p, now));
   }
 
   get symbolSize(): number {
@@ -144,7 +152,7 @@ export class SenderSession extends EventEmitter {
       },
       error: (err) => this.fail(err),
       warning: (message) => void this.emit('warning', { message }),
-    });
+    }, this.opts.controlPort);
   }
 
   private announce(): void {
@@ -187,27 +195,46 @@ export class SenderSession extends EventEmitter {
   }
 
   /**
-   * Announces until enough receivers have joined (never fewer than one, so
-   * a session lured away by a replay waits rather than sending to nobody),
-   * with a 'waiting' event every WAITING_NOTICE_MS. False if aborted first.
+   * Starts now with whoever has joined (SIGUSR1) if the session is still
+   * waiting and someone has (as soon as its join is confirmed); returns how
+   * many have (0: it keeps waiting), or undefined if it is not waiting.
+   */
+  startNow(): number | undefined {
+    if (!this.state.is('waiting')) return undefined;
+    const joined = this.participants.active().length; // none before the gate exists: reports are not read yet
+    if (this.gate?.force(joined)) this.settle?.();
+    return joined;
+  }
+
+  /**
+   * Announces until the start rule (start.ts) holds: never with nobody
+   * joined, so a session lured away by a replay waits rather than sending
+   * to nobody; with a 'waiting' event every WAITING_NOTICE_MS. False if
+   * aborted first, or once --start-timeout has passed (then finish()
+   * announces the end and throws ENORECEIVERS).
    */
   private async waitForReceivers(): Promise<boolean> {
-    const since = this.clock.now();
-    let firstJoin: number | undefined;
-    let noticeAt = since + WAITING_NOTICE_MS;
+    const gate = new StartGate(this.opts, this.clock.now());
+    this.gate = gate;
+    const joinedNames = (): string[] => this.participants.active().filter(confirmed).map((p) => p.name);
+    let noticeAt = gate.since + WAITING_NOTICE_MS;
+    let decision: StartDecision = 'wait';
     await this.until(() => {
       if (this.aborted || this.fatal) return true;
-      const ready = this.participants.active().filter(confirmed).length;
+      const joined = joinedNames();
       const now = this.clock.now();
-      if (ready > 0) firstJoin ??= now;
       if (now >= noticeAt) {
         noticeAt = now + WAITING_NOTICE_MS;
-        this.emit('waiting', { joined: ready, needed: this.opts.minReceivers, seconds: Math.round((now - since) / 1000) });
+        this.emit('waiting', { joined: joined.length, needed: gate.needed, missing: gate.missing(joined), seconds: Math.round((now - gate.since) / 1000) });
       }
-      return readyToStart(ready, this.opts.minReceivers, this.opts.maxWait, firstJoin ?? now, now);
+      decision = gate.decide(joined, now);
+      return decision !== 'wait';
     }, 50);
+    this.gate = undefined;
     if (this.fatal) throw this.fatal;
-    return !this.aborted;
+    // Thrown once the end is announced, so that receivers which joined stop at once.
+    if ((decision as StartDecision) === 'timeout') this.fatal = new BlockcastError('ENORECEIVERS', gate.timeoutMessage(joinedNames()));
+    return !this.aborted && !this.fatal;
   }
 
   private transfer(): Promise<void> {
@@ -317,8 +344,9 @@ export class SenderSession extends EventEmitter {
    */
   private overBudget(p: Participant, entries: number): void {
     this.stats.dropped.overBudget += entries;
-    if (this.state.is('repairing') && this.participants.fail(p)) {
-      this.emit('receiver-failed', { ...summarize(p), message: `asked for more repair than its budget (${this.budget.factor}x the image's wire bytes): a link losing over half its packets, or forged reports` });
+    if (this.state.is('repairing') && this.participants.fail(p, this.clock.now())) {
+      p.message = `asked for more repair than its budget (${this.budget.factor}x the image's wire bytes): a link losing over half its packets, or forged reports`;
+      this.emit('receiver-failed', summarize(p));
       this.settle?.();
     }
   }
@@ -352,6 +380,7 @@ export class SenderSession extends EventEmitter {
       now: this.clock.now(),
       native: this.tx!.stats(),
       receivers: this.participants.all(),
+      listed: this.opts.receivers,
       rate: this.pacing?.control,
       aborted: this.aborted,
     });
