@@ -1,14 +1,17 @@
 import { ExitCode } from '../errors.js';
 import { ReceiverSession, type ReceiveOptions } from '../receiver/session.js';
+import { receiverProgress, type ProgressOptions } from './progress.js';
 import { forwardEvents, makeReporter, mb } from './report.js';
 
-export async function receiveCommand(opts: ReceiveOptions & { json?: boolean; quiet?: boolean }): Promise<number> {
+export async function receiveCommand(opts: ReceiveOptions & ProgressOptions): Promise<number> {
   const r = makeReporter(!!opts.json, opts.quiet);
   const session = new ReceiverSession(opts);
+  const progress = receiverProgress(r, opts, () => session.progress());
   forwardEvents(session, r, ['ready', 'session', 'manifest', 'warning']);
-  session.on('session', (p: { session: number; sender: string; imageSize: number }) =>
-    r.human(`joined session ${p.session.toString(16)} from ${p.sender}: ${mb(p.imageSize)} MB image -> ${opts.target}`),
-  );
+  session.on('session', (p: { session: number; sender: string; imageSize: number }) => {
+    r.human(`joined session ${p.session.toString(16)} from ${p.sender}: ${mb(p.imageSize)} MB image -> ${opts.target}`);
+    progress.start();
+  });
   session.on('warning', (p: { message: string }) => r.human(`warning: ${p.message}`));
   r.human(`listening on ${session.opts.group}:${session.opts.port} via ${session.opts.interfaceAddress}`);
   const k = session.opts.keys;
@@ -24,6 +27,7 @@ export async function receiveCommand(opts: ReceiveOptions & { json?: boolean; qu
   process.once('SIGTERM', stop);
   try {
     const s = await session.run();
+    progress.final();
     r.event('done', s as unknown as Record<string, unknown>);
     r.human(
       `done: ${mb(s.imageSize)} MB verified in ${s.seconds.toFixed(2)} s (${s.mbps.toFixed(1)} MB/s), digest ${s.imageDigest.slice(0, 16)}…, ` +
@@ -31,6 +35,7 @@ export async function receiveCommand(opts: ReceiveOptions & { json?: boolean; qu
     );
     return ExitCode.Ok;
   } finally {
+    progress.stop();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }

@@ -5,15 +5,23 @@ import type { EventEmitter } from 'node:events';
 export interface Reporter {
   event(type: string, data: Record<string, unknown>): void;
   human(line: string): void;
+  /** Sends human lines to `print` instead of stderr (above a live progress bar), until called with undefined. */
+  divert(print: ((line: string) => void) | undefined): void;
 }
 
 export function makeReporter(json: boolean, quiet = false): Reporter {
+  let diverted: ((line: string) => void) | undefined;
   return {
     event(type, data) {
       if (json) process.stdout.write(JSON.stringify({ event: type, time: new Date().toISOString(), ...data }) + '\n');
     },
     human(line) {
-      if (!json && !quiet) process.stderr.write(line + '\n');
+      if (json || quiet) return;
+      if (diverted) diverted(line);
+      else process.stderr.write(line + '\n');
+    },
+    divert(print) {
+      diverted = print;
     },
   };
 }

@@ -21,6 +21,7 @@ import { Candidates, type Candidate } from './candidates.js';
 import { checkGeometry, joinGroup, openTarget } from './join.js';
 import { NACK_ENTRIES_PER_TICK, NackPolicy, streamsToCheck } from './nack-policy.js';
 import { resolveReceiveOptions, type ReceiveOptions, type ResolvedReceiveOptions } from './options.js';
+import { receiveProgress, type ReceiveProgress } from './progress.js';
 import { Reporter, statusFigures } from './reporter.js';
 import type { ChunkSlots } from './slots.js';
 import { isFinal, receiverStateMachine, wireState } from './state.js';
@@ -96,6 +97,9 @@ export class ReceiverSession extends EventEmitter {
   stats(): ReturnType<NativeReceiver['stats']> | undefined {
     return this.rx?.stats();
   }
+
+  /** Where the receive stands, for progress displays; undefined until a sender is joined. */
+  progress = (): ReceiveProgress | undefined => this.pin && receiveProgress(this.machine.state, this.pin.announce, this.writer?.chunksDone ?? 0, this.figures);
 
   abort(): void {
     this.conclude(new BlockcastError('EABORTED', 'Receive aborted'));

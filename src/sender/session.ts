@@ -15,6 +15,7 @@ import { SendChunks, type ChunkRef } from './chunks.js';
 import { ReportSocket } from './control.js';
 import { resolveSendOptions, type ResolvedSendOptions, type SendOptions } from './options.js';
 import { Participants, confirmed, summarize, type Participant, type ReceiverSummary } from './participants.js';
+import { sendProgress, type SendProgress } from './progress.js';
 import { Pacing } from './rate.js';
 import { RepairBudget } from './repair-budget.js';
 import { RepairPlanner } from './repair-planner.js';
@@ -28,6 +29,7 @@ import { Transmitter } from './transmitter.js';
 export type { SendOptions } from './options.js';
 export type { ReceiverSummary } from './participants.js';
 export type { ControlBytes, SendSummary } from './stats.js';
+export type { SendProgress } from './progress.js';
 
 export class SenderSession extends EventEmitter {
   readonly opts: ResolvedSendOptions;
@@ -51,6 +53,7 @@ export class SenderSession extends EventEmitter {
   private fatal?: Error;
   private settle?: () => void;
   private aborted = false;
+  private firstPassDone = false;
 
   /** `clock`: a monotonic clock for every timeout (tests may pass a fake one). */
   constructor(options: SendOptions, private readonly clock: Clock = monotonicClock) {
@@ -67,6 +70,14 @@ export class SenderSession extends EventEmitter {
 
   get symbolSize(): number {
     return this.opts.symbolSize;
+  }
+
+  /** Where the send stands, for progress displays; undefined until the image is prepared and the socket open. */
+  progress(): SendProgress | undefined {
+    if (!this.chunks || !this.tx) return undefined;
+    const src = this.chunks.source;
+    const chunksSent = this.firstPassDone ? src.chunkCount : this.tx.firstPassProgress;
+    return sendProgress({ phase: this.state.state, image: src, chunkSize: this.opts.chunkSize, mtu: this.opts.mtu, chunksSent, wireBytes: this.tx.stats().bytes, repairSymbols: this.stats.repairSymbols, receivers: this.participants.all() });
   }
 
   /** Stops the session early; run() resolves with the receivers' states so far. */
@@ -280,6 +291,7 @@ export class SenderSession extends EventEmitter {
     for (const err of errors) this.fail(err);
     if (this.state.is('sending') && this.scheduler!.pass.size === 0 && !this.tx!.passInFlight()) {
       this.state.to('repairing');
+      this.firstPassDone = true; // trailing zero chunks are never sent: the pass covers them too
       this.emit('first-pass', this.stats.firstPassDone(this.clock.now(), this.tx!.stats()));
       this.announce();
     }

@@ -65,6 +65,8 @@ export function addSendCommand(program: Command): Command {
     .optionsGroup('Output:')
     .option('--json', 'print machine-readable events, one JSON object per line, on stdout')
     .option('-q, --quiet', 'print nothing but errors')
+    .addOption(new Option('--no-progress', 'no live progress bar (there is none with --json, --quiet or when stderr is not a terminal)'))
+    .option('--progress-interval <s>', 'seconds between --json progress events (default: 1)', num('progress-interval'))
     .option('--status-file <file>', "write each receiver's outcome (name, address, state, reason, bytes, seconds) as JSON to FILE at the end")
     .addHelpText('after', SEND_NOTES)
     .action(async (image: string, o: Record<string, unknown>) => {
