@@ -1,8 +1,8 @@
 // Module exports only: the Sender and Receiver classes, the wire constants
 // that test/protocol compares with src/protocol/wire.ts, and
 // the FEC codec for tests and benchmarks, file-system helpers, the LZ4
-// codec the chunk workers use when liblz4 is installed, and which seal
-// ciphers this build can use.
+// codec the chunk workers use when liblz4 is installed, which seal
+// ciphers this build can use, and the versions of the libraries it uses.
 #include <napi.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -12,6 +12,7 @@
 #include "napi/fsutil_js.h"
 #include "napi/lz4_js.h"
 #include "napi/wire_names.h"
+#include "core/fec.h"
 #include "core/seal.h"
 #include "core/wire.h"
 #include "napi/rx_binding.h"
@@ -42,6 +43,16 @@ Napi::Value SealCiphers(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// versions: the libraries this build uses, by role, for `blockcast --version`
+// (a role without a library is left out).
+Napi::Object Versions(Napi::Env env) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("fec", blockcast::fec::backendVersion());
+  if (const char* lz4 = blockcast::Lz4Version()) o.Set("lz4", lz4);
+  if (const char* seal = blockcast::sealBackendVersion()) o.Set("seal", seal);
+  return o;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace blockcast;
   exports.Set("Sender", Sender::Init(env));
@@ -55,6 +66,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fs", FsExports(env));
   exports.Set("lz4", Lz4Exports(env));
   exports.Set("sealCiphers", Napi::Function::New(env, SealCiphers, "sealCiphers"));
+  exports.Set("versions", Versions(env));
   exports.Set("tuneMalloc", Napi::Function::New(env, TuneMalloc, "tuneMalloc"));
   return exports;
 }
