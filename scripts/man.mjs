@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds man/blockcast.1 from docs/blockcast.1.md with marked-man (run by
-// `npm run man` and `prepack`). The OPTIONS section is generated from the
-// command line's definition, so it lists every option the CLI has.
+// `npm run man` and `prepack`). The SYNOPSIS and OPTIONS sections are generated from the command line's
+// definition, so they name every command and option the CLI has.
 //   node scripts/man.mjs [--out FILE]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,9 +24,16 @@ function optionsMarkdown() {
   }
   return sections.join('\n\n');
 }
+// One line per command: `blockcast send` [*options*] *image*.
+function synopsisMarkdown() {
+  const usage = (cmd) => cmd.usage().replace(/<([^>]+)>/g, '*$1*').replace(/\[(options)\]/g, '[*$1*]');
+  const lines = program.commands.map((cmd) => `\`blockcast ${cmd.name()}\` ${usage(cmd)}`);
+  return [...lines, '`blockcast` `--version` | `--help`'].join('\n\n');
+}
 const escape = (text) => text.replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-const page = readFileSync(path.join(root, 'docs', 'blockcast.1.md'), 'utf8').replace(/<!-- options:[^>]*-->/, optionsMarkdown);
+const page = readFileSync(path.join(root, 'docs', 'blockcast.1.md'), 'utf8').replace(/<!-- synopsis:[^>]*-->/, synopsisMarkdown)
+  .replace(/<!-- options:[^>]*-->/, optionsMarkdown);
 const markedMan = path.join(path.dirname(createRequire(import.meta.url).resolve('marked-man/package.json')), 'bin', 'marked-man.js');
 const roff = spawnSync(process.execPath, [markedMan, '--no-breaks', '--version', `blockcast ${version}`, '--manual', 'blockcast manual'], {
   input: page,
