@@ -256,7 +256,9 @@ export function loadAddon(candidates: string[]): { addon: NativeAddon; path: str
     try {
       return { addon: load(candidate) as NativeAddon, path: candidate };
     } catch (err) {
-      failures.push(`${candidate}: ${(err as Error).message.split('\n')[0]}`);
+      // dlopen's message names the file already.
+      const why = (err as Error).message.split('\n')[0]!.replace(`${candidate}: `, '');
+      failures.push(`${candidate}: ${why}`);
     }
   }
   throw new BlockcastError(
