@@ -1,8 +1,11 @@
-// Loads the addon built by cmake-js and types its surface. Options passed in
-// are flat and fully defaulted: TypeScript validates, C++ trusts.
+// Loads the addon (a local cmake-js build, else the package's prebuild) and
+// types its surface. Options passed in are flat and fully defaulted:
+// TypeScript validates, C++ trusts.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { BlockcastError } from '../errors.js';
 
 export interface NativeSenderOptions {
   group: string;
@@ -235,8 +238,17 @@ export interface NativeAddon {
   zstd?: NativeZstd;
   /** The seal ciphers (Cipher ids) this build and CPU support: none without OpenSSL libcrypto or libsodium, no AES-256-GCM without AES-NI. */
   sealCiphers(): number[];
+  /** The libraries this build uses, by role (fec: "isa-l 2.30.0" or "portable"; lz4; seal: "OpenSSL 3.0.17"); a role without one is absent. */
+  versions: NativeVersions;
   /** Makes glibc give large freed blocks back to the system at once (see addon.cc); false where unsupported. */
   tuneMalloc(): boolean;
+}
+
+export interface NativeVersions {
+  fec: string;
+  lz4?: string;
+  seal?: string;
+  [library: string]: string | undefined;
 }
 
 export interface NativeLz4 {
@@ -267,10 +279,46 @@ export interface NativeFs {
   zeroRange(fd: number, offset: number, length: number, isBlockDevice: boolean): { errno: number; method: string };
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-// Works from src/native (vitest) and dist/native (built CLI) alike.
-// BLOCKCAST_ADDON_PATH loads another build (the sanitizer build of
-// scripts/fuzz-asan.sh) without touching build/Release.
-const addonPath = process.env.BLOCKCAST_ADDON_PATH || path.resolve(here, '..', '..', 'build', 'Release', 'blockcast_native.node');
+const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export const native: NativeAddon = createRequire(import.meta.url)(addonPath) as NativeAddon;
+/**
+ * Where the addon may be, in the order tried: BLOCKCAST_ADDON_PATH alone when set (another build, such as the
+ * sanitizer build of scripts/fuzz-asan.sh); else a local compile (build/Release, by `npm ci` or cmake-js), then the
+ * prebuilt addon of this platform shipped in the npm package (prebuilds/linux-x64, its libraries beside it).
+ */
+export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+  if (env.BLOCKCAST_ADDON_PATH) return [env.BLOCKCAST_ADDON_PATH];
+  return [
+    path.join(packageRoot, 'build', 'Release', 'blockcast_native.node'),
+    path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, 'blockcast_native.node'),
+  ];
+}
+
+/** The first candidate that loads; the error names every one tried and why it failed. */
+export function loadAddon(candidates: string[]): { addon: NativeAddon; path: string } {
+  const load = createRequire(import.meta.url);
+  const failures: string[] = [];
+  for (const candidate of candidates) {
+    if (!existsSync(candidate)) {
+      failures.push(`${candidate}: not found`);
+      continue;
+    }
+    try {
+      return { addon: load(candidate) as NativeAddon, path: candidate };
+    } catch (err) {
+      // dlopen's message names the file already.
+      const why = (err as Error).message.split('\n')[0]!.replace(`${candidate}: `, '');
+      failures.push(`${candidate}: ${why}`);
+    }
+  }
+  throw new BlockcastError(
+    'ENATIVE',
+    `no blockcast native addon loads on ${process.platform}-${process.arch}; tried:\n  ${failures.join('\n  ')}\n` +
+      `compile one with \`node ${path.join(packageRoot, 'scripts', 'install.mjs')}\` (needs cmake and a C++17 compiler; see README, "Install")`,
+  );
+}
+
+const loaded = loadAddon(addonCandidates());
+/** The file the addon was loaded from. */
+export const addonPath: string = loaded.path;
+export const native: NativeAddon = loaded.addon;
