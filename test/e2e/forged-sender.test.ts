@@ -166,15 +166,20 @@ describe('receiver against a forging stranger', { timeout: 60_000 }, () => {
       if (joined) return;
       joined = true;
       // Just joined (once the ACK is read), no manifest yet: forge a completion of every image chunk, twice over.
-      setTimeout(() => {
-        for (let round = 0; round < 2; round++) for (let c = 0; c < COUNT; c++) send(encodeData(SESSION, Stream.Image, c, 0, randomBytes(100), 100));
-      }, 100);
+      // Repeated, and the manifest held back well after: on a loaded machine
+      // the receiver's data path may start late, and a forgery it never read
+      // proves nothing.
+      for (const at of [100, 400, 700, 1000]) {
+        setTimeout(() => {
+          for (let round = 0; round < 2; round++) for (let c = 0; c < COUNT; c++) send(encodeData(SESSION, Stream.Image, c, 0, randomBytes(100), 100));
+        }, at);
+      }
       setTimeout(() => {
         carousel = setInterval(() => {
           send(encodeData(SESSION, Stream.Manifest, 0, 0, manifest, manifest.length));
           send(encodeData(SESSION, Stream.Image, COUNT - 1, 0, last, last.length));
         }, 50);
-      }, 300);
+      }, 1300);
     });
     const announcing = setInterval(() => send(encodeAnnounce(announce)), 100);
     try {
