@@ -130,7 +130,6 @@ export class ReceiverSession extends EventEmitter {
   }
 
   private async open(): Promise<void> {
-    this.rx = joinGroup(this.opts, (batch) => this.onBatch(batch));
     // Verified writes run on native threads, started now; a worker thread
     // (tens of ms of CPU to start) only when a range must be zeroed or a
     // chunk's coding is one the addon does not decode.
@@ -151,6 +150,7 @@ export class ReceiverSession extends EventEmitter {
     } catch (err) {
       throw new BlockcastError('ENATIVE', `Worker threads failed to start: ${(err as Error).message}`, { cause: err });
     }
+    this.rx = joinGroup(this.opts, (batch) => this.onBatch(batch)); // last: no join before 'ready'
   }
 
   /** True once the session has an outcome (Done or Failed). */
