@@ -108,9 +108,10 @@ common(
 common(
   program
     .command('receive')
-    .description('join a session and write the image to TARGET (a file, created or resized, or a block device)')
-    .argument('<target>', 'file or block device to write'),
+    .description('join a session and write the image to TARGET (a file, created or resized, or a block device), to stdout (-), or to a command (--pipe)')
+    .argument('[target]', 'file or block device to write, or - for stdout (the image in order; --json then goes to stderr)'),
 )
+  .option('--pipe <cmd>', 'instead of TARGET: run CMD via /bin/sh -c with the image, in order, on its stdin; its exit status must be 0')
   .option('--session <id>', 'accept only this session id', int('session'))
   .option('--expect-digest <hex>', 'accept only an image with this digest; anything else fails before writing')
   .option('--name <name>', 'name reported to the sender (default: hostname)')
@@ -123,7 +124,7 @@ common(
   .addOption(new Option('--no-gro', 'do not use UDP GRO on the receive socket'))
   .option('--trust <file>', 'accept only sessions signed by this Ed25519 public key (PREFIX.pub from blockcast keygen); repeatable', (v: string, prev: string[] = []) => [...prev, v])
   .option('--group-key <file>', 'accept only sealed sessions of this group key (blockcast keygen --group-key FILE)')
-  .action(async (target: string, o: Record<string, unknown>) => {
+  .action(async (target: string | undefined, o: Record<string, unknown>) => {
     const { trust, groupKey, ...rest } = o;
     const keys = {
       ...(trust ? { trusted: (trust as string[]).map(loadTrustedKey) } : {}),

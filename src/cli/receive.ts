@@ -1,13 +1,16 @@
 import { ExitCode } from '../errors.js';
+import { outputsInOrder } from '../receiver/options.js';
 import { ReceiverSession, type ReceiveOptions } from '../receiver/session.js';
 import { forwardEvents, makeReporter, mb } from './report.js';
 
 export async function receiveCommand(opts: ReceiveOptions & { json?: boolean; quiet?: boolean }): Promise<number> {
-  const r = makeReporter(!!opts.json, opts.quiet);
+  // `receive -`: stdout carries the image, so JSON events go to stderr with the human lines.
+  const r = makeReporter(!!opts.json, opts.quiet, opts.target === '-' ? 'stderr' : 'stdout');
   const session = new ReceiverSession(opts);
+  const destination = opts.pipe !== undefined ? `| ${opts.pipe}` : opts.target === '-' ? 'stdout' : opts.target;
   forwardEvents(session, r, ['ready', 'session', 'manifest', 'warning']);
   session.on('session', (p: { session: number; sender: string; imageSize: number }) =>
-    r.human(`joined session ${p.session.toString(16)} from ${p.sender}: ${mb(p.imageSize)} MB image -> ${opts.target}`),
+    r.human(`joined session ${p.session.toString(16)} from ${p.sender}: ${mb(p.imageSize)} MB image -> ${destination}`),
   );
   session.on('warning', (p: { message: string }) => r.human(`warning: ${p.message}`));
   r.human(`listening on ${session.opts.group}:${session.opts.port} via ${session.opts.interfaceAddress}`);
@@ -26,7 +29,7 @@ export async function receiveCommand(opts: ReceiveOptions & { json?: boolean; qu
     const s = await session.run();
     r.event('done', s as unknown as Record<string, unknown>);
     r.human(
-      `done: ${mb(s.imageSize)} MB verified in ${s.seconds.toFixed(2)} s (${s.mbps.toFixed(1)} MB/s), digest ${s.imageDigest.slice(0, 16)}…, ` +
+      `done: ${mb(s.imageSize)} MB verified${outputsInOrder(opts) ? ` and delivered to ${destination}` : ''} in ${s.seconds.toFixed(2)} s (${s.mbps.toFixed(1)} MB/s), digest ${s.imageDigest.slice(0, 16)}…, ` +
         `${s.symbolsRequested} symbols re-requested, ${s.malformed} malformed / ${s.foreign} foreign / ${s.forged} forged packets dropped`,
     );
     return ExitCode.Ok;

@@ -63,6 +63,21 @@ export type UnpackWriteResult = { buffer: ArrayBuffer } & (
   | { ok: false; reason: 'io'; code: string; message: string }
 );
 
+/** Decode and verify only (an in-order receiver writes the raw bytes itself). */
+export interface UnpackVerifyTask extends Omit<UnpackWriteTask, 'kind' | 'fd' | 'offset'> {
+  kind: 'unpack-verify';
+}
+
+/**
+ * `raw`: the verified raw bytes. A raw chunk's are the first `rawLength`
+ * bytes of `buffer` itself (undefined here); a decoded one's are a new
+ * buffer, moved back with it.
+ */
+export type UnpackVerifyResult = { buffer: ArrayBuffer } & (
+  | { ok: true; digest: Uint8Array; raw?: ArrayBuffer }
+  | { ok: false; reason: 'mismatch' | 'undecodable'; message: string; wireDigest: Uint8Array }
+);
+
 export interface ZeroTask {
   kind: 'zero';
   fd: number;
@@ -73,7 +88,7 @@ export interface ZeroTask {
 
 export type ZeroResult = { errno: number; method: string };
 
-export type ChunkTask = PackTask | ReadTask | UnpackWriteTask | ZeroTask;
+export type ChunkTask = PackTask | ReadTask | UnpackWriteTask | UnpackVerifyTask | ZeroTask;
 
 const ZEROS = Buffer.alloc(64 * 1024 * 1024);
 
@@ -160,11 +175,11 @@ function readVerified(t: ReadTask): unknown {
 }
 
 /** The raw chunk from its wire bytes, or why it cannot be decoded. */
-function unpack(t: UnpackWriteTask): Buffer | string {
+function unpack(t: Pick<UnpackWriteTask, 'buffer' | 'length' | 'coding' | 'rawLength'>, into = codedScratch(t.rawLength)): Buffer | string {
   const wire = Buffer.from(t.buffer, 0, t.length);
   if (t.coding === Coding.Raw) return t.length === t.rawLength ? wire : `raw chunk of ${t.length} bytes, expected ${t.rawLength}`;
   if (t.coding !== Coding.Lz4) return `unknown coding ${t.coding}`;
-  return lz4Expand(wire, t.rawLength, codedScratch(t.rawLength));
+  return lz4Expand(wire, t.rawLength, into);
 }
 
 function unpackAndWrite(t: UnpackWriteTask): UnpackWriteResult {
@@ -186,8 +201,27 @@ function unpackAndWrite(t: UnpackWriteTask): UnpackWriteResult {
   return { ok: true, digest, buffer: t.buffer };
 }
 
+function unpackAndVerify(t: UnpackVerifyTask): unknown {
+  // A decoded chunk goes to the main thread: decode it straight into memory it can own.
+  const data = t.coding === Coding.Raw ? unpack(t) : unpack(t, Buffer.from(new ArrayBuffer(t.rawLength)));
+  const wireDigest = (): Buffer => hash(Buffer.from(t.buffer, 0, t.length));
+  if (typeof data === 'string') return moveBack({ ok: false, reason: 'undecodable', message: data, wireDigest: wireDigest(), buffer: t.buffer });
+  const digest = hash(data);
+  if (!digest.equals(Buffer.from(t.expected))) {
+    return moveBack({ ok: false, reason: 'mismatch', message: 'hash mismatch', wireDigest: t.coding === Coding.Raw ? digest : wireDigest(), buffer: t.buffer });
+  }
+  if (t.coding === Coding.Raw) return moveBack({ ok: true, digest, buffer: t.buffer });
+  let raw = data.buffer as ArrayBuffer;
+  if (data.byteOffset !== 0 || raw.byteLength !== data.length) {
+    raw = new ArrayBuffer(data.length); // decoded elsewhere (lz4-napi): copy
+    Buffer.from(raw).set(data);
+  }
+  const result: UnpackVerifyResult = { ok: true, digest, raw, buffer: t.buffer };
+  return Piscina.move({ [Piscina.transferableSymbol]: [t.buffer, raw], [Piscina.valueSymbol]: result } as never);
+}
+
 /** Hands the chunk buffer back to the main thread by transfer, not copy. */
-function moveBack(result: UnpackWriteResult): unknown {
+function moveBack(result: UnpackWriteResult | UnpackVerifyResult): unknown {
   return Piscina.move({ [Piscina.transferableSymbol]: result.buffer, [Piscina.valueSymbol]: result } as never);
 }
 
@@ -200,6 +234,8 @@ export default function run(task: ChunkTask): unknown {
       return readVerified(task);
     case 'unpack-write':
       return moveBack(unpackAndWrite(task));
+    case 'unpack-verify':
+      return unpackAndVerify(task);
     case 'zero':
       return native.fs.zeroRange(task.fd, task.offset, task.length, task.block) satisfies ZeroResult;
   }

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { PackResult, PackTask, ReadResult, UnpackWriteResult, ZeroResult } from './chunk.worker.js';
+import type { PackResult, PackTask, ReadResult, UnpackVerifyResult, UnpackWriteResult, ZeroResult } from './chunk.worker.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // Workers need compiled JavaScript: under vitest this module runs from src/,
@@ -51,6 +51,11 @@ export class ChunkPool {
     task: { fd: number; offset: number; buffer: ArrayBuffer; length: number; coding: number; rawLength: number; expected: Buffer },
   ): Promise<UnpackWriteResult> {
     return this.pool.run({ kind: 'unpack-write', ...task }, { transferList: [task.buffer] });
+  }
+
+  /** Decodes and verifies like unpackAndWrite, but hands the raw bytes back instead of writing them (see UnpackVerifyResult). */
+  unpackAndVerify(task: { buffer: ArrayBuffer; length: number; coding: number; rawLength: number; expected: Buffer }): Promise<UnpackVerifyResult> {
+    return this.pool.run({ kind: 'unpack-verify', ...task }, { transferList: [task.buffer] });
   }
 
   /** Makes a range of the target read as zeros. */

@@ -11,6 +11,7 @@ import { monotonicClock, type Clock } from '../core/clock.js';
 import { IDLE_TICK_MS } from '../defaults.js';
 import { BlockcastError } from '../errors.js';
 import { ChunkPool } from '../image/pool.js';
+import { openOutput, type OrderedOutput } from '../image/output.js';
 import type { Target } from '../image/target.js';
 import type { NativeReceiver, NativeReceiverBatch } from '../native/binding.js';
 import { NONCE_SIZE, PacketType, Phase, ReceiverState } from '../protocol/constants.js';
@@ -19,7 +20,7 @@ import { openChunkSide, type ChunkAssembly } from './assembly.js';
 import { Candidates, type Candidate } from './candidates.js';
 import { checkGeometry, joinGroup, openTarget } from './join.js';
 import { NACK_ENTRIES_PER_TICK, NackPolicy, streamsToCheck } from './nack-policy.js';
-import { resolveReceiveOptions, type ReceiveOptions, type ResolvedReceiveOptions } from './options.js';
+import { outputsInOrder, resolveReceiveOptions, type ReceiveOptions, type ResolvedReceiveOptions } from './options.js';
 import { Reporter, statusFigures } from './reporter.js';
 import type { ChunkSlots } from './slots.js';
 import { isFinal, receiverStateMachine, wireState } from './state.js';
@@ -28,7 +29,7 @@ import { ReceiveStats, type ReceiveSummary } from './stats.js';
 import { nextTickMs, progressTickMs, tickIntervalMs } from './timing.js';
 import { acceptAnySender, keyedVerifier, type SenderVerifier } from './verifier.js';
 import { ReceiverSecurity } from '../security/session-keys.js';
-import type { ImageWriter } from './writer.js';
+import type { ChunkWriter } from './ordered-writer.js';
 
 export type { ReceiveOptions } from './options.js';
 export type { ReceiveSummary } from './stats.js';
@@ -48,11 +49,13 @@ export class ReceiverSession extends EventEmitter {
   private control?: dgram.Socket;
   private pool?: ChunkPool;
   private target?: Target;
+  /** Instead of a target: stdout or a pipe command, written in order. */
+  private output?: OrderedOutput;
   /** The joined sender: its address and latest ANNOUNCE, whose fixed fields never change. */
   private pin?: PinnedSender;
   private lastHeard = 0;
   private slots?: ChunkSlots;
-  private writer?: ImageWriter;
+  private writer?: ChunkWriter;
   private assembly?: ChunkAssembly;
   private error?: Error;
   private digest?: Buffer;
@@ -280,7 +283,8 @@ export class ReceiverSession extends EventEmitter {
     this.lastHeard = this.clock.now();
     this.emit('session', { session: a.session, sender: c.address, imageSize: a.imageSize, chunkCount: a.chunkCount });
     try {
-      this.target = openTarget(this.opts.target, a.imageSize);
+      if (outputsInOrder(this.opts)) this.output = openOutput(this.opts);
+      else this.target = openTarget(this.opts.target, a.imageSize);
     } catch (err) {
       this.conclude(err as Error);
       return;
@@ -295,13 +299,13 @@ export class ReceiverSession extends EventEmitter {
       return;
     }
     this.machine.to('Joined');
-    this.openChunkSide(a, this.target);
+    this.openChunkSide(a, this.output ?? this.target!);
     this.figures.start();
     this.reporter.sendStatus(this.clock.now());
   }
 
   /** Opens the chunk side for the accepted session: its parts report back through these hooks. */
-  private openChunkSide(a: Announce, target: Target): void {
+  private openChunkSide(a: Announce, target: Target | OrderedOutput): void {
     const side = openChunkSide({
       rx: this.rx!,
       pool: this.pool!,
@@ -384,5 +388,7 @@ export class ReceiverSession extends EventEmitter {
     this.control?.close();
     await this.pool?.close();
     this.target?.close();
+    // A failed session stops its pipe command: it must not take a partial image for a whole one.
+    if (this.error) this.output?.abort();
   }
 }
