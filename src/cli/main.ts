@@ -73,9 +73,10 @@ const program = new Command('blockcast')
 common(
   program
     .command('send')
-    .description('multicast IMAGE (a file or block device) to every receiver that joins')
-    .argument('<image>', 'image file or block device to send'),
+    .description('multicast IMAGE (a file or block device, or - for stdin) to every receiver that joins')
+    .argument('<image>', 'image file or block device to send, or - to read it from stdin as it is sent (size unknown until its end)'),
 )
+  .option('--window <bytes>', `with -: image kept for repair past the slowest receiver; reading stops there (default: ${SEND_DEFAULTS.window / 2 ** 20}m)`, size('window'))
   // Defaults are applied by the sender's options (one place for the CLI and the library); here they are only shown.
   .option('--mtu <n>', `link MTU; each datagram fits one frame (9000 for jumbo frames) (default: the interface's MTU, at most ${SEND_DEFAULTS.mtu})`, int('mtu'))
   .option('-r, --rate <bits>', `pacing rate in bits/s, e.g. 800m, 10g, or unlimited (default: ${SEND_DEFAULTS.rate})`)

@@ -33,6 +33,14 @@ export interface PackResult {
   wireDigest?: Uint8Array;
 }
 
+/** A chunk the main thread read (stdin): detect zeros, hash, compress; the buffer is moved in and its wire bytes back. */
+export interface PackBytesTask {
+  kind: 'pack-bytes';
+  buffer: ArrayBuffer;
+  length: number;
+  compress: boolean;
+}
+
 export interface ReadTask {
   kind: 'read';
   fd: number;
@@ -88,7 +96,7 @@ export interface ZeroTask {
 
 export type ZeroResult = { errno: number; method: string };
 
-export type ChunkTask = PackTask | ReadTask | UnpackWriteTask | UnpackVerifyTask | ZeroTask;
+export type ChunkTask = PackTask | PackBytesTask | ReadTask | UnpackWriteTask | UnpackVerifyTask | ZeroTask;
 
 const ZEROS = Buffer.alloc(64 * 1024 * 1024);
 
@@ -167,6 +175,27 @@ async function pack(t: PackTask): Promise<unknown> {
   return Piscina.move({ [Piscina.transferableSymbol]: data.buffer, [Piscina.valueSymbol]: result } as never);
 }
 
+async function packBytes(t: PackBytesTask): Promise<unknown> {
+  const raw = Buffer.from(t.buffer, 0, t.length);
+  const zero = raw.equals(ZEROS.subarray(0, raw.length));
+  const result: PackResult = { zero, digest: zero ? zeroHash(raw.length) : hash(raw), coding: Coding.Raw };
+  if (zero) return result;
+  let data: Buffer = raw;
+  if (t.compress) {
+    const packed = await lz4Shrink(raw, codedScratch(raw.length));
+    if (packed) {
+      data = packed;
+      result.coding = Coding.Lz4;
+    }
+  }
+  collectGarbage();
+  // Moved back whole: the buffer is the data's own, else a copy that is.
+  let own = data;
+  if (data.byteOffset !== 0 || data.length !== data.buffer.byteLength) data.copy((own = Buffer.allocUnsafeSlow(data.length)));
+  result.data = own;
+  return Piscina.move({ [Piscina.transferableSymbol]: own.buffer, [Piscina.valueSymbol]: result } as never);
+}
+
 function readVerified(t: ReadTask): unknown {
   const data = readRange(t.fd, t.offset, t.length);
   const digest = hash(data);
@@ -230,6 +259,8 @@ export default function run(task: ChunkTask): unknown {
   switch (task.kind) {
     case 'pack':
       return pack(task);
+    case 'pack-bytes':
+      return packBytes(task);
     case 'read':
       return readVerified(task);
     case 'unpack-write':

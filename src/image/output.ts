@@ -3,9 +3,10 @@
 // run by /bin/sh -c, as `udp-receiver | gunzip | partclone.restore` is).
 // Only verified bytes are ever given to write().
 import { spawn, type ChildProcess } from 'node:child_process';
-import { write as fsWrite } from 'node:fs';
+import { closeSync, constants, fsyncSync, ftruncateSync, openSync, write as fsWrite } from 'node:fs';
 import { sleep } from '../core/clock.js';
 import { BlockcastError } from '../errors.js';
+import { checkCapacity, inspectTarget, type TargetInfo } from './target.js';
 
 export interface OrderedOutput {
   /** How messages name it: "stdout" or the command. */
@@ -14,10 +15,16 @@ export interface OrderedOutput {
   readonly written: number;
   /** Resolves once the consumer has all of `data` (the buffer may then be reused); rejects with a BlockcastError. */
   write(data: Buffer): Promise<void>;
+  /** `data` is all zeros: the same as write(), but a target known to read as zeros may skip it. */
+  zeros(data: Buffer): Promise<void>;
   /** The image is complete: close the stream and (a command) wait for its exit status, which must be 0. */
   finish(): Promise<void>;
   /** The session failed: stop the consumer without waiting for it. */
   abort(): void;
+  /** A stream's size is known (its last segment): a target too small fails now, naming both sizes. */
+  sizeKnown?(imageSize: number): void;
+  /** Bytes a file or device can hold (STATUS capacity); undefined for a stream. */
+  readonly capacity?: number;
 }
 
 /** `-` is stdout; a pipe command is given separately. */
@@ -54,6 +61,10 @@ export class FdOutput implements OrderedOutput {
     this.written += data.length;
   }
 
+  zeros(data: Buffer): Promise<void> {
+    return this.write(data);
+  }
+
   private failure(e: NodeJS.ErrnoException, at: number): BlockcastError {
     if (e.code === 'EPIPE') {
       return new BlockcastError('ETARGETIO', `The reader of ${this.name} closed it after ${at} bytes (EPIPE): the image was not delivered whole`, { cause: e });
@@ -64,6 +75,81 @@ export class FdOutput implements OrderedOutput {
   async finish(): Promise<void> {}
 
   abort(): void {}
+}
+
+/**
+ * A file or block device as the target of a stream session: written at
+ * increasing offsets as the stream arrives, its size learnt at the end (a
+ * file is then truncated to it). A device too small fails as soon as the
+ * stream is known to exceed it.
+ */
+export class FileOutput implements OrderedOutput {
+  written = 0;
+  private readonly fd: number;
+  private readonly info: TargetInfo;
+  private closed = false;
+
+  constructor(readonly path: string) {
+    this.info = inspectTarget(path);
+    try {
+      this.fd = this.info.kind === 'block' ? openSync(path, constants.O_RDWR | constants.O_EXCL) : openSync(path, constants.O_RDWR | constants.O_CREAT, 0o644);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new BlockcastError('ETARGETIO', `Cannot open target ${path}: ${e.message}${e.code === 'EBUSY' ? ' (is it mounted or in use?)' : ''}`, { syscall: e.syscall, cause: err });
+    }
+  }
+
+  get name(): string {
+    return this.path;
+  }
+
+  get capacity(): number {
+    return this.info.capacity;
+  }
+
+  sizeKnown(imageSize: number): void {
+    checkCapacity(this.path, this.info, imageSize);
+  }
+
+  async write(data: Buffer): Promise<void> {
+    if (this.written + data.length > this.info.capacity) {
+      throw new BlockcastError('ETARGETTOOSMALL', `Target too small: the stream has reached ${this.written + data.length} bytes but ${this.path} holds only ${this.info.capacity} bytes`);
+    }
+    let done = 0;
+    try {
+      while (done < data.length) {
+        const at = this.written + done;
+        done += await new Promise<number>((resolve, reject) => fsWrite(this.fd, data, done, data.length - done, at, (err, n) => (err ? reject(err) : resolve(n))));
+      }
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new BlockcastError('ETARGETIO', `Writing ${this.path} at offset ${this.written + done} failed${e.code === 'ENOSPC' ? ' (disk full)' : ''}: ${e.message}`, { cause: e });
+    }
+    this.written += data.length;
+  }
+
+  /** A file this receiver created reads as zeros where nothing was written: skip them (the final truncate keeps the size). */
+  async zeros(data: Buffer): Promise<void> {
+    if (this.info.created) this.written += data.length;
+    else await this.write(data);
+  }
+
+  async finish(): Promise<void> {
+    try {
+      if (this.info.kind === 'file') ftruncateSync(this.fd, this.written);
+      fsyncSync(this.fd);
+    } catch (err) {
+      throw new BlockcastError('ETARGETIO', `Finishing ${this.path} failed: ${(err as Error).message}`, { cause: err });
+    } finally {
+      this.abort();
+    }
+  }
+
+  abort(): void {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
+  }
 }
 
 /** How a child ended, for messages: "status 3" or "signal SIGTERM". */
@@ -110,6 +196,10 @@ export class CommandOutput implements OrderedOutput {
     this.written += data.length;
   }
 
+  zeros(data: Buffer): Promise<void> {
+    return this.write(data);
+  }
+
   /** Why a write failed: the command stopped reading (it exited, or closed its stdin). */
   private async stopped(err: NodeJS.ErrnoException): Promise<BlockcastError> {
     // It has most likely exited: give it a moment to say how.
@@ -138,7 +228,8 @@ export class CommandOutput implements OrderedOutput {
   }
 }
 
-/** The ordered output for a receive target of `-` (stdout) or a pipe command. */
-export function openOutput(target: { pipe?: string }): OrderedOutput {
-  return target.pipe !== undefined ? new CommandOutput(target.pipe) : new FdOutput(1);
+/** The ordered output for a receive target: `-` (stdout), a pipe command, or (a stream session) a file or device. */
+export function openOutput(target: { pipe?: string; target: string }): OrderedOutput {
+  if (target.pipe !== undefined) return new CommandOutput(target.pipe);
+  return target.target === STDOUT_TARGET ? new FdOutput(1) : new FileOutput(target.target);
 }

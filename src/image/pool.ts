@@ -37,6 +37,11 @@ export class ChunkPool {
     return this.pool.run({ kind: 'pack', ...task });
   }
 
+  /** Scans, hashes and compresses a chunk read by the caller (stdin); `buffer` is moved to the worker. */
+  packBytes(buffer: ArrayBuffer, length: number, compress: boolean): Promise<PackResult> {
+    return this.pool.run({ kind: 'pack-bytes', buffer, length, compress }, { transferList: [buffer] });
+  }
+
   /** Reads `length` bytes and checks their hash (a prepared image's stored chunk). */
   readVerified(fd: number, offset: number, length: number, expected: Buffer): Promise<ReadResult> {
     return this.pool.run({ kind: 'read', fd, offset, length, expected });

@@ -152,6 +152,8 @@ export interface NativeReceiver {
   configure(config: NativeReceiverConfig): void;
   /** Every chunk's wire length as far as JS knows it: 0 unknown, NOT_SENT never sent, else exact. */
   expect(stream: number, lengths: Uint32Array): void;
+  /** The same for chunks [first, first + lengths.length) only (stream sessions, a segment at a time). */
+  expect(stream: number, lengths: Uint32Array, first: number): void;
   /**
    * Flat entries [chunk, kind, count, a, b, ...] for incomplete chunks below `below`:
    * kind 1 = `count` runs (start, length) of missing sources; kind 2 = `count` (stripe, need) pairs;

@@ -4,13 +4,14 @@
 // the slots; zero chunks are output as zeros. Nothing unverified is output.
 import { sleep, type Clock } from '../core/clock.js';
 import { BlockcastError } from '../errors.js';
-import { chunkLength } from '../image/geometry.js';
 import type { OrderedOutput } from '../image/output.js';
 import type { ChunkPool } from '../image/pool.js';
 import type { NativeReceiver } from '../native/binding.js';
 import { Stream } from '../protocol/constants.js';
 import { zeroHash } from '../protocol/hash.js';
-import { imageDigestOf, isZeroChunk, type Manifest } from '../protocol/manifest.js';
+import { Blake3Hasher } from '@napi-rs/blake-hash';
+import type { Manifest } from '../protocol/manifest.js';
+import { manifestCatalog, rawLengthOf, type ChunkCatalog } from './catalog.js';
 import type { ChunkSlots } from './slots.js';
 import type { AssemblyCounters } from './stats.js';
 import { MAX_CHUNK_FAILURES, MAX_SAME_BYTES_FAILURES, type WriterHooks } from './writer.js';
@@ -58,17 +59,20 @@ export interface OrderedWriterDeps {
   pool: Pick<ChunkPool, 'unpackAndVerify'>;
   output: OrderedOutput;
   sealed?: boolean;
+  /** Accept only an image with this digest (lower-case hex); a stream's is known only at its end. */
+  expectDigest?: string;
   slots: ChunkSlots;
   counters: AssemblyCounters;
   hooks: WriterHooks;
 }
 
 export class OrderedWriter implements ChunkWriter {
-  private manifest?: Manifest;
+  private catalog?: ChunkCatalog;
   private next = 0;
   private readonly held = new Map<number, Held>();
   private readonly verifying = new Map<number, Promise<Verified | undefined>>();
-  private readonly digests: Buffer[] = [];
+  /** The image digest, over the hashes of the chunks output, in order. */
+  private readonly digest = new Blake3Hasher();
   private readonly failures = new Map<number, { total: number; byWire: Map<string, number> }>();
   private wake?: () => void;
   private zeros?: Buffer;
@@ -84,18 +88,30 @@ export class OrderedWriter implements ChunkWriter {
     return this.held.size + this.verifying.size;
   }
 
+  /** A file session: the manifest is known. */
   start(m: Manifest): void {
-    this.manifest = m;
-    this.zeros = Buffer.alloc(m.chunkSize);
+    this.follow(manifestCatalog(m));
+  }
+
+  /** Outputs the chunks `catalog` knows, as it learns them (a stream session: call grew() when it does). */
+  follow(catalog: ChunkCatalog): void {
+    this.catalog = catalog;
+    this.zeros = Buffer.alloc(catalog.chunkSize);
     this.busy = true;
     void this.run()
       .catch((err: unknown) => this.deps.hooks.fail(err as Error))
       .finally(() => (this.busy = false));
   }
 
+  /** The catalog knows more chunks. */
+  grew(): void {
+    this.wake?.();
+  }
+
   add(chunk: number, slot: number, length: number, coding: number): void {
     const { hooks, slots, counters } = this.deps;
-    if (hooks.ended() || chunk < this.next || this.held.has(chunk) || this.verifying.has(chunk)) {
+    const total = this.catalog?.total;
+    if (hooks.ended() || chunk < this.next || (total !== undefined && chunk >= total) || this.held.has(chunk) || this.verifying.has(chunk)) {
       slots.lend(slot);
       return;
     }
@@ -127,24 +143,27 @@ export class OrderedWriter implements ChunkWriter {
 
   /** Outputs chunk after chunk, each once it is verified, then checks the digest and closes the output. */
   private async run(): Promise<void> {
-    const m = this.manifest!;
-    const count = m.chunkHashes.length;
+    const m = this.catalog!;
     const { hooks, output } = this.deps;
-    while (this.next < count) {
+    while (m.total === undefined || this.next < m.total) {
       if (hooks.ended()) return;
       const c = this.next;
-      const length = chunkLength(m.imageSize, m.chunkSize, c);
-      if (isZeroChunk(m, c)) {
-        await output.write(this.zeros!.subarray(0, length));
-        this.digests[c] = zeroHash(length);
+      if (c >= m.known) {
+        await this.nextEvent();
+        continue;
+      }
+      const length = rawLengthOf(m, c);
+      if (m.isZero(c)) {
+        await output.zeros(this.zeros!.subarray(0, length));
+        this.digest.update(zeroHash(length));
         this.deps.counters.zeroedChunks++;
-        this.advance(count);
+        this.advance();
         continue;
       }
       this.startVerifying(m);
       const pending = this.verifying.get(c);
       if (!pending) {
-        await new Promise<void>((resolve) => (this.wake = resolve));
+        await this.nextEvent();
         continue;
       }
       const v = await pending;
@@ -153,21 +172,32 @@ export class OrderedWriter implements ChunkWriter {
       if (hooks.ended()) return this.release(v);
       await output.write(v.data);
       this.release(v);
-      this.digests[c] = v.digest;
+      this.digest.update(v.digest);
       this.deps.counters.wireBytes += v.wireLength;
-      this.advance(count);
+      this.advance();
     }
     hooks.verifying();
     // Every chunk matched its manifest hash; the digest is rebuilt from them as for a file.
-    const digest = imageDigestOf(this.digests);
-    if (!digest.equals(m.imageDigest)) throw new BlockcastError('EDIGEST', `The image written to ${output.name} does not match the manifest digest`);
+    const digest = this.digest.digestBuffer();
+    if (!digest.equals(m.imageDigest!)) throw new BlockcastError('EDIGEST', `The image written to ${output.name} does not match the manifest digest`);
+    const expected = this.deps.expectDigest;
+    if (expected && digest.toString('hex') !== expected) {
+      // A stream's digest is known only at its end, after its bytes went out: the exit status says it.
+      throw new BlockcastError('EDIGEST', `The sender's image is ${digest.toString('hex')}, not the expected ${expected}; its ${output.written} bytes were already output to ${output.name}`);
+    }
     await output.finish();
     hooks.complete(digest);
   }
 
-  private advance(count: number): void {
+  private nextEvent(): Promise<void> {
+    return new Promise<void>((resolve) => (this.wake = resolve));
+  }
+
+  private advance(): void {
     this.next++;
+    this.catalog!.release(this.next);
     this.deps.hooks.wrote();
+    const count = this.catalog!.total ?? this.catalog!.known;
     if (this.next % 16 === 0 || this.next === count) this.deps.hooks.progress(this.next, count);
   }
 
@@ -177,14 +207,14 @@ export class OrderedWriter implements ChunkWriter {
   }
 
   /** Starts verifying the held chunks among the next VERIFY_AHEAD. */
-  private startVerifying(m: Manifest): void {
+  private startVerifying(m: ChunkCatalog): void {
     const { pool, slots } = this.deps;
-    for (let c = this.next; c < this.next + VERIFY_AHEAD && c < m.chunkHashes.length; c++) {
+    for (let c = this.next; c < this.next + VERIFY_AHEAD && c < m.known; c++) {
       const h = this.held.get(c);
-      if (!h || this.verifying.has(c)) continue;
+      if (!h || this.verifying.has(c) || m.isZero(c)) continue;
       this.held.delete(c);
-      const rawLength = chunkLength(m.imageSize, m.chunkSize, c);
-      const task = { buffer: slots.buffer(h.slot).buffer as ArrayBuffer, length: h.length, coding: h.coding, rawLength, expected: m.chunkHashes[c]! };
+      const rawLength = rawLengthOf(m, c);
+      const task = { buffer: slots.buffer(h.slot).buffer as ArrayBuffer, length: h.length, coding: h.coding, rawLength, expected: m.hash(c) };
       const chunk = c;
       this.verifying.set(
         c,

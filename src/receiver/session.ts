@@ -17,14 +17,15 @@ import type { NativeReceiver, NativeReceiverBatch } from '../native/binding.js';
 import { NONCE_SIZE, PacketType, Phase, ReceiverState } from '../protocol/constants.js';
 import { decodeAck, decodeAnnounce, decodeRepairAdv, packetType, type Announce } from '../protocol/packets.js';
 import { openChunkSide, type ChunkAssembly } from './assembly.js';
+import { openStreamSide, type StreamAssembly } from './stream-assembly.js';
 import { Candidates, type Candidate } from './candidates.js';
 import { checkGeometry, joinGroup, openTarget } from './join.js';
-import { NACK_ENTRIES_PER_TICK, NackPolicy, streamsToCheck } from './nack-policy.js';
+import { NACK_ENTRIES_PER_TICK, NackPolicy, streamReach, streamsToCheck } from './nack-policy.js';
 import { outputsInOrder, resolveReceiveOptions, type ReceiveOptions, type ResolvedReceiveOptions } from './options.js';
 import { Reporter, statusFigures } from './reporter.js';
 import type { ChunkSlots } from './slots.js';
 import { isFinal, receiverStateMachine, wireState } from './state.js';
-import { judgeAnnounce, type PinnedSender } from './pinning.js';
+import { isStream, judgeAnnounce, type PinnedSender } from './pinning.js';
 import { ReceiveStats, type ReceiveSummary } from './stats.js';
 import { nextTickMs, progressTickMs, tickIntervalMs } from './timing.js';
 import { acceptAnySender, keyedVerifier, type SenderVerifier } from './verifier.js';
@@ -56,7 +57,9 @@ export class ReceiverSession extends EventEmitter {
   private lastHeard = 0;
   private slots?: ChunkSlots;
   private writer?: ChunkWriter;
-  private assembly?: ChunkAssembly;
+  private assembly?: Pick<ChunkAssembly, 'manifestChunks' | 'haveManifest' | 'onChunk'>;
+  /** A stream session's assembly (also `assembly`): segments and the catalog they build. */
+  private stream?: StreamAssembly;
   private error?: Error;
   private digest?: Buffer;
   private wake?: () => void;
@@ -90,7 +93,7 @@ export class ReceiverSession extends EventEmitter {
       ...(this.verifier.wrapReport ? { wrap: (packet: Buffer, a: Announce) => this.verifier.wrapReport!(packet, a) } : {}),
       overhead: this.verifier.overhead ?? 0,
       state: () => wireState(this.machine.state),
-      figures: () => statusFigures(this.rx?.stats(), this.writer?.chunksDone ?? 0, this.target?.info.capacity ?? 0),
+      figures: () => statusFigures(this.rx?.stats(), this.writer?.chunksDone ?? 0, this.target?.info.capacity ?? this.output?.capacity ?? 0),
     });
   }
 
@@ -120,7 +123,8 @@ export class ReceiverSession extends EventEmitter {
         throw this.error;
       }
       const acknowledged = await this.reporter.reportDone(this.digest!);
-      return this.figures.summary(this.pin!.announce, this.digest!, acknowledged, this.rx!.stats());
+      const imageSize = this.stream?.catalog.imageSize ?? this.pin!.announce.imageSize;
+      return this.figures.summary({ session: this.pin!.announce.session, imageSize }, this.digest!, acknowledged, this.rx!.stats());
     } finally {
       clearTimeout(this.timer);
       await this.cleanup();
@@ -217,6 +221,7 @@ export class ReceiverSession extends EventEmitter {
     }
     const moved = a.progress !== this.pin.announce.progress || a.phase !== this.pin.announce.phase;
     this.pin.announce = a;
+    this.stream?.announced(a);
     this.reporter.update(a);
     this.lastHeard = this.clock.now();
     // The sender has passed more chunks: look for losses in them now.
@@ -283,7 +288,7 @@ export class ReceiverSession extends EventEmitter {
     this.lastHeard = this.clock.now();
     this.emit('session', { session: a.session, sender: c.address, imageSize: a.imageSize, chunkCount: a.chunkCount });
     try {
-      if (outputsInOrder(this.opts)) this.output = openOutput(this.opts);
+      if (outputsInOrder(this.opts) || isStream(a)) this.output = openOutput(this.opts);
       else this.target = openTarget(this.opts.target, a.imageSize);
     } catch (err) {
       this.conclude(err as Error);
@@ -299,7 +304,8 @@ export class ReceiverSession extends EventEmitter {
       return;
     }
     this.machine.to('Joined');
-    this.openChunkSide(a, this.output ?? this.target!);
+    if (isStream(a)) this.openStreamSide(a, this.output!);
+    else this.openChunkSide(a, this.output ?? this.target!);
     this.figures.start();
     this.reporter.sendStatus(this.clock.now());
   }
@@ -313,7 +319,29 @@ export class ReceiverSession extends EventEmitter {
       announce: a,
       opts: { ...this.opts, sealed: this.verifier.sealed ?? false },
       counters: this.figures,
-      hooks: {
+      hooks: this.sideHooks(),
+    });
+    ({ slots: this.slots, writer: this.writer, assembly: this.assembly } = side);
+  }
+
+  /** A stream session: segments, and the image in order to `output`. */
+  private openStreamSide(a: Announce, output: OrderedOutput): void {
+    const side = openStreamSide({
+      rx: this.rx!,
+      pool: this.pool!,
+      output,
+      announce: a,
+      opts: { ...this.opts, sealed: this.verifier.sealed ?? false },
+      counters: this.figures,
+      hooks: this.sideHooks(),
+    });
+    ({ slots: this.slots, writer: this.writer, assembly: this.assembly } = side);
+    this.stream = side.assembly;
+    side.assembly.announced(a);
+  }
+
+  private sideHooks(): Parameters<typeof openChunkSide>[0]['hooks'] {
+    return {
         ended: () => this.ended(),
         fail: (err) => this.conclude(err),
         warning: (message) => this.emit('warning', { message }),
@@ -322,12 +350,12 @@ export class ReceiverSession extends EventEmitter {
         // The first chunk on the target: STATUS says Receiving from now on.
         wrote: () => {
           if (this.machine.is('Joined')) this.machine.to('Receiving');
+          // A stream's sender reads no further than a window past the slowest receiver.
+          if (this.stream) this.reporter.reportProgress(this.clock.now(), this.writer!.chunksDone);
         },
         verifying: () => this.machine.to('Verifying'),
         complete: (digest) => this.conclude(undefined, digest),
-      },
-    });
-    ({ slots: this.slots, writer: this.writer, assembly: this.assembly } = side);
+    };
   }
 
   /** Runs tick() after `ms`: the one timer for NACKs, overload reports and heartbeats (see tickIntervalMs). */
@@ -373,7 +401,9 @@ export class ReceiverSession extends EventEmitter {
   private sendNacks(now: number, seenImage: number, seenManifest: number): boolean {
     const a = this.pin!.announce;
     const assembly = this.assembly!;
-    const reach = this.nacks.reach(a, assembly.manifestChunks, assembly.haveManifest, seenImage, seenManifest);
+    const reach = this.stream
+      ? streamReach(a, this.stream.catalog.known, seenImage)
+      : this.nacks.reach(a, assembly.manifestChunks, assembly.haveManifest, seenImage, seenManifest);
     if (!reach) return false;
     const losses = streamsToCheck(reach).map(({ stream, below }) => ({ stream, flat: this.rx!.missing(stream, below, NACK_ENTRIES_PER_TICK) }));
     const plan = this.nacks.plan(now, a, losses);

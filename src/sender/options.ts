@@ -13,7 +13,10 @@ import { MAX_CHUNK_SIZE, SEAL_TRAILER_SIZE } from '../protocol/constants.js';
 import { checkInteger, checkMulticastGroup, checkNumber, parseRate } from '../validate.js';
 
 export interface SendOptions {
+  /** A file, block device or prepared image; `-`: stdin, sent as a stream session as it is read. */
   image: string;
+  /** `-` only: bytes of image kept for repair past the slowest receiver (the reader stops there). */
+  window?: number;
   /** Signing key and group key (docs/SECURITY.md); none: an open session. */
   keys?: SenderKeys;
   group?: string;
@@ -70,7 +73,11 @@ export const SEND_DEFAULTS = {
   fecRatio: 0,
   loopback: true,
   compress: true,
+  window: 128 * 1024 * 1024,
 } as const;
+
+/** `send -`: the image comes from stdin. */
+export const STDIN_IMAGE = '-';
 
 /** Fills in defaults and checks every option; throws BlockcastError EINVALIDOPTION naming the first bad one. */
 export function resolveSendOptions(options: SendOptions): ResolvedSendOptions {
@@ -105,6 +112,7 @@ export function resolveSendOptions(options: SendOptions): ResolvedSendOptions {
     fecRatio: checkNumber('fec', options.fecRatio ?? d.fecRatio, 0, 1),
     loopback: options.loopback ?? d.loopback,
     compress: options.compress ?? d.compress,
+    window: checkInteger('window', options.window ?? d.window, 4096, 2 ** 40),
     workers: checkInteger('workers', options.workers ?? defaultWorkerThreads(), 1, 64),
     session: options.session === undefined ? randomInt(1, 2 ** 32 - 1) : checkInteger('session', options.session, 1, 2 ** 32 - 1),
   };

@@ -7,13 +7,16 @@ import { EventEmitter } from 'node:events';
 import { type Clock, monotonicClock, sleep } from '../core/clock.js';
 import { ANNOUNCE_INTERVAL_MS } from '../defaults.js';
 import { errnoName } from '../errors.js';
-import { NONCE_SIZE, Stream } from '../protocol/constants.js';
+import { AnnounceFlag, NONCE_SIZE, Stream } from '../protocol/constants.js';
+import { DEFAULT_SEGMENT_CHUNKS } from '../protocol/segments.js';
 import { SenderSecurity } from '../security/session-keys.js';
 import { encodeAnnounce, encodeRepairAdv, type Nack, type Status } from '../protocol/packets.js';
 import { Admission } from './admission.js';
 import { SendChunks, type ChunkRef } from './chunks.js';
 import { ReportSocket } from './control.js';
-import { resolveSendOptions, type ResolvedSendOptions, type SendOptions } from './options.js';
+import { STDIN_IMAGE, resolveSendOptions, type ResolvedSendOptions, type SendOptions } from './options.js';
+import { StreamChunks } from './stream-chunks.js';
+import { StreamWindow } from './stream-window.js';
 import { Participants, confirmed, summarize, type Participant } from './participants.js';
 import { Pacing } from './rate.js';
 import { RepairBudget } from './repair-budget.js';
@@ -39,7 +42,10 @@ export class SenderSession extends EventEmitter {
   /** New for every run: keys derive from it and signed ACKs bind it (docs/SECURITY.md). */
   private readonly salt = randomBytes(NONCE_SIZE);
   private readonly security: SenderSecurity;
-  private chunks?: SendChunks;
+  private chunks?: SendChunks | StreamChunks;
+  /** `send -`: the stream's window, bounded by the slowest live receiver. */
+  private window?: StreamWindow;
+  private segmentsAnnounced = 0;
   private planner?: RepairPlanner;
   private scheduler?: SendScheduler;
   private tx?: Transmitter;
@@ -97,6 +103,7 @@ export class SenderSession extends EventEmitter {
 
   private async prepare(): Promise<number> {
     const t0 = this.clock.now();
+    if (this.opts.image === STDIN_IMAGE) return this.prepareStream(t0);
     const onProgress = (done: number, total: number): boolean => this.emit('prepare-progress', { done, total });
     const chunks = await SendChunks.open(this.opts, this.symbolSize, onProgress);
     this.chunks = chunks;
@@ -106,6 +113,34 @@ export class SenderSession extends EventEmitter {
     this.scheduler = new SendScheduler(new FirstPassScheduler({ manifestChunks: chunks.manifestChunks, imageChunks: src.chunkCount, isZero: (c) => src.isZero(c) }));
     const seconds = (this.clock.now() - t0) / 1000;
     this.emit('prepared', { source: src.kind, imageSize: src.size, chunkCount: src.chunkCount, zeroChunks: chunks.zeroChunks(), seconds, imageDigest: src.manifest.imageDigest.toString('hex') });
+    return seconds;
+  }
+
+  /**
+   * `send -`: reads stdin as the session goes (the first chunk now, so that
+   * an empty stdin fails before anything is announced). Chunks and segments
+   * join the first pass as they are read; the window bounds how far ahead.
+   */
+  private async prepareStream(t0: number): Promise<number> {
+    const k = DEFAULT_SEGMENT_CHUNKS;
+    const window = Math.max(2 * k + 1, Math.floor(this.opts.window / this.opts.chunkSize));
+    const chunks = await StreamChunks.open({ chunkSize: this.opts.chunkSize, compress: this.opts.compress, workers: this.opts.workers, segmentChunks: k, window });
+    this.chunks = chunks;
+    this.window = new StreamWindow(chunks, window);
+    this.planner = new RepairPlanner({ stripeSize: this.opts.fecStripe, symbolSize: this.symbolSize, fecRatio: this.opts.fecRatio, imageChunks: chunks.bound }, chunks);
+    const pass = new FirstPassScheduler({ manifestChunks: 0, imageChunks: 0, isZero: () => false });
+    this.scheduler = new SendScheduler(pass);
+    chunks.onReady = (ref) => {
+      pass.push(ref);
+      this.pump();
+    };
+    chunks.onEnd = () => {
+      if (chunks.error) this.fail(chunks.error);
+      this.checkFirstPass();
+      this.settle?.();
+    };
+    const seconds = (this.clock.now() - t0) / 1000;
+    this.emit('prepared', { source: 'stream', imageSize: 0, chunkCount: 0, zeroChunks: 0, seconds, imageDigest: '', window, segmentChunks: k });
     return seconds;
   }
 
@@ -143,11 +178,14 @@ export class SenderSession extends EventEmitter {
     const nackBackoffMs = nackBackoffWindow(groupSize, this.pacing.rate, this.state.is('sending'), this.opts.chunkSize);
     // Gather each loss's reports over the window receivers are told to spread them over.
     this.planner!.setBackoff(nackBackoffMs);
+    const chunks = this.chunks;
+    const stream = chunks instanceof StreamChunks ? { streamFlags: AnnounceFlag.Stream, segmentChunks: DEFAULT_SEGMENT_CHUNKS } : {};
     const packet = this.security.wrapAnnounce(encodeAnnounce({
       session,
       phase: wirePhase(this.state.state),
       controlPort: this.reports.port,
-      ...this.chunks.announced(),
+      ...(chunks instanceof StreamChunks ? chunks.announced(this.tx.firstPassManifest) : chunks.announced()),
+      ...stream,
       symbolSize: this.symbolSize,
       stripeSize,
       progress: this.tx.firstPassProgress,
@@ -200,7 +238,9 @@ export class SenderSession extends EventEmitter {
   }
 
   private transfer(): Promise<void> {
-    const done = this.until(() => this.aborted || !!this.fatal || (this.state.is('repairing') && this.participants.allTerminal()));
+    // A stream whose every receiver has failed or gone ends at once: nobody is left to read it for.
+    const streamOver = (): boolean => this.window !== undefined && this.participants.allTerminal();
+    const done = this.until(() => this.aborted || !!this.fatal || ((this.state.is('repairing') || streamOver()) && this.participants.allTerminal()));
     this.pump();
     this.settle?.();
     return done;
@@ -234,6 +274,7 @@ export class SenderSession extends EventEmitter {
 
   private async sendRepair(now: number): Promise<void> {
     const r = this.planner!.take(now)!;
+    if (this.chunks instanceof StreamChunks && !this.chunks.available(r.stream, r.chunk)) return; // forgotten: below every live receiver's point
     const wire = await this.chunks!.data(r.stream, r.chunk, false);
     const { symbols, parity } = this.planner!.round(r, wire.data.length, this.clock.now(), this.pacing!.rate);
     this.stats.repairRound(symbols.length, parity.length);
@@ -251,14 +292,25 @@ export class SenderSession extends EventEmitter {
 
   private onJobsDone(errors: Error[]): void {
     for (const err of errors) this.fail(err);
-    if (this.state.is('sending') && this.scheduler!.pass.size === 0 && !this.tx!.passInFlight()) {
-      this.state.to('repairing');
-      this.emit('first-pass', this.stats.firstPassDone(this.clock.now(), this.tx!.stats()));
-      this.announce();
+    this.checkFirstPass();
+    // A stream's segment on the wire: announce its hash now, so receivers can take it at once.
+    if (this.tx!.firstPassManifest > this.segmentsAnnounced) {
+      this.segmentsAnnounced = this.tx!.firstPassManifest;
+      if (this.window) this.announce();
     }
     this.emit('progress', { chunksSent: this.tx!.firstPassProgress, chunkCount: this.chunks!.source.chunkCount });
     this.pump();
     this.settle?.();
+  }
+
+  /** The first pass is over once every chunk's job is done (a stream's: once stdin is read to its end). */
+  private checkFirstPass(): void {
+    const readAll = !(this.chunks instanceof StreamChunks) || this.chunks.readAll;
+    if (this.state.is('sending') && readAll && this.scheduler!.pass.size === 0 && !this.tx!.passInFlight()) {
+      this.state.to('repairing');
+      this.emit('first-pass', this.stats.firstPassDone(this.clock.now(), this.tx!.stats()));
+      this.announce();
+    }
   }
 
   /** A STATUS, if admission.ts takes it: a join, or a member's report from its pinned address with its nonce. */
@@ -271,6 +323,7 @@ export class SenderSession extends EventEmitter {
     if (v.overload && !this.state.is('waiting')) this.pacing?.overload(now);
     for (const [event, summary] of r.events) this.emit(event, summary);
     if (r.ack) this.reports?.ack(s.receiverId, r.ackState, s.nonce, port, address);
+    if (this.window) this.moveWindow(s.receiverId);
     this.settle?.();
   }
 
@@ -291,6 +344,14 @@ export class SenderSession extends EventEmitter {
     }
     if (d.malformed) return void this.emit('malformed', { address });
     this.pump();
+  }
+
+  /** A stream: a receiver that joins too late fails; the window follows the slowest live receiver. */
+  private moveWindow(receiverId: number): void {
+    const p = this.participants.get(receiverId);
+    const late = p && p.statuses === 1 ? this.window!.joined(p) : undefined;
+    if (late && this.participants.fail(late.participant)) this.emit('receiver-failed', { ...summarize(late.participant), message: late.message });
+    this.window!.update(this.participants.active());
   }
 
   private dropped(why: string, receiverId: number, address: string, port: number): void {
@@ -317,6 +378,12 @@ export class SenderSession extends EventEmitter {
     this.pacing!.sample(now, this.tx?.stats().bytes ?? 0, !this.state.is('waiting'));
     const timeout = receiverTimeoutMs(this.opts.receiverTimeout, heartbeatTenths(this.participants.size, this.pacing!.rate));
     for (const p of this.participants.expire(now, timeout)) this.emit('receiver-lost', summarize(p));
+    if (this.window) {
+      for (const v of this.window.check(this.participants.active(), now, this.opts.receiverTimeout * 1000)) {
+        if (this.participants.fail(v.participant)) this.emit('receiver-failed', { ...summarize(v.participant), message: v.message });
+      }
+      this.window.update(this.participants.active());
+    }
     this.settle?.();
   }
 
