@@ -16,8 +16,8 @@ import type { Target } from '../image/target.js';
 import type { NativeReceiver, NativeReceiverBatch } from '../native/binding.js';
 import { NONCE_SIZE, PacketType, Phase, ReceiverState } from '../protocol/constants.js';
 import { decodeAck, decodeAnnounce, decodeRepairAdv, packetType, type Announce } from '../protocol/packets.js';
-import { openChunkSide, type ChunkAssembly } from './assembly.js';
-import { openStreamSide, type StreamAssembly } from './stream-assembly.js';
+import type { ChunkAssembly } from './assembly.js';
+import { openSide, type SideHooks, type StreamAssembly } from './stream-assembly.js';
 import { Candidates, type Candidate } from './candidates.js';
 import { checkGeometry, joinGroup, openTarget } from './join.js';
 import { NACK_ENTRIES_PER_TICK, NackPolicy, streamReach, streamsToCheck } from './nack-policy.js';
@@ -228,7 +228,8 @@ export class ReceiverSession extends EventEmitter {
     if (moved && this.assembly?.haveManifest) this.schedule(progressTickMs());
     if (a.phase === Phase.Ended) {
       const written = this.writer?.chunksDone ?? 0;
-      this.conclude(new BlockcastError('ESENDERENDED', `The sender ended the session with ${written} of ${a.chunkCount} chunks written`));
+      const of = isStream(a) ? (this.stream?.catalog.total ?? 'the stream\'s') : a.chunkCount;
+      this.conclude(new BlockcastError('ESENDERENDED', `The sender ended the session with ${written} of ${of} chunks written`));
     }
   }
 
@@ -304,57 +305,29 @@ export class ReceiverSession extends EventEmitter {
       return;
     }
     this.machine.to('Joined');
-    if (isStream(a)) this.openStreamSide(a, this.output!);
-    else this.openChunkSide(a, this.output ?? this.target!);
+    const opts = { ...this.opts, sealed: this.verifier.sealed ?? false };
+    const side = openSide({ rx: this.rx!, pool: this.pool!, destination: this.output ?? this.target!, announce: a, opts, counters: this.figures, hooks: this.sideHooks() });
+    ({ slots: this.slots, writer: this.writer, assembly: this.assembly, stream: this.stream } = side);
     this.figures.start();
     this.reporter.sendStatus(this.clock.now());
   }
 
-  /** Opens the chunk side for the accepted session: its parts report back through these hooks. */
-  private openChunkSide(a: Announce, target: Target | OrderedOutput): void {
-    const side = openChunkSide({
-      rx: this.rx!,
-      pool: this.pool!,
-      target,
-      announce: a,
-      opts: { ...this.opts, sealed: this.verifier.sealed ?? false },
-      counters: this.figures,
-      hooks: this.sideHooks(),
-    });
-    ({ slots: this.slots, writer: this.writer, assembly: this.assembly } = side);
-  }
-
-  /** A stream session: segments, and the image in order to `output`. */
-  private openStreamSide(a: Announce, output: OrderedOutput): void {
-    const side = openStreamSide({
-      rx: this.rx!,
-      pool: this.pool!,
-      output,
-      announce: a,
-      opts: { ...this.opts, sealed: this.verifier.sealed ?? false },
-      counters: this.figures,
-      hooks: this.sideHooks(),
-    });
-    ({ slots: this.slots, writer: this.writer, assembly: this.assembly } = side);
-    this.stream = side.assembly;
-    side.assembly.announced(a);
-  }
-
-  private sideHooks(): Parameters<typeof openChunkSide>[0]['hooks'] {
+  /** The chunk side's hooks: its parts report back through these. */
+  private sideHooks(): SideHooks {
     return {
-        ended: () => this.ended(),
-        fail: (err) => this.conclude(err),
-        warning: (message) => this.emit('warning', { message }),
-        manifest: (m) => this.emit('manifest', { imageDigest: m.imageDigest.toString('hex'), chunkCount: m.chunkHashes.length }),
-        progress: (written, chunkCount) => this.emit('progress', { written, chunkCount }),
-        // The first chunk on the target: STATUS says Receiving from now on.
-        wrote: () => {
-          if (this.machine.is('Joined')) this.machine.to('Receiving');
-          // A stream's sender reads no further than a window past the slowest receiver.
-          if (this.stream) this.reporter.reportProgress(this.clock.now(), this.writer!.chunksDone);
-        },
-        verifying: () => this.machine.to('Verifying'),
-        complete: (digest) => this.conclude(undefined, digest),
+      ended: () => this.ended(),
+      fail: (err) => this.conclude(err),
+      warning: (message) => this.emit('warning', { message }),
+      manifest: (m) => this.emit('manifest', { imageDigest: m.imageDigest.toString('hex'), chunkCount: m.chunkHashes.length }),
+      progress: (written, chunkCount) => this.emit('progress', { written, chunkCount }),
+      // The first chunk on the target: STATUS says Receiving from now on.
+      wrote: () => {
+        if (this.machine.is('Joined')) this.machine.to('Receiving');
+        // A stream's sender reads no further than a window past the slowest receiver.
+        if (this.stream) this.reporter.reportProgress(this.clock.now(), this.writer!.chunksDone);
+      },
+      verifying: () => this.machine.to('Verifying'),
+      complete: (digest) => this.conclude(undefined, digest),
     };
   }
 

@@ -10,7 +10,10 @@ import { BlockcastError } from '../errors.js';
 import { Coding, HASH_SIZE, Stream } from '../protocol/constants.js';
 import type { Announce } from '../protocol/packets.js';
 import { SegmentChain, decodeSegment, segmentBytes, segmentSlots } from '../protocol/segments.js';
+import type { Target } from '../image/target.js';
+import { openChunkSide, type ChunkAssembly, type ChunkSide } from './assembly.js';
 import { SegmentCatalog } from './catalog.js';
+import { isStream } from './pinning.js';
 import { OrderedWriter } from './ordered-writer.js';
 import { ChunkSlots } from './slots.js';
 import type { AssemblyCounters } from './stats.js';
@@ -140,4 +143,17 @@ export function openStreamSide(deps: {
   const writer = new OrderedWriter({ rx, pool: deps.pool, output: deps.output, sealed: opts.sealed, expectDigest: opts.expectDigest, slots, counters: deps.counters, hooks });
   const assembly = new StreamAssembly({ rx, announce: deps.announce, maxBuffer: opts.maxBuffer, slots, writer, output: deps.output, hooks });
   return { slots, writer, assembly };
+}
+
+export type SideHooks = Parameters<typeof openChunkSide>[0]['hooks'];
+
+/** The chunk side of an accepted session: a stream's (segments, in order to an output) or a file session's (openChunkSide). */
+export function openSide(
+  deps: Omit<Parameters<typeof openChunkSide>[0], 'target'> & { destination: Target | OrderedOutput },
+): Omit<ChunkSide, 'assembly'> & { assembly: Pick<ChunkAssembly, 'manifestChunks' | 'haveManifest' | 'onChunk'>; stream?: StreamAssembly } {
+  const { destination, ...rest } = deps;
+  if (!isStream(deps.announce)) return openChunkSide({ ...rest, target: destination });
+  const side = openStreamSide({ ...rest, output: destination as OrderedOutput });
+  side.assembly.announced(deps.announce);
+  return { ...side, stream: side.assembly };
 }

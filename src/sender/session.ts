@@ -7,8 +7,7 @@ import { EventEmitter } from 'node:events';
 import { type Clock, monotonicClock, sleep } from '../core/clock.js';
 import { ANNOUNCE_INTERVAL_MS } from '../defaults.js';
 import { errnoName } from '../errors.js';
-import { AnnounceFlag, NONCE_SIZE, Stream } from '../protocol/constants.js';
-import { DEFAULT_SEGMENT_CHUNKS } from '../protocol/segments.js';
+import { NONCE_SIZE, Stream } from '../protocol/constants.js';
 import { SenderSecurity } from '../security/session-keys.js';
 import { encodeAnnounce, encodeRepairAdv, type Nack, type Status } from '../protocol/packets.js';
 import { Admission } from './admission.js';
@@ -16,7 +15,8 @@ import { SendChunks, type ChunkRef } from './chunks.js';
 import { ReportSocket } from './control.js';
 import { STDIN_IMAGE, resolveSendOptions, type ResolvedSendOptions, type SendOptions } from './options.js';
 import { StreamChunks } from './stream-chunks.js';
-import { StreamWindow } from './stream-window.js';
+import { openStreamPass, streamAnnounce } from './stream-pass.js';
+import type { StreamWindow, WindowVerdict } from './stream-window.js';
 import { Participants, confirmed, summarize, type Participant } from './participants.js';
 import { Pacing } from './rate.js';
 import { RepairBudget } from './repair-budget.js';
@@ -43,9 +43,8 @@ export class SenderSession extends EventEmitter {
   private readonly salt = randomBytes(NONCE_SIZE);
   private readonly security: SenderSecurity;
   private chunks?: SendChunks | StreamChunks;
-  /** `send -`: the stream's window, bounded by the slowest live receiver. */
-  private window?: StreamWindow;
-  private segmentsAnnounced = 0;
+  private window?: StreamWindow; // `send -`: bounded by the slowest live receiver
+  private segmentsAnnounced = 0; // segments on the wire as of the last ANNOUNCE
   private planner?: RepairPlanner;
   private scheduler?: SendScheduler;
   private tx?: Transmitter;
@@ -116,31 +115,19 @@ export class SenderSession extends EventEmitter {
     return seconds;
   }
 
-  /**
-   * `send -`: reads stdin as the session goes (the first chunk now, so that
-   * an empty stdin fails before anything is announced). Chunks and segments
-   * join the first pass as they are read; the window bounds how far ahead.
-   */
+  /** `send -`: stdin, read as the session goes (stream-pass.ts). */
   private async prepareStream(t0: number): Promise<number> {
-    const k = DEFAULT_SEGMENT_CHUNKS;
-    const window = Math.max(2 * k + 1, Math.floor(this.opts.window / this.opts.chunkSize));
-    const chunks = await StreamChunks.open({ chunkSize: this.opts.chunkSize, compress: this.opts.compress, workers: this.opts.workers, segmentChunks: k, window });
-    this.chunks = chunks;
-    this.window = new StreamWindow(chunks, window);
-    this.planner = new RepairPlanner({ stripeSize: this.opts.fecStripe, symbolSize: this.symbolSize, fecRatio: this.opts.fecRatio, imageChunks: chunks.bound }, chunks);
-    const pass = new FirstPassScheduler({ manifestChunks: 0, imageChunks: 0, isZero: () => false });
-    this.scheduler = new SendScheduler(pass);
-    chunks.onReady = (ref) => {
-      pass.push(ref);
-      this.pump();
-    };
-    chunks.onEnd = () => {
-      if (chunks.error) this.fail(chunks.error);
-      this.checkFirstPass();
-      this.settle?.();
-    };
+    const p = await openStreamPass(this.opts, this.symbolSize, {
+      ready: () => this.pump(),
+      ended: (err) => {
+        if (err) this.fail(err);
+        this.checkFirstPass();
+        this.settle?.();
+      },
+    });
+    ({ chunks: this.chunks, window: this.window, planner: this.planner, scheduler: this.scheduler } = p);
     const seconds = (this.clock.now() - t0) / 1000;
-    this.emit('prepared', { source: 'stream', imageSize: 0, chunkCount: 0, zeroChunks: 0, seconds, imageDigest: '', window, segmentChunks: k });
+    this.emit('prepared', { source: 'stream', imageSize: 0, chunkCount: 0, zeroChunks: 0, seconds, imageDigest: '', window: p.windowChunks, segmentChunks: p.segmentChunks });
     return seconds;
   }
 
@@ -179,13 +166,11 @@ export class SenderSession extends EventEmitter {
     // Gather each loss's reports over the window receivers are told to spread them over.
     this.planner!.setBackoff(nackBackoffMs);
     const chunks = this.chunks;
-    const stream = chunks instanceof StreamChunks ? { streamFlags: AnnounceFlag.Stream, segmentChunks: DEFAULT_SEGMENT_CHUNKS } : {};
     const packet = this.security.wrapAnnounce(encodeAnnounce({
       session,
       phase: wirePhase(this.state.state),
       controlPort: this.reports.port,
-      ...(chunks instanceof StreamChunks ? chunks.announced(this.tx.firstPassManifest) : chunks.announced()),
-      ...stream,
+      ...(chunks instanceof StreamChunks ? streamAnnounce(chunks, this.tx.firstPassManifest) : chunks.announced()),
       symbolSize: this.symbolSize,
       stripeSize,
       progress: this.tx.firstPassProgress,
@@ -239,8 +224,7 @@ export class SenderSession extends EventEmitter {
 
   private transfer(): Promise<void> {
     // A stream whose every receiver has failed or gone ends at once: nobody is left to read it for.
-    const streamOver = (): boolean => this.window !== undefined && this.participants.allTerminal();
-    const done = this.until(() => this.aborted || !!this.fatal || ((this.state.is('repairing') || streamOver()) && this.participants.allTerminal()));
+    const done = this.until(() => this.aborted || !!this.fatal || ((this.state.is('repairing') || !!this.window) && this.participants.allTerminal()));
     this.pump();
     this.settle?.();
     return done;
@@ -294,9 +278,9 @@ export class SenderSession extends EventEmitter {
     for (const err of errors) this.fail(err);
     this.checkFirstPass();
     // A stream's segment on the wire: announce its hash now, so receivers can take it at once.
-    if (this.tx!.firstPassManifest > this.segmentsAnnounced) {
+    if (this.window && this.tx!.firstPassManifest > this.segmentsAnnounced) {
       this.segmentsAnnounced = this.tx!.firstPassManifest;
-      if (this.window) this.announce();
+      this.announce();
     }
     this.emit('progress', { chunksSent: this.tx!.firstPassProgress, chunkCount: this.chunks!.source.chunkCount });
     this.pump();
@@ -305,8 +289,7 @@ export class SenderSession extends EventEmitter {
 
   /** The first pass is over once every chunk's job is done (a stream's: once stdin is read to its end). */
   private checkFirstPass(): void {
-    const readAll = !(this.chunks instanceof StreamChunks) || this.chunks.readAll;
-    if (this.state.is('sending') && readAll && this.scheduler!.pass.size === 0 && !this.tx!.passInFlight()) {
+    if (this.state.is('sending') && (!(this.chunks instanceof StreamChunks) || this.chunks.readAll) && this.scheduler!.pass.size === 0 && !this.tx!.passInFlight()) {
       this.state.to('repairing');
       this.emit('first-pass', this.stats.firstPassDone(this.clock.now(), this.tx!.stats()));
       this.announce();
@@ -323,7 +306,7 @@ export class SenderSession extends EventEmitter {
     if (v.overload && !this.state.is('waiting')) this.pacing?.overload(now);
     for (const [event, summary] of r.events) this.emit(event, summary);
     if (r.ack) this.reports?.ack(s.receiverId, r.ackState, s.nonce, port, address);
-    if (this.window) this.moveWindow(s.receiverId);
+    if (this.window) this.failAll(this.window.reported(this.participants, s.receiverId));
     this.settle?.();
   }
 
@@ -346,12 +329,9 @@ export class SenderSession extends EventEmitter {
     this.pump();
   }
 
-  /** A stream: a receiver that joins too late fails; the window follows the slowest live receiver. */
-  private moveWindow(receiverId: number): void {
-    const p = this.participants.get(receiverId);
-    const late = p && p.statuses === 1 ? this.window!.joined(p) : undefined;
-    if (late && this.participants.fail(late.participant)) this.emit('receiver-failed', { ...summarize(late.participant), message: late.message });
-    this.window!.update(this.participants.active());
+  /** A stream's receivers that joined too late or fell behind its window (stream-window.ts). */
+  private failAll(verdicts: WindowVerdict[]): void {
+    for (const v of verdicts) if (v && this.participants.fail(v.participant)) this.emit('receiver-failed', { ...summarize(v.participant), message: v.message });
   }
 
   private dropped(why: string, receiverId: number, address: string, port: number): void {
@@ -378,12 +358,7 @@ export class SenderSession extends EventEmitter {
     this.pacing!.sample(now, this.tx?.stats().bytes ?? 0, !this.state.is('waiting'));
     const timeout = receiverTimeoutMs(this.opts.receiverTimeout, heartbeatTenths(this.participants.size, this.pacing!.rate));
     for (const p of this.participants.expire(now, timeout)) this.emit('receiver-lost', summarize(p));
-    if (this.window) {
-      for (const v of this.window.check(this.participants.active(), now, this.opts.receiverTimeout * 1000)) {
-        if (this.participants.fail(v.participant)) this.emit('receiver-failed', { ...summarize(v.participant), message: v.message });
-      }
-      this.window.update(this.participants.active());
-    }
+    if (this.window) this.failAll(this.window.tick(this.participants, now, this.opts.receiverTimeout * 1000));
     this.settle?.();
   }
 

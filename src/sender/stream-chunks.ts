@@ -5,6 +5,7 @@
 // below it. Same surface as SendChunks for the session.
 import { Blake3Hasher } from '@napi-rs/blake-hash';
 import { read as fsRead, fstatSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { sleep } from '../core/clock.js';
 import { BlockcastError } from '../errors.js';
 import { ChunkPool } from '../image/pool.js';
@@ -71,13 +72,12 @@ export class StreamChunks {
   /** Starts reading; resolves once the first chunk is read (rejects EIMAGE on an empty or unreadable stdin). */
   static async open(o: StreamChunksOptions): Promise<StreamChunks> {
     const fd = o.fd ?? 0;
-    let isTty = false;
     try {
-      isTty = fstatSync(fd).isCharacterDevice();
+      fstatSync(fd);
     } catch (err) {
       throw new BlockcastError('EIMAGE', `Cannot read the image from stdin: ${(err as Error).message}`, { cause: err });
     }
-    if (isTty) throw new BlockcastError('EIMAGE', 'send - reads the image from stdin, which is a terminal: pipe the image in (e.g. cat IMAGE | blockcast send -)');
+    if (isatty(fd)) throw new BlockcastError('EIMAGE', 'send - reads the image from stdin, which is a terminal: pipe the image in (e.g. cat IMAGE | blockcast send -)');
     const s = new StreamChunks(o);
     const first = s.readChunk();
     const buf = await first.catch((err: unknown) => {
@@ -112,6 +112,10 @@ export class StreamChunks {
 
   get segmentCount(): number {
     return this.segmentHashes.length;
+  }
+
+  get segmentChunks(): number {
+    return this.o.segmentChunks;
   }
 
   /** The slowest live receiver has every chunk below `floor`: what is below it is forgotten, and reading may go on. */

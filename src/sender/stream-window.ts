@@ -4,7 +4,7 @@
 // the reader back for longer than the receiver timeout fails, with a message
 // that says so; one that joins after chunks were forgotten fails at once.
 // Nobody is ever skipped silently.
-import type { Participant } from './participants.js';
+import type { Participant, Participants } from './participants.js';
 
 export interface WindowedSource {
   /** The slowest live receiver's point: what is below it may be forgotten. */
@@ -28,6 +28,21 @@ export class StreamWindow {
     private readonly source: WindowedSource,
     private readonly window: number,
   ) {}
+
+  /** A receiver reported: a new one may have joined too late; the floor follows the slowest. Returns who fails. */
+  reported(table: Participants, receiverId: number): WindowVerdict[] {
+    const p = table.get(receiverId);
+    const late = p && p.statuses === 1 ? this.joined(p) : undefined;
+    this.update(table.active());
+    return late ? [late] : [];
+  }
+
+  /** Every watchdog tick: who held the reader back too long fails (see check), then the floor follows the rest. */
+  tick(table: Participants, now: number, timeoutMs: number): WindowVerdict[] {
+    const failed = this.check(table.active(), now, timeoutMs);
+    this.update(table.active().filter((p) => !failed.some((f) => f.participant === p)));
+    return failed;
+  }
 
   /** Moves the floor to the slowest live receiver's point (none live: nothing holds the reader). */
   update(live: Participant[]): void {
