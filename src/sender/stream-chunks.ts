@@ -15,6 +15,9 @@ import { hash } from '../protocol/hash.js';
 import { DEFAULT_STREAM_CHUNKS, encodeSegment, segmentSlots } from '../protocol/segments.js';
 import type { ChunkRef } from './chunks.js';
 
+/** Chunks read and being packed at once: enough to hide a worker round trip per chunk. */
+const PACK_AHEAD = 8;
+
 interface Kept {
   wire: WireChunk;
   zero: boolean;
@@ -230,7 +233,7 @@ export class StreamChunks {
         if (c >= this.bound) throw new BlockcastError('EIMAGE', `stdin holds more than a stream session's ${this.bound} chunks of ${this.chunkSize} bytes: use a larger --chunk-size`);
         const short = buf.length < this.chunkSize; // a short chunk is the last
         inFlight.push(this.pack(buf)); // (moves buf's memory to a worker)
-        while (inFlight.length >= 2 * this.pool.threads || (inFlight.length > 0 && this.read + inFlight.length >= this.floor + this.o.window)) this.commit(await inFlight.shift()!);
+        while (inFlight.length >= PACK_AHEAD || (inFlight.length > 0 && this.read + inFlight.length >= this.floor + this.o.window)) this.commit(await inFlight.shift()!);
         if (short) break;
         await this.roomToRead(c + 1);
       }
