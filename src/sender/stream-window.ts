@@ -75,7 +75,7 @@ export class StreamWindow {
       this.holding.delete(p.id);
       out.push({
         participant: p,
-        message: `fell behind the stream: it had output ${p.chunksDone} chunks while the sender, ${this.window} chunks ahead, waited ${((now - since) / 1000).toFixed(1)} s for it (--receiver-timeout) to read chunk ${this.source.readHead}`,
+        message: `fell behind the stream: it had output ${p.chunksDone} chunks while the sender waited ${((now - since) / 1000).toFixed(1)} s (over --receiver-timeout) to read chunk ${this.source.readHead}, a window of ${this.window} chunks ahead of it`,
       });
     }
     return out;
