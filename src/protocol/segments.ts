@@ -12,8 +12,8 @@ export const SEGMENT_MAGIC = 'BCSEGM01';
 export const SEGMENT_HEADER_SIZE = 96;
 /** Segment flag: the image ends with this segment (its size and digest are set). */
 export const SEGMENT_LAST = 1;
-/** Image chunks per segment by default: a segment every 32 MiB of 1 MiB chunks. */
-export const DEFAULT_SEGMENT_CHUNKS = 32;
+/** Image chunks per segment by default: a segment every 8 MiB of 1 MiB chunks (a receiver outputs a chunk only once its segment is in). */
+export const DEFAULT_SEGMENT_CHUNKS = 8;
 /** The most chunks a segment may list (it must fit the smallest chunk size, 4 KiB). */
 export const MAX_SEGMENT_CHUNKS = 96;
 /**

@@ -27,7 +27,7 @@ export interface ChunkWriter {
 }
 
 /** Chunks verified ahead of the one being output (they use a worker each). */
-const VERIFY_AHEAD = 8;
+const VERIFY_AHEAD = 16;
 
 /**
  * Completed chunks an in-order receiver holds while an earlier one is

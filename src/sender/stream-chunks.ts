@@ -4,9 +4,8 @@
 // slowest live receiver's contiguous point (the floor) and forgets what is
 // below it. Same surface as SendChunks for the session.
 import { Blake3Hasher } from '@napi-rs/blake-hash';
-import { read as fsRead, fstatSync } from 'node:fs';
+import { fstatSync } from 'node:fs';
 import { isatty } from 'node:tty';
-import { sleep } from '../core/clock.js';
 import { BlockcastError } from '../errors.js';
 import { ChunkPool } from '../image/pool.js';
 import type { WireChunk } from '../image/source.js';
@@ -42,6 +41,8 @@ export class StreamChunks {
   /** The session's bound on chunks (receivers size their tables for it). */
   readonly bound: number;
   private readonly pool: ChunkPool;
+  /** Its own thread for stdin, so that reading never waits behind packing. */
+  private readonly reader = new ChunkPool({ threads: 1 });
   private readonly kept = new Map<number, Kept>();
   /** Segments kept for repair (from the floor's segment on), and every segment's hash. */
   private readonly segments = new Map<number, Buffer>();
@@ -198,27 +199,15 @@ export class StreamChunks {
     this.closed = true;
     this.wake?.();
     void this.pool.close();
+    void this.reader.close();
   }
 
-  /** Reads one chunk's bytes (fewer only at the end; none at EOF) into a buffer of its own. */
+  /** Reads one chunk's bytes (fewer only at the end; none at EOF) into a buffer of its own, in a worker. */
   private async readChunk(): Promise<Buffer> {
-    const buf = Buffer.from(new ArrayBuffer(this.chunkSize));
-    let got = 0;
-    while (got < buf.length && !this.closed) {
-      let n: number;
-      try {
-        n = await new Promise<number>((resolve, reject) => fsRead(this.o.fd ?? 0, buf, got, buf.length - got, null, (err, k) => (err ? reject(err) : resolve(k))));
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
-          await sleep(2); // a non-blocking pipe with nothing in it yet
-          continue;
-        }
-        throw new BlockcastError('EIMAGE', `Reading the image from stdin failed after ${this.bytes + got} bytes: ${(err as Error).message}`, { cause: err });
-      }
-      if (n === 0) break;
-      got += n;
-    }
-    return buf.subarray(0, got);
+    if (this.closed) return Buffer.alloc(0);
+    const r = await this.reader.readStream(this.o.fd ?? 0, this.chunkSize);
+    if (!r.ok) throw new BlockcastError('EIMAGE', `Reading the image from stdin failed after ${this.bytes + r.got} bytes: ${r.message}`);
+    return Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength);
   }
 
   /** Reads, packs (in the workers, in parallel) and commits chunk after chunk, never past the window. */

@@ -32,17 +32,14 @@ function setup(o: { slots?: number; expectDigest?: string } = {}) {
       return { ok: true as const, digest, buffer: t.buffer };
     }),
   };
+  const take = async (d: Buffer): Promise<void> => void out.push(Buffer.from(d));
   const output: OrderedOutput = {
     name: 'test output',
-    written: 0,
-    write: vi.fn(async (d: Buffer) => {
-      out.push(Buffer.from(d));
-      output.written += d.length;
-    }),
-    zeros: vi.fn(async (d: Buffer) => {
-      out.push(Buffer.from(d));
-      output.written += d.length;
-    }),
+    get written() {
+      return out.reduce((n, b) => n + b.length, 0);
+    },
+    write: vi.fn(take),
+    zeros: vi.fn(take),
     finish: vi.fn(async () => {}),
     abort: vi.fn(),
   };
