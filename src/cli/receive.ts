@@ -10,7 +10,7 @@ export async function receiveCommand(opts: ReceiveOptions & { json?: boolean; qu
   const destination = opts.pipe !== undefined ? `| ${opts.pipe}` : opts.target === '-' ? 'stdout' : opts.target;
   forwardEvents(session, r, ['ready', 'session', 'manifest', 'warning']);
   session.on('session', (p: { session: number; sender: string; imageSize: number }) =>
-    r.human(`joined session ${p.session.toString(16)} from ${p.sender}: ${mb(p.imageSize)} MB image -> ${destination}`),
+    r.human(`joined session ${p.session.toString(16)} from ${p.sender}: ${p.imageSize ? `${mb(p.imageSize)} MB image` : 'a stream (size known at its end)'} -> ${destination}`),
   );
   session.on('warning', (p: { message: string }) => r.human(`warning: ${p.message}`));
   r.human(`listening on ${session.opts.group}:${session.opts.port} via ${session.opts.interfaceAddress}`);

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, constants, fsyncSync, ftruncateSync, openSync, write as fsWrite } from 'node:fs';
 import { sleep } from '../core/clock.js';
 import { BlockcastError } from '../errors.js';
+import { native } from '../native/binding.js';
 import { checkCapacity, inspectTarget, type TargetInfo } from './target.js';
 
 export interface OrderedOutput {
@@ -31,6 +32,18 @@ export interface OrderedOutput {
 export const STDOUT_TARGET = '-';
 
 /**
+ * Pipe buffers are 64 KiB: a 1 MiB chunk would cross in 16 hand-offs
+ * between writer and reader, each a wake-up that costs most on a busy host.
+ * Grown (as far as the kernel allows) so a chunk crosses in one or two.
+ */
+export const PIPE_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/** Grows `fd`'s pipe buffer if it is a pipe; anything else is left as it is. */
+export function growPipe(fd: number): void {
+  native.fs.growPipe(fd, PIPE_BUFFER_BYTES);
+}
+
+/**
  * Writes to a file descriptor the process inherited (fd 1), through libuv's
  * thread pool so that a slow reader never blocks the event loop. The fd is
  * never wrapped in process.stdout, which would make it non-blocking.
@@ -41,7 +54,9 @@ export class FdOutput implements OrderedOutput {
   constructor(
     private readonly fd: number,
     readonly name = 'stdout',
-  ) {}
+  ) {
+    growPipe(fd);
+  }
 
   async write(data: Buffer): Promise<void> {
     let done = 0;
@@ -180,6 +195,8 @@ export class CommandOutput implements OrderedOutput {
     });
     // Errors on its stdin (EPIPE once it exits) are reported by write(); never an unhandled 'error'.
     this.child.stdin!.on('error', () => {});
+    const fd = (this.child.stdin as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    if (typeof fd === 'number' && fd >= 0) growPipe(fd);
   }
 
   get name(): string {

@@ -217,6 +217,8 @@ export interface NativeFs {
   seekHole(fd: number, offset: number): number;
   /** Makes a range read as zeros, as cheaply as the target allows; errno 0 on success. */
   zeroRange(fd: number, offset: number, length: number, isBlockDevice: boolean): { errno: number; method: string };
+  /** Grows a pipe's buffer towards `bytes` (F_SETPIPE_SZ): the new size, or -errno (not a pipe, refused). */
+  growPipe(fd: number, bytes: number): number;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -7,6 +7,7 @@ import { Blake3Hasher } from '@napi-rs/blake-hash';
 import { fstatSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { BlockcastError } from '../errors.js';
+import { growPipe } from '../image/output.js';
 import { ChunkPool } from '../image/pool.js';
 import type { WireChunk } from '../image/source.js';
 import { Coding, HASH_SIZE, Stream } from '../protocol/constants.js';
@@ -82,6 +83,7 @@ export class StreamChunks {
       throw new BlockcastError('EIMAGE', `Cannot read the image from stdin: ${(err as Error).message}`, { cause: err });
     }
     if (isatty(fd)) throw new BlockcastError('EIMAGE', 'send - reads the image from stdin, which is a terminal: pipe the image in (e.g. cat IMAGE | blockcast send -)');
+    growPipe(fd); // a chunk crosses from the producer in one or two reads, not sixteen
     const s = new StreamChunks(o);
     const first = s.readChunk();
     const buf = await first.catch((err: unknown) => {
