@@ -31,8 +31,9 @@ describe('pipes across namespaces', () => {
     const image = sampleImage(tmp.dir, 24 * 1024 * 1024 + 4321, 'netns-stream.img');
     const sums = [0, 1].map((i) => path.join(tmp.dir, `netns-${i}.sum`));
     const common = `--group 239.255.3.9 --port ${port}`;
+    // blockcast's own exit status, past the pipe (POSIX sh has no pipefail).
     const rx = sums.map((sum, i) =>
-      inNs(lab.receiverNs[i]!, `set -o pipefail 2>/dev/null; node ${q(cliPath)} receive - ${common} --interface ${lab.receiverAddrs[i]} --wait-timeout 60 | sha256sum > ${q(sum)}`),
+      inNs(lab.receiverNs[i]!, `{ node ${q(cliPath)} receive - ${common} --interface ${lab.receiverAddrs[i]} --wait-timeout 60; echo $? > ${q(sum)}.rc; } | sha256sum > ${q(sum)}`),
     );
     const tx = inNs(lab.senderNs, `cat ${q(image)} | node ${q(cliPath)} send - ${common} --interface ${lab.senderAddr} --min-receivers 2 --rate 400m --window 16m`);
     const [s, ...r] = await Promise.all([tx, ...rx]);
@@ -40,6 +41,7 @@ describe('pipes across namespaces', () => {
     const want = sha256File(image);
     for (const [i, res] of r.entries()) {
       expect(res.code, res.stderr).toBe(0);
+      expect(readFileSync(`${sums[i]!}.rc`, 'utf8').trim(), res.stderr).toBe('0');
       expect(readFileSync(sums[i]!, 'utf8').split(' ')[0]).toBe(want);
     }
     expect(r[0]!.stderr).toMatch(/done: .* [1-9]\d* symbols re-requested/);
