@@ -136,6 +136,20 @@ describe('pipes', () => {
     expect(r.stderr).toMatch(new RegExp(`not the expected ${'ab'.repeat(32)}; its ${1024 * 1024 + 3} bytes were already output to stdout`));
   }, 60_000);
 
+  it('a receiver whose consumer stalls holds the stream back only until --receiver-timeout: it fails, saying so, and the others finish', async () => {
+    const image = sampleImage(tmp.dir, 12 * 1024 * 1024 + 99, 'stall.img');
+    const net = channel();
+    const good = runBinary(['receive', '-', ...net, '--name', 'good', '--wait-timeout', '60']);
+    const slow = startCli(['receive', '--pipe', 'sleep 60; cat > /dev/null', ...net, '--name', 'slow', '--wait-timeout', '60']);
+    const tx = await runBinary(['send', '-', ...net, ...SMALL_CHUNKS, '--window', '2m', '--receiver-timeout', '2', '--min-receivers', '2', '--rate', '1g'], image);
+    const [g, sl] = await Promise.all([good, slow.done]);
+    expect(g.code, g.stderr).toBe(0);
+    expect(g.sha256).toBe(sha256File(image));
+    expect(tx.code).toBe(1);
+    expect(tx.stderr).toMatch(/receiver FAILED: slow \(reason 0: fell behind the stream: it had output \d+ chunks while the sender waited \d+\.\d s \(over --receiver-timeout\) to read chunk \d+, a window of 32 chunks ahead of it\)/);
+    expect(sl.code).toBe(4); // it hears the sender end without it
+  }, 60_000);
+
   it('send - with an empty stdin fails at once with a clear message', async () => {
     writeFileSync(file('empty.img'), '');
     const r = await runBinary(['send', '-', ...channel()], file('empty.img'));
