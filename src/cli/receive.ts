@@ -1,9 +1,11 @@
-import { ExitCode } from '../errors.js';
+import { isatty } from 'node:tty';
+import { BlockcastError, ExitCode } from '../errors.js';
 import { outputsInOrder } from '../receiver/options.js';
 import { ReceiverSession, type ReceiveOptions } from '../receiver/session.js';
 import { forwardEvents, makeReporter, mb } from './report.js';
 
 export async function receiveCommand(opts: ReceiveOptions & { json?: boolean; quiet?: boolean }): Promise<number> {
+  if (opts.target === '-' && isatty(1)) throw new BlockcastError('EINVALIDOPTION', 'receive - writes the image to stdout, which is a terminal: pipe it into a command (or use --pipe CMD)');
   // `receive -`: stdout carries the image, so JSON events go to stderr with the human lines.
   const r = makeReporter(!!opts.json, opts.quiet, opts.target === '-' ? 'stderr' : 'stdout');
   const session = new ReceiverSession(opts);
