@@ -154,6 +154,7 @@ export class OrderedWriter implements ChunkWriter {
       }
       const length = rawLengthOf(m, c);
       if (m.isZero(c)) {
+        this.forget(c); // something arrived for a chunk never sent (before its segment said so)
         await output.zeros(this.zeros!.subarray(0, length));
         this.digest.update(zeroHash(length));
         this.deps.counters.zeroedChunks++;
@@ -191,6 +192,13 @@ export class OrderedWriter implements ChunkWriter {
 
   private nextEvent(): Promise<void> {
     return new Promise<void>((resolve) => (this.wake = resolve));
+  }
+
+  private forget(chunk: number): void {
+    const h = this.held.get(chunk);
+    if (!h) return;
+    this.held.delete(chunk);
+    this.deps.slots.lend(h.slot);
   }
 
   private advance(): void {
