@@ -41,15 +41,6 @@ export interface PackBytesTask {
   compress: boolean;
 }
 
-/** Reads the next `length` bytes of a pipe (stdin), fewer only at its end: one task per chunk, never two at once. */
-export interface ReadStreamTask {
-  kind: 'read-stream';
-  fd: number;
-  length: number;
-}
-
-export type ReadStreamResult = { ok: true; data: Uint8Array } | { ok: false; code: string; message: string; got: number };
-
 export interface ReadTask {
   kind: 'read';
   fd: number;
@@ -105,7 +96,7 @@ export interface ZeroTask {
 
 export type ZeroResult = { errno: number; method: string };
 
-export type ChunkTask = PackTask | PackBytesTask | ReadStreamTask | ReadTask | UnpackWriteTask | UnpackVerifyTask | ZeroTask;
+export type ChunkTask = PackTask | PackBytesTask | ReadTask | UnpackWriteTask | UnpackVerifyTask | ZeroTask;
 
 const ZEROS = Buffer.alloc(64 * 1024 * 1024);
 
@@ -182,31 +173,6 @@ async function pack(t: PackTask): Promise<unknown> {
   if (data === raw ? raw.length !== raw.buffer.byteLength : !native.lz4) return result;
   if (data === raw) scratch = undefined;
   return Piscina.move({ [Piscina.transferableSymbol]: data.buffer, [Piscina.valueSymbol]: result } as never);
-}
-
-const pause = new Int32Array(new SharedArrayBuffer(4));
-
-/** Blocking reads in this worker: a pipe gives 64 KiB a read, and a round trip per read to the main thread would cost more than the copy. */
-function readStream(t: ReadStreamTask): unknown {
-  const buf = Buffer.allocUnsafeSlow(t.length);
-  let got = 0;
-  while (got < t.length) {
-    let n: number;
-    try {
-      n = readSync(t.fd, buf, got, t.length - got, null);
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      if (e.code === 'EAGAIN') {
-        Atomics.wait(pause, 0, 0, 2); // a non-blocking pipe with nothing in it yet
-        continue;
-      }
-      return { ok: false, code: e.code ?? 'EIO', message: e.message, got } satisfies ReadStreamResult;
-    }
-    if (n === 0) break;
-    got += n;
-  }
-  const data = got === t.length ? buf : buf.subarray(0, got);
-  return Piscina.move({ [Piscina.transferableSymbol]: buf.buffer, [Piscina.valueSymbol]: { ok: true, data } } as never);
 }
 
 async function packBytes(t: PackBytesTask): Promise<unknown> {
@@ -295,8 +261,6 @@ export default function run(task: ChunkTask): unknown {
       return pack(task);
     case 'pack-bytes':
       return packBytes(task);
-    case 'read-stream':
-      return readStream(task);
     case 'read':
       return readVerified(task);
     case 'unpack-write':

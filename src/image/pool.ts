@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { PackResult, PackTask, ReadResult, ReadStreamResult, UnpackVerifyResult, UnpackWriteResult, ZeroResult } from './chunk.worker.js';
+import type { PackResult, PackTask, ReadResult, UnpackVerifyResult, UnpackWriteResult, ZeroResult } from './chunk.worker.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // Workers need compiled JavaScript: under vitest this module runs from src/,
@@ -35,11 +35,6 @@ export class ChunkPool {
   /** Reads a chunk of an image; see PackTask for what comes back. */
   pack(task: Omit<PackTask, 'kind'>): Promise<PackResult> {
     return this.pool.run({ kind: 'pack', ...task });
-  }
-
-  /** The next `length` bytes of a pipe (fewer only at its end). Sequential reads: never two on one fd at once. */
-  readStream(fd: number, length: number): Promise<ReadStreamResult> {
-    return this.pool.run({ kind: 'read-stream', fd, length });
   }
 
   /** Scans, hashes and compresses a chunk read by the caller (stdin); `buffer` is moved to the worker. */

@@ -9,6 +9,7 @@ import { isatty } from 'node:tty';
 import { BlockcastError } from '../errors.js';
 import { growPipe } from '../image/output.js';
 import { ChunkPool } from '../image/pool.js';
+import { StdinReader } from '../image/stdin-reader.js';
 import type { WireChunk } from '../image/source.js';
 import { Coding, HASH_SIZE, Stream } from '../protocol/constants.js';
 import { hash } from '../protocol/hash.js';
@@ -42,8 +43,8 @@ export class StreamChunks {
   /** The session's bound on chunks (receivers size their tables for it). */
   readonly bound: number;
   private readonly pool: ChunkPool;
-  /** Its own thread for stdin, so that reading never waits behind packing. */
-  private readonly reader = new ChunkPool({ threads: 1 });
+  /** Its own thread reads stdin ahead, up to the window (stdin-reader.ts). */
+  private readonly reader: StdinReader;
   private readonly kept = new Map<number, Kept>();
   /** Segments kept for repair (from the floor's segment on), and every segment's hash. */
   private readonly segments = new Map<number, Buffer>();
@@ -72,6 +73,8 @@ export class StreamChunks {
     this.chunkSize = o.chunkSize;
     this.bound = Math.min(DEFAULT_STREAM_CHUNKS, Math.floor(2 ** 40 / o.chunkSize)) || 1;
     this.pool = new ChunkPool({ threads: o.workers });
+    this.reader = new StdinReader(o.fd ?? 0, o.chunkSize);
+    this.reader.allow(o.window);
   }
 
   /** Starts reading; resolves once the first chunk is read (rejects EIMAGE on an empty or unreadable stdin). */
@@ -131,6 +134,7 @@ export class StreamChunks {
     for (const c of this.kept.keys()) if (c < this.floor) this.kept.delete(c);
     const segmentFloor = Math.floor(this.floor / this.o.segmentChunks);
     for (const s of this.segments.keys()) if (s < segmentFloor) this.segments.delete(s);
+    this.reader.allow(this.floor + this.o.window);
     this.wake?.();
   }
 
@@ -201,15 +205,15 @@ export class StreamChunks {
     this.closed = true;
     this.wake?.();
     void this.pool.close();
-    void this.reader.close();
+    this.reader.close();
   }
 
-  /** Reads one chunk's bytes (fewer only at the end; none at EOF) into a buffer of its own, in a worker. */
+  /** One chunk's bytes (fewer only at the end; none at EOF), in a buffer of its own, from the reader thread. */
   private async readChunk(): Promise<Buffer> {
     if (this.closed) return Buffer.alloc(0);
-    const r = await this.reader.readStream(this.o.fd ?? 0, this.chunkSize);
-    if (!r.ok) throw new BlockcastError('EIMAGE', `Reading the image from stdin failed after ${this.bytes + r.got} bytes: ${r.message}`);
-    return Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength);
+    const r = await this.reader.next();
+    if ('error' in r) throw new BlockcastError('EIMAGE', `Reading the image from stdin failed after ${this.bytes + r.got} bytes: ${r.error}`);
+    return r.data;
   }
 
   /** Reads, packs (in the workers, in parallel) and commits chunk after chunk, never past the window. */
@@ -223,7 +227,9 @@ export class StreamChunks {
         if (buf.length === 0 || this.closed) break;
         if (c >= this.bound) throw new BlockcastError('EIMAGE', `stdin holds more than a stream session's ${this.bound} chunks of ${this.chunkSize} bytes: use a larger --chunk-size`);
         const short = buf.length < this.chunkSize; // a short chunk is the last
-        inFlight.push(this.pack(buf)); // (moves buf's memory to a worker)
+        const packed = this.pack(buf); // (moves buf's memory to a worker)
+        packed.catch(() => {}); // awaited below; a pool closed under it must not leave an unhandled rejection
+        inFlight.push(packed);
         while (inFlight.length >= PACK_AHEAD || (inFlight.length > 0 && this.read + inFlight.length >= this.floor + this.o.window)) this.commit(await inFlight.shift()!);
         if (short) break;
         await this.roomToRead(c + 1);

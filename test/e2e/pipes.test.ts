@@ -27,6 +27,7 @@ function runBinary(args: string[], stdin?: string): Promise<CliResult & { sha256
     bytes += d.length;
   });
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin.on('error', () => {}); // a CLI that exits before reading it all: its status says why
   if (stdin) child.stdin.end(readFileSync(stdin));
   else child.stdin.end();
   return new Promise((resolve) =>
