@@ -1,0 +1,91 @@
+// Reads a pipe (stdin) ahead in a thread of its own, chunk by chunk, so that
+// the producer never waits for this process's event loop: a read per chunk
+// asked from the main thread stalled the pipe whenever the loop was busy
+// (measured: 4.8 s to take 192 MiB from `cat` in a sending process, against
+// 0.2 s for `cat | cat`). The main thread grants credits (how many chunks
+// may be read in all); the thread blocks in read(2), never spins.
+import { Worker } from 'node:worker_threads';
+
+/** The thread: plain JavaScript, so that it runs from src/ (tests) and dist/ alike. */
+const THREAD = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { readSync } = require('node:fs');
+const { fd, chunkSize, credits } = workerData;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+(function main() {
+for (let sent = 0; ; sent++) {
+  for (let c; (c = Atomics.load(credits, 0)) <= sent; ) {
+    if (c < 0) process.exit(0);
+    Atomics.wait(credits, 0, c);
+  }
+  const buf = Buffer.allocUnsafeSlow(chunkSize);
+  let got = 0;
+  while (got < chunkSize) {
+    let n;
+    try {
+      n = readSync(fd, buf, got, chunkSize - got, null);
+    } catch (e) {
+      if (e.code === 'EAGAIN') { Atomics.wait(pause, 0, 0, 2); continue; }
+      parentPort.postMessage({ error: e.message, got });
+      return;
+    }
+    if (n === 0) break;
+    got += n;
+  }
+  parentPort.postMessage({ buffer: buf.buffer, length: got }, [buf.buffer]);
+  if (got < chunkSize) return;
+}
+})();
+`;
+
+type Message = { buffer: ArrayBuffer; length: number } | { error: string; got: number };
+
+export class StdinReader {
+  private readonly worker: Worker;
+  private readonly credits = new Int32Array(new SharedArrayBuffer(4));
+  private readonly arrived: Message[] = [];
+  private waiting?: (m: Message) => void;
+  private failure?: Error;
+
+  constructor(fd: number, chunkSize: number) {
+    this.worker = new Worker(THREAD, { eval: true, workerData: { fd, chunkSize, credits: this.credits } });
+    this.worker.on('message', (m: Message) => {
+      const w = this.waiting;
+      this.waiting = undefined;
+      if (w) w(m);
+      else this.arrived.push(m);
+    });
+    this.worker.on('error', (err) => {
+      this.failure = err;
+      this.waiting?.({ error: err.message, got: 0 });
+    });
+    // A thread blocked reading a pipe whose producer is idle must not keep the process alive (see next()).
+    this.worker.unref();
+  }
+
+  /** Lets the thread read chunks up to `total` (counted from the first) ahead of being asked. */
+  allow(total: number): void {
+    if (total <= Atomics.load(this.credits, 0)) return;
+    Atomics.store(this.credits, 0, total);
+    Atomics.notify(this.credits, 0);
+  }
+
+  /** The next chunk's bytes (fewer only at the end, none at EOF); throws with what the read reported. */
+  async next(): Promise<{ data: Buffer } | { error: string; got: number }> {
+    if (this.failure) return { error: this.failure.message, got: 0 };
+    let m = this.arrived.shift();
+    if (!m) {
+      // Kept alive only while a chunk is awaited: an idle producer must not hold the process at its end.
+      this.worker.ref();
+      m = await new Promise<Message>((resolve) => (this.waiting = resolve));
+      this.worker.unref();
+    }
+    return 'error' in m ? m : { data: Buffer.from(m.buffer, 0, m.length) };
+  }
+
+  close(): void {
+    Atomics.store(this.credits, 0, -1);
+    Atomics.notify(this.credits, 0);
+    void this.worker.terminate();
+  }
+}
