@@ -64,7 +64,8 @@ export async function demoCommand(o: { size: number; receivers: number; rate: st
   const dir = o.dir ?? mkdtempSync(path.join(os.tmpdir(), 'blockcast-demo-'));
   mkdirSync(dir, { recursive: true });
   const image = path.join(dir, 'sample.img');
-  const net = ['--interface', '127.0.0.1', '--group', '239.255.77.1', '--port', String(20000 + (process.pid % 20000)), '--json'];
+  // An even port: the sender's report socket takes the one above it.
+  const net = ['--interface', '127.0.0.1', '--group', '239.255.77.1', '--port', String(20000 + 2 * (process.pid % 5000)), '--json'];
   try {
     process.stderr.write(`demo: writing a ${mb(o.size)} MB sample image (zero, compressible and random regions) to ${image}\n`);
     makeSampleImage(image, o.size);

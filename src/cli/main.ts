@@ -1,22 +1,21 @@
 #!/usr/bin/env node
-// blockcast command line: send, receive, prepare, demo.
+// blockcast command line: send, receive, prepare, keygen, digest, inspect,
+// verify, demo. Each of send, receive and the checks defines its options in
+// options/; the short ones are here.
+import './early-signals.js'; // first: before anything else loads
 import os from 'node:os';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { BlockcastError, ExitCode } from '../errors.js';
-import { DEFAULT_GROUP, DEFAULT_PORT } from '../defaults.js';
 import { native } from '../native/binding.js';
 import { DEFAULT_CHUNK_SIZE } from '../image/geometry.js';
 import { lz4Backend } from '../image/lz4.js';
-import { RECEIVE_DEFAULTS } from '../receiver/options.js';
-import { parseSize } from '../validate.js';
-import { SEND_DEFAULTS } from '../sender/options.js';
-import { receiveCommand } from './receive.js';
-import { sendCommand } from './send.js';
 import { demoCommand } from './demo.js';
 import { prepareCommand } from './prepare.js';
 import { keygenCommand } from './keygen.js';
-import { loadGroupKey, loadSigningKey, loadTrustedKey } from '../security/keys.js';
-import { CIPHER_NAMES } from '../security/options.js';
+import { addCheckCommands } from './options/checks.js';
+import { int, size } from './options/parse.js';
+import { addReceiveCommand } from './options/receive.js';
+import { addSendCommand, WORKERS_HELP } from './options/send.js';
 
 // LZ4 compression runs on libuv's thread pool (lz4-napi's async API). Its
 // default of 4 threads on a 2-core machine only adds malloc arenas that keep
@@ -30,109 +29,15 @@ process.env.UV_THREADPOOL_SIZE ??= String(Math.min(4, Math.max(2, os.availablePa
 process.env.MIMALLOC_PURGE_DELAY ??= '0';
 native.tuneMalloc();
 
-function int(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer`);
-    return n;
-  };
-}
-function num(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number`);
-    return n;
-  };
-}
-function size(name: string) {
-  return (v: string): number => {
-    try {
-      return parseSize(name, v);
-    } catch (err) {
-      throw new InvalidArgumentError((err as Error).message);
-    }
-  };
-}
-
-function common(cmd: Command): Command {
-  return cmd
-    .option('-i, --interface <iface>', 'interface name or local IPv4 address (default: the default route\'s interface, else loopback)')
-    .option('-g, --group <addr>', `multicast group (default: ${DEFAULT_GROUP})`)
-    .option('-p, --port <n>', `UDP data port (default: ${DEFAULT_PORT})`, int('port'))
-    .option('--socket-buffer <bytes>', 'socket buffer size (SO_SNDBUFFORCE/SO_RCVBUFFORCE as root)', size('socket-buffer'))
-    .option('--json', 'print machine-readable events, one JSON object per line, on stdout')
-    .option('-q, --quiet', 'print nothing but errors');
-}
-
 const program = new Command('blockcast')
   .description('Multicast block-level disk images to many nodes at once')
   .version(`0.1.0 (FEC backend: ${native.fec.backend}; LZ4: ${lz4Backend})`)
   .showHelpAfterError()
   .exitOverride();
 
-common(
-  program
-    .command('send')
-    .description('multicast IMAGE (a file or block device, or - for stdin) to every receiver that joins')
-    .argument('<image>', 'image file or block device to send, or - to read it from stdin as it is sent (size unknown until its end)'),
-)
-  .option('--window <bytes>', `with -: image kept for repair past the slowest receiver; reading stops there (default: ${SEND_DEFAULTS.window / 2 ** 20}m)`, size('window'))
-  // Defaults are applied by the sender's options (one place for the CLI and the library); here they are only shown.
-  .option('--mtu <n>', `link MTU; each datagram fits one frame (9000 for jumbo frames) (default: the interface's MTU, at most ${SEND_DEFAULTS.mtu})`, int('mtu'))
-  .option('-r, --rate <bits>', `pacing rate in bits/s, e.g. 800m, 10g, or unlimited (default: ${SEND_DEFAULTS.rate})`)
-  .option('--ttl <n>', `multicast TTL (default: ${SEND_DEFAULTS.ttl})`, int('ttl'))
-  .option('--chunk-size <bytes>', `bytes per chunk (default: ${SEND_DEFAULTS.chunkSize / 2 ** 20}m)`, size('chunk-size'))
-  .option('-n, --min-receivers <n>', `start once this many receivers have joined (default: ${SEND_DEFAULTS.minReceivers})`, int('min-receivers'))
-  .option('-w, --max-wait <s>', `start this many seconds after the first receiver joined, even with fewer than --min-receivers (default: ${SEND_DEFAULTS.maxWait})`, num('max-wait'))
-  .option('--receiver-timeout <s>', `declare a silent receiver lost after this many seconds (default: ${SEND_DEFAULTS.receiverTimeout})`, num('receiver-timeout'))
-  .option('--session <id>', 'session id (default: random)', int('session'))
-  .option('--fec-stripe <k>', `sources per Reed-Solomon stripe; lost packets are repaired with fresh parity (0: retransmit them instead) (default: ${SEND_DEFAULTS.fecStripe})`, int('fec-stripe'))
-  .option('--workers <n>', 'worker threads that compress, hash, read and write chunks (default: the cores, at most 4)', int('workers'))
-  .option('--fec <ratio>', 'proactive FEC: also send this fraction of parity with the first pass, e.g. 0.05 on a link known to be lossy', num('fec'))
-  .addOption(new Option('--no-compress', 'send chunks uncompressed (for images of already-compressed data)'))
-  .addOption(new Option('--no-gso', 'do not use UDP GSO (send with sendmmsg only)'))
-  .addOption(new Option('--no-loopback', 'do not deliver to receivers on this host (IP_MULTICAST_LOOP off)'))
-  .option('--sign-key <file>', 'sign the session with this Ed25519 private key (blockcast keygen PREFIX writes PREFIX.key); receivers check it with --trust PREFIX.pub')
-  .option('--group-key <file>', 'seal every packet with this group key (blockcast keygen --group-key FILE); receivers need the same file')
-  .addOption(new Option('--cipher <name>', 'AEAD of a sealed session (default: aes-256-gcm where the CPU has AES-NI)').choices(Object.keys(CIPHER_NAMES)))
-  .addOption(new Option('--no-encrypt', 'with --group-key: authenticate DATA but send it in the clear'))
-  .action(async (image: string, o: Record<string, unknown>) => {
-    const { fec, signKey, groupKey, cipher, encrypt, ...rest } = o;
-    const keys = {
-      ...(signKey ? { signKey: loadSigningKey(signKey as string) } : {}),
-      ...(groupKey ? { groupKey: loadGroupKey(groupKey as string), encryptData: encrypt !== false } : {}),
-      ...(cipher ? { cipher: CIPHER_NAMES[cipher as string] } : {}),
-    };
-    process.exitCode = await sendCommand({ image, keys, ...rest, ...(fec === undefined ? {} : { fecRatio: fec }) } as Parameters<typeof sendCommand>[0]);
-  });
-
-common(
-  program
-    .command('receive')
-    .description('join a session and write the image to TARGET (a file, created or resized, or a block device), to stdout (-), or to a command (--pipe)')
-    .argument('[target]', 'file or block device to write, or - for stdout (the image in order; --json then goes to stderr)'),
-)
-  .option('--pipe <cmd>', 'instead of TARGET: run CMD via /bin/sh -c with the image, in order, on its stdin; its exit status must be 0')
-  .option('--session <id>', 'accept only this session id', int('session'))
-  .option('--expect-digest <hex>', 'accept only an image with this digest; anything else fails before writing')
-  .option('--name <name>', 'name reported to the sender (default: hostname)')
-  // Defaults are applied by the receiver's options (one place for the CLI and the library); here they are only shown.
-  .option('--wait-timeout <s>', `give up if no sender appears within this many seconds (0 = wait forever) (default: ${RECEIVE_DEFAULTS.waitTimeout})`, num('wait-timeout'))
-  .option('--sender-timeout <s>', `fail if the sender goes silent this long mid-transfer (default: ${RECEIVE_DEFAULTS.senderTimeout})`, num('sender-timeout'))
-  .option('--max-buffer <bytes>', `memory for chunks being assembled (default: ${RECEIVE_DEFAULTS.maxBuffer / 2 ** 20}m)`, size('max-buffer'))
-  .option('--workers <n>', 'worker threads that compress, hash, read and write chunks (default: the cores, at most 4)', int('workers'))
-  .option('--target-zeroed', 'the target already reads as zeros (new disk, new sparse file): skip writing the image\'s zero chunks')
-  .addOption(new Option('--no-gro', 'do not use UDP GRO on the receive socket'))
-  .option('--trust <file>', 'accept only sessions signed by this Ed25519 public key (PREFIX.pub from blockcast keygen); repeatable', (v: string, prev: string[] = []) => [...prev, v])
-  .option('--group-key <file>', 'accept only sealed sessions of this group key (blockcast keygen --group-key FILE)')
-  .action(async (target: string | undefined, o: Record<string, unknown>) => {
-    const { trust, groupKey, ...rest } = o;
-    const keys = {
-      ...(trust ? { trusted: (trust as string[]).map(loadTrustedKey) } : {}),
-      ...(groupKey ? { groupKey: loadGroupKey(groupKey as string) } : {}),
-    };
-    process.exitCode = await receiveCommand({ target, keys, ...rest } as Parameters<typeof receiveCommand>[0]);
-  });
+program.commandsGroup('Transfer:');
+addSendCommand(program);
+addReceiveCommand(program);
 
 program
   .command('prepare')
@@ -141,13 +46,17 @@ program
   .requiredOption('-o, --output <file>', 'prepared image to write')
   .option('--chunk-size <bytes>', `bytes per chunk (default: ${DEFAULT_CHUNK_SIZE / 2 ** 20}m)`, size('chunk-size'))
   .addOption(new Option('--no-compress', 'store chunks uncompressed (zero chunks are still left out)'))
-  .option('--workers <n>', 'worker threads that compress, hash, read and write chunks (default: the cores, at most 4)', int('workers'))
+  .option('--workers <n>', WORKERS_HELP, int('workers'))
   .option('--json', 'print machine-readable events, one JSON object per line, on stdout')
   .option('-q, --quiet', 'print nothing but errors')
   .action(async (image: string, o: Omit<Parameters<typeof prepareCommand>[0], 'image'>) => {
     process.exitCode = await prepareCommand({ image, ...o });
   });
 
+program.commandsGroup('Checks:');
+addCheckCommands(program);
+
+program.commandsGroup('Setup:');
 program
   .command('keygen')
   .description('write a signing key pair (PREFIX.key for send --sign-key, PREFIX.pub for receive --trust), or with --group-key a group key for sealed sessions')

@@ -128,6 +128,24 @@ export class PreparedImage implements ImageSource {
     return this.cache.get(chunk, readAhead);
   }
 
+  /** Stored chunks and their bytes by coding value (zero chunks are not stored). */
+  codings(): Map<number, { chunks: number; bytes: number }> {
+    const out = new Map<number, { chunks: number; bytes: number }>();
+    for (const e of this.entries) {
+      if (e.length === 0) continue;
+      const c = out.get(e.coding) ?? { chunks: 0, bytes: 0 };
+      c.chunks++;
+      c.bytes += e.length;
+      out.set(e.coding, c);
+    }
+    return out;
+  }
+
+  /** The prepared file's size in bytes. */
+  fileSize(): number {
+    return fstatSync(this.fd).size;
+  }
+
   close(): void {
     closeSync(this.fd);
   }

@@ -42,6 +42,12 @@ export interface ReceiveOptions {
   targetZeroed?: boolean;
   /** Worker threads that compress, hash, read and write chunks (default: the cores, at most 4). */
   workers?: number;
+  /**
+   * UDP port this receiver reports from and the sender's ACKs come back to
+   * (default 0: an ephemeral port; ACKs are replies, which a stateful
+   * firewall lets in). Fix it for a stateless firewall.
+   */
+  controlPort?: number;
 }
 
 /** Options with every default applied and every value checked. */
@@ -67,6 +73,7 @@ export const RECEIVE_DEFAULTS = {
   socketBuffer: DEFAULT_SOCKET_BUFFER,
   gro: true,
   targetZeroed: false,
+  controlPort: 0,
 } as const;
 
 /** Applies the defaults and checks every value; throws EINVALIDOPTION naming the first bad one. */
@@ -95,6 +102,7 @@ export function resolveReceiveOptions(options: ReceiveOptions): ResolvedReceiveO
     gro: options.gro ?? d.gro,
     targetZeroed: options.targetZeroed ?? d.targetZeroed,
     workers: checkInteger('workers', options.workers ?? defaultWorkerThreads(), 1, 64),
+    controlPort: checkInteger('controlPort', options.controlPort ?? d.controlPort, 0, 65535),
   };
   if (options.pipe !== undefined) opts.pipe = options.pipe;
   if (options.session !== undefined) opts.session = checkInteger('session', options.session, 1, 2 ** 32 - 1);

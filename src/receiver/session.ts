@@ -9,6 +9,7 @@ import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { monotonicClock, type Clock } from '../core/clock.js';
 import { IDLE_TICK_MS } from '../defaults.js';
+import { bindError } from '../net/bind.js';
 import { BlockcastError } from '../errors.js';
 import { ChunkPool } from '../image/pool.js';
 import { openOutput, type OrderedOutput } from '../image/output.js';
@@ -50,16 +51,14 @@ export class ReceiverSession extends EventEmitter {
   private control?: dgram.Socket;
   private pool?: ChunkPool;
   private target?: Target;
-  /** Instead of a target: stdout or a pipe command, written in order. */
-  private output?: OrderedOutput;
+  private output?: OrderedOutput; // instead of a target: stdout, a pipe command, a stream session's file
   /** The joined sender: its address and latest ANNOUNCE, whose fixed fields never change. */
   private pin?: PinnedSender;
   private lastHeard = 0;
   private slots?: ChunkSlots;
   private writer?: ChunkWriter;
   private assembly?: Pick<ChunkAssembly, 'manifestChunks' | 'haveManifest' | 'onChunk'>;
-  /** A stream session's assembly (also `assembly`): segments and the catalog they build. */
-  private stream?: StreamAssembly;
+  private stream?: StreamAssembly; // a stream session's (also `assembly`): segments, and the catalog they build
   private error?: Error;
   private digest?: Buffer;
   private wake?: () => void;
@@ -123,8 +122,7 @@ export class ReceiverSession extends EventEmitter {
         throw this.error;
       }
       const acknowledged = await this.reporter.reportDone(this.digest!);
-      const imageSize = this.stream?.catalog.imageSize ?? this.pin!.announce.imageSize;
-      return this.figures.summary({ session: this.pin!.announce.session, imageSize }, this.digest!, acknowledged, this.rx!.stats());
+      return this.figures.summary({ ...this.pin!.announce, imageSize: this.stream?.catalog.imageSize ?? this.pin!.announce.imageSize }, this.digest!, acknowledged, this.rx!.stats());
     } finally {
       clearTimeout(this.timer);
       await this.cleanup();
@@ -139,8 +137,14 @@ export class ReceiverSession extends EventEmitter {
     const control = dgram.createSocket('udp4');
     this.control = control;
     control.on('message', (msg, rinfo) => this.onControl(msg, rinfo.address, rinfo.port));
-    control.on('error', (err) => this.conclude(err));
-    await new Promise<void>((resolve) => control.bind(0, resolve));
+    await new Promise<void>((resolve, reject) => {
+      control.once('error', (err) => reject(bindError(err, this.opts.controlPort, 'control-port')));
+      control.bind(this.opts.controlPort, () => {
+        control.removeAllListeners('error');
+        control.on('error', (err) => this.conclude(err));
+        resolve();
+      });
+    });
     try {
       await this.pool.started;
     } catch (err) {
@@ -228,8 +232,7 @@ export class ReceiverSession extends EventEmitter {
     if (moved && this.assembly?.haveManifest) this.schedule(progressTickMs());
     if (a.phase === Phase.Ended) {
       const written = this.writer?.chunksDone ?? 0;
-      const of = isStream(a) ? (this.stream?.catalog.total ?? 'the stream\'s') : a.chunkCount;
-      this.conclude(new BlockcastError('ESENDERENDED', `The sender ended the session with ${written} of ${of} chunks written`));
+      this.conclude(new BlockcastError('ESENDERENDED', `The sender ended the session with ${written} of ${this.stream ? (this.stream.catalog.total ?? "the stream's") : a.chunkCount} chunks written`));
     }
   }
 

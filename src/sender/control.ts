@@ -5,6 +5,7 @@ import { CONTROL_SOCKET_BUFFER } from '../defaults.js';
 import { IP_UDP_OVERHEAD, PacketType, type ReceiverStateValue } from '../protocol/constants.js';
 import { decodeNack, decodeStatus, encodeAck, packetType, type Nack, type Status } from '../protocol/packets.js';
 import type { Rejection, SenderSecurity } from '../security/session-keys.js';
+import { bindError } from '../net/bind.js';
 
 export interface ReportHandlers {
   /** Every datagram first, malformed ones too: `bytes` with IP/UDP headers. */
@@ -28,8 +29,8 @@ export class ReportSocket {
     private readonly security: SenderSecurity,
   ) {}
 
-  /** Binds an ephemeral port for `session`'s reports. */
-  static async open(session: number, security: SenderSecurity, h: ReportHandlers): Promise<ReportSocket> {
+  /** Binds `port` (0: an ephemeral one) for `session`'s reports. */
+  static async open(session: number, security: SenderSecurity, h: ReportHandlers, port = 0): Promise<ReportSocket> {
     const socket = dgram.createSocket('udp4');
     const reports = new ReportSocket(socket, session, security);
     socket.on('message', (msg, rinfo) => reports.dispatch(msg, rinfo.address, rinfo.port, h));
@@ -37,7 +38,7 @@ export class ReportSocket {
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);
-        socket.bind(0, () => {
+        socket.bind(port, () => {
           socket.off('error', reject);
           // Hundreds of receivers finishing at once report within milliseconds
           // of each other; the default buffer (~200 KB, a few hundred small
@@ -52,7 +53,7 @@ export class ReportSocket {
       });
     } catch (err) {
       socket.close();
-      throw err;
+      throw bindError(err as NodeJS.ErrnoException, port, 'control-port');
     }
     return reports;
   }

@@ -47,6 +47,12 @@ export interface SendOptions {
   compress?: boolean;
   /** Worker threads that compress, hash, read and write chunks (default: the cores, at most 4). */
   workers?: number;
+  /** UDP port of the unicast socket receivers report to (default: port + 1; 0: an ephemeral port). */
+  controlPort?: number;
+  /** Fail (ENORECEIVERS, exit 4) if the send has not started this many seconds after waiting began (default 0: wait forever). */
+  startTimeout?: number;
+  /** Receivers' names (--name, default their hostname): start once every one of them has joined (start.ts). */
+  receivers?: string[];
 }
 
 /** The options a session runs with: every one set, checked, and the interface resolved. */
@@ -74,10 +80,16 @@ export const SEND_DEFAULTS = {
   loopback: true,
   compress: true,
   window: 128 * 1024 * 1024,
+  startTimeout: 0,
 } as const;
 
 /** `send -`: the image comes from stdin. */
 export const STDIN_IMAGE = '-';
+
+/** The sender's report socket: the data port + 1, fixed so that a firewall can be opened for it. */
+export function defaultControlPort(port: number): number {
+  return port < 65535 ? port + 1 : port - 1;
+}
 
 /** Fills in defaults and checks every option; throws BlockcastError EINVALIDOPTION naming the first bad one. */
 export function resolveSendOptions(options: SendOptions): ResolvedSendOptions {
@@ -89,12 +101,13 @@ export function resolveSendOptions(options: SendOptions): ResolvedSendOptions {
   const mtu = checkInteger('mtu', options.mtu ?? Math.min(d.mtu, interfaceMtu(iface.name) ?? d.mtu), 576, 65535);
   const keys = resolveSenderKeys(options.keys);
   const symbolSize = symbolSizeForMtu(mtu, keys.groupKey ? SEAL_TRAILER_SIZE : 0);
+  const port = checkInteger('port', options.port ?? d.port, 1, 65535);
   if (symbolCount(chunkSize, symbolSize) > 65535) throw new BlockcastError('EINVALIDOPTION', `chunkSize ${chunkSize} needs more than 65535 symbols at mtu ${mtu}`);
   return {
     image: options.image,
     keys,
     group: checkMulticastGroup('group', options.group ?? d.group),
-    port: checkInteger('port', options.port ?? d.port, 1, 65535),
+    port,
     interfaceAddress: iface.address,
     interfaceName: iface.name,
     mtu,
@@ -114,6 +127,23 @@ export function resolveSendOptions(options: SendOptions): ResolvedSendOptions {
     compress: options.compress ?? d.compress,
     window: checkInteger('window', options.window ?? d.window, 4096, 2 ** 40),
     workers: checkInteger('workers', options.workers ?? defaultWorkerThreads(), 1, 64),
+    controlPort: checkControlPort(options.controlPort, port),
+    startTimeout: checkNumber('startTimeout', options.startTimeout ?? d.startTimeout, 0, 1e9),
+    receivers: checkNames(options.receivers ?? []),
     session: options.session === undefined ? randomInt(1, 2 ** 32 - 1) : checkInteger('session', options.session, 1, 2 ** 32 - 1),
   };
+}
+
+function checkControlPort(value: number | undefined, port: number): number {
+  const controlPort = checkInteger('controlPort', value ?? defaultControlPort(port), 0, 65535);
+  if (controlPort === port) throw new BlockcastError('EINVALIDOPTION', `controlPort ${controlPort} is the data port: receivers on this host listen there; choose another`);
+  return controlPort;
+}
+
+/** Receivers' names as they report them (at most 64 bytes), each once. */
+function checkNames(names: string[]): string[] {
+  for (const n of names) {
+    if (n === '' || Buffer.byteLength(n) > 64) throw new BlockcastError('EINVALIDOPTION', `Expected receiver names of 1 to 64 bytes for receivers but received ${JSON.stringify(n)}`);
+  }
+  return [...new Set(names)];
 }

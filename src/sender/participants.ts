@@ -28,6 +28,10 @@ export interface Participant {
   repairCharged: number;
   joinedAt: number;
   lastHeard: number;
+  /** When it became done, failed or lost (lost: when last heard). */
+  endedAt?: number;
+  /** Why the sender failed it, if it did (its report's reason says why otherwise). */
+  message?: string;
   /** STATUS reports taken: a receiver joins on the ACK of its first and reports again at once (see confirmed()). */
   statuses: number;
   digest?: Buffer;
@@ -46,6 +50,8 @@ export interface ReceiverSummary {
   id: number;
   name: string;
   address: string;
+  /** The UDP port it reports from (receive --control-port, else ephemeral). */
+  port: number;
   state: ParticipantState;
   reason: number;
   packets: number;
@@ -54,6 +60,12 @@ export interface ReceiverSummary {
   symbolsRequested: number;
   nackPackets: number;
   repairCharged: number;
+  /** Chunks it had written, as last reported. */
+  chunksDone: number;
+  /** From its join to its end (done, failed or lost) or to the summary, s. */
+  seconds: number;
+  /** Why the sender failed it, if it did. */
+  message?: string;
 }
 
 export interface StatusIntake {
@@ -139,6 +151,7 @@ export class Participants {
       p.state = next;
       p.reason = s.reason;
       if (next === 'done') p.digest = s.imageDigest;
+      if (isTerminal(next)) p.endedAt = now;
     }
     return { participant: p, isNew, changed };
   }
@@ -166,7 +179,8 @@ export class Participants {
     if (changed && p.state === 'done') {
       if (!p.digest?.equals(imageDigest)) {
         p.state = 'failed';
-        events.push(['receiver-failed', { ...summarize(p), message: 'reported a digest that does not match the image' }]);
+        p.message = 'reported a digest that does not match the image';
+        events.push(['receiver-failed', { ...summarize(p), message: p.message }]);
       } else {
         events.push(['receiver-done', summarize(p)]);
       }
@@ -188,6 +202,7 @@ export class Participants {
     for (const p of this.byId.values()) {
       if (!isTerminal(p.state) && now - p.lastHeard > timeoutMs) {
         p.state = 'lost';
+        p.endedAt = p.lastHeard;
         lost.push(p);
       }
     }
@@ -195,9 +210,10 @@ export class Participants {
   }
 
   /** Fails a member for a reason of the sender's (e.g. its repair budget ran out); returns whether it was still in the session. */
-  fail(p: Participant): boolean {
+  fail(p: Participant, now = p.lastHeard): boolean {
     if (isTerminal(p.state)) return false;
     p.state = 'failed';
+    p.endedAt = now;
     return true;
   }
 
@@ -218,11 +234,13 @@ export class Participants {
   }
 }
 
-export function summarize(p: Participant): ReceiverSummary {
+/** `now`: when the session summarises (a receiver still in it counts up to then). */
+export function summarize(p: Participant, now = p.endedAt ?? p.lastHeard): ReceiverSummary {
   return {
     id: p.id,
     name: p.name,
     address: p.address,
+    port: p.port,
     state: p.state,
     reason: p.reason,
     packets: p.packets,
@@ -231,5 +249,8 @@ export function summarize(p: Participant): ReceiverSummary {
     symbolsRequested: p.symbolsRequested,
     nackPackets: p.nackPackets,
     repairCharged: p.repairCharged,
+    chunksDone: p.chunksDone,
+    seconds: Math.max(0, ((p.endedAt ?? now) - p.joinedAt) / 1000),
+    ...(p.message ? { message: p.message } : {}),
   };
 }

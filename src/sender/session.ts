@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { type Clock, monotonicClock, sleep } from '../core/clock.js';
 import { ANNOUNCE_INTERVAL_MS } from '../defaults.js';
-import { errnoName } from '../errors.js';
+import { BlockcastError, errnoName } from '../errors.js';
 import { NONCE_SIZE, Stream } from '../protocol/constants.js';
 import { SenderSecurity } from '../security/session-keys.js';
 import { encodeAnnounce, encodeRepairAdv, type Nack, type Status } from '../protocol/packets.js';
@@ -14,17 +14,16 @@ import { Admission } from './admission.js';
 import { SendChunks, type ChunkRef } from './chunks.js';
 import { ReportSocket } from './control.js';
 import { STDIN_IMAGE, resolveSendOptions, type ResolvedSendOptions, type SendOptions } from './options.js';
-import { StreamChunks } from './stream-chunks.js';
-import { openStreamPass, streamAnnounce } from './stream-pass.js';
-import type { StreamWindow, WindowVerdict } from './stream-window.js';
-import { Participants, confirmed, summarize, type Participant } from './participants.js';
+import { announcedImage, openStreamPass, type StreamChunks, type StreamPass } from './stream-pass.js';
+import { Participants, confirmed, summarize, type Participant, type ReceiverSummary } from './participants.js';
 import { Pacing } from './rate.js';
 import { RepairBudget } from './repair-budget.js';
 import { RepairPlanner } from './repair-planner.js';
 import { FirstPassScheduler, SendScheduler, Wakeup } from './scheduler.js';
 import { senderStateMachine, wirePhase } from './state.js';
 import { SenderStats, type SendSummary } from './stats.js';
-import { heartbeatTenths, nackBackoffWindow, readyToStart, receiverTimeoutMs, WAITING_NOTICE_MS } from './timing.js';
+import { StartGate, type StartDecision } from './start.js';
+import { heartbeatTenths, nackBackoffWindow, receiverTimeoutMs, WAITING_NOTICE_MS } from './timing.js';
 import { Transmitter } from './transmitter.js';
 
 export type { SendOptions } from './options.js';
@@ -43,13 +42,13 @@ export class SenderSession extends EventEmitter {
   private readonly salt = randomBytes(NONCE_SIZE);
   private readonly security: SenderSecurity;
   private chunks?: SendChunks | StreamChunks;
-  private window?: StreamWindow; // `send -`: bounded by the slowest live receiver
-  private segmentsAnnounced = 0; // segments on the wire as of the last ANNOUNCE
+  private stream?: StreamPass; // `send -` (stream-pass.ts)
   private planner?: RepairPlanner;
   private scheduler?: SendScheduler;
   private tx?: Transmitter;
   private reports?: ReportSocket;
   private pacing?: Pacing;
+  private gate?: StartGate;
   private pumping = false;
   private fatal?: Error;
   private settle?: () => void;
@@ -60,6 +59,12 @@ export class SenderSession extends EventEmitter {
     super();
     this.opts = resolveSendOptions(options);
     this.security = new SenderSecurity(this.opts.keys, this.opts.session, this.salt);
+  }
+
+  /** Every receiver that joined so far, as the summary would list it. */
+  receivers(): ReceiverSummary[] {
+    const now = this.clock.now();
+    return this.participants.all().map((p) => summarize(p, now));
   }
 
   get symbolSize(): number {
@@ -102,7 +107,14 @@ export class SenderSession extends EventEmitter {
 
   private async prepare(): Promise<number> {
     const t0 = this.clock.now();
-    if (this.opts.image === STDIN_IMAGE) return this.prepareStream(t0);
+    if (this.opts.image === STDIN_IMAGE) {
+      // `send -`: stdin, read as the session goes (stream-pass.ts).
+      const failed = (p: Participant, message: string): unknown => this.participants.fail(p) && this.emit('receiver-failed', { ...summarize(p), message });
+      const s = (this.stream = await openStreamPass(this.opts, this.symbolSize, { ready: () => this.pump(), ended: (err) => this.onJobsDone(err ? [err] : []), failed }));
+      ({ chunks: this.chunks, planner: this.planner, scheduler: this.scheduler } = s);
+      this.emit('prepared', s.prepared((this.clock.now() - t0) / 1000));
+      return (this.clock.now() - t0) / 1000;
+    }
     const onProgress = (done: number, total: number): boolean => this.emit('prepare-progress', { done, total });
     const chunks = await SendChunks.open(this.opts, this.symbolSize, onProgress);
     this.chunks = chunks;
@@ -112,22 +124,6 @@ export class SenderSession extends EventEmitter {
     this.scheduler = new SendScheduler(new FirstPassScheduler({ manifestChunks: chunks.manifestChunks, imageChunks: src.chunkCount, isZero: (c) => src.isZero(c) }));
     const seconds = (this.clock.now() - t0) / 1000;
     this.emit('prepared', { source: src.kind, imageSize: src.size, chunkCount: src.chunkCount, zeroChunks: chunks.zeroChunks(), seconds, imageDigest: src.manifest.imageDigest.toString('hex') });
-    return seconds;
-  }
-
-  /** `send -`: stdin, read as the session goes (stream-pass.ts). */
-  private async prepareStream(t0: number): Promise<number> {
-    const p = await openStreamPass(this.opts, this.symbolSize, {
-      ready: () => this.pump(),
-      ended: (err) => {
-        if (err) this.fail(err);
-        this.checkFirstPass();
-        this.settle?.();
-      },
-    });
-    ({ chunks: this.chunks, window: this.window, planner: this.planner, scheduler: this.scheduler } = p);
-    const seconds = (this.clock.now() - t0) / 1000;
-    this.emit('prepared', { source: 'stream', imageSize: 0, chunkCount: 0, zeroChunks: 0, seconds, imageDigest: '', window: p.windowChunks, segmentChunks: p.segmentChunks });
     return seconds;
   }
 
@@ -155,7 +151,7 @@ export class SenderSession extends EventEmitter {
       },
       error: (err) => this.fail(err),
       warning: (message) => void this.emit('warning', { message }),
-    });
+    }, this.opts.controlPort);
   }
 
   private announce(): void {
@@ -165,12 +161,11 @@ export class SenderSession extends EventEmitter {
     const nackBackoffMs = nackBackoffWindow(groupSize, this.pacing.rate, this.state.is('sending'), this.opts.chunkSize);
     // Gather each loss's reports over the window receivers are told to spread them over.
     this.planner!.setBackoff(nackBackoffMs);
-    const chunks = this.chunks;
     const packet = this.security.wrapAnnounce(encodeAnnounce({
       session,
       phase: wirePhase(this.state.state),
       controlPort: this.reports.port,
-      ...(chunks instanceof StreamChunks ? streamAnnounce(chunks, this.tx.firstPassManifest) : chunks.announced()),
+      ...announcedImage(this.chunks, this.tx.firstPassManifest),
       symbolSize: this.symbolSize,
       stripeSize,
       progress: this.tx.firstPassProgress,
@@ -199,32 +194,50 @@ export class SenderSession extends EventEmitter {
   }
 
   /**
-   * Announces until enough receivers have joined (never fewer than one, so
-   * a session lured away by a replay waits rather than sending to nobody),
-   * with a 'waiting' event every WAITING_NOTICE_MS. False if aborted first.
+   * Starts now with whoever has joined (SIGUSR1) if the session is still
+   * waiting and someone has (as soon as its join is confirmed); returns how
+   * many have (0: it keeps waiting), or undefined if it is not waiting.
+   */
+  startNow(): number | undefined {
+    if (!this.state.is('waiting')) return undefined;
+    const joined = this.participants.active().length; // none before the gate exists: reports are not read yet
+    if (this.gate?.force(joined)) this.settle?.();
+    return joined;
+  }
+
+  /**
+   * Announces until the start rule (start.ts) holds: never with nobody
+   * joined, so a session lured away by a replay waits rather than sending
+   * to nobody; with a 'waiting' event every WAITING_NOTICE_MS. False if
+   * aborted first, or once --start-timeout has passed (then finish()
+   * announces the end and throws ENORECEIVERS).
    */
   private async waitForReceivers(): Promise<boolean> {
-    const since = this.clock.now();
-    let firstJoin: number | undefined;
-    let noticeAt = since + WAITING_NOTICE_MS;
+    const gate = new StartGate(this.opts, this.clock.now());
+    this.gate = gate;
+    const joinedNames = (): string[] => this.participants.active().filter(confirmed).map((p) => p.name);
+    let noticeAt = gate.since + WAITING_NOTICE_MS;
+    let decision: StartDecision = 'wait';
     await this.until(() => {
       if (this.aborted || this.fatal) return true;
-      const ready = this.participants.active().filter(confirmed).length;
+      const joined = joinedNames();
       const now = this.clock.now();
-      if (ready > 0) firstJoin ??= now;
       if (now >= noticeAt) {
         noticeAt = now + WAITING_NOTICE_MS;
-        this.emit('waiting', { joined: ready, needed: this.opts.minReceivers, seconds: Math.round((now - since) / 1000) });
+        this.emit('waiting', { joined: joined.length, needed: gate.needed, missing: gate.missing(joined), seconds: Math.round((now - gate.since) / 1000) });
       }
-      return readyToStart(ready, this.opts.minReceivers, this.opts.maxWait, firstJoin ?? now, now);
+      decision = gate.decide(joined, now);
+      return decision !== 'wait';
     }, 50);
+    this.gate = undefined;
     if (this.fatal) throw this.fatal;
-    return !this.aborted;
+    // Thrown once the end is announced, so that receivers which joined stop at once.
+    if ((decision as StartDecision) === 'timeout') this.fatal = new BlockcastError('ENORECEIVERS', gate.timeoutMessage(joinedNames()));
+    return !this.aborted && !this.fatal;
   }
 
   private transfer(): Promise<void> {
-    // A stream whose every receiver has failed or gone ends at once: nobody is left to read it for.
-    const done = this.until(() => this.aborted || !!this.fatal || ((this.state.is('repairing') || !!this.window) && this.participants.allTerminal()));
+    const done = this.until(() => this.aborted || !!this.fatal || ((this.state.is('repairing') || !!this.stream) && this.participants.allTerminal()));
     this.pump();
     this.settle?.();
     return done;
@@ -258,7 +271,7 @@ export class SenderSession extends EventEmitter {
 
   private async sendRepair(now: number): Promise<void> {
     const r = this.planner!.take(now)!;
-    if (this.chunks instanceof StreamChunks && !this.chunks.available(r.stream, r.chunk)) return; // forgotten: below every live receiver's point
+    if (this.stream && !this.stream.chunks.available(r.stream, r.chunk)) return; // forgotten: below every live receiver's point
     const wire = await this.chunks!.data(r.stream, r.chunk, false);
     const { symbols, parity } = this.planner!.round(r, wire.data.length, this.clock.now(), this.pacing!.rate);
     this.stats.repairRound(symbols.length, parity.length);
@@ -276,24 +289,14 @@ export class SenderSession extends EventEmitter {
 
   private onJobsDone(errors: Error[]): void {
     for (const err of errors) this.fail(err);
-    this.checkFirstPass();
-    // A stream's segment on the wire: announce its hash now, so receivers can take it at once.
-    if (this.window && this.tx!.firstPassManifest > this.segmentsAnnounced) {
-      this.segmentsAnnounced = this.tx!.firstPassManifest;
-      this.announce();
-    }
-    this.emit('progress', { chunksSent: this.tx!.firstPassProgress, chunkCount: this.chunks!.source.chunkCount });
-    this.pump();
-    this.settle?.();
-  }
-
-  /** The first pass is over once every chunk's job is done (a stream's: once stdin is read to its end). */
-  private checkFirstPass(): void {
-    if (this.state.is('sending') && (!(this.chunks instanceof StreamChunks) || this.chunks.readAll) && this.scheduler!.pass.size === 0 && !this.tx!.passInFlight()) {
+    if (this.state.is('sending') && (this.stream?.chunks.readAll ?? true) && this.scheduler!.pass.size === 0 && !this.tx!.passInFlight()) {
       this.state.to('repairing');
       this.emit('first-pass', this.stats.firstPassDone(this.clock.now(), this.tx!.stats()));
       this.announce();
-    }
+    } else if (this.stream?.segmentsSent(this.tx!.firstPassManifest)) this.announce(); // receivers take a segment once announced
+    this.emit('progress', { chunksSent: this.tx!.firstPassProgress, chunkCount: this.chunks!.source.chunkCount });
+    this.pump();
+    this.settle?.();
   }
 
   /** A STATUS, if admission.ts takes it: a join, or a member's report from its pinned address with its nonce. */
@@ -306,7 +309,7 @@ export class SenderSession extends EventEmitter {
     if (v.overload && !this.state.is('waiting')) this.pacing?.overload(now);
     for (const [event, summary] of r.events) this.emit(event, summary);
     if (r.ack) this.reports?.ack(s.receiverId, r.ackState, s.nonce, port, address);
-    if (this.window) this.failAll(this.window.reported(this.participants, s.receiverId));
+    this.stream?.reported(this.participants, s.receiverId);
     this.settle?.();
   }
 
@@ -329,11 +332,6 @@ export class SenderSession extends EventEmitter {
     this.pump();
   }
 
-  /** A stream's receivers that joined too late or fell behind its window (stream-window.ts). */
-  private failAll(verdicts: WindowVerdict[]): void {
-    for (const v of verdicts) if (v && this.participants.fail(v.participant)) this.emit('receiver-failed', { ...summarize(v.participant), message: v.message });
-  }
-
   private dropped(why: string, receiverId: number, address: string, port: number): void {
     // Per packet, like 'malformed': the summary's `dropped` counts every kind.
     if (why === 'forged') this.emit('forged', { receiverId, address, port });
@@ -346,8 +344,9 @@ export class SenderSession extends EventEmitter {
    */
   private overBudget(p: Participant, entries: number): void {
     this.stats.dropped.overBudget += entries;
-    if (this.state.is('repairing') && this.participants.fail(p)) {
-      this.emit('receiver-failed', { ...summarize(p), message: `asked for more repair than its budget (${this.budget.factor}x the image's wire bytes): a link losing over half its packets, or forged reports` });
+    if (this.state.is('repairing') && this.participants.fail(p, this.clock.now())) {
+      p.message = `asked for more repair than its budget (${this.budget.factor}x the image's wire bytes): a link losing over half its packets, or forged reports`;
+      this.emit('receiver-failed', summarize(p));
       this.settle?.();
     }
   }
@@ -358,7 +357,7 @@ export class SenderSession extends EventEmitter {
     this.pacing!.sample(now, this.tx?.stats().bytes ?? 0, !this.state.is('waiting'));
     const timeout = receiverTimeoutMs(this.opts.receiverTimeout, heartbeatTenths(this.participants.size, this.pacing!.rate));
     for (const p of this.participants.expire(now, timeout)) this.emit('receiver-lost', summarize(p));
-    if (this.window) this.failAll(this.window.tick(this.participants, now, this.opts.receiverTimeout * 1000));
+    this.stream?.tick(this.participants, now, this.opts.receiverTimeout * 1000);
     this.settle?.();
   }
 
@@ -382,6 +381,7 @@ export class SenderSession extends EventEmitter {
       now: this.clock.now(),
       native: this.tx!.stats(),
       receivers: this.participants.all(),
+      listed: this.opts.receivers,
       rate: this.pacing?.control,
       aborted: this.aborted,
     });

@@ -73,6 +73,10 @@ export interface SendSummary {
   rateDecreases: number;
   lowestRate: number;
   receivers: ReceiverSummary[];
+  /** Receivers listed with --receivers that never joined. */
+  neverJoined: string[];
+  /** Receivers listed with --receivers that joined but did not finish (failed, lost, or still going when it ended). */
+  notFinished: string[];
   ok: boolean;
 }
 
@@ -86,6 +90,8 @@ export interface SummaryInputs {
   now: number;
   native: NativeSenderStats;
   receivers: Participant[];
+  /** Listed receivers (--receivers): the ones that never joined are named in the summary. */
+  listed: string[];
   rate?: { decreases: number; lowest: number };
   aborted: boolean;
 }
@@ -155,7 +161,11 @@ export class SenderStats {
 
   summary(s: SummaryInputs): SendSummary {
     const seconds = this.startedAt !== undefined ? (s.now - this.startedAt) / 1000 : 0;
-    const receivers = s.receivers.map(summarize);
+    const receivers = s.receivers.map((p) => summarize(p, s.now));
+    const present = new Set(receivers.map((r) => r.name));
+    const neverJoined = s.listed.filter((n) => !present.has(n));
+    const listed = new Set(s.listed);
+    const notFinished = receivers.filter((r) => listed.has(r.name) && r.state !== 'done').map((r) => r.name);
     const image = s.chunks.source;
     const imageSize = image.size;
     return {
@@ -193,7 +203,9 @@ export class SenderStats {
       rateDecreases: s.rate?.decreases ?? 0,
       lowestRate: s.rate?.lowest ?? 0,
       receivers,
-      ok: receivers.length > 0 && receivers.every((r) => r.state === 'done') && !s.aborted,
+      neverJoined,
+      notFinished,
+      ok: receivers.length > 0 && receivers.every((r) => r.state === 'done') && neverJoined.length === 0 && !s.aborted,
     };
   }
 

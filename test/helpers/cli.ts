@@ -63,11 +63,14 @@ export function runCli(args: string[], prefix: string[] = []): Promise<CliResult
 }
 
 let counter = 0;
-/** A group and port no other test file uses at the same time. */
+/**
+ * A group and port no other test file uses at the same time. The port is
+ * even: a sender's report socket takes the odd port above it (data port + 1).
+ */
 export function uniqueChannel(): { group: string; port: string } {
   counter++;
   const n = (process.pid * 7 + counter) % 250;
-  return { group: `239.255.${100 + (counter % 100)}.${n + 1}`, port: String(30000 + ((process.pid * 13 + counter * 101) % 30000)) };
+  return { group: `239.255.${100 + (counter % 100)}.${n + 1}`, port: String(30000 + 2 * ((process.pid * 13 + counter * 101) % 15000)) };
 }
 
 export function sha256File(file: string): string {

@@ -31,6 +31,16 @@ describe('resolveSendOptions', () => {
     for (const [k, v] of Object.entries(SEND_DEFAULTS)) expect(o[k as keyof typeof o], k).toBe(v);
   });
 
+  it('reports to a fixed control port: the data port + 1 unless set (0: ephemeral), never the data port', () => {
+    expect(resolve({}).controlPort).toBe(DEFAULT_PORT + 1);
+    expect(resolve({ port: 40000 }).controlPort).toBe(40001);
+    expect(resolve({ port: 65535 }).controlPort).toBe(65534);
+    expect(resolve({ controlPort: 0 }).controlPort).toBe(0);
+    expect(rejection({ port: 5000, controlPort: 5000 })).toContain('controlPort 5000 is the data port');
+    expect(resolve({ receivers: ['a', 'b', 'a'] }).receivers).toEqual(['a', 'b']);
+    expect(rejection({ receivers: [''] })).toContain('receiver names of 1 to 64 bytes');
+  });
+
   it('keeps what the caller set', () => {
     const o = resolve({ rate: 'unlimited', session: 7, fecStripe: 0, fecRatio: 0.05, gso: false, workers: 2, maxWait: 1.5 });
     expect(o).toMatchObject({ rateBytes: 0, session: 7, fecStripe: 0, fecRatio: 0.05, gso: false, workers: 2, maxWait: 1.5 });

@@ -41,7 +41,7 @@ describe('SenderSession', () => {
     // Long past --max-wait and the notice interval: with nobody joined it still waits.
     s.on('prepared', () => setTimeout(() => clock.advance(WAITING_NOTICE_MS + 1), 100));
     const summary = await s.run();
-    expect(waiting).toEqual([{ joined: 0, needed: 1, seconds: 10 }]);
+    expect(waiting).toEqual([{ joined: 0, needed: 1, missing: [], seconds: 10 }]);
     expect(events).toEqual(['prepared']);
     expect(summary).toMatchObject({ ok: false, receivers: [], imageSize: 300_000, repairJobs: 0, dataPackets: 0 });
   });
