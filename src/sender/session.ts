@@ -245,7 +245,7 @@ export class SenderSession extends EventEmitter {
 
   /** Keeps the native queues topped up: repairs first, then the first pass. */
   private pump(): void {
-    if (this.pumping || !this.tx) return;
+    if (this.pumping || !this.tx || ['ending', 'ended', 'failed'].includes(this.state.state)) return; // nothing is sent once the session ends
     this.pumping = true;
     void this.pumpLoop()
       .catch((err: unknown) => this.fail(err as Error))

@@ -239,6 +239,7 @@ export class StreamChunks {
       this.flushSegment(true);
       this.ended = true;
     } catch (err) {
+      if (this.closed) return; // the session is over (its pool closed under a pack): nobody to tell
       this.failure = err as Error;
     }
     this.onEnd();
@@ -268,7 +269,7 @@ export class StreamChunks {
     this.digest.update(p.digest);
     this.pendingHashes.push(p.digest);
     this.pendingZero.push(p.zero);
-    if (!p.zero) this.onReady({ stream: Stream.Image, chunk: c });
+    if (!p.zero && !this.closed) this.onReady({ stream: Stream.Image, chunk: c });
     if (this.pendingHashes.length === this.o.segmentChunks) this.flushSegment(false);
   }
 
