@@ -7,7 +7,7 @@
  *   tsx bench/e2e.ts [--receivers N] [--size 512M] [--mtu 1500] [--rate 10g]
  *                    [--loss PCT] [--tbf MBIT] [--no-ceiling] [--whole-skb] [--rx-gro]
  *                    [--image FILE [--raw-image FILE]] [--sparse-targets] [--max-buffer SIZE] [--json FILE]
- *                    [--keys [--cipher aes-256-gcm|chacha20-poly1305] [--no-encrypt]]
+ *                    [--keys [--cipher aes-256-gcm|chacha20-poly1305] [--no-encrypt]] [--send-args "--codec zstd --level 1"]
  *
  * A link-bound run on the prepared ext4 image at 16 receivers (targets
  * created sparse by the receivers, so 16 copies fit in memory):
@@ -351,6 +351,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       keys: { type: 'boolean', default: false },
       cipher: { type: 'string' },
       'no-encrypt': { type: 'boolean', default: false },
+      'send-args': { type: 'string' },
     },
   });
   if (!values.keys && (values.cipher || values['no-encrypt'])) throw new Error('--cipher and --no-encrypt need --keys');
@@ -365,6 +366,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     ...(values['raw-image'] ? { rawImage: values['raw-image'] } : {}),
     ...(values['sparse-targets'] ? { targets: 'sparse' as const } : {}),
     ...(values['max-buffer'] ? { receiveArgs: ['--max-buffer', values['max-buffer']] } : {}),
+    ...(values['send-args'] ? { sendArgs: values['send-args'].split(' ').filter(Boolean) } : {}),
     ceiling: !values['no-ceiling'],
     wholeSkb: values['whole-skb']!,
     rxGro: values['rx-gro']!,

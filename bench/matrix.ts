@@ -5,7 +5,7 @@
  * cell is one verified transfer (bench/tools.ts); a cell that does not verify
  * is reported as failed, not timed.
  *
- *   tsx bench/matrix.ts [--tools blockcast,blockcast-prepared,udpcast,udpcast-fec,uftp]
+ *   tsx bench/matrix.ts [--tools blockcast,blockcast-prepared,blockcast-prepared-zstd,udpcast,udpcast-fec,uftp]
  *                       [--receivers 1,4,16] [--loss 0,1,5] [--tbf 0,50]
  *                       [--images ext4,random] [--random-size 512M]
  *                       [--timeout 300] [--out bench/results] [--quick] [--lab bcmtx]
@@ -91,7 +91,7 @@ mkdirSync(out, { recursive: true });
 const work = path.join('/dev/shm', `blockcast-matrix-${process.pid}`);
 mkdirSync(work, { recursive: true });
 
-/** The images, with their SHA-256 and (for blockcast-prepared) a prepared copy. */
+/** The images, with their SHA-256 and (for blockcast-prepared, -zstd) a copy prepared with LZ4, or with prepare's default (zstd). */
 async function images(): Promise<{ name: string; path: string; bytes: number; want: string }[]> {
   const list = [];
   for (const name of imageNames) {
@@ -102,7 +102,8 @@ async function images(): Promise<{ name: string; path: string; bytes: number; wa
       file = path.join(work, 'random.img');
       execFileSync('bash', ['-c', `head -c ${parseSize('random-size', values['random-size']!)} /dev/urandom > ${file}`]);
     } else throw new Error(`unknown image ${name}: ext4, ext4-small or random`);
-    if (tools.includes('blockcast-prepared')) execFileSync(process.execPath, [cli, 'prepare', file, '-o', `${file}.bcp`, '--quiet']);
+    if (tools.includes('blockcast-prepared')) execFileSync(process.execPath, [cli, 'prepare', file, '-o', `${file}.bcp`, '--codec', 'lz4', '--quiet']);
+    if (tools.includes('blockcast-prepared-zstd')) execFileSync(process.execPath, [cli, 'prepare', file, '-o', `${file}.zstd.bcp`, '--quiet']);
     list.push({ name, path: file, bytes: statSync(file).size, want: await sha256File(file) });
   }
   return list;

@@ -1,6 +1,7 @@
 /**
  * Component micro-benchmarks (the `benchmark` package): LZ4 compression and
- * decompression of one 1 MiB chunk of the real ext4 image, Reed-Solomon
+ * decompression of one 1 MiB chunk of the real ext4 image, zstd's at levels
+ * 1, 3, 9 and 19 (ZSTD_LEVELS=1,3 to choose), Reed-Solomon
  * encoding and decoding of one stripe, BLAKE3 of a chunk and of a whole
  * manifest. Packets per second of the native sender and receiver against the
  * plain C sendmmsg/recvmmsg pair are end-to-end figures: bench/e2e.ts prints
@@ -28,8 +29,12 @@ const fd = openSync(image.path, 'r');
 const chunk = Buffer.alloc(CHUNK);
 readSync(fd, chunk, 0, CHUNK, 400 * CHUNK);
 const packed = compressSync(chunk);
-const { lz4 } = native;
+const { lz4, zstd } = native;
 const lz4Out = Buffer.alloc(CHUNK + 65536);
+const zstdLevels = (process.env.ZSTD_LEVELS ?? '1,3,9,19').split(',').map(Number);
+const zstdOut = Buffer.alloc(CHUNK + 65536);
+/** Per level: the chunk as one zstd frame, as the workers make it. */
+const zstdFrames = new Map(zstdLevels.map((l) => [l, zstd ? Buffer.from(zstdOut.subarray(0, zstd.compress(chunk, zstdOut, l))) : Buffer.alloc(0)]));
 const sources = Array.from({ length: K }, (_, i) => chunk.subarray((i * SYMBOL) % (CHUNK - SYMBOL), ((i * SYMBOL) % (CHUNK - SYMBOL)) + SYMBOL));
 const parity = native.fec.encode(sources, Array.from({ length: 10 }, (_, i) => i));
 // Decode 10 lost sources from the 190 others and 10 parity symbols.
@@ -52,6 +57,15 @@ const cases: Case[] = [
         { name: `lz4 compress (${lz4.backend}, as the workers do), 1 MiB chunk`, bytes: CHUNK, fn: () => void lz4.compress(chunk, lz4Out) },
         { name: `lz4 decompress (${lz4.backend}, as the workers do), 1 MiB chunk`, bytes: CHUNK, fn: () => void lz4.decompress(packed, lz4Out.subarray(0, CHUNK)) },
       ]
+    : []),
+  ...(zstd
+    ? zstdLevels.flatMap((l) => {
+        const frame = zstdFrames.get(l)!;
+        return [
+          { name: `zstd -${l} compress (${zstd.backend}), 1 MiB chunk, ratio ${(CHUNK / frame.length).toFixed(2)}`, bytes: CHUNK, fn: () => void zstd.compress(chunk, zstdOut, l) },
+          { name: `zstd -${l} decompress (${zstd.backend}), 1 MiB chunk`, bytes: CHUNK, fn: () => void zstd.decompress(frame, lz4Out.subarray(0, CHUNK)) },
+        ];
+      })
     : []),
   { name: `Reed-Solomon encode 10 parity, k=${K}, ${native.fec.backend}`, bytes: K * SYMBOL, fn: () => native.fec.encode(sources, missing) },
   { name: `Reed-Solomon decode 10 lost of k=${K}, ${native.fec.backend}`, bytes: K * SYMBOL, fn: () => native.fec.decode(have, rows, missing) },

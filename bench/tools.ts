@@ -31,7 +31,7 @@ export const PORT = 9600;
 const RDV = '239.255.61.61';
 const BLOCKCAST_GROUP = '239.255.60.60';
 
-export const TOOLS = ['blockcast', 'blockcast-prepared', 'udpcast', 'udpcast-fec', 'uftp'] as const;
+export const TOOLS = ['blockcast', 'blockcast-prepared', 'blockcast-prepared-zstd', 'udpcast', 'udpcast-fec', 'uftp'] as const;
 export type ToolName = (typeof TOOLS)[number];
 
 /** udpcast FEC: 8 stripes, 8 redundant blocks each, 128-block stripes (its manual's example). */
@@ -40,7 +40,7 @@ export const UDPCAST_FEC = '8x8/128';
 export interface Transfer {
   tool: ToolName;
   lab: Lab;
-  /** The raw image; blockcast-prepared sends `${image}.bcp`, which must exist. */
+  /** The raw image; blockcast-prepared sends `${image}.bcp` (LZ4) and blockcast-prepared-zstd `${image}.zstd.bcp`, which must exist. */
   image: string;
   imageBytes: number;
   /** SHA-256 (hex) of the raw image. */
@@ -104,7 +104,7 @@ export async function runTransfer(t: Transfer): Promise<ToolRun> {
   mkdirSync(dir, { recursive: true });
   const targets = lab.receiverNs.map((_, i) => path.join(dir, `r${i}.img`));
   const stream = n > 4;
-  const blockcast = tool === 'blockcast' || tool === 'blockcast-prepared';
+  const blockcast = tool === 'blockcast' || tool === 'blockcast-prepared' || tool === 'blockcast-prepared-zstd';
   if (!stream && tool !== 'uftp') for (const target of targets) execFileSync('fallocate', ['-l', String(t.imageBytes), target]);
 
   let receivers: ChildProcess[];
@@ -117,7 +117,7 @@ export async function runTransfer(t: Transfer): Promise<ToolRun> {
       lab.exec(ns, [process.execPath, cli, 'receive', targets[i]!, ...net, '--json', '--interface', lab.receiverAddrs[i]!, '--wait-timeout', '60', ...(stream ? ['--max-buffer', '128M'] : ['--target-zeroed'])], withEvents),
     );
     ready = Promise.all(receivers.map((r) => readyEvent(r)));
-    const image = tool === 'blockcast' ? t.image : `${t.image}.bcp`;
+    const image = tool === 'blockcast' ? t.image : tool === 'blockcast-prepared' ? `${t.image}.bcp` : `${t.image}.zstd.bcp`;
     const rate = t.paceMbit ? `${Math.floor(t.paceMbit * 0.95)}m` : '10g';
     sender = () => lab.exec(lab.senderNs, [process.execPath, cli, 'send', image, ...net, '--quiet', '--interface', lab.senderAddr, '--min-receivers', String(n), '--rate', rate], quiet);
   } else if (tool === 'udpcast' || tool === 'udpcast-fec') {

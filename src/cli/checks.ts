@@ -25,7 +25,7 @@ async function withImage<T>(image: string, o: CheckOptions, r: Reporter, use: (s
   const chunkSize = checkInteger('chunkSize', o.chunkSize ?? DEFAULT_CHUNK_SIZE, 4096, MAX_CHUNK_SIZE);
   const pool = new ChunkPool({ threads: checkInteger('workers', o.workers ?? defaultWorkerThreads(), 1, 64) });
   try {
-    const src = await openImage(image, { chunkSize, compress: false, pool, onProgress: (done, total) => r.event('scan-progress', { done, total }) });
+    const src = await openImage(image, { chunkSize, codec: { name: 'none', level: 0 }, pool, onProgress: (done, total) => r.event('scan-progress', { done, total }) });
     try {
       return await use(src, pool);
     } finally {

@@ -3,14 +3,17 @@
 // verify, demo. Each of send, receive and the checks defines its options in
 // options/; the short ones are here.
 import './early-signals.js'; // first: before anything else loads
+import { realpathSync } from 'node:fs';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { BlockcastError, ExitCode } from '../errors.js';
 import { native } from '../native/binding.js';
 import { DEFAULT_CHUNK_SIZE } from '../image/geometry.js';
-import { lz4Backend } from '../image/lz4.js';
+import { CODEC_NAMES, PREPARE_DEFAULT_CODEC, codecLabel } from '../image/codec.js';
 import { demoCommand } from './demo.js';
 import { prepareCommand } from './prepare.js';
+import { versionText } from './version.js';
 import { keygenCommand } from './keygen.js';
 import { addCheckCommands } from './options/checks.js';
 import { int, size } from './options/parse.js';
@@ -29,9 +32,10 @@ process.env.UV_THREADPOOL_SIZE ??= String(Math.min(4, Math.max(2, os.availablePa
 process.env.MIMALLOC_PURGE_DELAY ??= '0';
 native.tuneMalloc();
 
-const program = new Command('blockcast')
+/** The whole command line, defined but not parsed (scripts/completion.mjs and scripts/man.mjs read it). */
+export const program = new Command('blockcast')
   .description('Multicast block-level disk images to many nodes at once')
-  .version(`0.1.0 (FEC backend: ${native.fec.backend}; LZ4: ${lz4Backend})`)
+  .version(versionText())
   .showHelpAfterError()
   .exitOverride();
 
@@ -45,7 +49,9 @@ program
   .argument('<image>', 'image file or block device')
   .requiredOption('-o, --output <file>', 'prepared image to write')
   .option('--chunk-size <bytes>', `bytes per chunk (default: ${DEFAULT_CHUNK_SIZE / 2 ** 20}m)`, size('chunk-size'))
-  .addOption(new Option('--no-compress', 'store chunks uncompressed (zero chunks are still left out)'))
+  .addOption(new Option('--codec <name>', `how chunks are compressed, each only where that shrinks it (default: ${codecLabel(PREPARE_DEFAULT_CODEC)})`).choices(CODEC_NAMES))
+  .option('--level <n>', `zstd level, 1-22 (default: ${PREPARE_DEFAULT_CODEC.level})`, int('level'))
+  .addOption(new Option('--no-compress', 'store chunks uncompressed (zero chunks are still left out; same as --codec none)'))
   .option('--workers <n>', WORKERS_HELP, int('workers'))
   .option('--json', 'print machine-readable events, one JSON object per line, on stdout')
   .option('-q, --quiet', 'print nothing but errors')
@@ -80,8 +86,18 @@ program
     process.exitCode = await demoCommand(o);
   });
 
+// Parse only when run as the CLI (directly or through npm's bin link), not
+// when imported for the program's definition.
+function isEntryPoint(): boolean {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+const runAsCli = isEntryPoint();
 try {
-  await program.parseAsync(process.argv);
+  if (runAsCli) await program.parseAsync(process.argv);
 } catch (err) {
   const e = err as { code?: string; exitCode?: number; message: string };
   if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') {

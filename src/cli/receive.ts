@@ -2,18 +2,21 @@ import { isatty } from 'node:tty';
 import { BlockcastError, ExitCode } from '../errors.js';
 import { outputsInOrder } from '../receiver/options.js';
 import { ReceiverSession, type ReceiveOptions } from '../receiver/session.js';
+import { receiverProgress, type ProgressOptions } from './progress.js';
 import { forwardEvents, makeReporter, mb } from './report.js';
 
-export async function receiveCommand(opts: ReceiveOptions & { json?: boolean; quiet?: boolean }): Promise<number> {
+export async function receiveCommand(opts: ReceiveOptions & ProgressOptions): Promise<number> {
   if (opts.target === '-' && isatty(1)) throw new BlockcastError('EINVALIDOPTION', 'receive - writes the image to stdout, which is a terminal: pipe it into a command (or use --pipe CMD)');
   // `receive -`: stdout carries the image, so JSON events go to stderr with the human lines.
   const r = makeReporter(!!opts.json, opts.quiet, opts.target === '-' ? 'stderr' : 'stdout');
   const session = new ReceiverSession(opts);
+  const progress = receiverProgress(r, opts, () => session.progress());
   const destination = opts.pipe !== undefined ? `| ${opts.pipe}` : opts.target === '-' ? 'stdout' : opts.target;
   forwardEvents(session, r, ['ready', 'session', 'manifest', 'warning']);
-  session.on('session', (p: { session: number; sender: string; imageSize: number }) =>
-    r.human(`joined session ${p.session.toString(16)} from ${p.sender}: ${p.imageSize ? `${mb(p.imageSize)} MB image` : 'a stream (size known at its end)'} -> ${destination}`),
-  );
+  session.on('session', (p: { session: number; sender: string; imageSize: number }) => {
+    r.human(`joined session ${p.session.toString(16)} from ${p.sender}: ${p.imageSize ? `${mb(p.imageSize)} MB image` : 'a stream (size known at its end)'} -> ${destination}`);
+    progress.start();
+  });
   session.on('warning', (p: { message: string }) => r.human(`warning: ${p.message}`));
   r.human(`listening on ${session.opts.group}:${session.opts.port} via ${session.opts.interfaceAddress}`);
   const k = session.opts.keys;
@@ -29,6 +32,7 @@ export async function receiveCommand(opts: ReceiveOptions & { json?: boolean; qu
   process.once('SIGTERM', stop);
   try {
     const s = await session.run();
+    progress.final();
     r.event('done', s as unknown as Record<string, unknown>);
     r.human(
       `done: ${mb(s.imageSize)} MB verified${outputsInOrder(opts) ? ` and delivered to ${destination}` : ''} in ${s.seconds.toFixed(2)} s (${s.mbps.toFixed(1)} MB/s), digest ${s.imageDigest.slice(0, 16)}…, ` +
@@ -36,6 +40,7 @@ export async function receiveCommand(opts: ReceiveOptions & { json?: boolean; qu
     );
     return ExitCode.Ok;
   } finally {
+    progress.stop();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }

@@ -1,10 +1,11 @@
 import { cipherName } from '../security/options.js';
 import { BlockcastError, ExitCode } from '../errors.js';
 import { SenderSession, type SendOptions, type SendSummary } from '../sender/session.js';
+import { senderProgress, type ProgressOptions } from './progress.js';
 import { forwardEvents, makeReporter, mb, type Reporter } from './report.js';
 import { neverJoined, receiverStatus, writeStatusFile, type StatusDocument } from './status-file.js';
 
-export interface SendCommandOptions extends SendOptions {
+export interface SendCommandOptions extends SendOptions, ProgressOptions {
   json?: boolean;
   quiet?: boolean;
   /** Write each receiver's outcome here at the end (status-file.ts). */
@@ -15,6 +16,8 @@ export async function sendCommand(opts: SendCommandOptions): Promise<number> {
   const r = makeReporter(!!opts.json, opts.quiet);
   const session = new SenderSession(opts);
   describe(session, r, opts.image);
+  const progress = senderProgress(r, opts, () => session.progress());
+  session.on('start', () => progress.start()); // after the 'start' event and line
   let imageSize = 0;
   session.once('prepared', (p: { imageSize: number }) => (imageSize = p.imageSize));
   const k = session.opts.keys;
@@ -40,11 +43,13 @@ export async function sendCommand(opts: SendCommandOptions): Promise<number> {
     if (opts.statusFile) writeStatus(opts.statusFile, statusOf(session, imageSize, undefined, (err as Error).message));
     throw err;
   } finally {
+    progress.stop();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     process.off('SIGUSR1', startNow);
   }
   if (opts.statusFile) writeStatus(opts.statusFile, statusOf(session, imageSize, summary));
+  progress.final();
   r.event('summary', summary as unknown as Record<string, unknown>);
   report(r, summary);
   if (summary.receivers.length === 0) throw new BlockcastError('ENORECEIVERS', 'No receiver joined: nothing was sent');
@@ -75,6 +80,7 @@ function describe(session: SenderSession, r: Reporter, image: string): void {
   session.on('receiver-done', (p: { name: string }) => r.human(`receiver done: ${p.name}`));
   session.on('receiver-failed', (p: { name: string; reason: number; message?: string }) => r.human(`receiver FAILED: ${p.name} (reason ${p.reason}${p.message ? `: ${p.message}` : ''})`));
   session.on('receiver-lost', (p: { name: string }) => r.human(`receiver LOST (silent): ${p.name}`));
+  session.on('warning', (p: { message: string }) => r.human(`warning: ${p.message}`));
 }
 
 function report(r: Reporter, summary: SendSummary): void {

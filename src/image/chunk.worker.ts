@@ -9,7 +9,9 @@ import { Piscina } from 'piscina';
 import { native } from '../native/binding.js';
 import { Coding, type CodingValue } from '../protocol/constants.js';
 import { hash, zeroHash } from '../protocol/hash.js';
+import type { ChunkCodec } from './codec.js';
 import { lz4Expand, lz4Shrink } from './lz4.js';
+import { ZSTD_UNAVAILABLE, zstdExpand, zstdShrink } from './zstd.js';
 
 export interface PackTask {
   kind: 'pack';
@@ -18,9 +20,9 @@ export interface PackTask {
   length: number;
   /** Detect an all-zero chunk and hash the raw bytes. */
   scan: boolean;
-  /** Return the wire bytes: LZ4 if `compress` and it shrinks the chunk, else raw. */
+  /** Return the wire bytes: coded with `codec` if that shrinks the chunk, else raw. */
   wire: boolean;
-  compress: boolean;
+  codec: ChunkCodec;
   /** Also hash the wire bytes (prepared images store it to catch a corrupt file). */
   wireDigest: boolean;
 }
@@ -38,7 +40,7 @@ export interface PackBytesTask {
   kind: 'pack-bytes';
   buffer: ArrayBuffer;
   length: number;
-  compress: boolean;
+  codec: ChunkCodec;
 }
 
 export interface ReadTask {
@@ -69,6 +71,8 @@ export type UnpackWriteResult = { buffer: ArrayBuffer } & (
   /** `wireDigest`: the hash of the wire bytes that failed, so that a receiver can tell the same bytes failing again from varying junk. */
   | { ok: false; reason: 'mismatch' | 'undecodable'; message: string; wireDigest: Uint8Array }
   | { ok: false; reason: 'io'; code: string; message: string }
+  /** A coding this build cannot decode (zstd without libzstd): fetching it again will not help. */
+  | { ok: false; reason: 'unsupported'; message: string }
 );
 
 /** Decode and verify only (an in-order receiver writes the raw bytes itself). */
@@ -134,7 +138,7 @@ function collectGarbage(): void {
 // Reused for every chunk this worker reads, except one that goes back raw
 // (it is moved to the main thread, and a new one is made): fresh 1 MiB
 // buffers per chunk would pile up faster than the worker collects them.
-// `coded` takes LZ4 output (compressing) or raw output (decompressing).
+// `coded` takes LZ4 or zstd output (compressing) or raw output (decompressing).
 let scratch: Buffer | undefined;
 let coded: Buffer | undefined;
 
@@ -147,6 +151,14 @@ function codedScratch(length: number): Buffer {
   return (coded = atLeast(coded, length));
 }
 
+/** `raw` coded with `codec` if that shrinks it (the coding set in `result`), else `raw`. */
+async function shrink(raw: Buffer, codec: ChunkCodec, result: PackResult): Promise<Buffer> {
+  const packed = codec.name === 'zstd' ? zstdShrink(raw, codedScratch(raw.length), codec.level) : codec.name === 'lz4' ? await lz4Shrink(raw, codedScratch(raw.length)) : undefined;
+  if (!packed) return raw;
+  result.coding = codec.name === 'zstd' ? Coding.Zstd : Coding.Lz4;
+  return packed;
+}
+
 async function pack(t: PackTask): Promise<unknown> {
   scratch = atLeast(scratch, t.length);
   const raw = readInto(scratch.subarray(0, t.length), t.fd, t.offset);
@@ -157,20 +169,13 @@ async function pack(t: PackTask): Promise<unknown> {
     if (result.zero) return result;
   }
   if (!t.wire) return result;
-  let data: Buffer = raw;
-  if (t.compress) {
-    const packed = await lz4Shrink(raw, codedScratch(raw.length));
-    if (packed) {
-      data = packed;
-      result.coding = Coding.Lz4;
-    }
-  }
+  const data = await shrink(raw, t.codec, result);
   result.data = data;
   if (t.wireDigest) result.wireDigest = hash(data);
   collectGarbage();
   // lz4-napi's output lives in native memory (it is copied), and so does a
   // short last chunk, in part of the scratch buffer; the rest moves.
-  if (data === raw ? raw.length !== raw.buffer.byteLength : !native.lz4) return result;
+  if (data === raw ? raw.length !== raw.buffer.byteLength : result.coding === Coding.Lz4 && !native.lz4) return result;
   if (data === raw) scratch = undefined;
   return Piscina.move({ [Piscina.transferableSymbol]: data.buffer, [Piscina.valueSymbol]: result } as never);
 }
@@ -180,14 +185,7 @@ async function packBytes(t: PackBytesTask): Promise<unknown> {
   const zero = raw.equals(ZEROS.subarray(0, raw.length));
   const result: PackResult = { zero, digest: zero ? zeroHash(raw.length) : hash(raw), coding: Coding.Raw };
   if (zero) return result;
-  let data: Buffer = raw;
-  if (t.compress) {
-    const packed = await lz4Shrink(raw, codedScratch(raw.length));
-    if (packed) {
-      data = packed;
-      result.coding = Coding.Lz4;
-    }
-  }
+  const data = await shrink(raw, t.codec, result);
   collectGarbage();
   // Moved back whole: the buffer is the data's own, else a copy that is.
   let own = data;
@@ -207,11 +205,13 @@ function readVerified(t: ReadTask): unknown {
 function unpack(t: Pick<UnpackWriteTask, 'buffer' | 'length' | 'coding' | 'rawLength'>, into = codedScratch(t.rawLength)): Buffer | string {
   const wire = Buffer.from(t.buffer, 0, t.length);
   if (t.coding === Coding.Raw) return t.length === t.rawLength ? wire : `raw chunk of ${t.length} bytes, expected ${t.rawLength}`;
+  if (t.coding === Coding.Zstd) return zstdExpand(wire, t.rawLength, codedScratch(t.rawLength));
   if (t.coding !== Coding.Lz4) return `unknown coding ${t.coding}`;
   return lz4Expand(wire, t.rawLength, into);
 }
 
 function unpackAndWrite(t: UnpackWriteTask): UnpackWriteResult {
+  if (t.coding === Coding.Zstd && !native.zstd) return { ok: false, reason: 'unsupported', message: `chunk is zstd-coded, but ${ZSTD_UNAVAILABLE}`, buffer: t.buffer };
   const data = unpack(t);
   const wireDigest = (): Buffer => hash(Buffer.from(t.buffer, 0, t.length));
   if (typeof data === 'string') return { ok: false, reason: 'undecodable', message: data, wireDigest: wireDigest(), buffer: t.buffer };

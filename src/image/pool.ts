@@ -6,6 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { PackResult, PackTask, ReadResult, UnpackVerifyResult, UnpackWriteResult, ZeroResult } from './chunk.worker.js';
+import type { ChunkCodec } from './codec.js';
+import { NativeWriter } from './native-writer.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // Workers need compiled JavaScript: under vitest this module runs from src/,
@@ -23,10 +25,23 @@ export class ChunkPool {
   /** Resolves once every pre-started worker thread is running (at once without `prewarm`); rejects with the error of one that failed to start. */
   readonly started: Promise<void>;
 
-  /** `prewarm`: start every worker now rather than on first use. */
-  constructor({ threads = defaultWorkerThreads(), prewarm = false } = {}) {
+  /** Verified writes of the codings the addon decodes, on `threads` native threads (nativeWrites). */
+  private readonly writer?: NativeWriter;
+
+  /**
+   * `prewarm`: start every worker now rather than on first use. `nativeWrites`
+   * (receivers): verified writes go to native threads (NativeWriter), and
+   * worker threads start only for what those cannot do (zeroing ranges, a
+   * coding the addon does not decode).
+   */
+  constructor({ threads = defaultWorkerThreads(), prewarm = false, nativeWrites = false } = {}) {
     this.threads = threads;
-    this.pool = new Piscina({ filename: workerFile, minThreads: prewarm ? threads : 1, maxThreads: threads, idleTimeout: 30_000 });
+    if (nativeWrites) {
+      this.writer = new NativeWriter(threads);
+      prewarm = false;
+    }
+    const minThreads = prewarm ? threads : this.writer ? 0 : 1;
+    this.pool = new Piscina({ filename: workerFile, minThreads, maxThreads: threads, idleTimeout: 30_000 });
     // Listen now: the threads exist but report 'online' only on a later turn.
     this.started = prewarm ? Promise.all(this.pool.threads.map((w) => once(w, 'online'))).then(() => undefined) : Promise.resolve();
     this.started.catch(() => {}); // observed by whoever awaits it; never an unhandled rejection
@@ -38,8 +53,8 @@ export class ChunkPool {
   }
 
   /** Scans, hashes and compresses a chunk read by the caller (stdin); `buffer` is moved to the worker. */
-  packBytes(buffer: ArrayBuffer, length: number, compress: boolean): Promise<PackResult> {
-    return this.pool.run({ kind: 'pack-bytes', buffer, length, compress }, { transferList: [buffer] });
+  packBytes(buffer: ArrayBuffer, length: number, codec: ChunkCodec): Promise<PackResult> {
+    return this.pool.run({ kind: 'pack-bytes', buffer, length, codec }, { transferList: [buffer] });
   }
 
   /** Reads `length` bytes and checks their hash (a prepared image's stored chunk). */
@@ -49,12 +64,14 @@ export class ChunkPool {
 
   /**
    * Decodes the first `length` bytes of `buffer`, verifies them against
-   * `expected` and writes them at `offset`. The buffer's memory is moved to
-   * the worker and back: it is detached here until the result returns it.
+   * `expected` and writes them at `offset`. On a worker the buffer's memory
+   * is moved there and back (detached here until the result returns it); on
+   * the native writer it stays put. Either way, use the result's buffer.
    */
   unpackAndWrite(
     task: { fd: number; offset: number; buffer: ArrayBuffer; length: number; coding: number; rawLength: number; expected: Buffer },
   ): Promise<UnpackWriteResult> {
+    if (this.writer && NativeWriter.decodes(task.coding)) return this.writer.unpackAndWrite(task);
     return this.pool.run({ kind: 'unpack-write', ...task }, { transferList: [task.buffer] });
   }
 
@@ -73,6 +90,7 @@ export class ChunkPool {
   }
 
   async close(): Promise<void> {
+    this.writer?.close();
     await this.pool.destroy();
   }
 }

@@ -9,7 +9,8 @@
 //            compressed), u64 table offset, u64 manifest offset,
 //            u64 manifest length, u32 chunk count, u32 chunk size, u64 image size
 //   table    48 bytes per chunk: u64 offset, u32 wire length (0: zero chunk),
-//            u8 coding, 3 reserved, 32 BLAKE3 of the wire bytes
+//            u8 coding (the chunk's own: raw where its codec did not
+//            shrink it), 3 reserved, 32 BLAKE3 of the wire bytes
 //   data     the chunks' wire bytes
 //   manifest
 import { closeSync, fstatSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { BlockcastError } from '../errors.js';
 import { Coding, HASH_SIZE, MAX_CHUNK_SIZE } from '../protocol/constants.js';
 import { decodeManifest, encodeManifest, imageDigestOf, isZeroChunk, zeroBitmap, type Manifest } from '../protocol/manifest.js';
 import { zeroHash } from '../protocol/hash.js';
+import type { ChunkCodec } from './codec.js';
 import { blockDeviceSize, pathKind } from './device.js';
 import { chunkCount, chunkLength } from './geometry.js';
 import type { ChunkPool } from './pool.js';
@@ -25,6 +27,7 @@ import { PREPARED_MAGIC, WireCache, nonZeroSuccessors, type ImageSource, type Wi
 const HEADER_SIZE = 64;
 const ENTRY_SIZE = 48;
 const FLAG_COMPRESSED = 1;
+const KNOWN_CODINGS: ReadonlySet<number> = new Set(Object.values(Coding));
 
 interface Entry {
   offset: number;
@@ -96,8 +99,8 @@ export class PreparedImage implements ImageSource {
       const e = { offset: Number(table.readBigUInt64LE(o)), length: table.readUInt32LE(o + 8), coding: table.readUInt8(o + 12), digest: Buffer.from(table.subarray(o + 16, o + 16 + HASH_SIZE)) };
       const zero = isZeroChunk(manifest, c);
       if (zero !== (e.length === 0)) throw bad(`chunk ${c}: table and manifest disagree on whether it is zero`);
-      if (!zero && (e.length > chunkLength(imageSize, chunkSize, c) || e.offset + e.length > fileSize || (e.coding !== Coding.Raw && e.coding !== Coding.Lz4))) {
-        throw bad(`chunk ${c}: table entry out of range`);
+      if (!zero && (e.length > chunkLength(imageSize, chunkSize, c) || e.offset + e.length > fileSize || !KNOWN_CODINGS.has(e.coding))) {
+        throw bad(`chunk ${c}: table entry out of range${KNOWN_CODINGS.has(e.coding) ? '' : ` (unknown coding ${e.coding})`}`);
       }
       entries.push(e);
     }
@@ -165,7 +168,8 @@ function readExactly(fd: number, offset: number, length: number, fileSize: numbe
 
 export interface PrepareOptions {
   chunkSize: number;
-  compress: boolean;
+  /** Each chunk is stored coded with it where that shrinks the chunk, else raw. */
+  codec: ChunkCodec;
   pool: ChunkPool;
   onProgress?: (done: number, total: number) => void;
 }
@@ -211,7 +215,7 @@ export async function prepareImage(input: string, output: string, opts: PrepareO
     const inFlight = new Map<number, ReturnType<ChunkPool['pack']>>();
     const start = (c: number): void => {
       if (c < count) {
-        inFlight.set(c, pool.pack({ fd: inFd, offset: c * chunkSize, length: chunkLength(size, chunkSize, c), scan: true, wire: true, compress: opts.compress, wireDigest: true }));
+        inFlight.set(c, pool.pack({ fd: inFd, offset: c * chunkSize, length: chunkLength(size, chunkSize, c), scan: true, wire: true, codec: opts.codec, wireDigest: true }));
       }
     };
     for (let c = 0; c < Math.min(window, count); c++) start(c);
@@ -241,7 +245,7 @@ export async function prepareImage(input: string, output: string, opts: PrepareO
     const head = Buffer.alloc(HEADER_SIZE);
     head.write(PREPARED_MAGIC, 0, 'latin1');
     head.writeUInt32LE(HEADER_SIZE, 8);
-    head.writeUInt32LE(opts.compress ? FLAG_COMPRESSED : 0, 12);
+    head.writeUInt32LE(opts.codec.name !== 'none' ? FLAG_COMPRESSED : 0, 12);
     head.writeBigUInt64LE(BigInt(HEADER_SIZE), 16);
     head.writeBigUInt64LE(BigInt(offset), 24);
     head.writeBigUInt64LE(BigInt(manifest.length), 32);

@@ -5,6 +5,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { BlockcastError } from '../errors.js';
 import { native } from '../native/binding.js';
 import type { CodingValue } from '../protocol/constants.js';
+import type { ChunkCodec } from './codec.js';
 import { encodeManifest, imageDigestOf, isZeroChunk, zeroBitmap, type Manifest } from '../protocol/manifest.js';
 import { zeroHash } from '../protocol/hash.js';
 import { blockDeviceSize, pathKind } from './device.js';
@@ -25,7 +26,7 @@ export interface ImageSource {
   readonly size: number;
   readonly chunkSize: number;
   readonly chunkCount: number;
-  /** Whether chunks are LZ4-compressed where that shrinks them. */
+  /** Whether chunks are compressed where that shrinks them. */
   readonly compressed: boolean;
   isZero(chunk: number): boolean;
   /** Wire length of a chunk once it has been read (0 before, and for zero chunks). */
@@ -42,7 +43,8 @@ export interface ImageSource {
 
 export interface OpenImageOptions {
   chunkSize: number;
-  compress: boolean;
+  /** How a raw image's chunks are coded as they are sent (a prepared image's were chosen by prepare). */
+  codec: ChunkCodec;
   pool: ChunkPool;
   onProgress?: (done: number, total: number) => void;
 }
@@ -152,7 +154,7 @@ export class RawImage implements ImageSource {
     private readonly fd: number,
     readonly size: number,
     readonly chunkSize: number,
-    readonly compressed: boolean,
+    private readonly codec: ChunkCodec,
     readonly manifest: Manifest,
     readonly encodedManifest: Buffer,
     pool: ChunkPool,
@@ -162,7 +164,7 @@ export class RawImage implements ImageSource {
     this.following = nonZeroSuccessors(this.chunkCount, (c) => this.isZero(c));
     this.cache = new WireCache(
       async (c) => {
-        const r = await pool.pack({ fd, offset: c * chunkSize, length: this.rawLength(c), scan: false, wire: true, compress: compressed, wireDigest: false });
+        const r = await pool.pack({ fd, offset: c * chunkSize, length: this.rawLength(c), scan: false, wire: true, codec, wireDigest: false });
         const data = Buffer.from(r.data!.buffer, r.data!.byteOffset, r.data!.byteLength);
         this.lengths[c] = data.length;
         return { data, coding: r.coding };
@@ -191,7 +193,7 @@ export class RawImage implements ImageSource {
           zero[c] = true; // a hole: nothing to read
           hashes[c] = zeroHash(length);
         } else {
-          const r = await pool.pack({ fd, offset, length, scan: true, wire: false, compress: false, wireDigest: false });
+          const r = await pool.pack({ fd, offset, length, scan: true, wire: false, codec: { name: 'none', level: 0 }, wireDigest: false });
           zero[c] = r.zero;
           hashes[c] = Buffer.from(r.digest!);
         }
@@ -200,7 +202,11 @@ export class RawImage implements ImageSource {
     };
     await Promise.all(Array.from({ length: 2 * pool.threads }, worker));
     const manifest: Manifest = { imageSize: size, chunkSize, chunkHashes: hashes, zero: zeroBitmap(zero), imageDigest: imageDigestOf(hashes) };
-    return new RawImage(path, fd, size, chunkSize, opts.compress, manifest, encodeManifest(manifest), pool);
+    return new RawImage(path, fd, size, chunkSize, opts.codec, manifest, encodeManifest(manifest), pool);
+  }
+
+  get compressed(): boolean {
+    return this.codec.name !== 'none';
   }
 
   rawLength(chunk: number): number {

@@ -52,7 +52,7 @@ export async function verifyTarget(
       while (next < count) {
         const c = next++;
         const { offset, end } = chunkRange(manifest, c);
-        const r = await pool.pack({ fd, offset, length: end - offset + 1, scan: true, wire: false, compress: false, wireDigest: false });
+        const r = await pool.pack({ fd, offset, length: end - offset + 1, scan: true, wire: false, codec: { name: 'none', level: 0 }, wireDigest: false });
         if (!Buffer.from(r.digest!).equals(manifest.chunkHashes[c]!)) bad.push(c);
         if (++done % 64 === 0) onProgress?.(done, count);
       }

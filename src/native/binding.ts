@@ -1,8 +1,11 @@
-// Loads the addon built by cmake-js and types its surface. Options passed in
-// are flat and fully defaulted: TypeScript validates, C++ trusts.
+// Loads the addon (a local cmake-js build, else the package's prebuild) and
+// types its surface. Options passed in are flat and fully defaulted:
+// TypeScript validates, C++ trusts.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { BlockcastError } from '../errors.js';
 
 export interface NativeSenderOptions {
   group: string;
@@ -31,7 +34,7 @@ export interface NativeSenderOptions {
 export interface NativeSendJob {
   id: number;
   stream: number;
-  /** How `data` is coded (Coding.Raw, Coding.Lz4); every symbol carries it. */
+  /** How `data` is coded (a Coding value); every symbol carries it. */
   coding: number;
   chunk: number;
   data: Buffer;
@@ -188,7 +191,44 @@ export interface NativeFec {
   decode(have: Buffer[], rows: number[], missing: number[], backend?: FecBackend): Buffer[] | null;
 }
 
+/** One verified write's result (NativeChunkWriter). */
+export interface NativeWriteResult {
+  id: number;
+  /** written; mismatch (hash differs); undecodable (the wire bytes are not a chunk of rawLength bytes); io (pwrite failed). */
+  outcome: 'written' | 'mismatch' | 'undecodable' | 'io';
+  /** io: the errno. */
+  errno: number;
+  /** written: the raw bytes' BLAKE3; mismatch, undecodable: the wire bytes'. */
+  digest: Buffer;
+  message: string;
+}
+
+export interface NativeChunkWriter {
+  /**
+   * Decodes `wire` (coded as `coding`) to `rawLength` bytes on a native thread, checks their BLAKE3 against
+   * `expected` and pwrites them at `offset` of `fd` only if they match. `wire` must not change until the result
+   * with this `id` arrives.
+   */
+  write(id: number, wire: Uint8Array, coding: number, rawLength: number, expected: Uint8Array, fd: number, offset: number): void;
+  /** Finishes the writes under way, drops queued ones (their results never come) and stops the threads. */
+  close(): void;
+}
+
+export interface NativeChunk {
+  /**
+   * `direct`: write chunks aligned to 4 KiB (offset and length) through an O_DIRECT descriptor of the target, without
+   * a copy into the page cache; falls back to buffered writes where the kernel refuses it.
+   */
+  ChunkWriter: new (threads: number, onResults: (results: NativeWriteResult[]) => void, direct?: boolean) => NativeChunkWriter;
+  /** BLAKE3-256 through the official C implementation. */
+  blake3(data: Uint8Array): Buffer;
+  /** Whether ChunkWriter decodes this coding (raw always; LZ4 with liblz4). */
+  decodes(coding: number): boolean;
+}
+
 export interface NativeAddon {
+  /** Verified chunk writes on native threads, for receivers. */
+  chunk: NativeChunk;
   Sender: new (options: NativeSenderOptions, onJobsDone: (done: { id: number; errno: number }[]) => void) => NativeSender;
   Receiver: new (options: NativeReceiverOptions, onBatch: (batch: NativeReceiverBatch) => void) => NativeReceiver;
   wire: NativeWireConstants;
@@ -196,10 +236,21 @@ export interface NativeAddon {
   fs: NativeFs;
   /** liblz4, when the addon was built with it; the workers fall back to lz4-napi. */
   lz4?: NativeLz4;
+  /** libzstd, when the addon was built with it; without it zstd-coded chunks can be neither made nor read. */
+  zstd?: NativeZstd;
   /** The seal ciphers (Cipher ids) this build and CPU support: none without OpenSSL libcrypto or libsodium, no AES-256-GCM without AES-NI. */
   sealCiphers(): number[];
+  /** The libraries this build uses, by role (fec: "isa-l 2.30.0" or "portable"; lz4; seal: "OpenSSL 3.0.17"); a role without one is absent. */
+  versions: NativeVersions;
   /** Makes glibc give large freed blocks back to the system at once (see addon.cc); false where unsupported. */
   tuneMalloc(): boolean;
+}
+
+export interface NativeVersions {
+  fec: string;
+  lz4?: string;
+  seal?: string;
+  [library: string]: string | undefined;
 }
 
 export interface NativeLz4 {
@@ -207,6 +258,17 @@ export interface NativeLz4 {
   /** Writes the raw size (u32 LE) and an LZ4 block of `src` to `dst`; bytes written, 0 if it does not fit. */
   compress(src: Buffer, dst: Buffer): number;
   /** Decodes such a block into `dst`, whose length must be the stated raw size; bytes written, or -1 if malformed. */
+  decompress(src: Buffer, dst: Buffer): number;
+}
+
+export interface NativeZstd {
+  backend: string;
+  /** The levels `compress` accepts. */
+  minLevel: number;
+  maxLevel: number;
+  /** Writes one zstd frame of `src` (stating its size) to `dst`; bytes written, 0 if it does not fit. */
+  compress(src: Buffer, dst: Buffer, level: number): number;
+  /** Decodes one frame into `dst`, whose length must be the size the frame states and decodes to; dst.length, or -1 if anything differs. */
   decompress(src: Buffer, dst: Buffer): number;
 }
 
@@ -221,10 +283,46 @@ export interface NativeFs {
   growPipe(fd: number, bytes: number): number;
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-// Works from src/native (vitest) and dist/native (built CLI) alike.
-// BLOCKCAST_ADDON_PATH loads another build (the sanitizer build of
-// scripts/fuzz-asan.sh) without touching build/Release.
-const addonPath = process.env.BLOCKCAST_ADDON_PATH || path.resolve(here, '..', '..', 'build', 'Release', 'blockcast_native.node');
+const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export const native: NativeAddon = createRequire(import.meta.url)(addonPath) as NativeAddon;
+/**
+ * Where the addon may be, in the order tried: BLOCKCAST_ADDON_PATH alone when set (another build, such as the
+ * sanitizer build of scripts/fuzz-asan.sh); else a local compile (build/Release, by `npm ci` or cmake-js), then the
+ * prebuilt addon of this platform shipped in the npm package (prebuilds/linux-x64, its libraries beside it).
+ */
+export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+  if (env.BLOCKCAST_ADDON_PATH) return [env.BLOCKCAST_ADDON_PATH];
+  return [
+    path.join(packageRoot, 'build', 'Release', 'blockcast_native.node'),
+    path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, 'blockcast_native.node'),
+  ];
+}
+
+/** The first candidate that loads; the error names every one tried and why it failed. */
+export function loadAddon(candidates: string[]): { addon: NativeAddon; path: string } {
+  const load = createRequire(import.meta.url);
+  const failures: string[] = [];
+  for (const candidate of candidates) {
+    if (!existsSync(candidate)) {
+      failures.push(`${candidate}: not found`);
+      continue;
+    }
+    try {
+      return { addon: load(candidate) as NativeAddon, path: candidate };
+    } catch (err) {
+      // dlopen's message names the file already.
+      const why = (err as Error).message.split('\n')[0]!.replace(`${candidate}: `, '');
+      failures.push(`${candidate}: ${why}`);
+    }
+  }
+  throw new BlockcastError(
+    'ENATIVE',
+    `no blockcast native addon loads on ${process.platform}-${process.arch}; tried:\n  ${failures.join('\n  ')}\n` +
+      `compile one with \`node ${path.join(packageRoot, 'scripts', 'install.mjs')}\` (needs cmake and a C++17 compiler; see README, "Install")`,
+  );
+}
+
+const loaded = loadAddon(addonCandidates());
+/** The file the addon was loaded from. */
+export const addonPath: string = loaded.path;
+export const native: NativeAddon = loaded.addon;

@@ -11,7 +11,7 @@ export const VERSION = 4;
 /** Packet types. */
 export const PacketType = { Data: 1, Announce: 2, Status: 3, Nack: 4, Ack: 5, RepairAdv: 6 } as const;
 /** How a chunk's bytes are coded on the wire. */
-export const Coding = { Raw: 0, Lz4: 1 } as const;
+export const Coding = { Raw: 0, Lz4: 1, Zstd: 2 } as const;
 /** The streams that travel through the data path: the image and the manifest describing it. */
 export const Stream = { Image: 0, Manifest: 1 } as const;
 /** Sender phases carried in ANNOUNCE. */
@@ -252,7 +252,10 @@ export const RepairAdvFixed = layout('RepairAdvFixed', [
   { name: 'chunk', type: 'u32' },
 ] as const);
 
-/** Chunk coding Lz4: the wire bytes are this prefix, then one LZ4 block (lz4-napi's size-prepended format). */
+/**
+ * Chunk coding Lz4: the wire bytes are this prefix, then one LZ4 block (lz4-napi's size-prepended format).
+ * Chunk coding Zstd needs no prefix: the wire bytes are one zstd frame, whose header states the raw length.
+ */
 export const Lz4Prefix = layout('Lz4Prefix', [{ name: 'rawLength', type: 'u32' }] as const);
 
 /** Every layout, for the C header and the parity test. */

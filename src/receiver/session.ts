@@ -23,6 +23,8 @@ import { Candidates, type Candidate } from './candidates.js';
 import { checkGeometry, joinGroup, openTarget } from './join.js';
 import { NACK_ENTRIES_PER_TICK, NackPolicy, streamReach, streamsToCheck } from './nack-policy.js';
 import { outputsInOrder, resolveReceiveOptions, type ReceiveOptions, type ResolvedReceiveOptions } from './options.js';
+import { receiveProgress, type ReceiveProgress } from './progress.js';
+import { sendReport } from './report-send.js';
 import { Reporter, statusFigures } from './reporter.js';
 import type { ChunkSlots } from './slots.js';
 import { isFinal, receiverStateMachine, wireState } from './state.js';
@@ -88,7 +90,7 @@ export class ReceiverSession extends EventEmitter {
       name: this.opts.name,
       clock,
       counters: this.figures,
-      send: (packet, port, address) => this.send(packet, port, address),
+      send: (packet, port, address) => sendReport(this.control!, packet, port, address, (message) => this.emit('warning', { message })),
       ...(this.verifier.wrapReport ? { wrap: (packet: Buffer, a: Announce) => this.verifier.wrapReport!(packet, a) } : {}),
       overhead: this.verifier.overhead ?? 0,
       state: () => wireState(this.machine.state),
@@ -99,6 +101,15 @@ export class ReceiverSession extends EventEmitter {
   /** Native counters (datagrams, malformed, foreign, ...) for monitoring and tests. */
   stats(): ReturnType<NativeReceiver['stats']> | undefined {
     return this.rx?.stats();
+  }
+
+  /** Where the receive stands, for progress displays; undefined until a sender is joined. */
+  progress = (): ReceiveProgress | undefined => this.pin && receiveProgress(this.machine.state, this.image(), this.writer?.chunksDone ?? 0, this.figures);
+
+  /** The joined session's ANNOUNCE, with a stream's size and chunk count once its last segment told them. */
+  private image(): Announce {
+    const c = this.stream?.catalog;
+    return c ? { ...this.pin!.announce, imageSize: c.imageSize ?? 0, chunkCount: c.total ?? c.known } : this.pin!.announce;
   }
 
   abort(): void {
@@ -122,7 +133,7 @@ export class ReceiverSession extends EventEmitter {
         throw this.error;
       }
       const acknowledged = await this.reporter.reportDone(this.digest!);
-      return this.figures.summary({ ...this.pin!.announce, imageSize: this.stream?.catalog.imageSize ?? this.pin!.announce.imageSize }, this.digest!, acknowledged, this.rx!.stats());
+      return this.figures.summary(this.image(), this.digest!, acknowledged, this.rx!.stats());
     } finally {
       clearTimeout(this.timer);
       await this.cleanup();
@@ -131,9 +142,13 @@ export class ReceiverSession extends EventEmitter {
 
   private async open(): Promise<void> {
     this.rx = joinGroup(this.opts, (batch) => this.onBatch(batch));
-    // Workers start now, while the receiver waits for a sender, so that their
-    // start-up cost never competes with the first packets of the transfer.
-    this.pool = new ChunkPool({ prewarm: true, threads: this.opts.workers });
+    // Verified writes run on native threads, started now; a worker thread
+    // (tens of ms of CPU to start) only when a range must be zeroed or a
+    // chunk's coding is one the addon does not decode. An in-order output
+    // verifies in the workers (ordered-writer.ts): those start now, while
+    // the receiver waits, not under the first packets.
+    const inOrder = outputsInOrder(this.opts);
+    this.pool = new ChunkPool({ nativeWrites: !inOrder, prewarm: inOrder, threads: this.opts.workers });
     const control = dgram.createSocket('udp4');
     this.control = control;
     control.on('message', (msg, rinfo) => this.onControl(msg, rinfo.address, rinfo.port));
@@ -164,22 +179,6 @@ export class ReceiverSession extends EventEmitter {
     this.digest = digest;
     this.machine.to(error ? 'Failed' : 'Done');
     this.wake?.();
-  }
-
-  /**
-   * Sends a report. A candidate's address and port come from a packet
-   * anyone can forge: a send that fails (an unreachable or broadcast
-   * address) is a warning, never the socket's 'error' that ends the session.
-   */
-  private send(packet: Buffer, port: number, address: string): void {
-    const failed = (err: Error | null): void => {
-      if (err) this.emit('warning', { message: `cannot report to ${address}:${port}: ${err.message}` });
-    };
-    try {
-      this.control!.send(packet, port, address, failed);
-    } catch (err) {
-      failed(err as Error);
-    }
   }
 
   private onBatch(batch: NativeReceiverBatch): void {

@@ -160,6 +160,7 @@ export class ImageWriter {
           slots.returned(slot, r.buffer);
           if (r.ok) this.wroteChunk(chunk, length, Buffer.from(r.digest));
           else if (r.reason === 'mismatch' || r.reason === 'undecodable') this.failedVerification(chunk, r.message, Buffer.from(r.wireDigest).toString('hex'));
+          else if (r.reason === 'unsupported') hooks.fail(new BlockcastError('ENATIVE', `Chunk ${chunk} cannot be decoded: ${r.message}`));
           else {
             const hint = 'code' in r && r.code === 'ENOSPC' ? ' (disk full)' : '';
             hooks.fail(new BlockcastError('ETARGETIO', `Writing ${this.deps.target.path} at offset ${offset} failed${hint}: ${r.message}`));

@@ -1,5 +1,6 @@
 // What the sender sends, as two streams of chunks: the manifest (stream 1)
 // and the image (stream 0), read and compressed by the image source.
+import type { ChunkCodec } from '../image/codec.js';
 import { BlockcastError } from '../errors.js';
 import { chunkCount, symbolCount } from '../image/geometry.js';
 import { ChunkPool } from '../image/pool.js';
@@ -30,11 +31,11 @@ export class SendChunks {
    * A prepared image fixes its chunk size, which replaces `o.chunkSize`; it
    * must still fit 65535 symbols of `symbolSize`.
    */
-  static async open(o: { image: string; chunkSize: number; compress: boolean; workers: number; mtu: number }, symbolSize: number, onProgress: (done: number, total: number) => void): Promise<SendChunks> {
+  static async open(o: { image: string; chunkSize: number; codec: ChunkCodec; workers: number; mtu: number }, symbolSize: number, onProgress: (done: number, total: number) => void): Promise<SendChunks> {
     const pool = new ChunkPool({ threads: o.workers });
     let src: ImageSource | undefined;
     try {
-      src = await openImage(o.image, { chunkSize: o.chunkSize, compress: o.compress, pool, onProgress });
+      src = await openImage(o.image, { chunkSize: o.chunkSize, codec: o.codec, pool, onProgress });
       if (src.chunkSize !== o.chunkSize && symbolCount(src.chunkSize, symbolSize) > 65535) {
         throw new BlockcastError('EIMAGE', `Prepared chunk size ${src.chunkSize} needs more than 65535 symbols at mtu ${o.mtu}`);
       }

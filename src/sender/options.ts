@@ -7,6 +7,7 @@ import { randomInt } from 'node:crypto';
 import { DEFAULT_FEC_STRIPE, DEFAULT_GROUP, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_RECEIVER_TIMEOUT_S, DEFAULT_SOCKET_BUFFER, DEFAULT_TTL } from '../defaults.js';
 import { BlockcastError } from '../errors.js';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_MTU, symbolCount, symbolSizeForMtu } from '../image/geometry.js';
+import { SEND_DEFAULT_CODEC, resolveCodec, type ChunkCodec, type CodecName } from '../image/codec.js';
 import { defaultWorkerThreads } from '../image/pool.js';
 import { interfaceMtu, resolveInterface } from '../net/interface.js';
 import { MAX_CHUNK_SIZE, SEAL_TRAILER_SIZE } from '../protocol/constants.js';
@@ -43,8 +44,12 @@ export interface SendOptions {
   loopback?: boolean;
   /** Fixed session id (random by default). */
   session?: number;
-  /** LZ4-compress chunks where that shrinks them (default true; prepared images are sent as they were prepared). */
+  /** false: send a raw image's chunks uncoded, as codec 'none' does (default true). */
   compress?: boolean;
+  /** How a raw image's chunks are coded where that shrinks them: zstd, lz4 or none (default SEND_DEFAULT_CODEC, zstd -1); prepared images are sent as they were prepared. */
+  codec?: CodecName;
+  /** zstd's level (default 1); a level alone means zstd. */
+  level?: number;
   /** Worker threads that compress, hash, read and write chunks (default: the cores, at most 4). */
   workers?: number;
   /** UDP port of the unicast socket receivers report to (default: port + 1; 0: an ephemeral port). */
@@ -56,8 +61,9 @@ export interface SendOptions {
 }
 
 /** The options a session runs with: every one set, checked, and the interface resolved. */
-export type ResolvedSendOptions = Required<Omit<SendOptions, 'interface' | 'keys'>> & {
+export type ResolvedSendOptions = Required<Omit<SendOptions, 'interface' | 'keys' | 'compress' | 'codec' | 'level'>> & {
   keys: SenderKeys;
+  codec: ChunkCodec;
   interfaceAddress: string; interfaceName: string; rateBytes: number;
   /** Payload bytes per datagram: the MTU less headers and, when sealed, the trailer. */
   symbolSize: number };
@@ -78,7 +84,6 @@ export const SEND_DEFAULTS = {
   fecStripe: DEFAULT_FEC_STRIPE,
   fecRatio: 0,
   loopback: true,
-  compress: true,
   window: 128 * 1024 * 1024,
   startTimeout: 0,
 } as const;
@@ -124,8 +129,8 @@ export function resolveSendOptions(options: SendOptions): ResolvedSendOptions {
     fecStripe: checkInteger('fecStripe', options.fecStripe ?? d.fecStripe, 0, 254),
     fecRatio: checkNumber('fec', options.fecRatio ?? d.fecRatio, 0, 1),
     loopback: options.loopback ?? d.loopback,
-    compress: options.compress ?? d.compress,
     window: checkInteger('window', options.window ?? d.window, 4096, 2 ** 40),
+    codec: resolveCodec(options, SEND_DEFAULT_CODEC),
     workers: checkInteger('workers', options.workers ?? defaultWorkerThreads(), 1, 64),
     controlPort: checkControlPort(options.controlPort, port),
     startTimeout: checkNumber('startTimeout', options.startTimeout ?? d.startTimeout, 0, 1e9),

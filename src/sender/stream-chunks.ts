@@ -8,6 +8,7 @@ import { fstatSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { BlockcastError } from '../errors.js';
 import { growPipe } from '../image/output.js';
+import type { ChunkCodec } from '../image/codec.js';
 import { ChunkPool } from '../image/pool.js';
 import { StdinReader } from '../image/stdin-reader.js';
 import type { WireChunk } from '../image/source.js';
@@ -26,12 +27,15 @@ interface Kept {
 
 export interface StreamChunksOptions {
   chunkSize: number;
-  compress: boolean;
+  /** How chunks are coded on the wire (each falls back to raw where coding does not shrink it). */
+  codec: ChunkCodec;
   workers: number;
   /** Image chunks per manifest segment. */
   segmentChunks: number;
   /** Chunks kept past the floor: the sender's memory for the image is about this many chunks. */
   window: number;
+  /** Aborts open() while it waits for stdin's first chunk (the session was aborted). */
+  signal?: AbortSignal;
   /** The file descriptor to read (0: stdin). */
   fd?: number;
 }
@@ -88,11 +92,17 @@ export class StreamChunks {
     if (isatty(fd)) throw new BlockcastError('EIMAGE', 'send - reads the image from stdin, which is a terminal: pipe the image in (e.g. cat IMAGE | blockcast send -)');
     growPipe(fd); // a chunk crosses from the producer in one or two reads, not sixteen
     const s = new StreamChunks(o);
-    const first = s.readChunk();
-    const buf = await first.catch((err: unknown) => {
+    const aborted = (): void => s.close(); // a producer that sends nothing must not hold an aborted send
+    o.signal?.addEventListener('abort', aborted, { once: true });
+    const abortError = (): BlockcastError => new BlockcastError('EABORTED', 'Send aborted while waiting for the image on stdin');
+    const buf = await s.readChunk().catch((err: unknown) => {
       s.close();
-      throw err;
-    });
+      throw o.signal?.aborted ? abortError() : err;
+    }).finally(() => o.signal?.removeEventListener('abort', aborted));
+    if (o.signal?.aborted) {
+      s.close();
+      throw abortError();
+    }
     if (buf.length === 0) {
       s.close();
       throw new BlockcastError('EIMAGE', 'stdin is empty: there is no image to send');
@@ -247,7 +257,7 @@ export class StreamChunks {
 
   private async pack(buf: Buffer): Promise<Kept & { digest: Buffer; raw: number }> {
     const raw = buf.length;
-    const r = await this.pool.packBytes(buf.buffer as ArrayBuffer, raw, this.o.compress);
+    const r = await this.pool.packBytes(buf.buffer as ArrayBuffer, raw, this.o.codec);
     const data = r.data ? Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength) : Buffer.alloc(0);
     return { zero: r.zero, digest: Buffer.from(r.digest!), raw, wire: { data, coding: r.coding } };
   }

@@ -59,11 +59,11 @@ export class StreamPass {
 }
 
 /** Opens stdin (its first chunk is read now, so an empty stdin fails before anything is announced). */
-export async function openStreamPass(o: ResolvedSendOptions, symbolSize: number, hooks: StreamHooks): Promise<StreamPass> {
+export async function openStreamPass(o: ResolvedSendOptions, symbolSize: number, hooks: StreamHooks, signal?: AbortSignal): Promise<StreamPass> {
   const segmentChunks = DEFAULT_SEGMENT_CHUNKS;
   // At least two segments' worth: the segment of the slowest receiver's next chunk can always be read whole.
   const windowChunks = Math.max(2 * segmentChunks + 1, Math.floor(o.window / o.chunkSize));
-  const chunks = await StreamChunks.open({ chunkSize: o.chunkSize, compress: o.compress, workers: o.workers, segmentChunks, window: windowChunks });
+  const chunks = await StreamChunks.open({ chunkSize: o.chunkSize, codec: o.codec, workers: o.workers, segmentChunks, window: windowChunks, ...(signal ? { signal } : {}) });
   const planner = new RepairPlanner({ stripeSize: o.fecStripe, symbolSize, fecRatio: o.fecRatio, imageChunks: chunks.bound }, chunks);
   const pass = new FirstPassScheduler({ manifestChunks: 0, imageChunks: 0, isZero: () => false });
   chunks.onReady = (ref) => {

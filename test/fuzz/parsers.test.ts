@@ -1,14 +1,16 @@
 // The TypeScript packet parsers under fuzz: 60k mutated and random packets
 // (seeded; the seed is printed, FUZZ_SEED=N reproduces a run) through every
 // decoder, the sender's report dispatch and the receiver's control path;
-// mutated manifests and LZ4-coded chunks through their parsers.
+// mutated manifests and LZ4- and zstd-coded chunks through their parsers.
 import { compressSync } from 'lz4-napi';
 import { describe, expect, it } from 'vitest';
+import { zstdShrink } from '../../src/image/zstd.js';
+import { native } from '../../src/native/binding.js';
 import { decodeManifest, encodeManifest, imageDigestOf, zeroBitmap } from '../../src/protocol/manifest.js';
 import { seedManifest, seedPackets } from './corpus.js';
 import { mutate } from './mutator.js';
 import { fuzzSeed, Rng } from './rng.js';
-import { decodeAll, expandLz4, FUZZ_SESSION, parseManifest, ReceiverControlRig, SenderControlRig } from './targets.js';
+import { decodeAll, expandLz4, expandZstd, FUZZ_SESSION, parseManifest, ReceiverControlRig, SenderControlRig } from './targets.js';
 
 const PACKETS = 60_000;
 
@@ -69,6 +71,16 @@ describe('fuzzed packets', () => {
       for (let i = 0; i < rng.int(64); i++) raw[rng.int(raw.length)] = rng.int(256);
       const wire = compressSync(raw);
       expandLz4(mutate(rng, wire, [wire]), rng.chance(0.9) ? raw.length : rng.int(1 << 20));
+    });
+  });
+
+  it.runIf(native.zstd)('expands 5,000 mutated zstd-coded chunks to exactly their raw size or a reason', () => {
+    const scratch = Buffer.alloc(1 << 16);
+    fuzz('zstd', 5000, (rng) => {
+      const raw = Buffer.alloc(256 + rng.int(8192), rng.int(4));
+      for (let i = 0; i < rng.int(64); i++) raw[rng.int(raw.length)] = rng.int(256);
+      const wire = zstdShrink(raw, scratch, 1 + rng.int(9)) ?? raw;
+      expandZstd(mutate(rng, wire, [wire]), rng.chance(0.9) ? raw.length : 1 + rng.int(1 << 20));
     });
   });
 });

@@ -7,6 +7,7 @@
 // native receiver would hand it. A thrown error is a finding.
 import { SenderSecurity } from '../../src/security/session-keys.js';
 import { lz4Expand } from '../../src/image/lz4.js';
+import { zstdExpand } from '../../src/image/zstd.js';
 import { decodeManifest } from '../../src/protocol/manifest.js';
 import {
   decodeAck,
@@ -70,6 +71,12 @@ export function parseManifest(b: Buffer): boolean {
 export function expandLz4(wire: Buffer, rawLength: number): void {
   const r = lz4Expand(wire, rawLength, Buffer.allocUnsafe(Math.max(rawLength, 1)));
   if (typeof r !== 'string' && r.length !== rawLength) throw new Error(`lz4Expand returned ${r.length} bytes for ${rawLength}`);
+}
+
+/** zstdExpand returns exactly the raw bytes or a reason, never throws. */
+export function expandZstd(wire: Buffer, rawLength: number): void {
+  const r = zstdExpand(wire, rawLength, Buffer.allocUnsafe(Math.max(rawLength, 1)));
+  if (typeof r !== 'string' && r.length !== rawLength) throw new Error(`zstdExpand returned ${r.length} bytes for ${rawLength}`);
 }
 
 const wireLength = (stream: number): number => (stream === Stream.Image ? 1 << 20 : 4096);

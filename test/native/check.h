@@ -18,3 +18,5 @@ extern int failures;
 void engineRoundTrip();
 // test/native/seal_test.cc
 void sealTests();
+// test/native/zstd_test.cc
+void zstdTests();

@@ -3,7 +3,8 @@
 // from sources and repairs, reports what is missing in each NACK kind,
 // refuses malformed symbols and, in a sealed session, forged and replayed
 // ones; seal_test.cc checks the AEAD and the replay window; and a TxEngine
-// sends a sealed chunk with repairs to an RxEngine over loopback multicast.
+// sends a sealed chunk with repairs to an RxEngine over loopback multicast;
+// zstd_test.cc checks the zstd codec's size bounds.
 // Prints one line per failure; exit status 1 if any.
 #include <cstdio>
 #include <cstring>
@@ -252,6 +253,7 @@ int main() {
   sealTests();
   manifestReserve();
   engineRoundTrip();
+  zstdTests();
   std::printf("%s\n", failures ? "core tests failed" : "core tests passed");
   return failures ? 1 : 0;
 }

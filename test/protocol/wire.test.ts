@@ -20,7 +20,7 @@ describe('the wire tables', () => {
   it('keep every enum value (append-only: deployed peers outlive code changes)', () => {
     expect(W.WIRE_ENUMS).toEqual({
       PacketType: { Data: 1, Announce: 2, Status: 3, Nack: 4, Ack: 5, RepairAdv: 6 },
-      Coding: { Raw: 0, Lz4: 1 },
+      Coding: { Raw: 0, Lz4: 1, Zstd: 2 },
       Stream: { Image: 0, Manifest: 1 },
       Phase: { Waiting: 1, Sending: 2, Repairing: 3, Ended: 4 },
       ReceiverState: { Joined: 1, Receiving: 2, Done: 3, Failed: 4 },

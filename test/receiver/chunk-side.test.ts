@@ -24,7 +24,7 @@ const announce: Announce = {
   manifestSize: manifestSize(3), progress: 0, rateKiB: 0, heartbeat: 0, manifestDigest: hash(manifestBytes), groupSize: 1, nackBackoffMs: 0, cipher: 0, salt: Buffer.alloc(16),
 };
 
-type WriteOutcome = 'ok' | 'mismatch' | 'io';
+type WriteOutcome = 'ok' | 'mismatch' | 'io' | 'unsupported';
 
 function setup(opts: { expectDigest?: string; created?: boolean; manifestBytes?: Buffer; sealed?: boolean } = {}) {
   let ended = false;
@@ -36,6 +36,7 @@ function setup(opts: { expectDigest?: string; created?: boolean; manifestBytes?:
       const outcome = outcomes.shift() ?? 'ok';
       if (outcome === 'ok') return { ok: true as const, digest: new Uint8Array(t.expected), buffer: t.buffer };
       if (outcome === 'io') return { ok: false as const, reason: 'io' as const, code: 'ENOSPC', message: 'no space', buffer: t.buffer };
+      if (outcome === 'unsupported') return { ok: false as const, reason: 'unsupported' as const, message: 'chunk is zstd-coded, but this build has no zstd', buffer: t.buffer };
       return { ok: false as const, reason: 'mismatch' as const, message: 'hash mismatch', wireDigest: hash(Buffer.from(t.buffer, 0, t.length)), buffer: t.buffer };
     }),
     zero: vi.fn(async () => ({ errno: 0, method: 'test' })),
@@ -125,6 +126,16 @@ describe('chunk side', () => {
     expect(counters.corruptChunks).toBe(MAX_SAME_BYTES_FAILURES);
     expect(events).toContain('warning: chunk 0 failed verification (hash mismatch); fetching it again');
     expect(result.error?.message).toBe(`Chunk 0 failed verification ${MAX_SAME_BYTES_FAILURES} times with the same bytes (hash mismatch): the sender's copy of the image is corrupt`);
+  });
+
+  it('fails at once on a coding this build cannot decode, without fetching it again', async () => {
+    const { rx, result, outcomes, complete, settle } = setup();
+    complete(Stream.Manifest, 0, 0, manifestBytes);
+    outcomes.push('unsupported');
+    complete(Stream.Image, 0, 1, data[0]!, Coding.Zstd);
+    await settle();
+    expect(rx.reopen).not.toHaveBeenCalled();
+    expect(result.error).toMatchObject({ code: 'ENATIVE', message: 'Chunk 0 cannot be decoded: chunk is zstd-coded, but this build has no zstd' });
   });
 
   it('never fails on junk that varies: every failing chunk is fetched again, and the real bytes then complete it', async () => {

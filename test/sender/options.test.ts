@@ -23,7 +23,7 @@ describe('resolveSendOptions', () => {
     const o = resolve({});
     // Pinned as literals, so that a changed default shows up here.
     const pinned = { group: DEFAULT_GROUP, port: DEFAULT_PORT, mtu: 1500, rate: '1g', rateBytes: 125e6, ttl: 1, chunkSize: 1024 * 1024, minReceivers: 1, maxWait: 0 };
-    const flags = { gso: true, fecStripe: DEFAULT_FEC_STRIPE, fecRatio: 0, loopback: true, compress: true, receiverTimeout: DEFAULT_RECEIVER_TIMEOUT_S, socketBuffer: DEFAULT_SOCKET_BUFFER };
+    const flags = { gso: true, fecStripe: DEFAULT_FEC_STRIPE, fecRatio: 0, loopback: true, codec: { name: 'zstd', level: 1 }, receiverTimeout: DEFAULT_RECEIVER_TIMEOUT_S, socketBuffer: DEFAULT_SOCKET_BUFFER };
     expect(o).toMatchObject({ image: 'disk.img', interfaceAddress: '127.0.0.1', interfaceName: 'lo', ...pinned, ...flags });
     expect(o.workers).toBeGreaterThanOrEqual(1);
     expect(o.workers).toBeLessThanOrEqual(4);
@@ -44,6 +44,18 @@ describe('resolveSendOptions', () => {
   it('keeps what the caller set', () => {
     const o = resolve({ rate: 'unlimited', session: 7, fecStripe: 0, fecRatio: 0.05, gso: false, workers: 2, maxWait: 1.5 });
     expect(o).toMatchObject({ rateBytes: 0, session: 7, fecStripe: 0, fecRatio: 0.05, gso: false, workers: 2, maxWait: 1.5 });
+  });
+
+  it('resolves the codec: a name, a level (alone it means zstd), --no-compress', () => {
+    expect(resolve({ codec: 'zstd' }).codec).toEqual({ name: 'zstd', level: 1 });
+    expect(resolve({ codec: 'lz4' }).codec).toEqual({ name: 'lz4', level: 0 });
+    expect(resolve({ level: 7 }).codec).toEqual({ name: 'zstd', level: 7 });
+    expect(resolve({ codec: 'none' }).codec).toEqual({ name: 'none', level: 0 });
+    expect(resolve({ compress: false }).codec).toEqual({ name: 'none', level: 0 });
+    expect(rejection({ codec: 'brotli' as never })).toBe('Expected zstd, lz4, none for codec but received "brotli"');
+    expect(rejection({ codec: 'zstd', level: 0 })).toBe('Expected an integer between 1 and 22 for level but received 0');
+    expect(rejection({ codec: 'lz4', level: 3 })).toBe('level applies to zstd only, not to codec lz4');
+    expect(rejection({ codec: 'zstd', compress: false })).toBe('--no-compress contradicts codec zstd');
   });
 
   it('names the option, what it expects and what it got', () => {

@@ -19,7 +19,7 @@ const K = 4;
 
 async function open(file: string, window: number) {
   const fd = openSync(file, 'r');
-  const s = await StreamChunks.open({ chunkSize: CHUNK, compress: true, workers: 2, segmentChunks: K, window, fd });
+  const s = await StreamChunks.open({ chunkSize: CHUNK, codec: { name: 'zstd', level: 1 }, workers: 2, segmentChunks: K, window, fd });
   const ready: ChunkRef[] = [];
   const ended = new Promise<void>((resolve) => (s.onEnd = resolve));
   s.onReady = (r) => ready.push(r);
@@ -51,7 +51,7 @@ describe('stream chunks', () => {
     expect(last.imageSize).toBe(21 * CHUNK + 999);
     expect(last.previous).toEqual(hash((await s.data(Stream.Manifest, 4)).data));
     const pool = new ChunkPool({ threads: 1 });
-    const src = await openImage(file, { chunkSize: CHUNK, compress: false, pool });
+    const src = await openImage(file, { chunkSize: CHUNK, codec: { name: 'none', level: 0 }, pool });
     expect(s.imageDigest()).toEqual(src.manifest.imageDigest);
     expect(s.announced(6)).toMatchObject({ imageSize: 21 * CHUNK + 999, segments: 6, manifestDigest: hash((await s.data(Stream.Manifest, 5)).data) });
     src.close();
@@ -63,7 +63,7 @@ describe('stream chunks', () => {
   it('refuses an empty stdin before anything is announced', async () => {
     const file = sampleImage(tmp.dir, 0, 'empty.img');
     const fd = openSync(file, 'r');
-    await expect(StreamChunks.open({ chunkSize: CHUNK, compress: true, workers: 1, segmentChunks: K, window: 9, fd })).rejects.toThrow('stdin is empty: there is no image to send');
+    await expect(StreamChunks.open({ chunkSize: CHUNK, codec: { name: 'zstd', level: 1 }, workers: 1, segmentChunks: K, window: 9, fd })).rejects.toThrow('stdin is empty: there is no image to send');
     closeSync(fd);
   });
 });

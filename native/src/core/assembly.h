@@ -77,7 +77,7 @@ class Assembly {
   uint32_t symbols_;            // source symbols in this chunk
   uint32_t received_ = 0;       // source symbols present (received or decoded)
   uint32_t length_;             // bytes of this chunk on the wire
-  uint8_t coding_;              // kCodingRaw or kCodingLz4, as its first symbol said
+  uint8_t coding_;              // a WireCoding, as its first symbol said
   uint32_t conflicts_ = 0;      // symbols that named another length or coding
   uint32_t symbolSize_;
   const FecScheme* fec_;

@@ -13,7 +13,7 @@ namespace blockcast {
 struct DataHeader {
   uint32_t session = 0;
   uint8_t stream = 0;
-  uint8_t coding = 0;   // kCodingRaw or kCodingLz4
+  uint8_t coding = 0;   // a WireCoding
   uint32_t chunk = 0;
   uint32_t symbol = 0;  // source symbol, or a repair id (repairSymbolId in wire.h)
   uint32_t length = 0;  // the chunk's length on the wire

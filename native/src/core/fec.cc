@@ -5,6 +5,9 @@
 
 #ifdef BLOCKCAST_HAVE_ISAL
 #include <isa-l/erasure_code.h>
+#if __has_include(<isa-l.h>)
+#include <isa-l.h>  // the version macros
+#endif
 #endif
 
 namespace blockcast::fec {
@@ -103,6 +106,18 @@ Backend bestBackend() {
 }
 
 const char* backendName(Backend b) { return b == Backend::Isal ? "isa-l" : "portable"; }
+
+const char* backendVersion() {
+#if defined(BLOCKCAST_HAVE_ISAL) && __has_include(<isa-l.h>)
+#define BLOCKCAST_STR2(x) #x
+#define BLOCKCAST_STR(x) BLOCKCAST_STR2(x)
+  return "isa-l " BLOCKCAST_STR(ISAL_MAJOR_VERSION) "." BLOCKCAST_STR(ISAL_MINOR_VERSION) "." BLOCKCAST_STR(ISAL_PATCH_VERSION);
+#undef BLOCKCAST_STR
+#undef BLOCKCAST_STR2
+#else
+  return backendName(bestBackend());
+#endif
+}
 
 void generatorRow(int k, int row, uint8_t* out) {
   for (int j = 0; j < k; j++) out[j] = row < k ? uint8_t(row == j) : gfInv(uint8_t(row ^ j));

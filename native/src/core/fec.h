@@ -23,6 +23,8 @@ enum class Backend { Portable, Isal };
 // The fastest backend compiled in.
 Backend bestBackend();
 const char* backendName(Backend b);
+// bestBackend's name and, for ISA-L, the version built against ("isa-l 2.30.0").
+const char* backendVersion();
 
 // Generator row `row` (0..254) for a stripe of k sources: identity for
 // row < k, Cauchy for row >= k. Writes k coefficients.

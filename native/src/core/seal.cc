@@ -25,6 +25,8 @@ bool sealArgumentsValid(uint8_t cipher, size_t keyLength, Status* status) {
 // build links (CMake picks one); without either, create() says why.
 #if !defined(BLOCKCAST_SEAL_OPENSSL) && !defined(BLOCKCAST_SEAL_SODIUM)
 
+const char* sealBackendVersion() { return nullptr; }
+
 bool sealCipherSupported(uint8_t cipher, const char** why) {
   if (why)
     *why = cipher == kCipherAes256Gcm || cipher == kCipherChaCha20Poly1305 ? kSealNoLibrary

@@ -20,6 +20,9 @@ namespace blockcast {
 bool sealCipherSupported(uint8_t cipher, const char** why = nullptr);
 // The ciphers sealCipherSupported accepts, in id order.
 std::vector<uint8_t> sealCiphers();
+// The library that seals and its version ("OpenSSL 3.0.17", "libsodium
+// 1.0.18"), or null when this build cannot seal; for `blockcast --version`.
+const char* sealBackendVersion();
 
 class Sealer {
  public:

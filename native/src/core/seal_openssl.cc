@@ -10,6 +10,7 @@
 
 #include <climits>
 #include <cstring>
+#include <string>
 
 #include "core/seal.h"
 #include "core/seal_backend.h"
@@ -56,6 +57,11 @@ EVP_CIPHER_CTX* keyedContext(uint8_t cipher, const uint8_t* key, int encrypt) {
 }
 
 }  // namespace
+
+const char* sealBackendVersion() {
+  static const std::string text = std::string("OpenSSL ") + OpenSSL_version(OPENSSL_VERSION_STRING);
+  return text.c_str();
+}
 
 bool sealCipherSupported(uint8_t cipher, const char** why) {
   const char* reason = nullptr;

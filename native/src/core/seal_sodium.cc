@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include <cstring>
+#include <string>
 
 #include "core/seal.h"
 #include "core/seal_backend.h"
@@ -20,6 +21,11 @@ bool sodiumReady() {
 }
 
 }  // namespace
+
+const char* sealBackendVersion() {
+  static const std::string text = std::string("libsodium ") + sodium_version_string();
+  return text.c_str();
+}
 
 bool sealCipherSupported(uint8_t cipher, const char** why) {
   const char* reason = nullptr;

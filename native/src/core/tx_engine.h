@@ -48,7 +48,7 @@ struct TxOptions {
 struct SendJob {
   uint32_t id = 0;
   uint8_t stream = 0;
-  uint8_t coding = 0;  // how data is coded (kCodingRaw, kCodingLz4)
+  uint8_t coding = 0;  // how data is coded (a WireCoding)
   uint32_t chunk = 0;
   const uint8_t* data = nullptr;  // pinned by the caller until the job is reported done
   size_t length = 0;

@@ -57,7 +57,7 @@ constexpr uint32_t kSealOriginSenderData = 0u;
 constexpr uint32_t kSealOriginSenderControl = 1u;
 constexpr uint32_t kSealOriginReceiver = 0u;
 constexpr int kTypeCount = 7;
-constexpr int kCodingCount = 2;
+constexpr int kCodingCount = 3;
 constexpr int kStreamCount = 2;
 constexpr int kPhaseCount = 5;
 constexpr int kReceiverCount = 5;
@@ -152,6 +152,7 @@ enum WirePacketType : uint8_t {
 enum WireCoding : uint8_t {
   kCodingRaw = 0,
   kCodingLz4 = 1,
+  kCodingZstd = 2,
 };
 enum WireStream : uint8_t {
   kStreamImage = 0,

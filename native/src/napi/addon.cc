@@ -1,18 +1,24 @@
 // Module exports only: the Sender and Receiver classes, the wire constants
 // that test/protocol compares with src/protocol/wire.ts, and
 // the FEC codec for tests and benchmarks, file-system helpers, the LZ4
-// codec the chunk workers use when liblz4 is installed, and which seal
-// ciphers this build can use.
+// and zstd codecs the chunk workers use when liblz4 and libzstd are
+// installed, the native chunk writer (decode, verify, write) with its
+// BLAKE3, which seal ciphers this build can use, and the versions of the
+// libraries it uses.
 #include <napi.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 
+#include "napi/chunk_writer_js.h"
 #include "napi/fec_js.h"
 #include "napi/fsutil_js.h"
 #include "napi/lz4_js.h"
 #include "napi/wire_names.h"
+#include "napi/zstd_js.h"
+#include "core/fec.h"
 #include "core/seal.h"
+#include "core/zstd_codec.h"
 #include "core/wire.h"
 #include "napi/rx_binding.h"
 #include "napi/tx_binding.h"
@@ -42,6 +48,17 @@ Napi::Value SealCiphers(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// versions: the libraries this build uses, by role, for `blockcast --version`
+// (a role without a library is left out).
+Napi::Object Versions(Napi::Env env) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("fec", blockcast::fec::backendVersion());
+  if (const char* lz4 = blockcast::Lz4Version()) o.Set("lz4", lz4);
+  if (const char* seal = blockcast::sealBackendVersion()) o.Set("seal", seal);
+  if (const char* zstd = blockcast::zstdVersion()) o.Set("zstd", zstd);
+  return o;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace blockcast;
   exports.Set("Sender", Sender::Init(env));
@@ -54,7 +71,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fec", FecExports(env));
   exports.Set("fs", FsExports(env));
   exports.Set("lz4", Lz4Exports(env));
+  exports.Set("zstd", ZstdExports(env));
+  exports.Set("chunk", ChunkExports(env));
   exports.Set("sealCiphers", Napi::Function::New(env, SealCiphers, "sealCiphers"));
+  exports.Set("versions", Versions(env));
   exports.Set("tuneMalloc", Napi::Function::New(env, TuneMalloc, "tuneMalloc"));
   return exports;
 }

@@ -65,14 +65,20 @@ Napi::Value Decompress(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+const char* Lz4Version() {
+  static const std::string text = std::string("liblz4 ") + LZ4_versionString();
+  return text.c_str();
+}
+
 Napi::Value Lz4Exports(Napi::Env env) {
   Napi::Object o = Napi::Object::New(env);
-  o.Set("backend", Napi::String::New(env, std::string("liblz4 ") + LZ4_versionString()));
+  o.Set("backend", Napi::String::New(env, Lz4Version()));
   o.Set("compress", Napi::Function::New(env, Compress, "compress"));
   o.Set("decompress", Napi::Function::New(env, Decompress, "decompress"));
   return o;
 }
 #else
+const char* Lz4Version() { return nullptr; }
 Napi::Value Lz4Exports(Napi::Env env) { return env.Undefined(); }
 #endif
 

@@ -39,6 +39,8 @@ export function addReceiveCommand(program: Command): Command {
     .optionsGroup('Output:')
     .option('--json', 'print machine-readable events, one JSON object per line, on stdout (stderr with -)')
     .option('-q, --quiet', 'print nothing but errors')
+    .addOption(new Option('--no-progress', 'no live progress bar (there is none with --json, --quiet or when stderr is not a terminal)'))
+    .option('--progress-interval <s>', 'seconds between --json progress events (default: 1)', num('progress-interval'))
     .action(async (target: string | undefined, o: Record<string, unknown>) => {
       const { trust, groupKey, ...rest } = o;
       const keys = {

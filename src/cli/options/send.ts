@@ -8,6 +8,7 @@ import { CIPHER_NAMES } from '../../security/options.js';
 import { SEND_DEFAULTS } from '../../sender/options.js';
 import { sendCommand, type SendCommandOptions } from '../send.js';
 import { int, nameList, num, size } from './parse.js';
+import { CODEC_NAMES, SEND_DEFAULT_CODEC, codecLabel } from '../../image/codec.js';
 
 export const WORKERS_HELP = 'worker threads that compress, hash, read and write chunks (default: the cores, at most 4)';
 export const INTERFACE_HELP = "interface name or local IPv4 address (default: the default route's interface; with no default route, required)";
@@ -59,10 +60,14 @@ export function addSendCommand(program: Command): Command {
     .option('--receiver-timeout <s>', `declare a silent receiver lost after this many seconds (default: ${d.receiverTimeout})`, num('receiver-timeout'))
     .option('--window <bytes>', `with -: image kept for repair past the slowest receiver; reading stops there (default: ${d.window / 2 ** 20}m)`, size('window'))
     .option('--workers <n>', WORKERS_HELP, int('workers'))
-    .addOption(new Option('--no-compress', 'send chunks uncompressed (for images of already-compressed data)'))
+    .addOption(new Option('--codec <name>', `how a raw image's chunks are compressed on the way (default: ${codecLabel(SEND_DEFAULT_CODEC)}; a prepared image goes as prepared)`).choices(CODEC_NAMES))
+    .option('--level <n>', `zstd level, 1-22 (default: ${SEND_DEFAULT_CODEC.level})`, int('level'))
+    .addOption(new Option('--no-compress', 'send chunks uncompressed (for images of already-compressed data; same as --codec none)'))
     .optionsGroup('Output:')
     .option('--json', 'print machine-readable events, one JSON object per line, on stdout')
     .option('-q, --quiet', 'print nothing but errors')
+    .addOption(new Option('--no-progress', 'no live progress bar (there is none with --json, --quiet or when stderr is not a terminal)'))
+    .option('--progress-interval <s>', 'seconds between --json progress events (default: 1)', num('progress-interval'))
     .option('--status-file <file>', "write each receiver's outcome (name, address, state, reason, bytes, seconds) as JSON to FILE at the end")
     .addHelpText('after', SEND_NOTES)
     .action(async (image: string, o: Record<string, unknown>) => {

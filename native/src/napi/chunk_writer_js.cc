@@ -1,0 +1,145 @@
+#include "napi/chunk_writer_js.h"
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "core/chunk_codec.h"
+
+namespace blockcast {
+
+namespace {
+
+constexpr double kMaxSafe = 9007199254740991.0;  // 2^53 - 1: exact in a JS number
+constexpr uint32_t kMaxRawLength = 1u << 30;     // far above any chunk size; keeps scratch growth bounded
+constexpr uint32_t kMaxThreads = 64;
+
+double numberArg(const Napi::CallbackInfo& info, size_t i, const char* name, double max) {
+  if (info.Length() <= i || !info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a number");
+  double v = info[i].As<Napi::Number>().DoubleValue();
+  if (!(v >= 0 && v <= max) || v != double(int64_t(v)))
+    throw Napi::RangeError::New(info.Env(), std::string(name) + " must be an integer from 0 to " + std::to_string(int64_t(max)));
+  return v;
+}
+
+Napi::Uint8Array bytesArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info.Length() <= i || !info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a Uint8Array or Buffer");
+  return info[i].As<Napi::Uint8Array>();
+}
+
+const char* outcomeName(WriteOutcome o) {
+  switch (o) {
+    case WriteOutcome::Written:
+      return "written";
+    case WriteOutcome::Mismatch:
+      return "mismatch";
+    case WriteOutcome::Undecodable:
+      return "undecodable";
+    case WriteOutcome::IoError:
+      return "io";
+  }
+  return "io";
+}
+
+// blake3(data) -> 32-byte Buffer
+Napi::Value Blake3(const Napi::CallbackInfo& info) {
+  Napi::Uint8Array data = bytesArg(info, 0, "data");
+  Digest d = blake3Digest(data.Data(), data.ByteLength());
+  return Napi::Buffer<uint8_t>::Copy(info.Env(), d.data(), d.size());
+}
+
+// decodes(coding) -> whether ChunkWriter decodes this coding natively
+Napi::Value Decodes(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), decodesNatively(uint8_t(numberArg(info, 0, "coding", 255))));
+}
+
+}  // namespace
+
+Napi::Function ChunkWriterJs::Init(Napi::Env env) {
+  return DefineClass(env, "ChunkWriter", {InstanceMethod("write", &ChunkWriterJs::Write), InstanceMethod("close", &ChunkWriterJs::Close)});
+}
+
+// new ChunkWriter(threads, onResults, direct = false)
+ChunkWriterJs::ChunkWriterJs(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ChunkWriterJs>(info) {
+  Napi::Env env = info.Env();
+  unsigned threads = unsigned(numberArg(info, 0, "threads", kMaxThreads));
+  if (threads == 0) throw Napi::RangeError::New(env, "threads must be at least 1");
+  if (info.Length() < 2 || !info[1].IsFunction()) throw Napi::TypeError::New(env, "ChunkWriter(threads, onResults, direct?)");
+  bool direct = info.Length() > 2 && info[2].ToBoolean().Value();
+  tsfn_ = ResultsTsfn::New(env, info[1].As<Napi::Function>(), "blockcast-writer", 0, 1, this);
+  tsfn_.Unref(env);  // only writes in flight keep the process alive
+  writer_ = std::make_unique<ChunkWriter>(threads, [this] { tsfn_.NonBlockingCall(nullptr); }, direct);
+}
+
+ChunkWriterJs::~ChunkWriterJs() { stop(); }
+
+void ChunkWriterJs::stop() {
+  if (closed_) return;
+  closed_ = true;
+  if (writer_) writer_->stop();  // no writer thread calls the TSFN after this
+  tsfn_.Abort();
+}
+
+// write(id, wire, coding, rawLength, expected, fd, offset): decode `wire`,
+// check the raw bytes against `expected` and pwrite them at `offset`. `wire`
+// must not change until the result with `id` is delivered.
+Napi::Value ChunkWriterJs::Write(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (closed_) throw Napi::Error::New(env, "ChunkWriter is closed");
+  ChunkWrite job;
+  job.id = uint64_t(numberArg(info, 0, "id", kMaxSafe));
+  Napi::Uint8Array wire = bytesArg(info, 1, "wire");
+  job.coding = uint8_t(numberArg(info, 2, "coding", 255));
+  job.rawLength = size_t(numberArg(info, 3, "rawLength", kMaxRawLength));
+  Napi::Uint8Array expected = bytesArg(info, 4, "expected");
+  if (expected.ByteLength() != job.expected.size()) throw Napi::RangeError::New(env, "expected must be 32 bytes");
+  job.fd = int(numberArg(info, 5, "fd", 2147483647.0));
+  job.offset = int64_t(numberArg(info, 6, "offset", kMaxSafe - kMaxRawLength));
+  if (pending_.count(job.id)) throw Napi::Error::New(env, "a write with this id is in flight");
+  job.wire = wire.Data();
+  job.wireLength = wire.ByteLength();
+  std::memcpy(job.expected.data(), expected.Data(), job.expected.size());
+  if (pending_.empty()) tsfn_.Ref(env);
+  pending_.emplace(job.id, Napi::Persistent(wire.As<Napi::Object>()));
+  writer_->submit(job);
+  return env.Undefined();
+}
+
+Napi::Value ChunkWriterJs::Close(const Napi::CallbackInfo& info) {
+  stop();
+  pending_.clear();
+  return info.Env().Undefined();
+}
+
+// On the JS thread, once per batch: every finished result, as
+// { id, outcome, errno, digest, message }.
+void callWriteResults(Napi::Env env, Napi::Function cb, ChunkWriterJs* self, int*) {
+  if (env == nullptr || cb == nullptr || self->closed_) return;
+  std::vector<ChunkWriteResult> results = self->writer_->take();
+  if (results.empty()) return;
+  Napi::Array out = Napi::Array::New(env, results.size());
+  for (size_t i = 0; i < results.size(); i++) {
+    const ChunkWriteResult& r = results[i];
+    self->pending_.erase(r.id);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("id", Napi::Number::New(env, double(r.id)));
+    o.Set("outcome", Napi::String::New(env, outcomeName(r.outcome)));
+    o.Set("errno", Napi::Number::New(env, r.err));
+    o.Set("digest", Napi::Buffer<uint8_t>::Copy(env, r.digest.data(), r.digest.size()));
+    o.Set("message", Napi::String::New(env, r.message));
+    out.Set(uint32_t(i), o);
+  }
+  if (self->pending_.empty()) self->tsfn_.Unref(env);
+  cb.Call({out});
+}
+
+Napi::Object ChunkExports(Napi::Env env) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("ChunkWriter", ChunkWriterJs::Init(env));
+  o.Set("blake3", Napi::Function::New(env, Blake3, "blake3"));
+  o.Set("decodes", Napi::Function::New(env, Decodes, "decodes"));
+  return o;
+}
+
+}  // namespace blockcast

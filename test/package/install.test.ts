@@ -1,0 +1,104 @@
+// The npm package as a node gets it: `npm pack` of this checkout, installed
+// where nothing can compile (no cmake, cc, c++, gcc, g++, make or ninja on
+// the PATH), then run: --version, ldd on the addon, a loopback session with
+// the installed CLI; and the boot-environment bundle, run without the
+// system's Node.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot, sha256File, uniqueChannel } from '../helpers/cli.js';
+import { sampleImage } from '../helpers/image.js';
+import { testResources } from '../helpers/resources.js';
+import { envWithPath, lddLibraries, pathWithoutCompilers, run, RUNTIME_LIBRARY, start } from './machine.js';
+
+const tmp = testResources();
+const { version } = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+const app = path.join(tmp.dir, 'app');
+const installed = path.join(app, 'node_modules', 'blockcast');
+const cli = path.join(app, 'node_modules', '.bin', 'blockcast');
+const env = envWithPath(pathWithoutCompilers(path.join(tmp.dir, 'bin'), true));
+const running: { kill(): void }[] = [];
+let tarball = '';
+
+beforeAll(() => {
+  // What prepack makes, from this checkout's build (npm test compiled dist/,
+  // npm ci the addon); then the tarball without running the scripts again.
+  for (const script of [['prebuild.mjs', '--no-compile'], ['man.mjs'], ['completion.mjs']]) {
+    const r = run(process.execPath, [path.join(repoRoot, 'scripts', script[0]!), ...script.slice(1)], { cwd: repoRoot, env: process.env });
+    expect(r.status, r.stderr).toBe(0);
+  }
+  const pack = run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp.dir], { cwd: repoRoot, env: envWithPath(process.env.PATH!) });
+  expect(pack.status, pack.stderr).toBe(0);
+  tarball = path.join(tmp.dir, (JSON.parse(pack.stdout) as { filename: string }[])[0]!.filename);
+
+  mkdirSync(app);
+  writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'node-image-tools', private: true }));
+}, 170_000);
+
+afterAll(() => running.forEach((r) => r.kill()));
+
+describe('the npm package on a node without a compiler', () => {
+  it('has nothing on the PATH that compiles', () => {
+    const r = run('sh', ['-c', 'for t in cmake cc c++ gcc g++ make ninja; do command -v $t; done; true'], { env });
+    expect(r.stdout).toBe('');
+  });
+
+  it('installs from the tarball', () => {
+    const r = run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: app, env });
+    expect(r.status, r.stderr).toBe(0);
+  });
+
+  it('--version names the package version, isa-l and liblz4', () => {
+    const r = run(cli, ['--version'], { env });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^${version.replace(/\./g, '\\.')} \\(FEC backend: isa-l \\d+\\.\\d+\\.\\d+; LZ4: liblz4 \\d+\\.\\d+\\.\\d+; seal: (OpenSSL|libsodium) `));
+  });
+
+  it('loads an addon that needs nothing outside the package but the C and C++ runtimes', () => {
+    const addon = path.join(installed, 'prebuilds', `${process.platform}-${process.arch}`, 'blockcast_native.node');
+    const outside = lddLibraries(addon, env).filter((lib) => !RUNTIME_LIBRARY.test(lib.name) && !lib.path?.startsWith(installed + path.sep));
+    expect(outside).toEqual([]);
+  });
+
+  it('keeps the prebuilt addon when its install script runs', () => {
+    const r = run(process.execPath, [path.join(installed, 'scripts', 'install.mjs')], { env });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe(`blockcast: using the prebuilt addon for ${process.platform}-${process.arch}\n`);
+  });
+
+  it('says what is missing when it has to compile and cannot', () => {
+    const r = run(process.execPath, [path.join(installed, 'scripts', 'install.mjs')], { env: { ...env, BLOCKCAST_BUILD_FROM_SOURCE: '1' } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('blockcast: compiling the native addon failed (cmake and c++ not found on PATH). It needs cmake, a C++17 compiler');
+  });
+
+  it('multicasts an image on loopback with the installed CLI', async () => {
+    const image = sampleImage(tmp.dir, 6 * 1024 * 1024 + 4321);
+    const target = path.join(tmp.dir, 'target.img');
+    const { group, port } = uniqueChannel();
+    const net = ['--interface', '127.0.0.1', '--group', group, '--port', port, '--quiet'];
+    const rx = start(cli, ['receive', target, ...net, '--wait-timeout', '60'], env);
+    const tx = start(cli, ['send', image, ...net, '--min-receivers', '1', '--rate', '1g'], env);
+    running.push(rx, tx);
+    const [sent, received] = await Promise.all([tx.done, rx.done]);
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(received.code, received.stderr).toBe(0);
+    expect(sha256File(target)).toBe(sha256File(image));
+  });
+});
+
+describe('the boot-environment bundle', () => {
+  it('unpacks and runs with its own Node, the PATH holding neither Node nor a compiler', () => {
+    const made = run(process.execPath, [path.join(repoRoot, 'scripts', 'bundle.mjs'), '--tarball', tarball, '--out-dir', tmp.dir], { env: envWithPath(process.env.PATH!) });
+    expect(made.status, made.stderr).toBe(0);
+    const bundle = made.stdout.trim();
+    expect(path.basename(bundle)).toBe(`blockcast-${version}-${process.platform}-${process.arch}.tar.gz`);
+    const bare = envWithPath(pathWithoutCompilers(path.join(tmp.dir, 'bare-bin'), false));
+    const unpack = run('tar', ['-xzf', bundle, '-C', tmp.dir], { env: bare });
+    expect(unpack.status, unpack.stderr).toBe(0);
+    expect(run('sh', ['-c', 'command -v node'], { env: bare }).stdout).toBe('');
+    const r = run(path.join(tmp.dir, path.basename(bundle, '.tar.gz'), 'bin', 'blockcast'), ['--version'], { env: bare });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^${version.replace(/\./g, '\\.')} \\(FEC backend: isa-l `));
+  });
+});
