@@ -4,11 +4,22 @@
 // (measured: 4.8 s to take 192 MiB from `cat` in a sending process, against
 // 0.2 s for `cat | cat`). The main thread grants credits (how many chunks
 // may be read in all). A pipe is read through a description of its own
-// opened non-blocking (/proc/self/fd/N): a thread blocked in read(2) on a
-// producer that sends nothing could not be stopped, and Node joins every
-// thread at exit, so `send -` would never exit (even process.exit() waits).
+// opened non-blocking (/proc/self/fd/N; a socket is made non-blocking): a
+// thread blocked in read(2) on a producer that sends nothing could not be
+// stopped, and Node joins every thread at exit, so `send -` would never
+// exit (even process.exit() waits).
 // An empty pipe is polled with a short back-off (0.05 ms doubling to 4 ms).
+import { fstatSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { native } from '../native/binding.js';
+
+function isSocket(fd: number): boolean {
+  try {
+    return fstatSync(fd).isSocket();
+  } catch {
+    return false;
+  }
+}
 
 /** The thread: plain JavaScript, so that it runs from src/ (tests) and dist/ alike. */
 const THREAD = `
@@ -64,6 +75,9 @@ export class StdinReader {
   private failure?: Error;
 
   constructor(fd: number, chunkSize: number) {
+    // A socket (stdin from a process spawned by Node, ssh) has no /proc description of its own: its
+    // reads are made non-blocking in place, which only this process's stdin shares.
+    if (isSocket(fd)) native.fs.setNonBlocking?.(fd);
     this.worker = new Worker(THREAD, { eval: true, workerData: { fd, chunkSize, credits: this.credits } });
     this.worker.on('message', (m: Message) => {
       const w = this.waiting;

@@ -281,6 +281,8 @@ export interface NativeFs {
   zeroRange(fd: number, offset: number, length: number, isBlockDevice: boolean): { errno: number; method: string };
   /** Grows a pipe's buffer towards `bytes` (F_SETPIPE_SZ): the new size, or -errno (not a pipe, refused). */
   growPipe(fd: number, bytes: number): number;
+  /** Sets O_NONBLOCK on the fd's file description: 0, or -errno (absent from an addon built before it). */
+  setNonBlocking?(fd: number): number;
 }
 
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -157,4 +157,43 @@ describe('pipes', () => {
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('blockcast: stdin is empty: there is no image to send');
   });
+
+  // A producer that keeps stdin open must never hold the sender: its reader thread is stopped at every ending.
+  it('send - exits when stopped while stdin gives nothing yet, and at --start-timeout with stdin left open', async () => {
+    const silent = openStdinSend(['send', '-', ...channel()], Buffer.alloc(0));
+    await silent.said('waiting for 1 receiver(s)');
+    silent.child.kill('SIGTERM');
+    const s = await silent.done;
+    expect(s.code).toBe(1);
+    expect(s.stderr).toContain('blockcast: Send aborted while waiting for the image on stdin');
+    const open = openStdinSend(['send', '-', ...channel(), ...SMALL_CHUNKS, '--start-timeout', '1'], readFileSync(sampleImage(tmp.dir, 300 * 1024 + 7, 'open.img')));
+    const t = await open.done;
+    expect(t.code).toBe(4);
+    expect(t.stderr).toContain('blockcast: Not started after 1 s (--start-timeout): 0 of 1 receiver(s) joined');
+  }, 60_000);
 });
+
+/** `send` with `data` written to a stdin pipe that stays open until the CLI exits. */
+function openStdinSend(args: string[], data: Buffer): { child: ReturnType<typeof spawn>; said(text: string): Promise<void>; done: Promise<{ code: number; stderr: string }> } {
+  const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  const listeners: (() => void)[] = [];
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    listeners.forEach((l) => l());
+  });
+  child.stdin!.on('error', () => {});
+  if (data.length > 0) child.stdin!.write(data);
+  const said = (text: string): Promise<void> => new Promise((resolve) => {
+    const check = (): void => void (stderr.includes(text) && resolve());
+    listeners.push(check);
+    check();
+  });
+  const done = new Promise<{ code: number; stderr: string }>((resolve) =>
+    child.on('close', (code) => {
+      child.stdin!.destroy();
+      resolve({ code: code ?? 1, stderr });
+    }),
+  );
+  return { child, said, done };
+}

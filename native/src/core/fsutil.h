@@ -32,4 +32,7 @@ ZeroResult zeroRange(int fd, int64_t offset, int64_t length, bool blockDevice);
 // not a pipe or nothing larger than its current size was granted.
 int64_t growPipe(int fd, int64_t bytes);
 
+// Sets O_NONBLOCK on `fd`'s file description: 0, or -errno.
+int setNonBlocking(int fd);
+
 }  // namespace blockcast

@@ -56,6 +56,11 @@ Napi::Value GrowPipe(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), double(growPipe(fdArg(info), offsetArg(info, 1))));
 }
 
+// setNonBlocking(fd) -> 0, or -errno
+Napi::Value SetNonBlocking(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), setNonBlocking(fdArg(info)));
+}
+
 }  // namespace
 
 Napi::Object FsExports(Napi::Env env) {
@@ -64,6 +69,7 @@ Napi::Object FsExports(Napi::Env env) {
   o.Set("seekHole", Napi::Function::New(env, SeekHole, "seekHole"));
   o.Set("zeroRange", Napi::Function::New(env, ZeroRange, "zeroRange"));
   o.Set("growPipe", Napi::Function::New(env, GrowPipe, "growPipe"));
+  o.Set("setNonBlocking", Napi::Function::New(env, SetNonBlocking, "setNonBlocking"));
   return o;
 }
 
