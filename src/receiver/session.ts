@@ -368,6 +368,7 @@ export class ReceiverSession extends EventEmitter {
     this.rx!.sample(sample);
     const outstanding = this.sendNacks(now, sample[0]!, sample[1]!);
     this.reporter.reportOverload(now, sample[2]!, sample[3]!, this.slots!.count);
+    if (this.stream) this.reporter.reportProgress(now, this.writer!.chunksDone); // one held back by its 50 ms spacing
     this.reporter.heartbeat(now);
     return outstanding;
   }
