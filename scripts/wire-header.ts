@@ -25,6 +25,7 @@ const ENUM_PREFIX: Record<keyof typeof W.WIRE_ENUMS, string> = {
   NackKind: 'kNack',
   FecScheme: 'kFec',
   StatusFlag: 'kStatusFlag',
+  AnnounceFlag: 'kAnnounceFlag',
   HeaderFlag: 'kFlag',
   Cipher: 'kCipher',
 };

@@ -1,15 +1,20 @@
-import { ExitCode } from '../errors.js';
+import { isatty } from 'node:tty';
+import { BlockcastError, ExitCode } from '../errors.js';
+import { outputsInOrder } from '../receiver/options.js';
 import { ReceiverSession, type ReceiveOptions } from '../receiver/session.js';
 import { receiverProgress, type ProgressOptions } from './progress.js';
 import { forwardEvents, makeReporter, mb } from './report.js';
 
 export async function receiveCommand(opts: ReceiveOptions & ProgressOptions): Promise<number> {
-  const r = makeReporter(!!opts.json, opts.quiet);
+  if (opts.target === '-' && isatty(1)) throw new BlockcastError('EINVALIDOPTION', 'receive - writes the image to stdout, which is a terminal: pipe it into a command (or use --pipe CMD)');
+  // `receive -`: stdout carries the image, so JSON events go to stderr with the human lines.
+  const r = makeReporter(!!opts.json, opts.quiet, opts.target === '-' ? 'stderr' : 'stdout');
   const session = new ReceiverSession(opts);
   const progress = receiverProgress(r, opts, () => session.progress());
+  const destination = opts.pipe !== undefined ? `| ${opts.pipe}` : opts.target === '-' ? 'stdout' : opts.target;
   forwardEvents(session, r, ['ready', 'session', 'manifest', 'warning']);
   session.on('session', (p: { session: number; sender: string; imageSize: number }) => {
-    r.human(`joined session ${p.session.toString(16)} from ${p.sender}: ${mb(p.imageSize)} MB image -> ${opts.target}`);
+    r.human(`joined session ${p.session.toString(16)} from ${p.sender}: ${p.imageSize ? `${mb(p.imageSize)} MB image` : 'a stream (size known at its end)'} -> ${destination}`);
     progress.start();
   });
   session.on('warning', (p: { message: string }) => r.human(`warning: ${p.message}`));
@@ -30,7 +35,7 @@ export async function receiveCommand(opts: ReceiveOptions & ProgressOptions): Pr
     progress.final();
     r.event('done', s as unknown as Record<string, unknown>);
     r.human(
-      `done: ${mb(s.imageSize)} MB verified in ${s.seconds.toFixed(2)} s (${s.mbps.toFixed(1)} MB/s), digest ${s.imageDigest.slice(0, 16)}…, ` +
+      `done: ${mb(s.imageSize)} MB verified${outputsInOrder(opts) ? ` and delivered to ${destination}` : ''} in ${s.seconds.toFixed(2)} s (${s.mbps.toFixed(1)} MB/s), digest ${s.imageDigest.slice(0, 16)}…, ` +
         `${s.symbolsRequested} symbols re-requested, ${s.malformed} malformed / ${s.foreign} foreign / ${s.forged} forged packets dropped`,
     );
     return ExitCode.Ok;

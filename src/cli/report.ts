@@ -1,5 +1,6 @@
 // How the CLI talks to people and to provisioners: human lines on stderr,
-// or (--json) one JSON object per line on stdout.
+// or (--json) one JSON object per line on stdout (on stderr when stdout
+// carries the image: `receive -`).
 import type { EventEmitter } from 'node:events';
 
 export interface Reporter {
@@ -9,11 +10,12 @@ export interface Reporter {
   divert(print: ((line: string) => void) | undefined): void;
 }
 
-export function makeReporter(json: boolean, quiet = false): Reporter {
+export function makeReporter(json: boolean, quiet = false, jsonOn: 'stdout' | 'stderr' = 'stdout'): Reporter {
   let diverted: ((line: string) => void) | undefined;
   return {
     event(type, data) {
-      if (json) process.stdout.write(JSON.stringify({ event: type, time: new Date().toISOString(), ...data }) + '\n');
+      // process.stdout is touched only when it is used: creating it makes a pipe on fd 1 non-blocking.
+      if (json) (jsonOn === 'stdout' ? process.stdout : process.stderr).write(JSON.stringify({ event: type, time: new Date().toISOString(), ...data }) + '\n');
     },
     human(line) {
       if (json || quiet) return;

@@ -64,10 +64,12 @@ export async function sendCommand(opts: SendCommandOptions): Promise<number> {
 /** Human lines for the session's events; --json forwards them as they are. */
 function describe(session: SenderSession, r: Reporter, image: string): void {
   forwardEvents(session, r, ['prepared', 'start', 'receiver-joined', 'receiver-done', 'receiver-failed', 'receiver-lost', 'first-pass', 'warning', 'waiting']);
-  session.on('prepared', (p: { source: string; imageSize: number; chunkCount: number; zeroChunks: number; seconds: number; imageDigest: string }) =>
+  session.on('prepared', (p: { source: string; imageSize: number; chunkCount: number; zeroChunks: number; seconds: number; imageDigest: string; window?: number }) =>
     r.human(
-      `${p.source === 'prepared' ? 'opened prepared image' : 'scanned'} ${image}: ${mb(p.imageSize)} MB in ${p.chunkCount} chunks, ` +
-        `${p.zeroChunks} all-zero, digest ${p.imageDigest.slice(0, 16)}… (${p.seconds.toFixed(2)} s)`,
+      p.source === 'stream'
+        ? `reading the image from stdin as it is sent (size unknown until its end; at most ${p.window} chunks kept past the slowest receiver)`
+        : `${p.source === 'prepared' ? 'opened prepared image' : 'scanned'} ${image}: ${mb(p.imageSize)} MB in ${p.chunkCount} chunks, ` +
+            `${p.zeroChunks} all-zero, digest ${p.imageDigest.slice(0, 16)}… (${p.seconds.toFixed(2)} s)`,
     ),
   );
   session.on('receiver-joined', (p: { name: string; address: string }) => r.human(`receiver joined: ${p.name} (${p.address})`));

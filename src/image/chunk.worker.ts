@@ -35,6 +35,14 @@ export interface PackResult {
   wireDigest?: Uint8Array;
 }
 
+/** A chunk the main thread read (stdin): detect zeros, hash, compress; the buffer is moved in and its wire bytes back. */
+export interface PackBytesTask {
+  kind: 'pack-bytes';
+  buffer: ArrayBuffer;
+  length: number;
+  codec: ChunkCodec;
+}
+
 export interface ReadTask {
   kind: 'read';
   fd: number;
@@ -67,6 +75,21 @@ export type UnpackWriteResult = { buffer: ArrayBuffer } & (
   | { ok: false; reason: 'unsupported'; message: string }
 );
 
+/** Decode and verify only (an in-order receiver writes the raw bytes itself). */
+export interface UnpackVerifyTask extends Omit<UnpackWriteTask, 'kind' | 'fd' | 'offset'> {
+  kind: 'unpack-verify';
+}
+
+/**
+ * `raw`: the verified raw bytes. A raw chunk's are the first `rawLength`
+ * bytes of `buffer` itself (undefined here); a decoded one's are a new
+ * buffer, moved back with it.
+ */
+export type UnpackVerifyResult = { buffer: ArrayBuffer } & (
+  | { ok: true; digest: Uint8Array; raw?: ArrayBuffer }
+  | { ok: false; reason: 'mismatch' | 'undecodable'; message: string; wireDigest: Uint8Array }
+);
+
 export interface ZeroTask {
   kind: 'zero';
   fd: number;
@@ -77,7 +100,7 @@ export interface ZeroTask {
 
 export type ZeroResult = { errno: number; method: string };
 
-export type ChunkTask = PackTask | ReadTask | UnpackWriteTask | ZeroTask;
+export type ChunkTask = PackTask | PackBytesTask | ReadTask | UnpackWriteTask | UnpackVerifyTask | ZeroTask;
 
 const ZEROS = Buffer.alloc(64 * 1024 * 1024);
 
@@ -128,6 +151,14 @@ function codedScratch(length: number): Buffer {
   return (coded = atLeast(coded, length));
 }
 
+/** `raw` coded with `codec` if that shrinks it (the coding set in `result`), else `raw`. */
+async function shrink(raw: Buffer, codec: ChunkCodec, result: PackResult): Promise<Buffer> {
+  const packed = codec.name === 'zstd' ? zstdShrink(raw, codedScratch(raw.length), codec.level) : codec.name === 'lz4' ? await lz4Shrink(raw, codedScratch(raw.length)) : undefined;
+  if (!packed) return raw;
+  result.coding = codec.name === 'zstd' ? Coding.Zstd : Coding.Lz4;
+  return packed;
+}
+
 async function pack(t: PackTask): Promise<unknown> {
   scratch = atLeast(scratch, t.length);
   const raw = readInto(scratch.subarray(0, t.length), t.fd, t.offset);
@@ -138,12 +169,7 @@ async function pack(t: PackTask): Promise<unknown> {
     if (result.zero) return result;
   }
   if (!t.wire) return result;
-  let data: Buffer = raw;
-  const packed = t.codec.name === 'zstd' ? zstdShrink(raw, codedScratch(raw.length), t.codec.level) : t.codec.name === 'lz4' ? await lz4Shrink(raw, codedScratch(raw.length)) : undefined;
-  if (packed) {
-    data = packed;
-    result.coding = t.codec.name === 'zstd' ? Coding.Zstd : Coding.Lz4;
-  }
+  const data = await shrink(raw, t.codec, result);
   result.data = data;
   if (t.wireDigest) result.wireDigest = hash(data);
   collectGarbage();
@@ -154,6 +180,20 @@ async function pack(t: PackTask): Promise<unknown> {
   return Piscina.move({ [Piscina.transferableSymbol]: data.buffer, [Piscina.valueSymbol]: result } as never);
 }
 
+async function packBytes(t: PackBytesTask): Promise<unknown> {
+  const raw = Buffer.from(t.buffer, 0, t.length);
+  const zero = raw.equals(ZEROS.subarray(0, raw.length));
+  const result: PackResult = { zero, digest: zero ? zeroHash(raw.length) : hash(raw), coding: Coding.Raw };
+  if (zero) return result;
+  const data = await shrink(raw, t.codec, result);
+  collectGarbage();
+  // Moved back whole: the buffer is the data's own, else a copy that is.
+  let own = data;
+  if (data.byteOffset !== 0 || data.length !== data.buffer.byteLength) data.copy((own = Buffer.allocUnsafeSlow(data.length)));
+  result.data = own;
+  return Piscina.move({ [Piscina.transferableSymbol]: own.buffer, [Piscina.valueSymbol]: result } as never);
+}
+
 function readVerified(t: ReadTask): unknown {
   const data = readRange(t.fd, t.offset, t.length);
   const digest = hash(data);
@@ -162,12 +202,12 @@ function readVerified(t: ReadTask): unknown {
 }
 
 /** The raw chunk from its wire bytes, or why it cannot be decoded. */
-function unpack(t: UnpackWriteTask): Buffer | string {
+function unpack(t: Pick<UnpackWriteTask, 'buffer' | 'length' | 'coding' | 'rawLength'>, into = codedScratch(t.rawLength)): Buffer | string {
   const wire = Buffer.from(t.buffer, 0, t.length);
   if (t.coding === Coding.Raw) return t.length === t.rawLength ? wire : `raw chunk of ${t.length} bytes, expected ${t.rawLength}`;
   if (t.coding === Coding.Zstd) return zstdExpand(wire, t.rawLength, codedScratch(t.rawLength));
   if (t.coding !== Coding.Lz4) return `unknown coding ${t.coding}`;
-  return lz4Expand(wire, t.rawLength, codedScratch(t.rawLength));
+  return lz4Expand(wire, t.rawLength, into);
 }
 
 function unpackAndWrite(t: UnpackWriteTask): UnpackWriteResult {
@@ -190,8 +230,27 @@ function unpackAndWrite(t: UnpackWriteTask): UnpackWriteResult {
   return { ok: true, digest, buffer: t.buffer };
 }
 
+function unpackAndVerify(t: UnpackVerifyTask): unknown {
+  // A decoded chunk goes to the main thread: decode it straight into memory it can own.
+  const data = t.coding === Coding.Raw ? unpack(t) : unpack(t, Buffer.from(new ArrayBuffer(t.rawLength)));
+  const wireDigest = (): Buffer => hash(Buffer.from(t.buffer, 0, t.length));
+  if (typeof data === 'string') return moveBack({ ok: false, reason: 'undecodable', message: data, wireDigest: wireDigest(), buffer: t.buffer });
+  const digest = hash(data);
+  if (!digest.equals(Buffer.from(t.expected))) {
+    return moveBack({ ok: false, reason: 'mismatch', message: 'hash mismatch', wireDigest: t.coding === Coding.Raw ? digest : wireDigest(), buffer: t.buffer });
+  }
+  if (t.coding === Coding.Raw) return moveBack({ ok: true, digest, buffer: t.buffer });
+  let raw = data.buffer as ArrayBuffer;
+  if (data.byteOffset !== 0 || raw.byteLength !== data.length) {
+    raw = new ArrayBuffer(data.length); // decoded elsewhere (lz4-napi): copy
+    Buffer.from(raw).set(data);
+  }
+  const result: UnpackVerifyResult = { ok: true, digest, raw, buffer: t.buffer };
+  return Piscina.move({ [Piscina.transferableSymbol]: [t.buffer, raw], [Piscina.valueSymbol]: result } as never);
+}
+
 /** Hands the chunk buffer back to the main thread by transfer, not copy. */
-function moveBack(result: UnpackWriteResult): unknown {
+function moveBack(result: UnpackWriteResult | UnpackVerifyResult): unknown {
   return Piscina.move({ [Piscina.transferableSymbol]: result.buffer, [Piscina.valueSymbol]: result } as never);
 }
 
@@ -200,10 +259,14 @@ export default function run(task: ChunkTask): unknown {
   switch (task.kind) {
     case 'pack':
       return pack(task);
+    case 'pack-bytes':
+      return packBytes(task);
     case 'read':
       return readVerified(task);
     case 'unpack-write':
       return moveBack(unpackAndWrite(task));
+    case 'unpack-verify':
+      return unpackAndVerify(task);
     case 'zero':
       return native.fs.zeroRange(task.fd, task.offset, task.length, task.block) satisfies ZeroResult;
   }

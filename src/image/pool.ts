@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { PackResult, PackTask, ReadResult, UnpackWriteResult, ZeroResult } from './chunk.worker.js';
+import type { PackResult, PackTask, ReadResult, UnpackVerifyResult, UnpackWriteResult, ZeroResult } from './chunk.worker.js';
+import type { ChunkCodec } from './codec.js';
 import { NativeWriter } from './native-writer.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -51,6 +52,11 @@ export class ChunkPool {
     return this.pool.run({ kind: 'pack', ...task });
   }
 
+  /** Scans, hashes and compresses a chunk read by the caller (stdin); `buffer` is moved to the worker. */
+  packBytes(buffer: ArrayBuffer, length: number, codec: ChunkCodec): Promise<PackResult> {
+    return this.pool.run({ kind: 'pack-bytes', buffer, length, codec }, { transferList: [buffer] });
+  }
+
   /** Reads `length` bytes and checks their hash (a prepared image's stored chunk). */
   readVerified(fd: number, offset: number, length: number, expected: Buffer): Promise<ReadResult> {
     return this.pool.run({ kind: 'read', fd, offset, length, expected });
@@ -67,6 +73,11 @@ export class ChunkPool {
   ): Promise<UnpackWriteResult> {
     if (this.writer && NativeWriter.decodes(task.coding)) return this.writer.unpackAndWrite(task);
     return this.pool.run({ kind: 'unpack-write', ...task }, { transferList: [task.buffer] });
+  }
+
+  /** Decodes and verifies like unpackAndWrite, but hands the raw bytes back instead of writing them (see UnpackVerifyResult). */
+  unpackAndVerify(task: { buffer: ArrayBuffer; length: number; coding: number; rawLength: number; expected: Buffer }): Promise<UnpackVerifyResult> {
+    return this.pool.run({ kind: 'unpack-verify', ...task }, { transferList: [task.buffer] });
   }
 
   /** Makes a range of the target read as zeros. */

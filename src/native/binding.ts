@@ -155,6 +155,8 @@ export interface NativeReceiver {
   configure(config: NativeReceiverConfig): void;
   /** Every chunk's wire length as far as JS knows it: 0 unknown, NOT_SENT never sent, else exact. */
   expect(stream: number, lengths: Uint32Array): void;
+  /** The same for chunks [first, first + lengths.length) only (stream sessions, a segment at a time). */
+  expect(stream: number, lengths: Uint32Array, first: number): void;
   /**
    * Flat entries [chunk, kind, count, a, b, ...] for incomplete chunks below `below`:
    * kind 1 = `count` runs (start, length) of missing sources; kind 2 = `count` (stripe, need) pairs;
@@ -277,6 +279,10 @@ export interface NativeFs {
   seekHole(fd: number, offset: number): number;
   /** Makes a range read as zeros, as cheaply as the target allows; errno 0 on success. */
   zeroRange(fd: number, offset: number, length: number, isBlockDevice: boolean): { errno: number; method: string };
+  /** Grows a pipe's buffer towards `bytes` (F_SETPIPE_SZ): the new size, or -errno (not a pipe, refused). */
+  growPipe(fd: number, bytes: number): number;
+  /** Sets O_NONBLOCK on the fd's file description: 0, or -errno (absent from an addon built before it). */
+  setNonBlocking?(fd: number): number;
 }
 
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -74,6 +74,12 @@ export interface Announce {
   cipher: number;
   /** Random per run of the sender (NONCE_SIZE bytes). */
   salt: Buffer;
+  /** AnnounceFlag bits (0 when omitted): Stream, a session whose image is read as it is sent. */
+  streamFlags?: number;
+  /** Stream sessions: image chunks per manifest segment. */
+  segmentChunks?: number;
+  /** Stream sessions: manifest segments published so far. */
+  segments?: number;
 }
 
 export interface Status {
@@ -190,6 +196,9 @@ export function encodeAnnounce(a: Announce): Buffer {
       nackBackoffMs: Math.min(0xffff, Math.round(a.nackBackoffMs)),
       cipher: a.cipher,
       salt: a.salt,
+      streamFlags: a.streamFlags ?? 0,
+      segmentChunks: a.segmentChunks ?? 0,
+      segments: a.segments ?? 0,
     },
     ANNOUNCE_SIZE,
   );

@@ -6,7 +6,7 @@
 // renumber or reuse a value, deployed peers outlive code changes.
 
 export const MAGIC = 0x314b4342; // bytes "BCK1", little-endian
-export const VERSION = 3;
+export const VERSION = 4;
 
 /** Packet types. */
 export const PacketType = { Data: 1, Announce: 2, Status: 3, Nack: 4, Ack: 5, RepairAdv: 6 } as const;
@@ -41,6 +41,8 @@ export const Cipher = { None: 0, Aes256Gcm: 1, ChaCha20Poly1305: 2 } as const;
 export const SealOrigin = { SenderData: 0, SenderControl: 1, Receiver: 0 } as const;
 /** STATUS flag bits. */
 export const StatusFlag = { Overloaded: 1 } as const;
+/** ANNOUNCE `streamFlags` bits. Stream: the image is read as it is sent (size unknown until its last manifest segment). */
+export const AnnounceFlag = { Stream: 1 } as const;
 /** A sealed packet's trailer: seq u64, then the AEAD tag. */
 export const SEAL_SEQ_SIZE = 8;
 export const SEAL_TAG_SIZE = 16;
@@ -75,6 +77,7 @@ export const WIRE_ENUMS = {
   NackKind,
   FecScheme,
   StatusFlag,
+  AnnounceFlag,
   HeaderFlag,
   Cipher,
 } as const;
@@ -182,6 +185,13 @@ export const AnnounceBody = layout('Announce', [
   { name: 'reserved2', type: 'u16', reserved: 'strict' },
   /** Random per run of the sender: keys derive from it, signed ACKs bind it. */
   { name: 'salt', type: 'nonce' },
+  /** AnnounceFlag bits (v4). */
+  { name: 'streamFlags', type: 'u8' },
+  { name: 'reserved3', type: 'u8', reserved: 'strict' },
+  /** Stream sessions: image chunks per manifest segment (else 0). */
+  { name: 'segmentChunks', type: 'u16' },
+  /** Stream sessions: manifest segments published so far (else 0). */
+  { name: 'segments', type: 'u32' },
 ] as const);
 
 /** STATUS before its variable part: the image digest (DONE only), then `nameLength` bytes of name. */

@@ -9,7 +9,9 @@ import { hash } from '../protocol/hash.js';
 import { decodeManifest, isZeroChunk, type Manifest } from '../protocol/manifest.js';
 import type { Announce } from '../protocol/packets.js';
 import type { ChunkPool } from '../image/pool.js';
+import type { OrderedOutput } from '../image/output.js';
 import type { Target } from '../image/target.js';
+import { OrderedWriter, type ChunkWriter } from './ordered-writer.js';
 import { ChunkSlots } from './slots.js';
 import type { AssemblyCounters } from './stats.js';
 import { ImageWriter, type WriterHooks } from './writer.js';
@@ -47,7 +49,7 @@ export interface AssemblyDeps {
   expectDigest?: string;
   maxBuffer: number;
   slots: ChunkSlots;
-  writer: ImageWriter;
+  writer: ChunkWriter;
   hooks: AssemblyHooks;
   counters: Pick<AssemblyCounters, 'preManifestDrops'>;
 }
@@ -136,15 +138,15 @@ export class ChunkAssembly {
 /** The chunk side of a session: the slots, the writer and the assembly that feeds it. */
 export interface ChunkSide {
   slots: ChunkSlots;
-  writer: ImageWriter;
+  writer: ChunkWriter;
   assembly: ChunkAssembly;
 }
 
-/** Opens the chunk side for an accepted session on an opened target. */
+/** Opens the chunk side for an accepted session on an opened target: a file or device (written at offsets) or an ordered output (in order). */
 export function openChunkSide(deps: {
   rx: NativeReceiver;
   pool: ChunkPool;
-  target: Target;
+  target: Target | OrderedOutput;
   announce: Announce;
   opts: { maxBuffer: number; expectDigest?: string; targetZeroed: boolean; sealed?: boolean };
   counters: AssemblyCounters;
@@ -152,10 +154,11 @@ export function openChunkSide(deps: {
 }): ChunkSide {
   const { rx, hooks, opts } = deps;
   const slots = new ChunkSlots(rx, hooks.ended);
-  const writer = new ImageWriter(
-    { rx, pool: deps.pool, target: deps.target, targetZeroed: opts.targetZeroed, sealed: opts.sealed, slots, counters: deps.counters, hooks },
-    deps.announce.chunkCount,
-  );
+  const { target } = deps;
+  const writer =
+    'write' in target
+      ? new OrderedWriter({ rx, pool: deps.pool, output: target, sealed: opts.sealed, slots, counters: deps.counters, hooks })
+      : new ImageWriter({ rx, pool: deps.pool, target, targetZeroed: opts.targetZeroed, sealed: opts.sealed, slots, counters: deps.counters, hooks }, deps.announce.chunkCount);
   const assembly = new ChunkAssembly({ rx, announce: deps.announce, expectDigest: opts.expectDigest, maxBuffer: opts.maxBuffer, slots, writer, hooks, counters: deps.counters });
   return { slots, writer, assembly };
 }

@@ -5,6 +5,8 @@ import { chunkCount, chunkLength } from '../image/geometry.js';
 import { Target, checkCapacity, inspectTarget } from '../image/target.js';
 import { MAX_CHUNK_SIZE, MAX_SYMBOL_SIZE, MIN_SYMBOL_SIZE } from '../protocol/constants.js';
 import { manifestSize } from '../protocol/manifest.js';
+import { MAX_SEGMENT_CHUNKS, MAX_STREAM_CHUNKS, segmentBytes, segmentSlots } from '../protocol/segments.js';
+import { isStream } from './pinning.js';
 import type { Announce } from '../protocol/packets.js';
 import { native, type NativeReceiver, type NativeReceiverBatch } from '../native/binding.js';
 import type { ResolvedReceiveOptions } from './options.js';
@@ -39,9 +41,26 @@ export function checkGeometry(a: Announce): string | undefined {
   if (a.symbolSize < MIN_SYMBOL_SIZE || a.symbolSize > MAX_SYMBOL_SIZE) return `symbol size ${a.symbolSize} out of range`;
   if (Math.ceil(a.chunkSize / a.symbolSize) > 65535) return 'too many symbols per chunk';
   if (a.stripeSize > 254 || Math.ceil(Math.ceil(a.chunkSize / a.symbolSize) / Math.max(1, a.stripeSize)) > 0x7fff) return 'FEC stripe size out of range';
+  if (isStream(a)) return checkStreamGeometry(a);
+  if ((a.segmentChunks ?? 0) !== 0 || (a.segments ?? 0) !== 0) return 'manifest segments in a session that is not a stream';
   if (a.imageSize === 0 || a.chunkCount !== chunkCount(a.imageSize, a.chunkSize)) return 'chunk count does not match image size';
   if (a.manifestSize !== manifestSize(a.chunkCount)) return 'manifest size does not match chunk count';
   if (chunkLength(a.imageSize, a.chunkSize, a.chunkCount - 1) <= 0) return 'bad last chunk';
+  return undefined;
+}
+
+/**
+ * A stream session: the chunk count is the session's bound (the size of the
+ * receivers' tables, at most MAX_STREAM_CHUNKS), the size 0 until the last
+ * segment sets it, the manifest size 0; segments must fit a chunk.
+ */
+function checkStreamGeometry(a: Announce): string | undefined {
+  const k = a.segmentChunks ?? 0;
+  if (a.chunkCount === 0 || a.chunkCount > MAX_STREAM_CHUNKS) return `stream chunk bound ${a.chunkCount} out of range`;
+  if (k === 0 || k > MAX_SEGMENT_CHUNKS || segmentBytes(k) > a.chunkSize) return `segment size ${k} out of range`;
+  if (a.manifestSize !== 0) return 'manifest size in a stream session';
+  if ((a.segments ?? 0) > segmentSlots(a.chunkCount, k)) return 'more segments than the chunk bound allows';
+  if (a.imageSize !== 0 && chunkCount(a.imageSize, a.chunkSize) > a.chunkCount) return 'stream size beyond its chunk bound';
   return undefined;
 }
 

@@ -157,6 +157,17 @@ export class NackPolicy {
   }
 }
 
+/**
+ * A stream session's reach: every segment announced (ANNOUNCE counts those
+ * sent), and image chunks as in reach() but only those whose segment is
+ * known (the others may be zero chunks, never sent).
+ */
+export function streamReach(a: NackAnnounce & Pick<Announce, 'segments'>, knownChunks: number, seenImage: number): NackReach | undefined {
+  if (a.phase === Phase.Waiting) return undefined;
+  const firstPass = a.phase === Phase.Repairing ? a.progress : Math.max(a.progress, Math.min(seenImage, a.progress + NACK_LOOKAHEAD_CHUNKS));
+  return { manifestBelow: a.segments ?? 0, imageBelow: Math.min(knownChunks, firstPass) };
+}
+
 /** The streams in the order their losses are asked for and reported: the manifest first. */
 export function streamsToCheck(reach: NackReach): { stream: number; below: number }[] {
   return [

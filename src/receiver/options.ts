@@ -3,6 +3,7 @@
 import os from 'node:os';
 import { DEFAULT_GROUP, DEFAULT_MAX_BUFFER, DEFAULT_PORT, DEFAULT_SENDER_TIMEOUT_S, DEFAULT_SOCKET_BUFFER } from '../defaults.js';
 import { BlockcastError } from '../errors.js';
+import { STDOUT_TARGET } from '../image/output.js';
 import { defaultWorkerThreads } from '../image/pool.js';
 import { resolveInterface } from '../net/interface.js';
 import { MAX_CHUNK_SIZE } from '../protocol/constants.js';
@@ -11,7 +12,10 @@ import { resolveReceiverKeys } from '../security/options.js';
 import type { ReceiverKeys } from '../security/session-keys.js';
 
 export interface ReceiveOptions {
-  target: string;
+  /** A file or block device (written at offsets), or `-`: stdout, in order. Omitted with `pipe`. */
+  target?: string;
+  /** Instead of a target: run this command via /bin/sh -c with the image, in order, on its stdin. */
+  pipe?: string;
   /** Trusted signers and the group key (docs/SECURITY.md); none: any sender is accepted. */
   keys?: ReceiverKeys;
   group?: string;
@@ -47,8 +51,9 @@ export interface ReceiveOptions {
 }
 
 /** Options with every default applied and every value checked. */
-export type ResolvedReceiveOptions = Required<Omit<ReceiveOptions, 'interface' | 'session' | 'expectDigest' | 'keys'>> & {
+export type ResolvedReceiveOptions = Required<Omit<ReceiveOptions, 'interface' | 'session' | 'expectDigest' | 'keys' | 'pipe'>> & {
   keys: ReceiverKeys;
+  pipe?: string;
   interfaceAddress: string;
   session?: number;
   expectDigest?: string;
@@ -74,12 +79,17 @@ export const RECEIVE_DEFAULTS = {
 /** Applies the defaults and checks every value; throws EINVALIDOPTION naming the first bad one. */
 export function resolveReceiveOptions(options: ReceiveOptions): ResolvedReceiveOptions {
   const d = RECEIVE_DEFAULTS;
-  if (!options.target) throw new BlockcastError('EINVALIDOPTION', 'A target (file or block device) is required');
+  if (options.pipe !== undefined) {
+    if (options.target) throw new BlockcastError('EINVALIDOPTION', `Give either a target (${options.target}) or a pipe command, not both`);
+    if (!options.pipe.trim()) throw new BlockcastError('EINVALIDOPTION', 'The pipe command is empty');
+  } else if (!options.target) {
+    throw new BlockcastError('EINVALIDOPTION', 'A target (file, block device, or - for stdout) or a pipe command is required');
+  }
   if (options.expectDigest !== undefined && !/^[0-9a-f]{64}$/i.test(options.expectDigest)) {
     throw new BlockcastError('EINVALIDOPTION', `Expected 64 hex digits for expectDigest but received ${JSON.stringify(options.expectDigest)}`);
   }
   const opts: ResolvedReceiveOptions = {
-    target: options.target,
+    target: options.target ?? '',
     keys: resolveReceiverKeys(options.keys),
     group: checkMulticastGroup('group', options.group ?? d.group),
     port: checkInteger('port', options.port ?? d.port, 1, 65535),
@@ -94,7 +104,13 @@ export function resolveReceiveOptions(options: ReceiveOptions): ResolvedReceiveO
     workers: checkInteger('workers', options.workers ?? defaultWorkerThreads(), 1, 64),
     controlPort: checkInteger('controlPort', options.controlPort ?? d.controlPort, 0, 65535),
   };
+  if (options.pipe !== undefined) opts.pipe = options.pipe;
   if (options.session !== undefined) opts.session = checkInteger('session', options.session, 1, 2 ** 32 - 1);
   if (options.expectDigest !== undefined) opts.expectDigest = options.expectDigest.toLowerCase();
   return opts;
+}
+
+/** The image goes out in order (stdout or a pipe command), not at offsets. */
+export function outputsInOrder(o: { target?: string; pipe?: string }): boolean {
+  return o.pipe !== undefined || o.target === STDOUT_TARGET;
 }

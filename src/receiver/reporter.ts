@@ -70,6 +70,10 @@ export function failReasonOf(err: Error): FailReasonValue | undefined {
         : FailReason.Aborted;
 }
 
+/** Stream sessions: progress reports every this many chunks output, at most every PROGRESS_MIN_MS. */
+export const PROGRESS_STEP = 8;
+const PROGRESS_MIN_MS = 50;
+
 export class Reporter {
   readonly counters: ReportCounters;
   private readonly clock: Clock;
@@ -81,6 +85,8 @@ export class Reporter {
   private lastStatus = -Infinity;
   private lastDrops = 0;
   private lastOverloadReport = -Infinity;
+  /** chunksDone in the last progress report (stream sessions). */
+  private lastProgress = 0;
   private readonly acked = new Set<number>();
   /** Wakes reportFinal() when an ACK arrives, or the sender ends. */
   private ackArrived?: () => void;
@@ -146,6 +152,17 @@ export class Reporter {
     this.lastStatus = now;
     if (!this.sender) return;
     this.transmit(this.statusPacket(this.deps.state(), FailReason.None));
+  }
+
+  /**
+   * A stream session: the sender reads no further than a window past the
+   * slowest receiver's chunksDone (every chunk below it output), so tell it
+   * of progress every PROGRESS_STEP chunks (at most every PROGRESS_MIN_MS).
+   */
+  reportProgress(now: number, chunksDone: number): void {
+    if (!this.sender || chunksDone - this.lastProgress < PROGRESS_STEP || now - this.lastStatus < PROGRESS_MIN_MS) return;
+    this.lastProgress = chunksDone;
+    this.sendStatus(now);
   }
 
   /** Sends a STATUS heartbeat as often as the sender's ANNOUNCE asks (default every second). */

@@ -12,25 +12,28 @@ import { IDLE_TICK_MS } from '../defaults.js';
 import { bindError } from '../net/bind.js';
 import { BlockcastError } from '../errors.js';
 import { ChunkPool } from '../image/pool.js';
+import { openOutput, type OrderedOutput } from '../image/output.js';
 import type { Target } from '../image/target.js';
 import type { NativeReceiver, NativeReceiverBatch } from '../native/binding.js';
 import { NONCE_SIZE, PacketType, Phase, ReceiverState } from '../protocol/constants.js';
 import { decodeAck, decodeAnnounce, decodeRepairAdv, packetType, type Announce } from '../protocol/packets.js';
-import { openChunkSide, type ChunkAssembly } from './assembly.js';
+import type { ChunkAssembly } from './assembly.js';
+import { openSide, type SideHooks, type StreamAssembly } from './stream-assembly.js';
 import { Candidates, type Candidate } from './candidates.js';
 import { checkGeometry, joinGroup, openTarget } from './join.js';
-import { NACK_ENTRIES_PER_TICK, NackPolicy, streamsToCheck } from './nack-policy.js';
-import { resolveReceiveOptions, type ReceiveOptions, type ResolvedReceiveOptions } from './options.js';
+import { NACK_ENTRIES_PER_TICK, NackPolicy, streamReach, streamsToCheck } from './nack-policy.js';
+import { outputsInOrder, resolveReceiveOptions, type ReceiveOptions, type ResolvedReceiveOptions } from './options.js';
 import { receiveProgress, type ReceiveProgress } from './progress.js';
+import { sendReport } from './report-send.js';
 import { Reporter, statusFigures } from './reporter.js';
 import type { ChunkSlots } from './slots.js';
 import { isFinal, receiverStateMachine, wireState } from './state.js';
-import { judgeAnnounce, type PinnedSender } from './pinning.js';
+import { isStream, judgeAnnounce, type PinnedSender } from './pinning.js';
 import { ReceiveStats, type ReceiveSummary } from './stats.js';
 import { nextTickMs, progressTickMs, tickIntervalMs } from './timing.js';
 import { acceptAnySender, keyedVerifier, type SenderVerifier } from './verifier.js';
 import { ReceiverSecurity } from '../security/session-keys.js';
-import type { ImageWriter } from './writer.js';
+import type { ChunkWriter } from './ordered-writer.js';
 
 export type { ReceiveOptions } from './options.js';
 export type { ReceiveSummary } from './stats.js';
@@ -50,12 +53,14 @@ export class ReceiverSession extends EventEmitter {
   private control?: dgram.Socket;
   private pool?: ChunkPool;
   private target?: Target;
+  private output?: OrderedOutput; // instead of a target: stdout, a pipe command, a stream session's file
   /** The joined sender: its address and latest ANNOUNCE, whose fixed fields never change. */
   private pin?: PinnedSender;
   private lastHeard = 0;
   private slots?: ChunkSlots;
-  private writer?: ImageWriter;
-  private assembly?: ChunkAssembly;
+  private writer?: ChunkWriter;
+  private assembly?: Pick<ChunkAssembly, 'manifestChunks' | 'haveManifest' | 'onChunk'>;
+  private stream?: StreamAssembly; // a stream session's (also `assembly`): segments, and the catalog they build
   private error?: Error;
   private digest?: Buffer;
   private wake?: () => void;
@@ -85,11 +90,11 @@ export class ReceiverSession extends EventEmitter {
       name: this.opts.name,
       clock,
       counters: this.figures,
-      send: (packet, port, address) => this.send(packet, port, address),
+      send: (packet, port, address) => sendReport(this.control!, packet, port, address, (message) => this.emit('warning', { message })),
       ...(this.verifier.wrapReport ? { wrap: (packet: Buffer, a: Announce) => this.verifier.wrapReport!(packet, a) } : {}),
       overhead: this.verifier.overhead ?? 0,
       state: () => wireState(this.machine.state),
-      figures: () => statusFigures(this.rx?.stats(), this.writer?.chunksDone ?? 0, this.target?.info.capacity ?? 0),
+      figures: () => statusFigures(this.rx?.stats(), this.writer?.chunksDone ?? 0, this.target?.info.capacity ?? this.output?.capacity ?? 0),
     });
   }
 
@@ -99,7 +104,13 @@ export class ReceiverSession extends EventEmitter {
   }
 
   /** Where the receive stands, for progress displays; undefined until a sender is joined. */
-  progress = (): ReceiveProgress | undefined => this.pin && receiveProgress(this.machine.state, this.pin.announce, this.writer?.chunksDone ?? 0, this.figures);
+  progress = (): ReceiveProgress | undefined => this.pin && receiveProgress(this.machine.state, this.image(), this.writer?.chunksDone ?? 0, this.figures);
+
+  /** The joined session's ANNOUNCE, with a stream's size and chunk count once its last segment told them. */
+  private image(): Announce {
+    const c = this.stream?.catalog;
+    return c ? { ...this.pin!.announce, imageSize: c.imageSize ?? 0, chunkCount: c.total ?? c.known } : this.pin!.announce;
+  }
 
   abort(): void {
     this.conclude(new BlockcastError('EABORTED', 'Receive aborted'));
@@ -122,7 +133,7 @@ export class ReceiverSession extends EventEmitter {
         throw this.error;
       }
       const acknowledged = await this.reporter.reportDone(this.digest!);
-      return this.figures.summary(this.pin!.announce, this.digest!, acknowledged, this.rx!.stats());
+      return this.figures.summary(this.image(), this.digest!, acknowledged, this.rx!.stats());
     } finally {
       clearTimeout(this.timer);
       await this.cleanup();
@@ -132,8 +143,11 @@ export class ReceiverSession extends EventEmitter {
   private async open(): Promise<void> {
     // Verified writes run on native threads, started now; a worker thread
     // (tens of ms of CPU to start) only when a range must be zeroed or a
-    // chunk's coding is one the addon does not decode.
-    this.pool = new ChunkPool({ nativeWrites: true, threads: this.opts.workers });
+    // chunk's coding is one the addon does not decode. An in-order output
+    // verifies in the workers (ordered-writer.ts): those start now, while
+    // the receiver waits, not under the first packets.
+    const inOrder = outputsInOrder(this.opts);
+    this.pool = new ChunkPool({ nativeWrites: !inOrder, prewarm: inOrder, threads: this.opts.workers });
     const control = dgram.createSocket('udp4');
     this.control = control;
     control.on('message', (msg, rinfo) => this.onControl(msg, rinfo.address, rinfo.port));
@@ -165,22 +179,6 @@ export class ReceiverSession extends EventEmitter {
     this.digest = digest;
     this.machine.to(error ? 'Failed' : 'Done');
     this.wake?.();
-  }
-
-  /**
-   * Sends a report. A candidate's address and port come from a packet
-   * anyone can forge: a send that fails (an unreachable or broadcast
-   * address) is a warning, never the socket's 'error' that ends the session.
-   */
-  private send(packet: Buffer, port: number, address: string): void {
-    const failed = (err: Error | null): void => {
-      if (err) this.emit('warning', { message: `cannot report to ${address}:${port}: ${err.message}` });
-    };
-    try {
-      this.control!.send(packet, port, address, failed);
-    } catch (err) {
-      failed(err as Error);
-    }
   }
 
   private onBatch(batch: NativeReceiverBatch): void {
@@ -226,13 +224,14 @@ export class ReceiverSession extends EventEmitter {
     }
     const moved = a.progress !== this.pin.announce.progress || a.phase !== this.pin.announce.phase;
     this.pin.announce = a;
+    this.stream?.announced(a);
     this.reporter.update(a);
     this.lastHeard = this.clock.now();
     // The sender has passed more chunks: look for losses in them now.
     if (moved && this.assembly?.haveManifest) this.schedule(progressTickMs());
     if (a.phase === Phase.Ended) {
       const written = this.writer?.chunksDone ?? 0;
-      this.conclude(new BlockcastError('ESENDERENDED', `The sender ended the session with ${written} of ${a.chunkCount} chunks written`));
+      this.conclude(new BlockcastError('ESENDERENDED', `The sender ended the session with ${written} of ${this.stream ? (this.stream.catalog.total ?? "the stream's") : a.chunkCount} chunks written`));
     }
   }
 
@@ -292,7 +291,8 @@ export class ReceiverSession extends EventEmitter {
     this.lastHeard = this.clock.now();
     this.emit('session', { session: a.session, sender: c.address, imageSize: a.imageSize, chunkCount: a.chunkCount });
     try {
-      this.target = openTarget(this.opts.target, a.imageSize);
+      if (outputsInOrder(this.opts) || isStream(a)) this.output = openOutput(this.opts);
+      else this.target = openTarget(this.opts.target, a.imageSize);
     } catch (err) {
       this.conclude(err as Error);
       return;
@@ -307,35 +307,30 @@ export class ReceiverSession extends EventEmitter {
       return;
     }
     this.machine.to('Joined');
-    this.openChunkSide(a, this.target);
+    const opts = { ...this.opts, sealed: this.verifier.sealed ?? false };
+    const side = openSide({ rx: this.rx!, pool: this.pool!, destination: this.output ?? this.target!, announce: a, opts, counters: this.figures, hooks: this.sideHooks() });
+    ({ slots: this.slots, writer: this.writer, assembly: this.assembly, stream: this.stream } = side);
     this.figures.start();
     this.reporter.sendStatus(this.clock.now());
   }
 
-  /** Opens the chunk side for the accepted session: its parts report back through these hooks. */
-  private openChunkSide(a: Announce, target: Target): void {
-    const side = openChunkSide({
-      rx: this.rx!,
-      pool: this.pool!,
-      target,
-      announce: a,
-      opts: { ...this.opts, sealed: this.verifier.sealed ?? false },
-      counters: this.figures,
-      hooks: {
-        ended: () => this.ended(),
-        fail: (err) => this.conclude(err),
-        warning: (message) => this.emit('warning', { message }),
-        manifest: (m) => this.emit('manifest', { imageDigest: m.imageDigest.toString('hex'), chunkCount: m.chunkHashes.length }),
-        progress: (written, chunkCount) => this.emit('progress', { written, chunkCount }),
-        // The first chunk on the target: STATUS says Receiving from now on.
-        wrote: () => {
-          if (this.machine.is('Joined')) this.machine.to('Receiving');
-        },
-        verifying: () => this.machine.to('Verifying'),
-        complete: (digest) => this.conclude(undefined, digest),
+  /** The chunk side's hooks: its parts report back through these. */
+  private sideHooks(): SideHooks {
+    return {
+      ended: () => this.ended(),
+      fail: (err) => this.conclude(err),
+      warning: (message) => this.emit('warning', { message }),
+      manifest: (m) => this.emit('manifest', { imageDigest: m.imageDigest.toString('hex'), chunkCount: m.chunkHashes.length }),
+      progress: (written, chunkCount) => this.emit('progress', { written, chunkCount }),
+      // The first chunk on the target: STATUS says Receiving from now on.
+      wrote: () => {
+        if (this.machine.is('Joined')) this.machine.to('Receiving');
+        // A stream's sender reads no further than a window past the slowest receiver.
+        if (this.stream) this.reporter.reportProgress(this.clock.now(), this.writer!.chunksDone);
       },
-    });
-    ({ slots: this.slots, writer: this.writer, assembly: this.assembly } = side);
+      verifying: () => this.machine.to('Verifying'),
+      complete: (digest) => this.conclude(undefined, digest),
+    };
   }
 
   /** Runs tick() after `ms`: the one timer for NACKs, overload reports and heartbeats (see tickIntervalMs). */
@@ -373,6 +368,7 @@ export class ReceiverSession extends EventEmitter {
     this.rx!.sample(sample);
     const outstanding = this.sendNacks(now, sample[0]!, sample[1]!);
     this.reporter.reportOverload(now, sample[2]!, sample[3]!, this.slots!.count);
+    if (this.stream) this.reporter.reportProgress(now, this.writer!.chunksDone); // one held back by its 50 ms spacing
     this.reporter.heartbeat(now);
     return outstanding;
   }
@@ -381,7 +377,9 @@ export class ReceiverSession extends EventEmitter {
   private sendNacks(now: number, seenImage: number, seenManifest: number): boolean {
     const a = this.pin!.announce;
     const assembly = this.assembly!;
-    const reach = this.nacks.reach(a, assembly.manifestChunks, assembly.haveManifest, seenImage, seenManifest);
+    const reach = this.stream
+      ? streamReach(a, this.stream.catalog.known, seenImage)
+      : this.nacks.reach(a, assembly.manifestChunks, assembly.haveManifest, seenImage, seenManifest);
     if (!reach) return false;
     const losses = streamsToCheck(reach).map(({ stream, below }) => ({ stream, flat: this.rx!.missing(stream, below, NACK_ENTRIES_PER_TICK) }));
     const plan = this.nacks.plan(now, a, losses);
@@ -396,5 +394,7 @@ export class ReceiverSession extends EventEmitter {
     this.control?.close();
     await this.pool?.close();
     this.target?.close();
+    // A failed session stops its pipe command: it must not take a partial image for a whole one.
+    if (this.error) this.output?.abort();
   }
 }

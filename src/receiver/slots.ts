@@ -46,7 +46,12 @@ export class ChunkSlots {
 
   /** A slot's memory is back from a worker (moved, not copied): lend it again. */
   returned(id: number, memory: ArrayBuffer): void {
-    this.buffers[id] = Buffer.from(memory);
+    this.restore(id, memory);
     this.lend(id);
+  }
+
+  /** A slot's memory is back from a worker, but its bytes are still needed: lend it later. */
+  restore(id: number, memory: ArrayBuffer): void {
+    this.buffers[id] = Buffer.from(memory);
   }
 }

@@ -20,6 +20,8 @@ export interface ReceiveSummary {
   staleAnnounces: number;
   /** Image chunks completed before the manifest beyond the backlog cap: forgotten, to be requested again. */
   preManifestDrops: number;
+  /** In-order output (`receive -`, --pipe): chunks completed too far ahead of the next one out, forgotten and requested again. */
+  windowDrops: number;
   early: number;
   noBuffer: number;
   corruptChunks: number;
@@ -63,6 +65,7 @@ export interface AssemblyCounters {
   wireBytes: number;
   maxBacklog: number;
   preManifestDrops: number;
+  windowDrops: number;
 }
 
 /** Counters of what the receiver refused to take as its sender's. */
@@ -96,6 +99,7 @@ export function reportCounters(): ReportCounters {
 export class ReceiveStats implements AssemblyCounters, ReportCounters, NackCounters, SenderCounters {
   corruptChunks = 0;
   preManifestDrops = 0;
+  windowDrops = 0;
   forged = 0;
   staleAnnounces = 0;
   zeroedChunks = 0;
@@ -134,6 +138,7 @@ export class ReceiveStats implements AssemblyCounters, ReportCounters, NackCount
       forged: this.forged,
       staleAnnounces: this.staleAnnounces,
       preManifestDrops: this.preManifestDrops,
+      windowDrops: this.windowDrops,
       early: s.early,
       noBuffer: s.noBuffer,
       socketDrops: s.socketDrops,

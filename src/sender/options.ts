@@ -14,7 +14,10 @@ import { MAX_CHUNK_SIZE, SEAL_TRAILER_SIZE } from '../protocol/constants.js';
 import { checkInteger, checkMulticastGroup, checkNumber, parseRate } from '../validate.js';
 
 export interface SendOptions {
+  /** A file, block device or prepared image; `-`: stdin, sent as a stream session as it is read. */
   image: string;
+  /** `-` only: bytes of image kept for repair past the slowest receiver (the reader stops there). */
+  window?: number;
   /** Signing key and group key (docs/SECURITY.md); none: an open session. */
   keys?: SenderKeys;
   group?: string;
@@ -81,8 +84,12 @@ export const SEND_DEFAULTS = {
   fecStripe: DEFAULT_FEC_STRIPE,
   fecRatio: 0,
   loopback: true,
+  window: 128 * 1024 * 1024,
   startTimeout: 0,
 } as const;
+
+/** `send -`: the image comes from stdin. */
+export const STDIN_IMAGE = '-';
 
 /** The sender's report socket: the data port + 1, fixed so that a firewall can be opened for it. */
 export function defaultControlPort(port: number): number {
@@ -122,6 +129,7 @@ export function resolveSendOptions(options: SendOptions): ResolvedSendOptions {
     fecStripe: checkInteger('fecStripe', options.fecStripe ?? d.fecStripe, 0, 254),
     fecRatio: checkNumber('fec', options.fecRatio ?? d.fecRatio, 0, 1),
     loopback: options.loopback ?? d.loopback,
+    window: checkInteger('window', options.window ?? d.window, 4096, 2 ** 40),
     codec: resolveCodec(options, SEND_DEFAULT_CODEC),
     workers: checkInteger('workers', options.workers ?? defaultWorkerThreads(), 1, 64),
     controlPort: checkControlPort(options.controlPort, port),

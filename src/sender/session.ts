@@ -11,15 +11,17 @@ import { NONCE_SIZE, Stream } from '../protocol/constants.js';
 import { SenderSecurity } from '../security/session-keys.js';
 import { encodeAnnounce, encodeRepairAdv, type Nack, type Status } from '../protocol/packets.js';
 import { Admission } from './admission.js';
-import { SendChunks, type ChunkRef } from './chunks.js';
+import type { ChunkRef, SendChunks } from './chunks.js';
 import { ReportSocket } from './control.js';
-import { resolveSendOptions, type ResolvedSendOptions, type SendOptions } from './options.js';
+import { openFilePass } from './file-pass.js';
+import { STDIN_IMAGE, resolveSendOptions, type ResolvedSendOptions, type SendOptions } from './options.js';
+import { announcedImage, openStreamPass, type StreamChunks, type StreamPass } from './stream-pass.js';
 import { Participants, confirmed, summarize, type Participant, type ReceiverSummary } from './participants.js';
 import { sendProgress, type SendProgress } from './progress.js';
 import { Pacing } from './rate.js';
 import { RepairBudget } from './repair-budget.js';
-import { RepairPlanner } from './repair-planner.js';
-import { FirstPassScheduler, SendScheduler, Wakeup } from './scheduler.js';
+import type { RepairPlanner } from './repair-planner.js';
+import { Wakeup, type SendScheduler } from './scheduler.js';
 import { senderStateMachine, wirePhase } from './state.js';
 import { SenderStats, type SendSummary } from './stats.js';
 import { StartGate, type StartDecision } from './start.js';
@@ -42,7 +44,8 @@ export class SenderSession extends EventEmitter {
   /** New for every run: keys derive from it and signed ACKs bind it (docs/SECURITY.md). */
   private readonly salt = randomBytes(NONCE_SIZE);
   private readonly security: SenderSecurity;
-  private chunks?: SendChunks;
+  private chunks?: SendChunks | StreamChunks;
+  private stream?: StreamPass; // `send -` (stream-pass.ts)
   private planner?: RepairPlanner;
   private scheduler?: SendScheduler;
   private tx?: Transmitter;
@@ -53,6 +56,7 @@ export class SenderSession extends EventEmitter {
   private fatal?: Error;
   private settle?: () => void;
   private aborted = false;
+  private readonly stopping = new AbortController();
   private firstPassDone = false;
 
   /** `clock`: a monotonic clock for every timeout (tests may pass a fake one). */
@@ -83,6 +87,7 @@ export class SenderSession extends EventEmitter {
   /** Stops the session early; run() resolves with the receivers' states so far. */
   abort(): void {
     this.aborted = true;
+    this.stopping.abort(); // a `send -` still waiting for stdin's first chunk stops waiting
     this.settle?.();
   }
 
@@ -116,15 +121,13 @@ export class SenderSession extends EventEmitter {
 
   private async prepare(): Promise<number> {
     const t0 = this.clock.now();
-    const onProgress = (done: number, total: number): boolean => this.emit('prepare-progress', { done, total });
-    const chunks = await SendChunks.open(this.opts, this.symbolSize, onProgress);
-    this.chunks = chunks;
-    this.opts.chunkSize = chunks.chunkSize; // a prepared image fixes its chunk size
-    const src = chunks.source;
-    this.planner = new RepairPlanner({ stripeSize: this.opts.fecStripe, symbolSize: this.symbolSize, fecRatio: this.opts.fecRatio, imageChunks: src.chunkCount }, chunks);
-    this.scheduler = new SendScheduler(new FirstPassScheduler({ manifestChunks: chunks.manifestChunks, imageChunks: src.chunkCount, isZero: (c) => src.isZero(c) }));
+    const failed = (p: Participant, message: string): unknown => this.participants.fail(p) && this.emit('receiver-failed', { ...summarize(p), message });
+    const pass = this.opts.image === STDIN_IMAGE // `send -`: stdin, read as the session goes
+      ? (this.stream = await openStreamPass(this.opts, this.symbolSize, { ready: () => this.pump(), ended: (err) => this.onJobsDone(err ? [err] : []), failed }, this.stopping.signal))
+      : await openFilePass(this.opts, this.symbolSize, (done, total) => this.emit('prepare-progress', { done, total }));
+    ({ chunks: this.chunks, planner: this.planner, scheduler: this.scheduler } = pass);
     const seconds = (this.clock.now() - t0) / 1000;
-    this.emit('prepared', { source: src.kind, imageSize: src.size, chunkCount: src.chunkCount, zeroChunks: chunks.zeroChunks(), seconds, imageDigest: src.manifest.imageDigest.toString('hex') });
+    this.emit('prepared', pass.prepared(seconds));
     return seconds;
   }
 
@@ -166,7 +169,7 @@ export class SenderSession extends EventEmitter {
       session,
       phase: wirePhase(this.state.state),
       controlPort: this.reports.port,
-      ...this.chunks.announced(),
+      ...announcedImage(this.chunks, this.tx.firstPassManifest),
       symbolSize: this.symbolSize,
       stripeSize,
       progress: this.tx.firstPassProgress,
@@ -194,11 +197,7 @@ export class SenderSession extends EventEmitter {
     });
   }
 
-  /**
-   * Starts now with whoever has joined (SIGUSR1) if the session is still
-   * waiting and someone has (as soon as its join is confirmed); returns how
-   * many have (0: it keeps waiting), or undefined if it is not waiting.
-   */
+  /** SIGUSR1: starts with whoever has joined (once confirmed) if still waiting; how many have (0: keeps waiting), undefined if not waiting. */
   startNow(): number | undefined {
     if (!this.state.is('waiting')) return undefined;
     const joined = this.participants.active().length; // none before the gate exists: reports are not read yet
@@ -238,7 +237,7 @@ export class SenderSession extends EventEmitter {
   }
 
   private transfer(): Promise<void> {
-    const done = this.until(() => this.aborted || !!this.fatal || (this.state.is('repairing') && this.participants.allTerminal()));
+    const done = this.until(() => this.aborted || !!this.fatal || ((this.state.is('repairing') || !!this.stream) && this.participants.allTerminal()));
     this.pump();
     this.settle?.();
     return done;
@@ -246,7 +245,8 @@ export class SenderSession extends EventEmitter {
 
   /** Keeps the native queues topped up: repairs first, then the first pass. */
   private pump(): void {
-    if (this.pumping || !this.tx) return;
+    // Only between start and end: data sent while a stream waits could finish every receiver before the start.
+    if (this.pumping || !this.tx || !(this.state.is('sending') || this.state.is('repairing'))) return;
     this.pumping = true;
     void this.pumpLoop()
       .catch((err: unknown) => this.fail(err as Error))
@@ -272,6 +272,7 @@ export class SenderSession extends EventEmitter {
 
   private async sendRepair(now: number): Promise<void> {
     const r = this.planner!.take(now)!;
+    if (this.stream && !this.stream.chunks.available(r.stream, r.chunk)) return; // forgotten: below every live receiver's point
     const wire = await this.chunks!.data(r.stream, r.chunk, false);
     const { symbols, parity } = this.planner!.round(r, wire.data.length, this.clock.now(), this.pacing!.rate);
     this.stats.repairRound(symbols.length, parity.length);
@@ -289,12 +290,12 @@ export class SenderSession extends EventEmitter {
 
   private onJobsDone(errors: Error[]): void {
     for (const err of errors) this.fail(err);
-    if (this.state.is('sending') && this.scheduler!.pass.size === 0 && !this.tx!.passInFlight()) {
+    if (this.state.is('sending') && (this.stream?.chunks.readAll ?? true) && this.scheduler!.pass.size === 0 && !this.tx!.passInFlight()) {
       this.state.to('repairing');
       this.firstPassDone = true; // trailing zero chunks are never sent: the pass covers them too
       this.emit('first-pass', this.stats.firstPassDone(this.clock.now(), this.tx!.stats()));
       this.announce();
-    }
+    } else if (this.stream?.segmentsSent(this.tx!.firstPassManifest)) this.announce(); // receivers take a segment once announced
     this.emit('progress', { chunksSent: this.tx!.firstPassProgress, chunkCount: this.chunks!.source.chunkCount });
     this.pump();
     this.settle?.();
@@ -304,12 +305,13 @@ export class SenderSession extends EventEmitter {
   private onStatus(s: Status, bytes: number, address: string, port: number): void {
     const now = this.clock.now();
     const v = this.admission!.status(s, address, port, now);
-    if (!v.take) return this.dropped(v.why, s.receiverId, address, port);
+    if (!v.take) return void (v.why === 'forged' && this.emit('forged', { receiverId: s.receiverId, address, port })); // per packet, like 'malformed'
     const r = this.participants.intake(s, address, port, now, this.chunks!.imageDigest());
     this.stats.report(r.purpose, bytes);
     if (v.overload && !this.state.is('waiting')) this.pacing?.overload(now);
     for (const [event, summary] of r.events) this.emit(event, summary);
     if (r.ack) this.reports?.ack(s.receiverId, r.ackState, s.nonce, port, address);
+    this.stream?.reported(this.participants, s.receiverId);
     this.settle?.();
   }
 
@@ -317,7 +319,7 @@ export class SenderSession extends EventEmitter {
   private onNack(n: Nack, bytes: number, address: string, port: number): void {
     const now = this.clock.now();
     const v = this.admission!.nack(n.receiverId, address, port, now);
-    if (!v.member) return this.dropped(v.why, n.receiverId, address, port);
+    if (!v.member) return void (v.why === 'forged' && this.emit('forged', { receiverId: n.receiverId, address, port }));
     this.stats.report(this.state.is('repairing') ? 'nacksRepairing' : 'nacksFirstPass', bytes);
     const p = this.participants.heardNack(n.receiverId, now)!;
     if (this.state.is('waiting')) return; // nothing sent yet: nothing to repair
@@ -330,11 +332,6 @@ export class SenderSession extends EventEmitter {
     }
     if (d.malformed) return void this.emit('malformed', { address });
     this.pump();
-  }
-
-  private dropped(why: string, receiverId: number, address: string, port: number): void {
-    // Per packet, like 'malformed': the summary's `dropped` counts every kind.
-    if (why === 'forged') this.emit('forged', { receiverId, address, port });
   }
 
   /**
@@ -357,6 +354,7 @@ export class SenderSession extends EventEmitter {
     this.pacing!.sample(now, this.tx?.stats().bytes ?? 0, !this.state.is('waiting'));
     const timeout = receiverTimeoutMs(this.opts.receiverTimeout, heartbeatTenths(this.participants.size, this.pacing!.rate));
     for (const p of this.participants.expire(now, timeout)) this.emit('receiver-lost', summarize(p));
+    this.stream?.tick(this.participants, now, this.opts.receiverTimeout * 1000);
     this.settle?.();
   }
 

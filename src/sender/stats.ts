@@ -24,7 +24,7 @@ export interface SendSummary {
   imageSize: number;
   chunkCount: number;
   /** 'raw' image or 'prepared' one. */
-  source: 'raw' | 'prepared';
+  source: 'raw' | 'prepared' | 'stream';
   /** All-zero chunks: never sent. */
   zeroChunks: number;
   /** Bytes of the image's chunks as first sent (compressed where that helped; zero chunks count nothing). */
@@ -85,7 +85,7 @@ export type ControlPurpose = keyof ControlBytes;
 /** What the summary takes from outside the counters. */
 export interface SummaryInputs {
   session: number;
-  chunks: { source: { size: number; chunkCount: number; kind: 'raw' | 'prepared' }; zeroChunks(): number };
+  chunks: { source: { size: number; chunkCount: number; kind: 'raw' | 'prepared' | 'stream' }; zeroChunks(): number };
   prepareSeconds: number;
   now: number;
   native: NativeSenderStats;

@@ -32,6 +32,8 @@ export class Transmitter {
   private readonly tx: NativeSender;
   /** Image chunks whose first-pass job has completed (the highest such chunk, plus one). */
   firstPassProgress = 0;
+  /** The same for manifest chunks: a stream session's segments on the wire. */
+  firstPassManifest = 0;
 
   /**
    * Opens the multicast socket; throws BlockcastError ENATIVE if it cannot.
@@ -113,6 +115,7 @@ export class Transmitter {
       this.inFlight.delete(d.id);
       if (d.errno) errors.push(new BlockcastError('ENATIVE', `Sending to ${this.o.group}:${this.o.port} via ${this.o.interfaceAddress} failed: ${errnoName(d.errno)}`));
       else if (job && !job.urgent && job.stream === Stream.Image) this.firstPassProgress = Math.max(this.firstPassProgress, job.chunk + 1);
+      else if (job && !job.urgent && job.stream === Stream.Manifest) this.firstPassManifest = Math.max(this.firstPassManifest, job.chunk + 1);
     }
     return errors;
   }

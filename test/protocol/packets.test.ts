@@ -37,8 +37,14 @@ describe('control packets', () => {
       nackBackoffMs: 480,
       cipher: 2,
       salt: Buffer.alloc(16, 9),
+      streamFlags: 1,
+      segmentChunks: 32,
+      segments: 77,
     };
     expect(decodeAnnounce(encodeAnnounce(a))).toEqual(a);
+    // A file session's: the stream fields are 0.
+    const { streamFlags: _f, segmentChunks: _k, segments: _s, ...file } = a;
+    expect(decodeAnnounce(encodeAnnounce(file))).toEqual({ ...file, streamFlags: 0, segmentChunks: 0, segments: 0 });
   });
 
   it('round-trips STATUS and ACK', () => {

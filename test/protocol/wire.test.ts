@@ -28,15 +28,16 @@ describe('the wire tables', () => {
       NackKind: { SourceRuns: 1, StripeNeeds: 2, WholeChunk: 3 },
       FecScheme: { None: 0, ReedSolomonGf8: 1 },
       StatusFlag: { Overloaded: 1 },
+      AnnounceFlag: { Stream: 1 },
       HeaderFlag: { Sealed: 1, Encrypted: 2, Signed: 4 },
       Cipher: { None: 0, Aes256Gcm: 1, ChaCha20Poly1305: 2 },
     });
     for (const e of Object.values(W.WIRE_ENUMS)) expect(new Set(Object.values(e)).size).toBe(Object.values(e).length);
   });
 
-  it('keep every packet layout of protocol v3', () => {
+  it('keep every packet layout of protocol v4', () => {
     const sizes = Object.fromEntries(W.LAYOUTS.map((l) => [l.name, l.size]));
-    expect(sizes).toEqual({ CommonHeader: 12, DataHeader: 28, Announce: 104, StatusFixed: 64, NackFixed: 20, NackEntry: 8, Pair: 4, Ack: 36, RepairAdvFixed: 20, Lz4Prefix: 4 });
+    expect(sizes).toEqual({ CommonHeader: 12, DataHeader: 28, Announce: 112, StatusFixed: 64, NackFixed: 20, NackEntry: 8, Pair: 4, Ack: 36, RepairAdvFixed: 20, Lz4Prefix: 4 });
     for (const l of W.LAYOUTS) {
       let at = 0;
       for (const f of l.fields) {

@@ -39,7 +39,9 @@ describe('receive options', () => {
   });
 
   it('names each bad option, what was expected and what was received', () => {
-    expect(rejection({ target: '' })).toBe('A target (file or block device) is required');
+    expect(rejection({ target: '' })).toBe('A target (file, block device, or - for stdout) or a pipe command is required');
+    expect(rejection({ target: 'x.img', pipe: 'cat' })).toBe('Give either a target (x.img) or a pipe command, not both');
+    expect(rejection({ target: undefined, pipe: ' ' })).toBe('The pipe command is empty');
     expect(rejection({ expectDigest: 'xyz' })).toBe('Expected 64 hex digits for expectDigest but received "xyz"');
     expect(rejection({ group: '10.1.2.3' })).toBe('Expected an IPv4 multicast address (224.0.0.0-239.255.255.255) for group but received "10.1.2.3"');
     expect(rejection({ port: 0 })).toBe('Expected an integer between 1 and 65535 for port but received 0');

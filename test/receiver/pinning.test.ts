@@ -22,7 +22,7 @@ describe('pinned sender', () => {
     expect(judgeAnnounce(pin, { ...joined, phase: Phase.Ended }, '10.0.0.2')).toBe('forged');
     const changes: Partial<Announce> = {
       session: 8, controlPort: 4001, imageSize: 2 << 20, chunkSize: 1 << 19, symbolSize: 1400, stripeSize: 0, chunkCount: 2, manifestSize: 130,
-      manifestDigest: Buffer.alloc(32, 3), cipher: 1, salt: Buffer.alloc(16, 4),
+      manifestDigest: Buffer.alloc(32, 3), cipher: 1, salt: Buffer.alloc(16, 4), streamFlags: 1, segmentChunks: 32,
     };
     expect(Object.keys(changes).sort()).toEqual([...FIXED_FIELDS].sort());
     for (const [field, value] of Object.entries(changes)) {

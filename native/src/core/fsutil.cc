@@ -71,4 +71,28 @@ ZeroResult zeroRange(int fd, int64_t offset, int64_t length, bool blockDevice) {
   return {writeZeros(fd, offset, length), "write"};
 }
 
+int setNonBlocking(int fd) {
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags < 0) return -errno;
+  if ((flags & O_NONBLOCK) == 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return -errno;
+  return 0;
+}
+
+int64_t growPipe(int fd, int64_t bytes) {
+#ifdef F_SETPIPE_SZ
+  const int current = fcntl(fd, F_GETPIPE_SZ);
+  if (current < 0) return -errno;
+  for (int64_t want = bytes; want > current; want /= 2) {
+    const int got = fcntl(fd, F_SETPIPE_SZ, int(std::min<int64_t>(want, 1 << 30)));
+    if (got >= 0) return got;
+    if (errno != EPERM && errno != EBUSY) return -errno;
+  }
+  return current;
+#else
+  (void)fd;
+  (void)bytes;
+  return -ENOSYS;
+#endif
+}
+
 }  // namespace blockcast

@@ -26,4 +26,13 @@ struct ZeroResult {
 // anything else, or a refusal, falls back to writing zeros.
 ZeroResult zeroRange(int fd, int64_t offset, int64_t length, bool blockDevice);
 
+// Grows a pipe's buffer (F_SETPIPE_SZ) towards `bytes`, halving the request
+// while the kernel refuses it (an unprivileged process is capped by
+// /proc/sys/fs/pipe-max-size). Returns the new size, or -errno when `fd` is
+// not a pipe or nothing larger than its current size was granted.
+int64_t growPipe(int fd, int64_t bytes);
+
+// Sets O_NONBLOCK on `fd`'s file description: 0, or -errno.
+int setNonBlocking(int fd);
+
 }  // namespace blockcast

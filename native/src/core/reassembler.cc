@@ -42,17 +42,24 @@ Status Reassembler::configure(const RxConfig& config) {
 // A forged first symbol can no longer pin a wrong length once JS knows it.
 Status Reassembler::expect(uint32_t stream, const uint32_t* lengths, size_t count) {
   if (!configured_ || stream >= kStreamCount) return Status::State("expect() before configure() or for an unknown stream");
+  if (count != streams_[stream].config.chunkCount) return Status::Range("expect() needs one length per chunk");
+  return expectRange(stream, 0, lengths, count);
+}
+
+Status Reassembler::expectRange(uint32_t stream, uint32_t first, const uint32_t* lengths, size_t count) {
+  if (!configured_ || stream >= kStreamCount) return Status::State("expect() before configure() or for an unknown stream");
   Stream& st = streams_[stream];
-  if (count != st.config.chunkCount) return Status::Range("expect() needs one length per chunk");
-  for (size_t c = 0; c < count; c++) {
-    uint32_t v = lengths[c];
+  if (first > st.config.chunkCount || count > size_t(st.config.chunkCount - first)) return Status::Range("expect() range beyond the stream's chunks");
+  for (size_t i = 0; i < count; i++) {
+    uint32_t v = lengths[i];
     if (v != 0 && v != kNotSent && v > st.config.maxLength) return Status::Range("expected length beyond the stream's maximum");
   }
-  for (uint32_t c = 0; c < st.config.chunkCount; c++) {
-    st.expect[c] = lengths[c];
-    if (lengths[c] == 0) continue;
+  for (size_t i = 0; i < count; i++) {
+    const uint32_t c = first + uint32_t(i);
+    st.expect[c] = lengths[i];
+    if (lengths[i] == 0) continue;
     auto it = assembling_.find(key(uint8_t(stream), c));
-    if (it != assembling_.end() && it->second.length() != lengths[c]) release(it);
+    if (it != assembling_.end() && it->second.length() != lengths[i]) release(it);
   }
   return Status::Ok();
 }

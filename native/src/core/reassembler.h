@@ -56,6 +56,9 @@ class Reassembler {
   // What is known of every chunk's wire length: 0 unknown, kNotSent never
   // sent, else exact. Chunks in progress with another length start over.
   Status expect(uint32_t stream, const uint32_t* lengths, size_t count);
+  // The same for chunks [first, first + count) only (a stream session learns
+  // its chunks a manifest segment at a time).
+  Status expectRange(uint32_t stream, uint32_t first, const uint32_t* lengths, size_t count);
   // Entries (core/wire.h) for incomplete chunks below `below`.
   std::vector<uint32_t> missing(uint32_t stream, int64_t below, uint32_t maxEntries) const;
   // Forgets that a chunk completed, so it is received and reported again.

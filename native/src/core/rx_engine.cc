@@ -83,6 +83,11 @@ Status RxEngine::expect(uint32_t stream, const uint32_t* lengths, size_t count) 
   return chunks_.expect(stream, lengths, count);
 }
 
+Status RxEngine::expectRange(uint32_t stream, uint32_t first, const uint32_t* lengths, size_t count) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return chunks_.expectRange(stream, first, lengths, count);
+}
+
 std::vector<uint32_t> RxEngine::missing(uint32_t stream, int64_t below, uint32_t maxEntries) {
   std::lock_guard<std::mutex> lock(mu_);
   return chunks_.missing(stream, below, maxEntries);

@@ -56,6 +56,7 @@ class RxEngine {
   // Reassembler's calls, under the engine's lock.
   Status configure(const RxConfig& config);
   Status expect(uint32_t stream, const uint32_t* lengths, size_t count);
+  Status expectRange(uint32_t stream, uint32_t first, const uint32_t* lengths, size_t count);
   std::vector<uint32_t> missing(uint32_t stream, int64_t below, uint32_t maxEntries);
   void reopen(uint32_t stream, uint32_t chunk);
   Status provide(uint8_t* data, size_t length, uint32_t id);

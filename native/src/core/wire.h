@@ -29,7 +29,7 @@ inline void store64(uint8_t* p, uint64_t v) {
 }
 
 constexpr uint32_t kMagic = 0x314B4342u;
-constexpr uint8_t kVersion = 3u;
+constexpr uint8_t kVersion = 4u;
 constexpr uint32_t kRepairBit = 0x80000000u;
 constexpr uint32_t kRepairStripeShift = 16u;
 constexpr uint32_t kRepairIndexMask = 65535u;
@@ -64,6 +64,7 @@ constexpr int kReceiverCount = 5;
 constexpr int kFailCount = 7;
 constexpr int kNackCount = 4;
 constexpr int kFecCount = 2;
+constexpr int kAnnounceFlagCount = 2;
 constexpr int kCipherCount = 3;
 constexpr size_t kCommonHeaderSize = 12u;
 constexpr size_t kOffMagic = 0u;
@@ -78,7 +79,7 @@ constexpr size_t kOffDataReserved = 14u;
 constexpr size_t kOffChunk = 16u;
 constexpr size_t kOffSymbol = 20u;
 constexpr size_t kOffLength = 24u;
-constexpr size_t kAnnounceSize = 104u;
+constexpr size_t kAnnounceSize = 112u;
 constexpr size_t kAnnounceOffPhase = 12u;
 constexpr size_t kAnnounceOffHeartbeat = 13u;
 constexpr size_t kAnnounceOffControlPort = 14u;
@@ -97,6 +98,10 @@ constexpr size_t kAnnounceOffCipher = 84u;
 constexpr size_t kAnnounceOffReserved = 85u;
 constexpr size_t kAnnounceOffReserved2 = 86u;
 constexpr size_t kAnnounceOffSalt = 88u;
+constexpr size_t kAnnounceOffStreamFlags = 104u;
+constexpr size_t kAnnounceOffReserved3 = 105u;
+constexpr size_t kAnnounceOffSegmentChunks = 106u;
+constexpr size_t kAnnounceOffSegments = 108u;
 constexpr size_t kStatusFixedSize = 64u;
 constexpr size_t kStatusFixedOffReceiverId = 12u;
 constexpr size_t kStatusFixedOffState = 16u;
@@ -185,6 +190,9 @@ enum WireFecScheme : uint8_t {
 };
 enum WireStatusFlag : uint8_t {
   kStatusFlagOverloaded = 1,
+};
+enum WireAnnounceFlag : uint8_t {
+  kAnnounceFlagStream = 1,
 };
 enum WireHeaderFlag : uint8_t {
   kFlagSealed = 1,

@@ -91,9 +91,12 @@ struct Announce {
   uint16_t nackBackoffMs;
   uint8_t cipher;
   uint8_t salt[16];
+  uint8_t streamFlags;
+  uint16_t segmentChunks;
+  uint32_t segments;
 };
 
-// Writes the 104 bytes of a Announce at p (reserved fields as 0).
+// Writes the 112 bytes of a Announce at p (reserved fields as 0).
 inline void write(uint8_t* p, const Announce& v) {
   write(p, v.head);
   p[12] = v.phase;
@@ -114,9 +117,13 @@ inline void write(uint8_t* p, const Announce& v) {
   p[85] = 0;
   store16(p + 86, 0);
   std::memcpy(p + 88, v.salt, 16);
+  p[104] = v.streamFlags;
+  p[105] = 0;
+  store16(p + 106, v.segmentChunks);
+  store32(p + 108, v.segments);
 }
 
-// Reads a Announce from the 104 bytes at p (the caller checked the length).
+// Reads a Announce from the 112 bytes at p (the caller checked the length).
 // False if a reserved field that must be 0 is not.
 inline bool read(const uint8_t* p, Announce* out) {
   read(p, &out->head);
@@ -138,6 +145,10 @@ inline bool read(const uint8_t* p, Announce* out) {
   if (p[85] != 0) return false;
   if (load16(p + 86) != 0) return false;
   std::memcpy(out->salt, p + 88, 16);
+  out->streamFlags = p[104];
+  if (p[105] != 0) return false;
+  out->segmentChunks = load16(p + 106);
+  out->segments = load32(p + 108);
   return true;
 }
 

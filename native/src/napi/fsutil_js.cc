@@ -51,6 +51,16 @@ Napi::Value ZeroRange(const Napi::CallbackInfo& info) {
   return r;
 }
 
+// growPipe(fd, bytes) -> the pipe's new buffer size, or -errno
+Napi::Value GrowPipe(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), double(growPipe(fdArg(info), offsetArg(info, 1))));
+}
+
+// setNonBlocking(fd) -> 0, or -errno
+Napi::Value SetNonBlocking(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), setNonBlocking(fdArg(info)));
+}
+
 }  // namespace
 
 Napi::Object FsExports(Napi::Env env) {
@@ -58,6 +68,8 @@ Napi::Object FsExports(Napi::Env env) {
   o.Set("seekData", Napi::Function::New(env, SeekData, "seekData"));
   o.Set("seekHole", Napi::Function::New(env, SeekHole, "seekHole"));
   o.Set("zeroRange", Napi::Function::New(env, ZeroRange, "zeroRange"));
+  o.Set("growPipe", Napi::Function::New(env, GrowPipe, "growPipe"));
+  o.Set("setNonBlocking", Napi::Function::New(env, SetNonBlocking, "setNonBlocking"));
   return o;
 }
 

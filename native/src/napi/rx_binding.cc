@@ -78,13 +78,15 @@ Napi::Value Receiver::Configure(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// expect(stream, lengths: Uint32Array)
+// expect(stream, lengths: Uint32Array[, first]): every chunk's length, or (first given) those from `first` on
 Napi::Value Receiver::Expect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsTypedArray()) throw Napi::TypeError::New(env, "expect(stream, lengths)");
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsTypedArray() || (info.Length() > 2 && !info[2].IsNumber()))
+    throw Napi::TypeError::New(env, "expect(stream, lengths[, first])");
   uint32_t stream = info[0].As<Napi::Number>().Uint32Value();
   auto arr = info[1].As<Napi::Uint32Array>();
-  Status s = engine_->expect(stream, arr.Data(), arr.ElementLength());
+  Status s = info.Length() > 2 ? engine_->expectRange(stream, info[2].As<Napi::Number>().Uint32Value(), arr.Data(), arr.ElementLength())
+                               : engine_->expect(stream, arr.Data(), arr.ElementLength());
   if (!s.ok()) throw statusError(env, s);
   return env.Undefined();
 }

@@ -13,8 +13,8 @@ export function addReceiveCommand(program: Command): Command {
   const d = RECEIVE_DEFAULTS;
   return program
     .command('receive')
-    .description('join a session and write the image to TARGET (a file, created or resized, or a block device)')
-    .argument('<target>', 'file or block device to write')
+    .description('join a session and write the image to TARGET (a file, created or resized, or a block device), to stdout (-), or to a command (--pipe)')
+    .argument('[target]', 'file or block device to write, or - for stdout (the image in order; --json then goes to stderr)')
     .optionsGroup('Network:')
     .option('-i, --interface <iface>', INTERFACE_HELP)
     .option('-g, --group <addr>', `multicast group (default: ${DEFAULT_GROUP})`)
@@ -22,6 +22,7 @@ export function addReceiveCommand(program: Command): Command {
     .option('--control-port <n>', "UDP port this receiver reports from and gets the sender's ACKs on (default: 0, ephemeral; fix it for a stateless firewall)", int('control-port'))
     .option('--socket-buffer <bytes>', 'socket buffer size (SO_RCVBUFFORCE as root)', size('socket-buffer'))
     .addOption(new Option('--no-gro', 'do not use UDP GRO on the receive socket'))
+    .option('--pipe <cmd>', 'instead of TARGET: run CMD via /bin/sh -c with the image, in order, on its stdin; its exit status must be 0')
     .optionsGroup('Session:')
     .option('--name <name>', 'name reported to the sender, which send --receivers lists (default: hostname)')
     .option('--session <id>', 'accept only this session id', int('session'))
@@ -36,11 +37,11 @@ export function addReceiveCommand(program: Command): Command {
     .option('--workers <n>', WORKERS_HELP, int('workers'))
     .option('--target-zeroed', "the target already reads as zeros (new disk, new sparse file): skip writing the image's zero chunks")
     .optionsGroup('Output:')
-    .option('--json', 'print machine-readable events, one JSON object per line, on stdout')
+    .option('--json', 'print machine-readable events, one JSON object per line, on stdout (stderr with -)')
     .option('-q, --quiet', 'print nothing but errors')
     .addOption(new Option('--no-progress', 'no live progress bar (there is none with --json, --quiet or when stderr is not a terminal)'))
     .option('--progress-interval <s>', 'seconds between --json progress events (default: 1)', num('progress-interval'))
-    .action(async (target: string, o: Record<string, unknown>) => {
+    .action(async (target: string | undefined, o: Record<string, unknown>) => {
       const { trust, groupKey, ...rest } = o;
       const keys = {
         ...(trust ? { trusted: (trust as string[]).map(loadTrustedKey) } : {}),

@@ -29,8 +29,8 @@ export function addSendCommand(program: Command): Command {
   const d = SEND_DEFAULTS;
   return program
     .command('send')
-    .description('multicast IMAGE (a file, a block device or a prepared image) to every receiver that joins')
-    .argument('<image>', 'image file, block device or prepared image to send')
+    .description('multicast IMAGE (a file, a block device, a prepared image, or - for stdin) to every receiver that joins')
+    .argument('<image>', 'image file, block device or prepared image to send, or - to read it from stdin as it is sent (size unknown until its end)')
     .optionsGroup('Network:')
     .option('-i, --interface <iface>', INTERFACE_HELP)
     .option('-g, --group <addr>', `multicast group (default: ${DEFAULT_GROUP})`)
@@ -58,6 +58,7 @@ export function addSendCommand(program: Command): Command {
     .option('--fec-stripe <k>', `sources per Reed-Solomon stripe; lost packets are repaired with fresh parity (0: retransmit them instead) (default: ${d.fecStripe})`, int('fec-stripe'))
     .option('--fec <ratio>', 'proactive FEC: also send this fraction of parity with the first pass, e.g. 0.05 on a link known to be lossy', num('fec'))
     .option('--receiver-timeout <s>', `declare a silent receiver lost after this many seconds (default: ${d.receiverTimeout})`, num('receiver-timeout'))
+    .option('--window <bytes>', `with -: image kept for repair past the slowest receiver; reading stops there (default: ${d.window / 2 ** 20}m)`, size('window'))
     .option('--workers <n>', WORKERS_HELP, int('workers'))
     .addOption(new Option('--codec <name>', `how a raw image's chunks are compressed on the way (default: ${codecLabel(SEND_DEFAULT_CODEC)}; a prepared image goes as prepared)`).choices(CODEC_NAMES))
     .option('--level <n>', `zstd level, 1-22 (default: ${SEND_DEFAULT_CODEC.level})`, int('level'))
