@@ -24,7 +24,6 @@ export async function sendCommand(opts: SendCommandOptions): Promise<number> {
   if (k.signKey || k.groupKey) r.human(`session ${[k.signKey ? 'signed' : '', k.groupKey ? `sealed (${cipherName(k.cipher!)}${k.encryptData === false ? ', DATA in the clear' : ', DATA encrypted'})` : ''].filter(Boolean).join(' and ')}`);
   const { receivers: listed, minReceivers } = session.opts;
   const waitingFor = listed.length > 0 ? `${listed.join(', ')}${minReceivers > listed.length ? ` (at least ${minReceivers})` : ''}` : `${minReceivers} receiver(s)`;
-  r.human(`waiting for ${waitingFor} on ${session.opts.group}:${session.opts.port} via ${session.opts.interfaceName} (${session.opts.interfaceAddress}); reports to UDP port ${session.opts.controlPort || 'ephemeral'}`);
   const stop = (): void => session.abort();
   // SIGUSR1: start now with whoever has joined (udp-sender's keyboard start, for scripts).
   const startNow = (): void => {
@@ -36,6 +35,8 @@ export async function sendCommand(opts: SendCommandOptions): Promise<number> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   process.on('SIGUSR1', startNow);
+  // Printed once the signal handlers are in: a script may stop the send as soon as it reads this line.
+  r.human(`waiting for ${waitingFor} on ${session.opts.group}:${session.opts.port} via ${session.opts.interfaceName} (${session.opts.interfaceAddress}); reports to UDP port ${session.opts.controlPort || 'ephemeral'}`);
   let summary: SendSummary;
   try {
     summary = await session.run();

@@ -93,6 +93,7 @@ export class StreamChunks {
     growPipe(fd); // a chunk crosses from the producer in one or two reads, not sixteen
     const s = new StreamChunks(o);
     const aborted = (): void => s.close(); // a producer that sends nothing must not hold an aborted send
+    if (o.signal?.aborted) aborted();
     o.signal?.addEventListener('abort', aborted, { once: true });
     const abortError = (): BlockcastError => new BlockcastError('EABORTED', 'Send aborted while waiting for the image on stdin');
     const buf = await s.readChunk().catch((err: unknown) => {
