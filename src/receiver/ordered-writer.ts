@@ -14,7 +14,8 @@ import type { Manifest } from '../protocol/manifest.js';
 import { manifestCatalog, rawLengthOf, type ChunkCatalog } from './catalog.js';
 import type { ChunkSlots } from './slots.js';
 import type { AssemblyCounters } from './stats.js';
-import { MAX_CHUNK_FAILURES, MAX_SAME_BYTES_FAILURES, type WriterHooks } from './writer.js';
+import { ChunkFailures } from './chunk-failures.js';
+import type { WriterHooks } from './writer.js';
 
 /** What the chunk assembly and the session need of a writer, whatever its target. */
 export interface ChunkWriter {
@@ -73,12 +74,14 @@ export class OrderedWriter implements ChunkWriter {
   private readonly verifying = new Map<number, Promise<Verified | undefined>>();
   /** The image digest, over the hashes of the chunks output, in order. */
   private readonly digest = new Blake3Hasher();
-  private readonly failures = new Map<number, { total: number; byWire: Map<string, number> }>();
+  private readonly failures: ChunkFailures;
   private wake?: () => void;
   private zeros?: Buffer;
   private busy = false;
 
-  constructor(private readonly deps: OrderedWriterDeps) {}
+  constructor(private readonly deps: OrderedWriterDeps) {
+    this.failures = new ChunkFailures(!!deps.sealed);
+  }
 
   get chunksDone(): number {
     return this.next;
@@ -232,6 +235,7 @@ export class OrderedWriter implements ChunkWriter {
             this.failedVerification(chunk, r.message, Buffer.from(r.wireDigest).toString('hex'));
             return undefined;
           }
+          this.failures.clear(chunk);
           if (r.raw) {
             slots.returned(h.slot, r.buffer); // decoded: the slot is free at once
             return { slot: h.slot, digest: Buffer.from(r.digest), data: Buffer.from(r.raw), ownsSlot: true, wireLength: h.length };
@@ -247,17 +251,10 @@ export class OrderedWriter implements ChunkWriter {
   /** As ImageWriter: junk is fetched again; the same bytes failing repeatedly (sealed: any) mean the sender's copy is corrupt. */
   private failedVerification(chunk: number, message: string, wireHash: string): void {
     this.deps.counters.corruptChunks++;
-    let f = this.failures.get(chunk);
-    if (!f) this.failures.set(chunk, (f = { total: 0, byWire: new Map() }));
-    f.total++;
-    const same = (f.byWire.get(wireHash) ?? 0) + 1;
-    f.byWire.set(wireHash, same);
     this.deps.hooks.warning(`chunk ${chunk} failed verification (${message}); fetching it again`);
-    const fatal = this.deps.sealed ? f.total >= MAX_CHUNK_FAILURES : same >= MAX_SAME_BYTES_FAILURES;
-    if (fatal) {
-      this.deps.hooks.fail(new BlockcastError('EDIGEST', `Chunk ${chunk} failed verification ${this.deps.sealed ? f.total : same} times: the sender's copy of the image is corrupt`));
-    } else {
-      this.deps.rx.reopen(Stream.Image, chunk);
-    }
+    const fatal = this.failures.record(chunk, wireHash, message);
+    if (fatal) this.deps.hooks.fail(fatal);
+    else this.deps.rx.reopen(Stream.Image, chunk);
   }
+
 }

@@ -10,20 +10,12 @@ import type { NativeReceiver } from '../native/binding.js';
 import { Stream } from '../protocol/constants.js';
 import { imageDigestOf, isZeroChunk, type Manifest } from '../protocol/manifest.js';
 import { zeroHash } from '../protocol/hash.js';
+import { ChunkFailures } from './chunk-failures.js';
 import type { ChunkSlots } from './slots.js';
 import type { AssemblyCounters } from './stats.js';
 
 const MAX_PENDING_WRITES = 8;
-/**
- * The same wire bytes of a chunk failing verification this often: the
- * sender's copy is corrupt (it sends the same bytes every time). Junk that
- * varies, which is what anyone can send to an open session, is never fatal.
- */
-export const MAX_SAME_BYTES_FAILURES = 3;
-/** In a sealed session every byte is the sender's: any failures of one chunk this often are fatal. */
-export const MAX_CHUNK_FAILURES = 5;
-/** Distinct failing wire hashes remembered per chunk (the oldest is forgotten first). */
-const MAX_FAILED_HASHES = 4;
+export { MAX_CHUNK_FAILURES, MAX_SAME_BYTES_FAILURES } from './chunk-failures.js';
 /** Zero ranges are cleared at most this many bytes per call, so progress stays visible. */
 const ZERO_RANGE_MAX = 256 * 1024 * 1024;
 
@@ -61,8 +53,7 @@ export class ImageWriter {
   private written = 0;
   /** Completed image chunks waiting for a verified write (and, before the manifest, for it). */
   private readonly backlog: { chunk: number; slot: number; length: number; coding: number }[] = [];
-  /** Per chunk that failed: its failures in all, and per hash of the failing wire bytes. */
-  private readonly failures = new Map<number, { total: number; byWire: Map<string, number> }>();
+  private readonly failures: ChunkFailures;
   private writing = 0;
 
   constructor(
@@ -70,6 +61,7 @@ export class ImageWriter {
     chunkCount: number,
   ) {
     this.digests = new Array(chunkCount);
+    this.failures = new ChunkFailures(!!deps.sealed);
   }
 
   get chunksDone(): number {
@@ -174,7 +166,7 @@ export class ImageWriter {
 
   private wroteChunk(chunk: number, length: number, digest: Buffer): void {
     if (this.digests[chunk]) return;
-    this.failures.delete(chunk);
+    this.failures.clear(chunk);
     this.digests[chunk] = digest;
     this.written++;
     this.deps.counters.wireBytes += length;
@@ -190,24 +182,10 @@ export class ImageWriter {
    */
   private failedVerification(chunk: number, message: string, wireHash: string): void {
     this.deps.counters.corruptChunks++;
-    let f = this.failures.get(chunk);
-    if (!f) this.failures.set(chunk, (f = { total: 0, byWire: new Map() }));
-    f.total++;
-    const same = (f.byWire.get(wireHash) ?? 0) + 1;
-    f.byWire.delete(wireHash);
-    f.byWire.set(wireHash, same);
-    if (f.byWire.size > MAX_FAILED_HASHES) f.byWire.delete(f.byWire.keys().next().value!);
     this.deps.hooks.warning(`chunk ${chunk} failed verification (${message}); fetching it again`);
-    const fatal = this.deps.sealed ? f.total >= MAX_CHUNK_FAILURES : same >= MAX_SAME_BYTES_FAILURES;
-    if (fatal) {
-      const times = this.deps.sealed ? f.total : same;
-      const what = this.deps.sealed ? '' : ' with the same bytes';
-      this.deps.hooks.fail(
-        new BlockcastError('EDIGEST', `Chunk ${chunk} failed verification ${times} times${what} (${message}): the sender's copy of the image is corrupt`),
-      );
-    } else {
-      this.deps.rx.reopen(Stream.Image, chunk);
-    }
+    const fatal = this.failures.record(chunk, wireHash, message);
+    if (fatal) this.deps.hooks.fail(fatal);
+    else this.deps.rx.reopen(Stream.Image, chunk);
   }
 
   private checkComplete(): void {
