@@ -4,6 +4,7 @@ import { outputsInOrder } from '../receiver/options.js';
 import { ReceiverSession, type ReceiveOptions } from '../receiver/session.js';
 import { receiverProgress, type ProgressOptions } from './progress.js';
 import { forwardEvents, makeReporter, mb } from './report.js';
+import { stopOnSignals } from './interrupt.js';
 
 export async function receiveCommand(opts: ReceiveOptions & ProgressOptions): Promise<number> {
   if (opts.target === '-' && isatty(1)) throw new BlockcastError('EINVALIDOPTION', 'receive - writes the image to stdout, which is a terminal: pipe it into a command (or use --pipe CMD)');
@@ -28,8 +29,7 @@ export async function receiveCommand(opts: ReceiveOptions & ProgressOptions): Pr
     session.once('ready', () => r.event('warning', { message }));
   }
   const stop = (): void => session.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const release = stopOnSignals(stop);
   try {
     const s = await session.run();
     progress.final();
@@ -41,7 +41,6 @@ export async function receiveCommand(opts: ReceiveOptions & ProgressOptions): Pr
     return ExitCode.Ok;
   } finally {
     progress.stop();
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    release();
   }
 }

@@ -4,6 +4,7 @@ import { SenderSession, type SendOptions, type SendSummary } from '../sender/ses
 import { senderProgress, type ProgressOptions } from './progress.js';
 import { forwardEvents, makeReporter, mb, type Reporter } from './report.js';
 import { neverJoined, receiverStatus, writeStatusFile, type StatusDocument } from './status-file.js';
+import { stopOnSignals } from './interrupt.js';
 
 export interface SendCommandOptions extends SendOptions, ProgressOptions {
   json?: boolean;
@@ -32,8 +33,7 @@ export async function sendCommand(opts: SendCommandOptions): Promise<number> {
     else if (joined === undefined) r.human('SIGUSR1 ignored: the session has started already');
     else r.human(`SIGUSR1: starting with ${joined} receiver(s)`);
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const release = stopOnSignals(stop);
   process.on('SIGUSR1', startNow);
   // Printed once the signal handlers are in: a script may stop the send as soon as it reads this line.
   r.human(`waiting for ${waitingFor} on ${session.opts.group}:${session.opts.port} via ${session.opts.interfaceName} (${session.opts.interfaceAddress}); reports to UDP port ${session.opts.controlPort || 'ephemeral'}`);
@@ -45,8 +45,7 @@ export async function sendCommand(opts: SendCommandOptions): Promise<number> {
     throw err;
   } finally {
     progress.stop();
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    release();
     process.off('SIGUSR1', startNow);
   }
   if (opts.statusFile) writeStatus(opts.statusFile, statusOf(session, imageSize, summary));
