@@ -66,6 +66,29 @@ bool sealTrailerFits(size_t length, size_t aadLength) {
   return length >= kSealTrailerSize && aadLength <= length - kSealTrailerSize;
 }
 
+SealedParts sealParts(uint8_t* out, size_t aadLength, size_t plainLength, uint32_t origin, uint64_t seq) {
+  SealedParts p{};
+  makeSealNonce(p.nonce, origin, seq);
+  p.body = out + aadLength;
+  p.bodyLength = plainLength;
+  uint8_t* trailer = p.body + plainLength;
+  store64(trailer, seq);
+  p.tag = trailer + kSealSeqSize;
+  p.seq = seq;
+  return p;
+}
+
+bool openParts(uint8_t* packet, size_t length, size_t aadLength, uint32_t origin, SealedParts* parts) {
+  if (!sealTrailerFits(length, aadLength)) return false;
+  uint8_t* trailer = packet + length - kSealTrailerSize;
+  parts->seq = load64(trailer);
+  makeSealNonce(parts->nonce, origin, parts->seq);
+  parts->body = packet + aadLength;
+  parts->bodyLength = length - kSealTrailerSize - aadLength;
+  parts->tag = trailer + kSealSeqSize;
+  return true;
+}
+
 ReplayWindow::ReplayWindow(uint32_t size) : size_(size), words_(size / 64 + 1, 0) {}
 
 void ReplayWindow::reset() {

@@ -25,4 +25,21 @@ bool sealArgumentsValid(uint8_t cipher, size_t keyLength, Status* status);
 // Whether a packet of `length` bytes holds aadLength bytes and the trailer.
 bool sealTrailerFits(size_t length, size_t aadLength);
 
+// Where a sealed packet's parts lie, the same for every backend: the header
+// (aadLength bytes, authenticated in the clear), the body (encrypted in
+// place), then the trailer `seq u64 LE ‖ tag`.
+struct SealedParts {
+  uint8_t nonce[kSealNonceSize];
+  uint8_t* body;
+  size_t bodyLength;
+  uint8_t* tag;
+  uint64_t seq;
+};
+// For seal(): the parts of `out` once the plain text is placed after the
+// header; writes seq into the trailer.
+SealedParts sealParts(uint8_t* out, size_t aadLength, size_t plainLength, uint32_t origin, uint64_t seq);
+// For open(): the parts of a received packet, its seq read from the
+// trailer; false if the packet cannot hold the header and a trailer.
+bool openParts(uint8_t* packet, size_t length, size_t aadLength, uint32_t origin, SealedParts* parts);
+
 }  // namespace blockcast

@@ -98,16 +98,13 @@ std::unique_ptr<Sealer> Sealer::create(uint8_t cipher, const uint8_t* key, size_
 
 size_t Sealer::seal(uint8_t* out, size_t aadLength, const uint8_t* plain, size_t plainLength, uint32_t origin,
                     uint64_t seq) const {
-  uint8_t nonce[kSealNonceSize];
-  makeSealNonce(nonce, origin, seq);
-  uint8_t* cipherText = out + aadLength;
-  uint8_t* trailer = cipherText + plainLength;
-  store64(trailer, seq);
-  uint8_t* tag = trailer + kSealSeqSize;
+  SealedParts p = sealParts(out, aadLength, plainLength, origin, seq);
+  uint8_t* cipherText = p.body;
+  uint8_t* tag = p.tag;
   EVP_CIPHER_CTX* ctx = state_->seal;
   int n = 0, last = 0;
   bool ok = aadLength <= INT_MAX && plainLength <= INT_MAX &&
-            EVP_EncryptInit_ex(ctx, nullptr, nullptr, nullptr, nonce) == 1 &&
+            EVP_EncryptInit_ex(ctx, nullptr, nullptr, nullptr, p.nonce) == 1 &&
             EVP_EncryptUpdate(ctx, nullptr, &n, out, int(aadLength)) == 1 &&
             (plainLength == 0 || EVP_EncryptUpdate(ctx, cipherText, &n, plain, int(plainLength)) == 1) &&
             EVP_EncryptFinal_ex(ctx, cipherText + (plainLength ? n : 0), &last) == 1 &&
@@ -121,23 +118,20 @@ size_t Sealer::seal(uint8_t* out, size_t aadLength, const uint8_t* plain, size_t
 }
 
 bool Sealer::open(uint8_t* packet, size_t length, size_t aadLength, uint32_t origin, uint64_t* seq) const {
-  if (!sealTrailerFits(length, aadLength) || length > INT_MAX) return false;
-  uint8_t* trailer = packet + length - kSealTrailerSize;
-  uint64_t s = load64(trailer);
-  uint8_t nonce[kSealNonceSize];
-  makeSealNonce(nonce, origin, s);
-  uint8_t* body = packet + aadLength;
-  size_t bodyLength = length - kSealTrailerSize - aadLength;
+  SealedParts p;
+  if (length > INT_MAX || !openParts(packet, length, aadLength, origin, &p)) return false;
+  uint8_t* body = p.body;
+  size_t bodyLength = p.bodyLength;
   EVP_CIPHER_CTX* ctx = state_->open;
   int n = 0, last = 0;
   // DecryptFinal compares the tag in constant time.
-  bool ok = EVP_DecryptInit_ex(ctx, nullptr, nullptr, nullptr, nonce) == 1 &&
+  bool ok = EVP_DecryptInit_ex(ctx, nullptr, nullptr, nullptr, p.nonce) == 1 &&
             EVP_DecryptUpdate(ctx, nullptr, &n, packet, int(aadLength)) == 1 &&
             (bodyLength == 0 || EVP_DecryptUpdate(ctx, body, &n, body, int(bodyLength)) == 1) &&
-            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, kSealTagSize, trailer + kSealSeqSize) == 1 &&
+            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, kSealTagSize, p.tag) == 1 &&
             EVP_DecryptFinal_ex(ctx, body + (bodyLength ? n : 0), &last) == 1;
   if (!ok) return false;
-  *seq = s;
+  *seq = p.seq;
   return true;
 }
 

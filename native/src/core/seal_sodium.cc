@@ -58,37 +58,26 @@ std::unique_ptr<Sealer> Sealer::create(uint8_t cipher, const uint8_t* key, size_
 
 size_t Sealer::seal(uint8_t* out, size_t aadLength, const uint8_t* plain, size_t plainLength, uint32_t origin,
                     uint64_t seq) const {
-  uint8_t nonce[kSealNonceSize];
-  makeSealNonce(nonce, origin, seq);
-  uint8_t* cipherText = out + aadLength;
-  uint8_t* trailer = cipherText + plainLength;
-  store64(trailer, seq);
-  uint8_t* tag = trailer + kSealSeqSize;
+  SealedParts p = sealParts(out, aadLength, plainLength, origin, seq);
   if (cipher_ == kCipherAes256Gcm)
-    crypto_aead_aes256gcm_encrypt_detached_afternm(cipherText, tag, nullptr, plain, plainLength, out, aadLength, nullptr,
-                                                   nonce, &state_->aes);
+    crypto_aead_aes256gcm_encrypt_detached_afternm(p.body, p.tag, nullptr, plain, plainLength, out, aadLength, nullptr,
+                                                   p.nonce, &state_->aes);
   else
-    crypto_aead_chacha20poly1305_ietf_encrypt_detached(cipherText, tag, nullptr, plain, plainLength, out, aadLength,
-                                                       nullptr, nonce, state_->key);
+    crypto_aead_chacha20poly1305_ietf_encrypt_detached(p.body, p.tag, nullptr, plain, plainLength, out, aadLength,
+                                                       nullptr, p.nonce, state_->key);
   return aadLength + plainLength + kSealTrailerSize;
 }
 
 bool Sealer::open(uint8_t* packet, size_t length, size_t aadLength, uint32_t origin, uint64_t* seq) const {
-  if (!sealTrailerFits(length, aadLength)) return false;
-  const uint8_t* trailer = packet + length - kSealTrailerSize;
-  uint64_t s = load64(trailer);
-  uint8_t nonce[kSealNonceSize];
-  makeSealNonce(nonce, origin, s);
-  uint8_t* body = packet + aadLength;
-  size_t bodyLength = length - kSealTrailerSize - aadLength;
-  const uint8_t* tag = trailer + kSealSeqSize;
+  SealedParts p;
+  if (!openParts(packet, length, aadLength, origin, &p)) return false;
   int r = cipher_ == kCipherAes256Gcm
-              ? crypto_aead_aes256gcm_decrypt_detached_afternm(body, nullptr, body, bodyLength, tag, packet, aadLength,
-                                                               nonce, &state_->aes)
-              : crypto_aead_chacha20poly1305_ietf_decrypt_detached(body, nullptr, body, bodyLength, tag, packet,
-                                                                   aadLength, nonce, state_->key);
+              ? crypto_aead_aes256gcm_decrypt_detached_afternm(p.body, nullptr, p.body, p.bodyLength, p.tag, packet,
+                                                               aadLength, p.nonce, &state_->aes)
+              : crypto_aead_chacha20poly1305_ietf_decrypt_detached(p.body, nullptr, p.body, p.bodyLength, p.tag, packet,
+                                                                   aadLength, p.nonce, state_->key);
   if (r != 0) return false;
-  *seq = s;
+  *seq = p.seq;
   return true;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/wire.h"
+#include "napi/args.h"
 
 #ifdef BLOCKCAST_HAVE_LZ4
 #include <lz4.h>
@@ -21,11 +22,6 @@ namespace blockcast {
 namespace {
 
 constexpr size_t kPrefix = kLz4PrefixSize;
-
-Napi::Buffer<uint8_t> bufferArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (info.Length() <= i || !info[i].IsBuffer()) throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a Buffer");
-  return info[i].As<Napi::Buffer<uint8_t>>();
-}
 
 // compress(src, dst) -> bytes written to dst (prefix + block), or 0 when the
 // block would not fit in dst (the caller then sends the chunk raw).

@@ -6,14 +6,10 @@
 #include <string>
 
 #include "core/zstd_codec.h"
+#include "napi/args.h"
 
 namespace blockcast {
 namespace {
-
-Napi::Buffer<uint8_t> bufferArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (info.Length() <= i || !info[i].IsBuffer()) throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a Buffer");
-  return info[i].As<Napi::Buffer<uint8_t>>();
-}
 
 // compress(src, dst, level) -> frame length written to dst, or 0 when it
 // would not fit (the caller then sends the chunk raw).
