@@ -38,6 +38,11 @@ int cmd_listen(const struct opts *o) {
       return 2;
     }
   }
+  /* A replay comes at up to 20k packets/s onto a loaded 2-core machine: a
+     large buffer keeps the count from depending on the scheduler. */
+  int rcvbuf = 32 << 20;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   struct timeval tv = {0, 100000};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   struct source src[MAX_SOURCES];
@@ -46,11 +51,17 @@ int cmd_listen(const struct opts *o) {
   uint64_t end = o->duration_s > 0 ? now_us() + (uint64_t)(o->duration_s * 1e6) : 0;
   static uint8_t buf[65536];
   fprintf(stderr, "ready\n");
-  while (!stop_requested && (end == 0 || now_us() < end)) {
+  /* Once asked to stop, count what is already queued, then end. */
+  int draining = 0;
+  for (;;) {
+    if (!draining && (stop_requested || (end != 0 && now_us() >= end))) draining = 1;
     struct sockaddr_in from;
     socklen_t fl = sizeof from;
-    ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
-    if (n < 0) continue;
+    ssize_t n = recvfrom(fd, buf, sizeof buf, draining ? MSG_DONTWAIT : 0, (struct sockaddr *)&from, &fl);
+    if (n < 0) {
+      if (draining) break;
+      continue;
+    }
     total++;
     if (n >= 4 && memcmp(buf, "BCK1", 4) == 0) blockcast++;
     int i = 0;
