@@ -1,7 +1,7 @@
 // The receiver's target: a regular file (created or resized to the image
 // size) or a block device (opened O_EXCL, so a mounted disk is refused).
 // Capacity is checked before a single byte is written.
-import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, statfsSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, statSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 import { BlockcastError } from '../errors.js';
 import { blockDeviceSize, pathKind } from './device.js';
@@ -73,6 +73,18 @@ export class Target {
 
   sync(): void {
     fsyncSync(this.fd);
+  }
+
+  /** Whether the path no longer names what was written: 'was removed' or 'was replaced', else undefined. */
+  movedAway(): string | undefined {
+    const open = fstatSync(this.fd);
+    if (open.nlink === 0) return 'was removed';
+    try {
+      const now = statSync(this.path);
+      return now.ino === open.ino && now.dev === open.dev ? undefined : 'was replaced';
+    } catch {
+      return 'was removed';
+    }
   }
 
   close(): void {

@@ -175,3 +175,20 @@ export function streamsToCheck(reach: NackReach): { stream: number; below: numbe
     { stream: Stream.Image, below: reach.imageBelow },
   ].filter((s) => s.below > 0);
 }
+
+/** The losses the policy looks at this tick, read from the native receiver, and the NACK entries it decides on. */
+export function planLossReports(
+  nacks: NackPolicy,
+  rx: { missing(stream: number, below: number, maxEntries: number): Uint32Array },
+  a: Announce,
+  assembly: { manifestChunks: number; haveManifest: boolean },
+  stream: { catalog: { known: number } } | undefined,
+  now: number,
+  seenImage: number,
+  seenManifest: number,
+): { entries: NackEntry[]; outstanding: boolean } {
+  const reach = stream ? streamReach(a, stream.catalog.known, seenImage) : nacks.reach(a, assembly.manifestChunks, assembly.haveManifest, seenImage, seenManifest);
+  if (!reach) return { entries: [], outstanding: false };
+  const losses = streamsToCheck(reach).map(({ stream: s, below }) => ({ stream: s, flat: rx.missing(s, below, NACK_ENTRIES_PER_TICK) }));
+  return nacks.plan(now, a, losses);
+}

@@ -28,6 +28,9 @@ export interface ReceiveSummary {
   /** Zero chunks: made zero on the target, or skipped because it already was. */
   zeroedChunks: number;
   skippedZeroChunks: number;
+  /** A resumed receiver: chunks the target already held (kept, not received again), and chunks read back and hashed to find them. */
+  keptChunks: number;
+  rehashedChunks: number;
   /** Bytes of image chunks as received (compressed), and their raw size. */
   wireBytes: number;
   /** Datagrams the kernel dropped for want of socket buffer space. */
@@ -62,6 +65,8 @@ export interface AssemblyCounters {
   corruptChunks: number;
   zeroedChunks: number;
   skippedZeroChunks: number;
+  keptChunks: number;
+  rehashedChunks: number;
   wireBytes: number;
   maxBacklog: number;
   preManifestDrops: number;
@@ -104,6 +109,8 @@ export class ReceiveStats implements AssemblyCounters, ReportCounters, NackCount
   staleAnnounces = 0;
   zeroedChunks = 0;
   skippedZeroChunks = 0;
+  keptChunks = 0;
+  rehashedChunks = 0;
   wireBytes = 0;
   maxBacklog = 0;
   overloadReports = 0;
@@ -149,6 +156,8 @@ export class ReceiveStats implements AssemblyCounters, ReportCounters, NackCount
       corruptChunks: this.corruptChunks,
       zeroedChunks: this.zeroedChunks,
       skippedZeroChunks: this.skippedZeroChunks,
+      keptChunks: this.keptChunks,
+      rehashedChunks: this.rehashedChunks,
       wireBytes: this.wireBytes,
       nackPackets: this.nackPackets,
       nacksSuppressed: this.nacksSuppressed,

@@ -42,7 +42,7 @@ function setup(opts: { expectDigest?: string; created?: boolean; manifestBytes?:
     zero: vi.fn(async () => ({ errno: 0, method: 'test' })),
   };
   const target = { fd: 7, path: '/dev/test', info: { kind: 'file', capacity: 1 << 30, created: opts.created ?? false }, sync: vi.fn() };
-  const counters = { corruptChunks: 0, zeroedChunks: 0, skippedZeroChunks: 0, wireBytes: 0, maxBacklog: 0, preManifestDrops: 0, windowDrops: 0 };
+  const counters = { corruptChunks: 0, zeroedChunks: 0, skippedZeroChunks: 0, keptChunks: 0, rehashedChunks: 0, wireBytes: 0, maxBacklog: 0, preManifestDrops: 0, windowDrops: 0 };
   const result: { digest?: Buffer; error?: Error } = {};
   const side = openChunkSide({
     rx: rx as unknown as NativeReceiver,
