@@ -15,9 +15,13 @@ export const JOURNAL_RECORD_SIZE = 16;
 export const JOURNAL_SUFFIX = '.blockcast-journal';
 /** A block device's journal lives here (the device itself has no room for one). */
 export const JOURNAL_DIR = '/var/lib/blockcast';
-/** Records are written after this many verified chunks, or JOURNAL_INTERVAL_MS, whichever comes first. */
-export const JOURNAL_BATCH_CHUNKS = 64;
-export const JOURNAL_INTERVAL_MS = 1000;
+/**
+ * Records are written after this many verified chunks, or JOURNAL_INTERVAL_MS, whichever comes first:
+ * a restart loses at most that much (a quarter second of a 1 Gbit/s transfer is ~30 chunks), and each
+ * batch costs one fdatasync of the target on libuv's threads (docs/PROTOCOL.md has the measured cost).
+ */
+export const JOURNAL_BATCH_CHUNKS = 32;
+export const JOURNAL_INTERVAL_MS = 250;
 
 /** What a journal is of: the image (by its manifest's digest) and its geometry. */
 export interface JournalKey {

@@ -138,6 +138,7 @@ export class ReceiverSession extends EventEmitter {
         throw this.error;
       }
       const acknowledged = await this.reporter.reportDone(this.digest!);
+      Object.assign(this.figures, { journalSyncs: this.journal?.syncs ?? 0, journalSyncSeconds: (this.journal?.syncMs ?? 0) / 1000 });
       return this.figures.summary(this.image(), this.digest!, acknowledged, this.rx!.stats());
     } finally {
       clearTimeout(this.timer);

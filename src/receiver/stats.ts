@@ -31,6 +31,9 @@ export interface ReceiveSummary {
   /** A resumed receiver: chunks the target already held (kept, not received again), and chunks read back and hashed to find them. */
   keptChunks: number;
   rehashedChunks: number;
+  /** Resume journal batches written (each after one fdatasync of the target), and the seconds those syncs took in all (off the event loop). */
+  journalSyncs: number;
+  journalSyncSeconds: number;
   /** Bytes of image chunks as received (compressed), and their raw size. */
   wireBytes: number;
   /** Datagrams the kernel dropped for want of socket buffer space. */
@@ -111,6 +114,8 @@ export class ReceiveStats implements AssemblyCounters, ReportCounters, NackCount
   skippedZeroChunks = 0;
   keptChunks = 0;
   rehashedChunks = 0;
+  journalSyncs = 0;
+  journalSyncSeconds = 0;
   wireBytes = 0;
   maxBacklog = 0;
   overloadReports = 0;
@@ -158,6 +163,8 @@ export class ReceiveStats implements AssemblyCounters, ReportCounters, NackCount
       skippedZeroChunks: this.skippedZeroChunks,
       keptChunks: this.keptChunks,
       rehashedChunks: this.rehashedChunks,
+      journalSyncs: this.journalSyncs,
+      journalSyncSeconds: this.journalSyncSeconds,
       wireBytes: this.wireBytes,
       nackPackets: this.nackPackets,
       nacksSuppressed: this.nacksSuppressed,
