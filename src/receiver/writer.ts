@@ -1,7 +1,6 @@
 // The image side of the receiver: completed chunks verified and written at
 // their offsets through the worker pool, zero chunks made zero, corrupt
 // chunks fetched again, and the whole-image digest checked at the end.
-import { fsync } from 'node:fs';
 import { sleep, type Clock } from '../core/clock.js';
 import { BlockcastError, errnoName } from '../errors.js';
 import { chunkLength } from '../image/geometry.js';
@@ -260,7 +259,7 @@ export class ImageWriter {
   private async finish(digest: Buffer): Promise<void> {
     const { target, hooks, journal } = this.deps;
     try {
-      await new Promise<void>((resolve, reject) => fsync(target.fd, (err) => (err ? reject(err) : resolve())));
+      await target.sync();
     } catch (err) {
       throw new BlockcastError('ETARGETIO', `fsync of ${target.path} failed: ${(err as Error).message}`);
     }
