@@ -13,7 +13,10 @@ export async function receiveCommand(opts: ReceiveOptions & ProgressOptions): Pr
   const session = new ReceiverSession(opts);
   const progress = receiverProgress(r, opts, () => session.progress());
   const destination = opts.pipe !== undefined ? `| ${opts.pipe}` : opts.target === '-' ? 'stdout' : opts.target;
-  forwardEvents(session, r, ['ready', 'session', 'manifest', 'warning']);
+  forwardEvents(session, r, ['ready', 'session', 'manifest', 'resume', 'warning']);
+  session.on('resume', (p: { journal: string; candidates: number | 'all' }) =>
+    r.human(p.candidates === 'all' ? 'resuming: re-hashing the target against the manifest' : `resuming: ${p.candidates} chunks verified by an interrupted run (${p.journal}); checking them`),
+  );
   session.on('session', (p: { session: number; sender: string; imageSize: number }) => {
     r.human(`joined session ${p.session.toString(16)} from ${p.sender}: ${p.imageSize ? `${mb(p.imageSize)} MB image` : 'a stream (size known at its end)'} -> ${destination}`);
     progress.start();
@@ -36,7 +39,7 @@ export async function receiveCommand(opts: ReceiveOptions & ProgressOptions): Pr
     r.event('done', s as unknown as Record<string, unknown>);
     r.human(
       `done: ${mb(s.imageSize)} MB verified${outputsInOrder(opts) ? ` and delivered to ${destination}` : ''} in ${s.seconds.toFixed(2)} s (${s.mbps.toFixed(1)} MB/s), digest ${s.imageDigest.slice(0, 16)}…, ` +
-        `${s.symbolsRequested} symbols re-requested, ${s.malformed} malformed / ${s.foreign} foreign / ${s.forged} forged packets dropped`,
+        `${s.keptChunks > 0 ? `${s.keptChunks} chunks kept from the target (${s.rehashedChunks} re-hashed), ` : ''}${s.symbolsRequested} symbols re-requested, ${s.malformed} malformed / ${s.foreign} foreign / ${s.forged} forged packets dropped`,
     );
     return ExitCode.Ok;
   } finally {

@@ -63,7 +63,7 @@ export async function sendCommand(opts: SendCommandOptions): Promise<number> {
 
 /** Human lines for the session's events; --json forwards them as they are. */
 function describe(session: SenderSession, r: Reporter, image: string): void {
-  forwardEvents(session, r, ['prepared', 'start', 'receiver-joined', 'receiver-done', 'receiver-failed', 'receiver-lost', 'first-pass', 'warning', 'waiting']);
+  forwardEvents(session, r, ['prepared', 'start', 'receiver-joined', 'receiver-done', 'receiver-failed', 'receiver-lost', 'receiver-rejoined', 'first-pass', 'warning', 'waiting']);
   session.on('prepared', (p: { source: string; imageSize: number; chunkCount: number; zeroChunks: number; seconds: number; imageDigest: string; window?: number }) =>
     r.human(
       p.source === 'stream'
@@ -80,6 +80,7 @@ function describe(session: SenderSession, r: Reporter, image: string): void {
   session.on('receiver-done', (p: { name: string }) => r.human(`receiver done: ${p.name}`));
   session.on('receiver-failed', (p: { name: string; reason: number; message?: string }) => r.human(`receiver FAILED: ${p.name} (reason ${p.reason}${p.message ? `: ${p.message}` : ''})`));
   session.on('receiver-lost', (p: { name: string }) => r.human(`receiver LOST (silent): ${p.name}`));
+  session.on('receiver-rejoined', (p: { name: string; address: string }) => r.human(`receiver rejoined after a restart: ${p.name} (${p.address}); its earlier run is replaced`));
   session.on('warning', (p: { message: string }) => r.human(`warning: ${p.message}`));
 }
 
@@ -89,7 +90,7 @@ function report(r: Reporter, summary: SendSummary): void {
       `${summary.wireMbps.toFixed(1)} MB/s on the wire, compression ${summary.compressionRatio.toFixed(2)}x (${summary.reductionRatio.toFixed(2)}x with zero chunks left out), ${summary.repairSymbols} repair symbols${summary.gso ? ' (GSO)' : ''}`,
   );
   for (const rc of summary.receivers) {
-    r.human(`  ${rc.state.padEnd(9)} ${rc.name} ${rc.address}: packets ${rc.packets}, asked repair of ${rc.symbolsRequested} symbols in ${rc.nackPackets} NACKs, duplicates ${rc.duplicates}`);
+    r.human(`  ${rc.state.padEnd(9)} ${rc.name} ${rc.address}: packets ${rc.packets}, asked repair of ${rc.symbolsRequested} symbols in ${rc.nackPackets} NACKs, duplicates ${rc.duplicates}${rc.rejoins ? `, restarted and rejoined ${rc.rejoins}x (earlier runs replaced)` : ''}`);
   }
   if (summary.neverJoined.length > 0) r.human(`listed receivers that never joined: ${summary.neverJoined.join(', ')}`);
   const unfinished = summary.receivers.filter((x) => summary.notFinished.includes(x.name));

@@ -1,7 +1,7 @@
 // The receiver's target: a regular file (created or resized to the image
 // size) or a block device (opened O_EXCL, so a mounted disk is refused).
 // Capacity is checked before a single byte is written.
-import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, statfsSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsync, ftruncateSync, openSync, statSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 import { BlockcastError } from '../errors.js';
 import { blockDeviceSize, pathKind } from './device.js';
@@ -71,8 +71,21 @@ export class Target {
     }
   }
 
-  sync(): void {
-    fsyncSync(this.fd);
+  /** fsync on libuv's threads: the event loop (heartbeats) goes on while a large target flushes. */
+  sync(): Promise<void> {
+    return new Promise((resolve, reject) => fsync(this.fd, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** Whether the path no longer names what was written: 'was removed' or 'was replaced', else undefined. */
+  movedAway(): string | undefined {
+    const open = fstatSync(this.fd);
+    if (open.nlink === 0) return 'was removed';
+    try {
+      const now = statSync(this.path);
+      return now.ino === open.ino && now.dev === open.dev ? undefined : 'was replaced';
+    } catch {
+      return 'was removed';
+    }
   }
 
   close(): void {

@@ -164,6 +164,8 @@ export interface NativeReceiver {
    */
   missing(stream: number, below: number, maxEntries: number): Uint32Array;
   reopen(stream: number, chunk: number): void;
+  /** Marks a chunk complete without receiving it (the target already holds it); reopen() undoes it. */
+  hold(stream: number, chunk: number): void;
   /** Lends a chunk-sized buffer for assembly; it comes back by id in a completed chunk. */
   provide(buffer: Buffer, id: number): void;
   /**

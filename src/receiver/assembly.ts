@@ -14,7 +14,8 @@ import type { Target } from '../image/target.js';
 import { OrderedWriter, type ChunkWriter } from './ordered-writer.js';
 import { ChunkSlots } from './slots.js';
 import type { AssemblyCounters } from './stats.js';
-import { ImageWriter, type WriterHooks } from './writer.js';
+import type { Journal } from './journal.js';
+import { ImageWriter, type ResumeFrom, type WriterHooks } from './writer.js';
 
 /**
  * Slots only the manifest may start a chunk in while it is incomplete (the
@@ -151,6 +152,8 @@ export function openChunkSide(deps: {
   opts: { maxBuffer: number; expectDigest?: string; targetZeroed: boolean; sealed?: boolean };
   counters: AssemblyCounters;
   hooks: WriterHooks & AssemblyHooks;
+  /** A target written at offsets: its resume journal, and what to keep of an interrupted run. */
+  resume?: { journal?: Journal; from?: ResumeFrom };
 }): ChunkSide {
   const { rx, hooks, opts } = deps;
   const slots = new ChunkSlots(rx, hooks.ended);
@@ -158,7 +161,10 @@ export function openChunkSide(deps: {
   const writer =
     'write' in target
       ? new OrderedWriter({ rx, pool: deps.pool, output: target, sealed: opts.sealed, slots, counters: deps.counters, hooks })
-      : new ImageWriter({ rx, pool: deps.pool, target, targetZeroed: opts.targetZeroed, sealed: opts.sealed, slots, counters: deps.counters, hooks }, deps.announce.chunkCount);
+      : new ImageWriter(
+          { rx, pool: deps.pool, target, targetZeroed: opts.targetZeroed, sealed: opts.sealed, slots, counters: deps.counters, hooks, journal: deps.resume?.journal, resume: deps.resume?.from },
+          deps.announce.chunkCount,
+        );
   const assembly = new ChunkAssembly({ rx, announce: deps.announce, expectDigest: opts.expectDigest, maxBuffer: opts.maxBuffer, slots, writer, hooks, counters: deps.counters });
   return { slots, writer, assembly };
 }

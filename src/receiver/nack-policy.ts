@@ -19,7 +19,16 @@ export const MAX_ADVERTS = 1024;
 export const MAX_SUPPRESSIONS = 2;
 
 /** What the policy reads of the sender's latest ANNOUNCE. */
-export type NackAnnounce = Pick<Announce, 'phase' | 'progress' | 'chunkCount' | 'groupSize' | 'nackBackoffMs' | 'rateKiB'>;
+export type NackAnnounce = Pick<Announce, 'phase' | 'progress' | 'chunkCount' | 'groupSize' | 'nackBackoffMs' | 'rateKiB'> &
+  Partial<Pick<Announce, 'chunkSize' | 'symbolSize'>>;
+
+/** Bytes an entry asks the sender for: its symbols, or for a whole chunk (wire length unknown) the chunk size, an upper bound. */
+function entryBytes(kind: NackKindValue, pairs: number[], a: NackAnnounce): number {
+  if (kind === NackKind.WholeChunk) return a.chunkSize ?? 0;
+  let symbols = 0;
+  for (let r = 1; r < pairs.length; r += 2) symbols += pairs[r]!;
+  return symbols * (a.symbolSize ?? 0);
+}
 
 /** How far to look for losses in each stream: chunks below these numbers. */
 export interface NackReach {
@@ -90,6 +99,12 @@ export class NackPolicy {
     this.forgetStaleAdverts(now, window);
     const entries: NackEntry[] = [];
     const stillMissing = new Set<number>();
+    // The sender repairs in order at its rate: an entry behind many bytes of
+    // this tick's requests cannot arrive before they are sent, so it is not
+    // asked for again before then (a restarted or late receiver asking for
+    // half the image would otherwise re-ask, and be charged, every holdoff).
+    const bytesPerMs = a.rateKiB * 1.024;
+    let queued = 0;
     for (const { stream, flat } of losses) {
       for (let i = 0; i < flat.length; ) {
         const chunk = flat[i]!;
@@ -117,6 +132,8 @@ export class NackPolicy {
         }
         this.suppressed.delete(key);
         entries.push({ stream, chunk, kind, pairs });
+        queued += entryBytes(kind, pairs, a);
+        if (bytesPerMs > 0) this.lastNack.set(key, now + queued / bytesPerMs);
         for (let r = 1; r < pairs.length; r += 2) this.counters.symbolsRequested += pairs[r]!;
       }
     }
@@ -174,4 +191,21 @@ export function streamsToCheck(reach: NackReach): { stream: number; below: numbe
     { stream: Stream.Manifest, below: reach.manifestBelow },
     { stream: Stream.Image, below: reach.imageBelow },
   ].filter((s) => s.below > 0);
+}
+
+/** The losses the policy looks at this tick, read from the native receiver, and the NACK entries it decides on. */
+export function planLossReports(
+  nacks: NackPolicy,
+  rx: { missing(stream: number, below: number, maxEntries: number): Uint32Array },
+  a: Announce,
+  assembly: { manifestChunks: number; haveManifest: boolean },
+  stream: { catalog: { known: number } } | undefined,
+  now: number,
+  seenImage: number,
+  seenManifest: number,
+): { entries: NackEntry[]; outstanding: boolean } {
+  const reach = stream ? streamReach(a, stream.catalog.known, seenImage) : nacks.reach(a, assembly.manifestChunks, assembly.haveManifest, seenImage, seenManifest);
+  if (!reach) return { entries: [], outstanding: false };
+  const losses = streamsToCheck(reach).map(({ stream: s, below }) => ({ stream: s, flat: rx.missing(s, below, NACK_ENTRIES_PER_TICK) }));
+  return nacks.plan(now, a, losses);
 }

@@ -48,11 +48,22 @@ export interface ReceiveOptions {
    * firewall lets in). Fix it for a stateless firewall.
    */
   controlPort?: number;
+  /**
+   * Resume from the target's journal (default true): a restart of the same
+   * receive keeps the chunks an interrupted run verified (each re-hashed
+   * before it is kept). False starts over (a new journal is still written).
+   */
+  resume?: boolean;
+  /** Re-hash every chunk of the target against the manifest and keep those that match (no journal needed). */
+  rehash?: boolean;
+  /** The resume journal's file (default: TARGET.blockcast-journal; for a block device, under /var/lib/blockcast). */
+  journal?: string;
 }
 
 /** Options with every default applied and every value checked. */
-export type ResolvedReceiveOptions = Required<Omit<ReceiveOptions, 'interface' | 'session' | 'expectDigest' | 'keys' | 'pipe'>> & {
+export type ResolvedReceiveOptions = Required<Omit<ReceiveOptions, 'interface' | 'session' | 'expectDigest' | 'keys' | 'pipe' | 'journal'>> & {
   keys: ReceiverKeys;
+  journal?: string;
   pipe?: string;
   interfaceAddress: string;
   session?: number;
@@ -74,6 +85,8 @@ export const RECEIVE_DEFAULTS = {
   gro: true,
   targetZeroed: false,
   controlPort: 0,
+  resume: true,
+  rehash: false,
 } as const;
 
 /** Applies the defaults and checks every value; throws EINVALIDOPTION naming the first bad one. */
@@ -103,7 +116,13 @@ export function resolveReceiveOptions(options: ReceiveOptions): ResolvedReceiveO
     targetZeroed: options.targetZeroed ?? d.targetZeroed,
     workers: checkInteger('workers', options.workers ?? defaultWorkerThreads(), 1, 64),
     controlPort: checkInteger('controlPort', options.controlPort ?? d.controlPort, 0, 65535),
+    resume: options.resume ?? d.resume,
+    rehash: options.rehash ?? d.rehash,
   };
+  if (options.journal !== undefined) {
+    if (!options.journal.trim()) throw new BlockcastError('EINVALIDOPTION', 'The journal file name is empty');
+    opts.journal = options.journal;
+  }
   if (options.pipe !== undefined) opts.pipe = options.pipe;
   if (options.session !== undefined) opts.session = checkInteger('session', options.session, 1, 2 ** 32 - 1);
   if (options.expectDigest !== undefined) opts.expectDigest = options.expectDigest.toLowerCase();

@@ -21,7 +21,7 @@ import type { ChunkAssembly } from './assembly.js';
 import { openSide, type SideHooks, type StreamAssembly } from './stream-assembly.js';
 import { Candidates, type Candidate } from './candidates.js';
 import { checkGeometry, joinGroup, openTarget } from './join.js';
-import { NACK_ENTRIES_PER_TICK, NackPolicy, streamReach, streamsToCheck } from './nack-policy.js';
+import { NackPolicy, planLossReports } from './nack-policy.js';
 import { outputsInOrder, resolveReceiveOptions, type ReceiveOptions, type ResolvedReceiveOptions } from './options.js';
 import { receiveProgress, type ReceiveProgress } from './progress.js';
 import { sendReport } from './report-send.js';
@@ -34,13 +34,16 @@ import { nextTickMs, progressTickMs, tickIntervalMs } from './timing.js';
 import { acceptAnySender, keyedVerifier, type SenderVerifier } from './verifier.js';
 import { ReceiverSecurity } from '../security/session-keys.js';
 import type { ChunkWriter } from './ordered-writer.js';
+import type { Journal } from './journal.js';
+import { ResumePlan } from './resume.js';
 
 export type { ReceiveOptions } from './options.js';
 export type { ReceiveSummary } from './stats.js';
 
 export class ReceiverSession extends EventEmitter {
   readonly opts: ResolvedReceiveOptions;
-  readonly receiverId = randomInt(1, 2 ** 32 - 1);
+  /** Random, or the interrupted run's (from the target's journal): the sender then takes this run as a rejoin. */
+  readonly receiverId: number;
   /** Fresh for every run: the sender's ACK must echo it, which no recording can. */
   readonly joinNonce = randomBytes(NONCE_SIZE);
   private readonly machine = receiverStateMachine();
@@ -53,6 +56,8 @@ export class ReceiverSession extends EventEmitter {
   private control?: dgram.Socket;
   private pool?: ChunkPool;
   private target?: Target;
+  private readonly resumePlan?: ResumePlan; // a target written at offsets: its journal, and what a restart keeps
+  private journal?: Journal;
   private output?: OrderedOutput; // instead of a target: stdout, a pipe command, a stream session's file
   /** The joined sender: its address and latest ANNOUNCE, whose fixed fields never change. */
   private pin?: PinnedSender;
@@ -80,6 +85,8 @@ export class ReceiverSession extends EventEmitter {
   ) {
     super();
     this.opts = resolveReceiveOptions(options);
+    if (!outputsInOrder(this.opts)) this.resumePlan = new ResumePlan(this.opts);
+    this.receiverId = this.resumePlan?.previousId ?? randomInt(1, 2 ** 32 - 1);
     const keyed = this.opts.keys.groupKey || this.opts.keys.trusted?.length;
     this.verifier = verifier ? verifier(this.joinNonce) : keyed ? keyedVerifier(new ReceiverSecurity(this.opts.keys, this.joinNonce)) : acceptAnySender();
     this.figures = new ReceiveStats(clock);
@@ -99,9 +106,7 @@ export class ReceiverSession extends EventEmitter {
   }
 
   /** Native counters (datagrams, malformed, foreign, ...) for monitoring and tests. */
-  stats(): ReturnType<NativeReceiver['stats']> | undefined {
-    return this.rx?.stats();
-  }
+  stats = (): ReturnType<NativeReceiver['stats']> | undefined => this.rx?.stats();
 
   /** Where the receive stands, for progress displays; undefined until a sender is joined. */
   progress = (): ReceiveProgress | undefined => this.pin && receiveProgress(this.machine.state, this.image(), this.writer?.chunksDone ?? 0, this.figures);
@@ -133,6 +138,7 @@ export class ReceiverSession extends EventEmitter {
         throw this.error;
       }
       const acknowledged = await this.reporter.reportDone(this.digest!);
+      Object.assign(this.figures, { journalSyncs: this.journal?.syncs ?? 0, journalSyncSeconds: (this.journal?.syncMs ?? 0) / 1000 });
       return this.figures.summary(this.image(), this.digest!, acknowledged, this.rx!.stats());
     } finally {
       clearTimeout(this.timer);
@@ -308,30 +314,35 @@ export class ReceiverSession extends EventEmitter {
     }
     this.machine.to('Joined');
     const opts = { ...this.opts, sealed: this.verifier.sealed ?? false };
-    const side = openSide({ rx: this.rx!, pool: this.pool!, destination: this.output ?? this.target!, announce: a, opts, counters: this.figures, hooks: this.sideHooks() });
+    const resume = this.target && this.resumePlan?.open(a, this.target, this.receiverId, (message) => this.emit('warning', { message }));
+    this.journal = resume?.journal;
+    if (resume?.from) {
+      this.machine.to('Resuming'); // what the target holds is checked before anything is asked for
+      this.emit('resume', { journal: resume.file, journalState: resume.verdict, candidates: resume.candidates });
+    }
+    const side = openSide({ rx: this.rx!, pool: this.pool!, destination: this.output ?? this.target!, announce: a, opts, counters: this.figures, hooks: this.sideHooks(), resume });
     ({ slots: this.slots, writer: this.writer, assembly: this.assembly, stream: this.stream } = side);
     this.figures.start();
     this.reporter.sendStatus(this.clock.now());
   }
 
   /** The chunk side's hooks: its parts report back through these. */
-  private sideHooks(): SideHooks {
-    return {
-      ended: () => this.ended(),
-      fail: (err) => this.conclude(err),
-      warning: (message) => this.emit('warning', { message }),
-      manifest: (m) => this.emit('manifest', { imageDigest: m.imageDigest.toString('hex'), chunkCount: m.chunkHashes.length }),
-      progress: (written, chunkCount) => this.emit('progress', { written, chunkCount }),
-      // The first chunk on the target: STATUS says Receiving from now on.
-      wrote: () => {
-        if (this.machine.is('Joined')) this.machine.to('Receiving');
-        // A stream's sender reads no further than a window past the slowest receiver.
-        if (this.stream) this.reporter.reportProgress(this.clock.now(), this.writer!.chunksDone);
-      },
-      verifying: () => this.machine.to('Verifying'),
-      complete: (digest) => this.conclude(undefined, digest),
-    };
-  }
+  private sideHooks = (): SideHooks => ({
+    ended: () => this.ended(),
+    fail: (err) => this.conclude(err),
+    warning: (message) => this.emit('warning', { message }),
+    manifest: (m) => this.emit('manifest', { imageDigest: m.imageDigest.toString('hex'), chunkCount: m.chunkHashes.length }),
+    progress: (written, chunkCount) => this.emit('progress', { written, chunkCount }),
+    // The first chunk on the target: STATUS says Receiving from now on.
+    wrote: () => {
+      if (this.machine.is('Joined')) this.machine.to('Receiving');
+      // A stream's sender reads no further than a window past the slowest receiver.
+      if (this.stream) this.reporter.reportProgress(this.clock.now(), this.writer!.chunksDone);
+    },
+    resumed: () => void (this.machine.is('Resuming') && this.machine.to('Receiving')),
+    verifying: () => this.machine.to('Verifying'),
+    complete: (digest) => this.conclude(undefined, digest),
+  });
 
   /** Runs tick() after `ms`: the one timer for NACKs, overload reports and heartbeats (see tickIntervalMs). */
   private schedule(ms: number): void {
@@ -366,30 +377,18 @@ export class ReceiverSession extends EventEmitter {
     }
     const sample = this.sample;
     this.rx!.sample(sample);
-    const outstanding = this.sendNacks(now, sample[0]!, sample[1]!);
+    const { entries, outstanding } = planLossReports(this.nacks, this.rx!, this.pin.announce, this.assembly!, this.stream, now, sample[0]!, sample[1]!);
+    this.reporter.sendNacks(now, entries);
     this.reporter.reportOverload(now, sample[2]!, sample[3]!, this.slots!.count);
     if (this.stream) this.reporter.reportProgress(now, this.writer!.chunksDone); // one held back by its 50 ms spacing
     this.reporter.heartbeat(now);
     return outstanding;
   }
 
-  /** Asks the native receiver for the losses the policy looks at, and sends the reports it decides on. */
-  private sendNacks(now: number, seenImage: number, seenManifest: number): boolean {
-    const a = this.pin!.announce;
-    const assembly = this.assembly!;
-    const reach = this.stream
-      ? streamReach(a, this.stream.catalog.known, seenImage)
-      : this.nacks.reach(a, assembly.manifestChunks, assembly.haveManifest, seenImage, seenManifest);
-    if (!reach) return false;
-    const losses = streamsToCheck(reach).map(({ stream, below }) => ({ stream, flat: this.rx!.missing(stream, below, NACK_ENTRIES_PER_TICK) }));
-    const plan = this.nacks.plan(now, a, losses);
-    this.reporter.sendNacks(now, plan.entries);
-    return plan.outstanding;
-  }
-
   private async cleanup(): Promise<void> {
     // Wait for writes in flight: their fd must stay open until they finish.
     await this.writer?.settle(this.clock, 5000);
+    await this.journal?.close(); // a failed or aborted run keeps what it verified
     this.rx?.close();
     this.control?.close();
     await this.pool?.close();

@@ -22,9 +22,8 @@ export type ReceiverPhase =
   | 'Done'
   | 'Failed'
   /**
-   * Reserved: picking up an interrupted session from what is already on the
-   * target. Nothing enters it yet; its moves are in the table so that adding
-   * it changes no other state's.
+   * A restarted receiver (a trusted journal, or --rehash) checking what the
+   * target already holds; it receives meanwhile (resume.ts, writer.ts).
    */
   | 'Resuming';
 

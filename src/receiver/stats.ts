@@ -28,6 +28,12 @@ export interface ReceiveSummary {
   /** Zero chunks: made zero on the target, or skipped because it already was. */
   zeroedChunks: number;
   skippedZeroChunks: number;
+  /** A resumed receiver: chunks the target already held (kept, not received again), and chunks read back and hashed to find them. */
+  keptChunks: number;
+  rehashedChunks: number;
+  /** Resume journal batches written (each after one fdatasync of the target), and the seconds those syncs took in all (off the event loop). */
+  journalSyncs: number;
+  journalSyncSeconds: number;
   /** Bytes of image chunks as received (compressed), and their raw size. */
   wireBytes: number;
   /** Datagrams the kernel dropped for want of socket buffer space. */
@@ -62,6 +68,8 @@ export interface AssemblyCounters {
   corruptChunks: number;
   zeroedChunks: number;
   skippedZeroChunks: number;
+  keptChunks: number;
+  rehashedChunks: number;
   wireBytes: number;
   maxBacklog: number;
   preManifestDrops: number;
@@ -104,6 +112,10 @@ export class ReceiveStats implements AssemblyCounters, ReportCounters, NackCount
   staleAnnounces = 0;
   zeroedChunks = 0;
   skippedZeroChunks = 0;
+  keptChunks = 0;
+  rehashedChunks = 0;
+  journalSyncs = 0;
+  journalSyncSeconds = 0;
   wireBytes = 0;
   maxBacklog = 0;
   overloadReports = 0;
@@ -149,6 +161,10 @@ export class ReceiveStats implements AssemblyCounters, ReportCounters, NackCount
       corruptChunks: this.corruptChunks,
       zeroedChunks: this.zeroedChunks,
       skippedZeroChunks: this.skippedZeroChunks,
+      keptChunks: this.keptChunks,
+      rehashedChunks: this.rehashedChunks,
+      journalSyncs: this.journalSyncs,
+      journalSyncSeconds: this.journalSyncSeconds,
       wireBytes: this.wireBytes,
       nackPackets: this.nackPackets,
       nacksSuppressed: this.nacksSuppressed,

@@ -4,6 +4,7 @@
 import { sleep, type Clock } from '../core/clock.js';
 import { BlockcastError, errnoName } from '../errors.js';
 import { chunkLength } from '../image/geometry.js';
+import { checkHeldChunks } from '../image/holdings.js';
 import type { ChunkPool } from '../image/pool.js';
 import type { Target } from '../image/target.js';
 import type { NativeReceiver } from '../native/binding.js';
@@ -11,6 +12,7 @@ import { Stream } from '../protocol/constants.js';
 import { imageDigestOf, isZeroChunk, type Manifest } from '../protocol/manifest.js';
 import { zeroHash } from '../protocol/hash.js';
 import { ChunkFailures } from './chunk-failures.js';
+import type { Journal } from './journal.js';
 import type { ChunkSlots } from './slots.js';
 import type { AssemblyCounters } from './stats.js';
 
@@ -31,11 +33,23 @@ export interface WriterHooks {
   verifying(): void;
   /** The image is verified and synced. */
   complete(digest: Buffer): void;
+  /** A resumed receiver has checked what the target already holds. */
+  resumed?(): void;
+}
+
+/** What a restarted receiver takes from the target before asking for anything (see resume.ts). */
+export interface ResumeFrom {
+  /** Chunks to check: a trusted journal's, or every chunk (--rehash). */
+  candidates: number[] | 'all';
+  /** Mark the candidates complete before checking them (a journal's are almost surely there), so none is asked for meanwhile. */
+  holdFirst: boolean;
+  /** The candidates are already in the journal being appended to. */
+  journaled: boolean;
 }
 
 export interface WriterDeps {
-  rx: Pick<NativeReceiver, 'reopen'>;
-  pool: Pick<ChunkPool, 'unpackAndWrite' | 'zero'>;
+  rx: Pick<NativeReceiver, 'reopen' | 'hold'>;
+  pool: Pick<ChunkPool, 'unpackAndWrite' | 'zero' | 'pack' | 'threads'>;
   target: Target;
   /** The target already reads as zeros (--target-zeroed). */
   targetZeroed: boolean;
@@ -44,6 +58,9 @@ export interface WriterDeps {
   slots: ChunkSlots;
   counters: AssemblyCounters;
   hooks: WriterHooks;
+  /** Verified chunks are recorded here once durable, so a restart resumes. */
+  journal?: Journal;
+  resume?: ResumeFrom;
 }
 
 export class ImageWriter {
@@ -55,6 +72,8 @@ export class ImageWriter {
   private readonly backlog: { chunk: number; slot: number; length: number; coding: number }[] = [];
   private readonly failures: ChunkFailures;
   private writing = 0;
+  /** The final digest check and fsync have started. */
+  private finishing = false;
 
   constructor(
     private readonly deps: WriterDeps,
@@ -76,6 +95,7 @@ export class ImageWriter {
   /** The manifest is known: zero chunks are done, backlogged chunks can be verified and written. */
   start(m: Manifest): void {
     this.manifest = m;
+    if (this.deps.resume) void this.resume(m, this.deps.resume).catch((err: unknown) => this.deps.hooks.fail(err as Error));
     void this.zeroChunks().catch((err: unknown) => this.deps.hooks.fail(err as Error));
     this.drain();
   }
@@ -131,6 +151,38 @@ export class ImageWriter {
     }
   }
 
+  /**
+   * A restarted receiver: the candidate chunks the target already holds
+   * (hashed against the manifest) are kept as if just written; the others
+   * are received. Journal candidates are held natively first, so the
+   * receiver never asks for them unless the check fails.
+   */
+  private async resume(m: Manifest, from: ResumeFrom): Promise<void> {
+    const { rx, target, pool, counters, hooks, journal } = this.deps;
+    const count = m.chunkHashes.length;
+    const candidates = from.candidates === 'all' ? Array.from({ length: count }, (_, c) => c) : from.candidates.filter((c) => c < count && !isZeroChunk(m, c));
+    if (from.holdFirst) for (const c of candidates) rx.hold(Stream.Image, c);
+    try {
+      counters.rehashedChunks += await checkHeldChunks(m, target.fd, pool, candidates, (r) => {
+        if (!r.held) {
+          if (from.holdFirst && !this.digests[r.chunk]) rx.reopen(Stream.Image, r.chunk);
+          return;
+        }
+        if (this.digests[r.chunk]) return; // received meanwhile
+        if (!from.holdFirst) rx.hold(Stream.Image, r.chunk);
+        this.digests[r.chunk] = r.digest;
+        this.written++;
+        counters.keptChunks++;
+        if (!from.journaled) journal?.add(r.chunk);
+      }, hooks.ended);
+    } catch (err) {
+      throw new BlockcastError('ETARGETIO', `Reading ${target.path} back to resume failed: ${(err as Error).message}`, { cause: err });
+    }
+    hooks.resumed?.();
+    hooks.progress(this.written, count);
+    this.checkComplete();
+  }
+
   /** Starts verified writes for backlogged chunks, a bounded number at a time. */
   private drain(): void {
     const m = this.manifest;
@@ -169,6 +221,7 @@ export class ImageWriter {
     this.failures.clear(chunk);
     this.digests[chunk] = digest;
     this.written++;
+    this.deps.journal?.add(chunk);
     this.deps.counters.wireBytes += length;
     this.deps.hooks.wrote();
     if (this.written % 16 === 0) this.deps.hooks.progress(this.written, this.manifest!.chunkHashes.length);
@@ -190,20 +243,30 @@ export class ImageWriter {
 
   private checkComplete(): void {
     const m = this.manifest;
-    if (!m || this.deps.hooks.ended() || this.written < m.chunkHashes.length) return;
+    if (!m || this.finishing || this.deps.hooks.ended() || this.written < m.chunkHashes.length) return;
+    this.finishing = true;
     this.deps.hooks.verifying();
-    // The digest is rebuilt from what the workers hashed on the written data.
+    // The digest is rebuilt from what was hashed on the written (or kept) data.
     const digest = imageDigestOf(this.digests as Buffer[]);
     if (!digest.equals(m.imageDigest)) {
       this.deps.hooks.fail(new BlockcastError('EDIGEST', 'The written image does not match the manifest digest'));
       return;
     }
+    void this.finish(digest).catch((err: unknown) => this.deps.hooks.fail(err as Error));
+  }
+
+  /** The final fsync runs on libuv's threads: heartbeats go on while a large target flushes. */
+  private async finish(digest: Buffer): Promise<void> {
+    const { target, hooks, journal } = this.deps;
     try {
-      this.deps.target.sync();
+      await target.sync();
     } catch (err) {
-      this.deps.hooks.fail(new BlockcastError('ETARGETIO', `fsync of ${this.deps.target.path} failed: ${(err as Error).message}`));
-      return;
+      throw new BlockcastError('ETARGETIO', `fsync of ${target.path} failed: ${(err as Error).message}`);
     }
-    this.deps.hooks.complete(digest);
+    // Unlinked (or replaced) while open: the writes went to an inode no path names.
+    const moved = target.movedAway();
+    if (moved) throw new BlockcastError('ETARGETIO', `The target ${target.path} ${moved} during the transfer: the verified image went to a deleted file, and ${target.path} does not hold it`);
+    await journal?.remove();
+    hooks.complete(digest);
   }
 }

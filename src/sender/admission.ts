@@ -4,6 +4,7 @@
 // NACK for it, report it overloaded, nor report it DONE. Members are limited
 // in number, joins and reports in rate, so a flood costs bounded memory and
 // CPU. Holds with or without keys (docs/SECURITY.md, "Limits on members").
+import { ReceiverState } from '../protocol/constants.js';
 import type { Status } from '../protocol/packets.js';
 import { isTerminal, type Participant, type Participants } from './participants.js';
 import { TokenBucket } from './token-bucket.js';
@@ -55,8 +56,11 @@ export function noDrops(): DroppedReports {
   return { malformed: 0, forged: 0, nonMember: 0, overloadIgnored: 0, rateLimited: 0, joinsRefused: 0, overBudget: 0, unauthenticated: 0, replayed: 0 };
 }
 
-/** What to do with a STATUS: take it as a join or a member's report (with or without its overload flag), or drop it and why. */
-export type StatusVerdict = { take: 'join' | 'member'; overload: boolean } | { take: false; why: 'forged' | 'rateLimited' | 'joinsRefused' };
+/**
+ * What to do with a STATUS: take it as a join, a rejoin (a restarted member: see isRejoin) or a member's report
+ * (with or without its overload flag), or drop it and why.
+ */
+export type StatusVerdict = { take: 'join' | 'rejoin' | 'member'; overload: boolean } | { take: false; why: 'forged' | 'rateLimited' | 'joinsRefused' };
 /** What to do with a NACK: the member it is from, or drop it and why. */
 export type NackVerdict = { member: Participant } | { member: undefined; why: 'forged' | 'nonMember' | 'rateLimited' };
 
@@ -85,6 +89,11 @@ export class Admission {
       // Not a member yet: its overload (maybe a stranger's) slows nobody down.
       if (s.overloaded) this.dropped.overloadIgnored++;
       return { take: 'join', overload: false };
+    }
+    if (isRejoin(p, s, address)) {
+      if (!this.joins.take(now)) return this.drop('joinsRefused');
+      this.buckets.set(s.receiverId, new TokenBucket(this.limits.reportBurst, this.limits.reportsPerSecond, now));
+      return { take: 'rejoin', overload: false };
     }
     if (!pinned(p, address, port) || !p.nonce.equals(s.nonce)) return this.drop('forged');
     if (!this.withinRate(p, now)) return this.drop('rateLimited');
@@ -121,6 +130,16 @@ export class Admission {
     this.dropped[why]++;
     return { take: false, member: undefined, why };
   }
+}
+
+/**
+ * A restarted receiver: the member's id (kept in its resume journal) from the
+ * same address, asking to join (state JOINED) with a fresh nonce, from
+ * whatever port it now has. Its old run ends there (the table's rejoin());
+ * a member that is done has nothing to resume.
+ */
+function isRejoin(p: Participant, s: Status, address: string): boolean {
+  return p.address === address && s.state === ReceiverState.Joined && !p.nonce.equals(s.nonce) && p.state !== 'done';
 }
 
 function pinned(p: Participant, address: string, port: number): boolean {

@@ -32,6 +32,8 @@ export interface Participant {
   endedAt?: number;
   /** Why the sender failed it, if it did (its report's reason says why otherwise). */
   message?: string;
+  /** Times it rejoined after a restart (admission.ts isRejoin): each ended the run before it, which the summary does not count as lost. */
+  rejoins: number;
   /** STATUS reports taken: a receiver joins on the ACK of its first and reports again at once (see confirmed()). */
   statuses: number;
   digest?: Buffer;
@@ -62,6 +64,8 @@ export interface ReceiverSummary {
   repairCharged: number;
   /** Chunks it had written, as last reported. */
   chunksDone: number;
+  /** Times it restarted and rejoined, if it did (its earlier runs were replaced, not lost). */
+  rejoins?: number;
   /** From its join to its end (done, failed or lost) or to the summary, s. */
   seconds: number;
   /** Why the sender failed it, if it did. */
@@ -133,6 +137,7 @@ export class Participants {
         joinedAt: now,
         lastHeard: now,
         statuses: 0,
+        rejoins: 0,
       };
       this.byId.set(p.id, p);
     }
@@ -144,16 +149,33 @@ export class Participants {
     p.malformed = s.malformed;
     p.capacity = s.capacity;
     // A terminal state sticks: a late heartbeat must not revive a lost receiver's verdict.
+    // Its final report does count: lost only meant silent (a long fsync, a congested path).
     const final = s.state === ReceiverState.Done || s.state === ReceiverState.Failed;
     const next = isNew && final ? 'joined' : (stateNames[s.state] ?? p.state);
-    const changed = isNew || (!isTerminal(p.state) && next !== p.state);
-    if (!isTerminal(p.state)) {
+    const open = !isTerminal(p.state) || (p.state === 'lost' && final);
+    const changed = isNew || (open && next !== p.state);
+    if (open) {
       p.state = next;
       p.reason = s.reason;
       if (next === 'done') p.digest = s.imageDigest;
       if (isTerminal(next)) p.endedAt = now;
     }
     return { participant: p, isNew, changed };
+  }
+
+  /**
+   * A member restarted (admission.ts isRejoin): its earlier run ends,
+   * replaced, and the new one starts from the port and nonce it rejoined
+   * with. Its repair credit starts over, as a new receiver's would.
+   */
+  rejoin(s: Status, port: number, now: number): Participant {
+    const p = this.byId.get(s.receiverId)!;
+    Object.assign(p, { port, nonce: Buffer.from(s.nonce), state: 'joined', reason: FailReason.None, chunksDone: 0, repairCharged: 0, joinedAt: now, lastHeard: now, statuses: 0 });
+    p.rejoins++;
+    delete p.endedAt;
+    delete p.message;
+    delete p.digest;
+    return p;
   }
 
   /** A NACK from `id` (if it joined): it is alive, and one more NACK is counted. */
@@ -250,6 +272,7 @@ export function summarize(p: Participant, now = p.endedAt ?? p.lastHeard): Recei
     nackPackets: p.nackPackets,
     repairCharged: p.repairCharged,
     chunksDone: p.chunksDone,
+    ...(p.rejoins ? { rejoins: p.rejoins } : {}),
     seconds: Math.max(0, ((p.endedAt ?? now) - p.joinedAt) / 1000),
     ...(p.message ? { message: p.message } : {}),
   };

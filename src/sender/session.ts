@@ -306,6 +306,7 @@ export class SenderSession extends EventEmitter {
     const now = this.clock.now();
     const v = this.admission!.status(s, address, port, now);
     if (!v.take) return void (v.why === 'forged' && this.emit('forged', { receiverId: s.receiverId, address, port })); // per packet, like 'malformed'
+    if (v.take === 'rejoin') this.emit('receiver-rejoined', summarize(this.participants.rejoin(s, port, now)));
     const r = this.participants.intake(s, address, port, now, this.chunks!.imageDigest());
     this.stats.report(r.purpose, bytes);
     if (v.overload && !this.state.is('waiting')) this.pacing?.overload(now);

@@ -10,7 +10,7 @@ import { hash, zeroHash } from '../../src/protocol/hash.js';
 import { encodeManifest, imageDigestOf, manifestSize, zeroBitmap } from '../../src/protocol/manifest.js';
 import type { Announce } from '../../src/protocol/packets.js';
 import { openChunkSide } from '../../src/receiver/assembly.js';
-import { MAX_CHUNK_FAILURES, MAX_SAME_BYTES_FAILURES } from '../../src/receiver/writer.js';
+import { MAX_CHUNK_FAILURES, MAX_SAME_BYTES_FAILURES, type ResumeFrom } from '../../src/receiver/writer.js';
 
 const CHUNK = 4096;
 /** Three chunks; the middle one is all zeros and never sent. */
@@ -26,10 +26,10 @@ const announce: Announce = {
 
 type WriteOutcome = 'ok' | 'mismatch' | 'io' | 'unsupported';
 
-function setup(opts: { expectDigest?: string; created?: boolean; manifestBytes?: Buffer; sealed?: boolean } = {}) {
+function setup(opts: { expectDigest?: string; created?: boolean; manifestBytes?: Buffer; sealed?: boolean; resume?: ResumeFrom; held?: Buffer[] } = {}) {
   let ended = false;
   const events: string[] = [];
-  const rx = { configure: vi.fn(), expect: vi.fn(), reopen: vi.fn(), provide: vi.fn() };
+  const rx = { configure: vi.fn(), expect: vi.fn(), reopen: vi.fn(), provide: vi.fn(), hold: vi.fn() };
   const outcomes: WriteOutcome[] = [];
   const pool = {
     unpackAndWrite: vi.fn(async (t: { buffer: ArrayBuffer; length: number; expected: Buffer }) => {
@@ -40,9 +40,12 @@ function setup(opts: { expectDigest?: string; created?: boolean; manifestBytes?:
       return { ok: false as const, reason: 'mismatch' as const, message: 'hash mismatch', wireDigest: hash(Buffer.from(t.buffer, 0, t.length)), buffer: t.buffer };
     }),
     zero: vi.fn(async () => ({ errno: 0, method: 'test' })),
+    // What the target holds, read back at `offset` (a resume).
+    pack: vi.fn(async (t: { offset: number }) => ({ zero: false, coding: 0, digest: new Uint8Array(hash(opts.held?.[t.offset / CHUNK] ?? Buffer.alloc(CHUNK, 9))) })),
+    threads: 1,
   };
-  const target = { fd: 7, path: '/dev/test', info: { kind: 'file', capacity: 1 << 30, created: opts.created ?? false }, sync: vi.fn() };
-  const counters = { corruptChunks: 0, zeroedChunks: 0, skippedZeroChunks: 0, wireBytes: 0, maxBacklog: 0, preManifestDrops: 0, windowDrops: 0 };
+  const target = { fd: 7, path: '/dev/test', info: { kind: 'file', capacity: 1 << 30, created: opts.created ?? false }, sync: vi.fn(async () => {}), movedAway: vi.fn((): string | undefined => undefined) };
+  const counters = { corruptChunks: 0, zeroedChunks: 0, skippedZeroChunks: 0, keptChunks: 0, rehashedChunks: 0, wireBytes: 0, maxBacklog: 0, preManifestDrops: 0, windowDrops: 0 };
   const result: { digest?: Buffer; error?: Error } = {};
   const side = openChunkSide({
     rx: rx as unknown as NativeReceiver,
@@ -51,6 +54,7 @@ function setup(opts: { expectDigest?: string; created?: boolean; manifestBytes?:
     announce,
     opts: { maxBuffer: 4 * CHUNK, expectDigest: opts.expectDigest, targetZeroed: false, sealed: opts.sealed },
     counters,
+    ...(opts.resume ? { resume: { from: opts.resume } } : {}),
     hooks: {
       ended: () => ended,
       fail: (err) => {
@@ -103,6 +107,39 @@ describe('chunk side', () => {
     expect(target.sync).toHaveBeenCalledOnce();
     expect(counters).toMatchObject({ zeroedChunks: 1, wireBytes: 2 * CHUNK, corruptChunks: 0, maxBacklog: 1 });
     expect(events).toEqual(['manifest', 'progress 1/3', 'verifying']);
+  });
+
+  it('reports done only once the final fsync (a promise: off the event loop) is done, and never for a target removed meanwhile', async () => {
+    const { target, result, complete, settle } = setup({ created: true });
+    let synced = (): void => {};
+    target.sync.mockImplementation(() => new Promise<void>((r) => (synced = r)));
+    complete(Stream.Manifest, 0, 0, manifestBytes);
+    complete(Stream.Image, 0, 1, data[0]!);
+    complete(Stream.Image, 2, 2, data[2]!);
+    await settle();
+    expect(target.sync).toHaveBeenCalledOnce();
+    expect(result).toEqual({}); // the loop ran (settle's timer fired) while the fsync is still going
+    target.movedAway.mockReturnValue('was removed');
+    synced();
+    await settle();
+    expect(result.digest).toBeUndefined();
+    expect(result.error).toMatchObject({ code: 'ETARGETIO', message: expect.stringMatching(/The target \/dev\/test was removed during the transfer/) });
+  });
+
+  it('resumes: journal chunks are held, hashed on the target and kept if they match; the others are released and received', async () => {
+    // The target holds chunk 0 as the image has it, and junk where chunk 2 goes.
+    const { rx, pool, counters, result, complete, settle } = setup({ created: true, resume: { candidates: [0, 1, 2], holdFirst: true, journaled: true }, held: [data[0]!, Buffer.alloc(CHUNK), Buffer.alloc(CHUNK, 5)] });
+    complete(Stream.Manifest, 0, 0, manifestBytes);
+    expect(rx.hold.mock.calls).toEqual([[Stream.Image, 0], [Stream.Image, 2]]); // the zero chunk is never a candidate
+    await settle();
+    expect(pool.pack).toHaveBeenCalledTimes(2);
+    expect(rx.reopen).toHaveBeenCalledWith(Stream.Image, 2);
+    expect(counters).toMatchObject({ keptChunks: 1, rehashedChunks: 2 });
+    expect(result).toEqual({});
+    complete(Stream.Image, 2, 1, data[2]!);
+    await settle();
+    expect(pool.unpackAndWrite).toHaveBeenCalledOnce();
+    expect(result).toEqual({ digest: manifest.imageDigest });
   });
 
   it('skips zero chunks on a target it created', async () => {

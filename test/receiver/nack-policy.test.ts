@@ -191,3 +191,22 @@ describe('NACK policy: suppression by REPAIR_ADV', () => {
     expect(p.counters.nacksSuppressed).toBe(6);
   });
 });
+
+describe('NACK policy: a large request', () => {
+  it('asks again for an entry only once the bytes asked before it could have been sent at the announced rate', () => {
+    // 1 MiB chunks at 8 MiB/s: the 40th whole chunk of one request cannot arrive within 5 s.
+    const a: NackAnnounce = { ...repairing, rateKiB: 8192, chunkSize: 1 << 20, symbolSize: 1024 };
+    const p = eager();
+    const clock = new FakeClock(0);
+    const all = losses(Stream.Image, ...Array.from({ length: 40 }, (_, c): [number, number, number[]] => [c, NackKind.WholeChunk, []]));
+    expect(p.plan(clock.now(), a, [all]).entries.length).toBe(40);
+    clock.advance(NACK_HOLDOFF_MS * 4);
+    // Only the first entries' repairs are due by now: only those are asked for again.
+    const again = p.plan(clock.now(), a, [all]).entries.map((e) => e.chunk);
+    expect(again.length).toBeGreaterThan(0);
+    expect(again.length).toBeLessThan(40 * ((NACK_HOLDOFF_MS * 4) / 5000) + 2);
+    expect(again).toEqual(Array.from({ length: again.length }, (_, c) => c));
+    clock.advance(6000);
+    expect(p.plan(clock.now(), a, [all]).entries.length).toBe(40);
+  });
+});

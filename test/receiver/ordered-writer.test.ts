@@ -45,7 +45,7 @@ function setup(o: { slots?: number; expectDigest?: string } = {}) {
   };
   const slots = new ChunkSlots(rx as unknown as NativeReceiver, () => ended);
   slots.create(CHUNK, (o.slots ?? 8) * CHUNK);
-  const counters = { corruptChunks: 0, zeroedChunks: 0, skippedZeroChunks: 0, wireBytes: 0, maxBacklog: 0, preManifestDrops: 0, windowDrops: 0 };
+  const counters = { corruptChunks: 0, zeroedChunks: 0, skippedZeroChunks: 0, keptChunks: 0, rehashedChunks: 0, wireBytes: 0, maxBacklog: 0, preManifestDrops: 0, windowDrops: 0 };
   const writer = new OrderedWriter({
     rx: rx as unknown as NativeReceiver,
     pool: pool as unknown as ChunkPool,

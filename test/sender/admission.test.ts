@@ -50,6 +50,22 @@ describe('Admission', () => {
     expect(members.get(1)!.address).toBe('10.0.0.1');
   });
 
+  it('takes a restarted member back (same id and address, JOINED, a fresh nonce from any port); nothing else with another nonce', () => {
+    const { report, dropped, members } = setup();
+    report(status(1, { state: ReceiverState.Joined }));
+    report(status(1));
+    const again = status(1, { state: ReceiverState.Joined, nonce: Buffer.alloc(16, 42) });
+    expect(report(again, '10.6.6.6', 5000)).toMatchObject({ take: false, why: 'forged' }); // another address
+    expect(report({ ...again, state: ReceiverState.Receiving }, '10.0.0.1', 5000)).toMatchObject({ take: false, why: 'forged' });
+    expect(report(again, '10.0.0.1', 5000)).toEqual({ take: 'rejoin', overload: false });
+    members.rejoin(again, 5000, 0);
+    expect(report(status(1, { nonce: Buffer.alloc(16, 42) }), '10.0.0.1', 5000)).toEqual({ take: 'member', overload: false });
+    expect(report(status(1), '10.0.0.1', 4000)).toMatchObject({ take: false, why: 'forged' }); // the old run's reports
+    report(status(1, { state: ReceiverState.Done, imageDigest: digest, nonce: Buffer.alloc(16, 42) }), '10.0.0.1', 5000);
+    expect(report(status(1, { state: ReceiverState.Joined, nonce: Buffer.alloc(16, 43) }), '10.0.0.1', 5001)).toMatchObject({ why: 'forged' }); // done: nothing to resume
+    expect(dropped.forged).toBe(4);
+  });
+
   it('never lets a forged DONE mark a member done', () => {
     const { report, members } = setup();
     report(status(1, { state: ReceiverState.Joined }));

@@ -78,4 +78,33 @@ describe('Participants', () => {
     expect(ps.get(1)!.state).toBe('lost');
     expect(ps.active().map((p) => p.id)).toEqual([2]);
   });
+
+  it('counts a DONE (or FAILED) that arrives after the receiver was declared lost: lost only meant silent', () => {
+    const ps = new Participants();
+    ps.intake(status(1, ReceiverState.Receiving), 'a', 1, 0, digest);
+    ps.intake(status(2, ReceiverState.Receiving), 'b', 1, 0, digest);
+    expect(ps.expire(100, 10).map((p) => p.id)).toEqual([1, 2]);
+    const done = ps.intake(status(1, ReceiverState.Done), 'a', 1, 200, digest);
+    expect(done.events.map(([e]) => e)).toEqual(['receiver-done']);
+    expect(done.ack).toBe(true);
+    expect(ps.get(1)!.state).toBe('done');
+    expect(ps.intake(status(2, ReceiverState.Failed), 'b', 1, 200, digest).events.map(([e]) => e)).toEqual(['receiver-failed']);
+    // A wrong digest after lost is still a failure, never done.
+    ps.intake(status(3, ReceiverState.Receiving), 'c', 1, 300, digest);
+    ps.expire(400, 10);
+    ps.intake(status(3, ReceiverState.Done, { imageDigest: Buffer.alloc(32, 1) }), 'c', 1, 500, digest);
+    expect(ps.get(3)!.state).toBe('failed');
+  });
+
+  it("a rejoin replaces the member's earlier run: new port and nonce, joined again, counted, its credit restored", () => {
+    const ps = new Participants();
+    ps.intake(status(1, ReceiverState.Receiving, { nonce: Buffer.alloc(16, 1) }), 'a', 1, 0, digest);
+    Object.assign(ps.get(1)!, { repairCharged: 99, chunksDone: 5 });
+    ps.expire(100, 10);
+    const p = ps.rejoin(status(1, ReceiverState.Joined, { nonce: Buffer.alloc(16, 2) }), 7, 150);
+    expect(p).toMatchObject({ state: 'joined', port: 7, rejoins: 1, repairCharged: 0, chunksDone: 0, joinedAt: 150 });
+    expect(p.nonce).toEqual(Buffer.alloc(16, 2));
+    expect(ps.intake(status(1, ReceiverState.Joined, { nonce: Buffer.alloc(16, 2) }), 'a', 7, 160, digest).ack).toBe(true);
+    expect(ps.intake(status(1, ReceiverState.Done, { nonce: Buffer.alloc(16, 2) }), 'a', 7, 170, digest).events.map(([e]) => e)).toEqual(['receiver-done']);
+  });
 });

@@ -93,6 +93,13 @@ void Reassembler::reopen(uint32_t stream, uint32_t chunk) {
     streams_[stream].completed[chunk >> 6] &= ~(uint64_t(1) << (chunk & 63));
 }
 
+void Reassembler::hold(uint32_t stream, uint32_t chunk) {
+  if (!configured_ || stream >= kStreamCount || chunk >= streams_[stream].config.chunkCount) return;
+  auto it = assembling_.find(key(uint8_t(stream), chunk));
+  if (it != assembling_.end()) release(it);
+  streams_[stream].completed[chunk >> 6] |= uint64_t(1) << (chunk & 63);
+}
+
 Status Reassembler::provide(uint8_t* data, size_t length, uint32_t id) {
   if (!configured_) return Status::State("provide() before configure()");
   if (length < slotSize_) return Status::Range("provided buffer is smaller than a chunk");

@@ -63,6 +63,9 @@ class Reassembler {
   std::vector<uint32_t> missing(uint32_t stream, int64_t below, uint32_t maxEntries) const;
   // Forgets that a chunk completed, so it is received and reported again.
   void reopen(uint32_t stream, uint32_t chunk);
+  // Marks a chunk complete without receiving it (the target already holds
+  // it: a resumed receiver); a half-assembled copy is dropped, its slot freed.
+  void hold(uint32_t stream, uint32_t chunk);
   // Lends a buffer of at least the largest chunk's size.
   Status provide(uint8_t* data, size_t length, uint32_t id);
 

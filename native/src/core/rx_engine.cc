@@ -98,6 +98,11 @@ void RxEngine::reopen(uint32_t stream, uint32_t chunk) {
   chunks_.reopen(stream, chunk);
 }
 
+void RxEngine::hold(uint32_t stream, uint32_t chunk) {
+  std::lock_guard<std::mutex> lock(mu_);
+  chunks_.hold(stream, chunk);
+}
+
 Status RxEngine::provide(uint8_t* data, size_t length, uint32_t id) {
   std::lock_guard<std::mutex> lock(mu_);
   return chunks_.provide(data, length, id);

@@ -59,6 +59,7 @@ class RxEngine {
   Status expectRange(uint32_t stream, uint32_t first, const uint32_t* lengths, size_t count);
   std::vector<uint32_t> missing(uint32_t stream, int64_t below, uint32_t maxEntries);
   void reopen(uint32_t stream, uint32_t chunk);
+  void hold(uint32_t stream, uint32_t chunk);
   Status provide(uint8_t* data, size_t length, uint32_t id);
   // The sender's DATA key, once JS has derived it (cipher 0: none).
   Status setSealKey(uint8_t cipher, const uint8_t* key, size_t keyLength);

@@ -13,7 +13,7 @@ Napi::Function Receiver::Init(Napi::Env env) {
   return DefineClass(env, "Receiver",
                      {InstanceMethod("configure", &Receiver::Configure), InstanceMethod("expect", &Receiver::Expect),
                       InstanceMethod("missing", &Receiver::Missing),
-                      InstanceMethod("reopen", &Receiver::Reopen), InstanceMethod("provide", &Receiver::Provide),
+                      InstanceMethod("reopen", &Receiver::Reopen), InstanceMethod("hold", &Receiver::Hold), InstanceMethod("provide", &Receiver::Provide),
                       InstanceMethod("setSealKey", &Receiver::SetSealKey),
                       InstanceMethod("stats", &Receiver::Stats), InstanceMethod("sample", &Receiver::Sample),
                       InstanceMethod("close", &Receiver::Close)});
@@ -110,6 +110,14 @@ Napi::Value Receiver::Reopen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) throw Napi::TypeError::New(env, "reopen(stream, chunk)");
   engine_->reopen(info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Number>().Uint32Value());
+  return env.Undefined();
+}
+
+// hold(stream, chunk): the target already holds the chunk (a resumed receiver): never receive or report it.
+Napi::Value Receiver::Hold(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) throw Napi::TypeError::New(env, "hold(stream, chunk)");
+  engine_->hold(info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Number>().Uint32Value());
   return env.Undefined();
 }
 

@@ -28,6 +28,7 @@ class Receiver : public Napi::ObjectWrap<Receiver> {
   Napi::Value Expect(const Napi::CallbackInfo& info);
   Napi::Value Missing(const Napi::CallbackInfo& info);
   Napi::Value Reopen(const Napi::CallbackInfo& info);
+  Napi::Value Hold(const Napi::CallbackInfo& info);
   Napi::Value Provide(const Napi::CallbackInfo& info);
   Napi::Value SetSealKey(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
