@@ -22,8 +22,11 @@ const CUT_MARGIN = 0.95;
 /**
  * One receiver's repair pace, from what its reports show reaches it: the
  * share of the DATA sent that it received, and the rate it received at.
- * Losing more than 15%: the pace drops just under what reached it; losing
- * under 5%: it grows by 10% (at most every ADJUST_MS), up to the ceiling.
+ * Losing more than 15%: the pace drops just under what reached it (the
+ * larger of the rate it received at, right while its link is full, and the
+ * pace times the share, right while its rounds go alone with gaps between
+ * them); losing under 5%: it grows by 10%, up to the ceiling. At most one
+ * change every ADJUST_MS.
  */
 export class CatchUpPace {
   private changedAt = -Infinity;
@@ -36,9 +39,9 @@ export class CatchUpPace {
     this.rate = this.bounded(rate);
   }
 
-  delivered(now: number, ratio: number): void {
+  delivered(now: number, ratio: number, bytesPerSecond: number): void {
     if (now - this.changedAt < ADJUST_MS) return;
-    if (ratio < CUT_BELOW) this.rate = this.bounded(this.rate * ratio * CUT_MARGIN);
+    if (ratio < CUT_BELOW) this.rate = this.bounded(Math.max(bytesPerSecond, this.rate * ratio) * CUT_MARGIN);
     else if (ratio > GROW_ABOVE) this.rate = this.bounded(this.rate * GROWTH);
     else return;
     this.changedAt = now;
@@ -68,7 +71,7 @@ export class CatchUpQueues {
   private readonly members = new Map<number, Member>();
   private lastServed = -1;
 
-  /** `id` catches up from now on, at `rate` bytes/s to start with, on image chunks below `below` (Infinity: all) and the manifest. */
+  /** `id` catches up from now on, at `rate` bytes/s to start with, on image chunks below `below` (Infinity: all). */
   add(id: number, rate: number, ceiling: number, below = Infinity): void {
     if (!this.members.has(id)) this.members.set(id, { queue: new RepairQueue(0), pace: new CatchUpPace(rate, ceiling), below });
   }
@@ -91,10 +94,14 @@ export class CatchUpQueues {
     return this.members.get(id)?.pace;
   }
 
-  /** The queue a NACK entry from `id` joins, if `id` catches up on that chunk; undefined: the group's. */
+  /**
+   * The queue a NACK entry from `id` joins, if `id` catches up on that
+   * chunk; undefined: the group's. The manifest is always the group's: it is
+   * small, and without it a receiver can take in none of the pass.
+   */
   route(id: number, e: NackEntry): RepairQueue | undefined {
     const m = this.members.get(id);
-    return m && (e.stream !== Stream.Image || e.chunk < m.below) ? m.queue : undefined;
+    return m && e.stream === Stream.Image && e.chunk < m.below ? m.queue : undefined;
   }
 
   /** Whether any catch-up round is waiting. */

@@ -44,7 +44,7 @@ export class SlowReceivers {
     this.signals.status(p.id, now, p.packets, txPackets, overloaded);
     const pace = this.queues.pace(p.id);
     const d = pace ? this.signals.delivered(p.id) : undefined;
-    if (pace && d) pace.delivered(now, d.ratio);
+    if (pace && d) pace.delivered(now, d.ratio, d.bytesPerSecond);
   }
 
   /** A receiver joined after the pass had sent `progress` image chunks: it catches up on those. */
@@ -72,9 +72,11 @@ export class SlowReceivers {
         events.push(['receiver-dropped', { ...summarize(p), why: v.why, detail: v.detail, atChunk: progress, chunkCount: this.o.chunkCount }]);
         continue;
       }
-      // Its first pace: the rate its reports show reaching it, else its share of the group's.
-      const delivered = this.signals.delivered(p.id);
-      const rate = delivered?.bytesPerSecond || mainRate * (this.signals.signals(p.id).delivery ?? 1);
+      // Its first pace: the rate its reports show reaching it, else its share of the group's
+      // (what it receives, or what it does not ask for again), at least 5% of it.
+      const delivered = this.signals.delivered(p.id)?.bytesPerSecond;
+      const s = this.signals.signals(p.id);
+      const rate = delivered || mainRate * Math.max(0.05, s.delivery ?? 1 - Math.min(1, s.nackShare ?? 0));
       events.push(this.move(p, v.why, v.detail, now, progress, rate));
     }
     return events;

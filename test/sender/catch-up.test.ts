@@ -15,23 +15,28 @@ const geometry: ChunkGeometry = { streamChunks: (s) => (s === I ? 10 : 1), chunk
 describe('catch-up pace', () => {
   it('drops just under what reaches the receiver, then grows while nearly all of it arrives', () => {
     const p = new CatchUpPace(40e6, 47.5e6);
-    p.delivered(0, 0.25); // a quarter reaches it: 40 MB/s × 0.25 × 0.95
+    p.delivered(0, 0.25, 5e6); // a quarter reaches it, alone on the wire with gaps: 40 MB/s × 0.25 × 0.95
     expect(p.rate).toBeCloseTo(9.5e6);
-    p.delivered(100, 0.1); // at most one change per 500 ms
+    p.delivered(100, 0.1, 1e6); // at most one change per 500 ms
     expect(p.rate).toBeCloseTo(9.5e6);
-    p.delivered(600, 0.99);
+    p.delivered(600, 0.99, 9e6);
     expect(p.rate).toBeCloseTo(10.45e6);
-    p.delivered(1200, 0.9); // between: holds
+    p.delivered(1200, 0.9, 9e6); // between: holds
     expect(p.rate).toBeCloseTo(10.45e6);
+    // Behind a full link while the group's pass goes at 50 MB/s: what reached it, not a share of its pace.
+    p.delivered(1800, 0.08, 4e6);
+    expect(p.rate).toBeCloseTo(3.8e6);
+    p.delivered(2400, 0.08, 4e6);
+    expect(p.rate).toBeCloseTo(3.8e6);
   });
 
   it('stays between its floor and the session ceiling', () => {
     const p = new CatchUpPace(1e6, 2e6);
-    p.delivered(0, 0.01);
+    p.delivered(0, 0.01, 0);
     expect(p.rate).toBe(MIN_PACE);
     const q = new CatchUpPace(100e6, 2e6);
     expect(q.rate).toBe(2e6);
-    for (let t = 0; t < 10_000; t += 500) q.delivered(t, 1);
+    for (let t = 0; t < 10_000; t += 500) q.delivered(t, 1, 2e6);
     expect(q.rate).toBe(2e6);
   });
 });
@@ -44,7 +49,7 @@ describe('catch-up queues', () => {
     expect(q.route(1, needs(9, [0, 1]))).toBeInstanceOf(RepairQueue);
     expect(q.route(2, needs(4, [0, 1]))).toBeInstanceOf(RepairQueue);
     expect(q.route(2, needs(5, [0, 1]))).toBeUndefined(); // sent since it joined: the group's
-    expect(q.route(2, needs(0, [0, 1], M))).toBeInstanceOf(RepairQueue); // the manifest it missed
+    expect(q.route(1, needs(0, [0, 1], M))).toBeUndefined(); // the manifest: small, and needed to take in the pass
     expect(q.route(3, needs(0, [0, 1]))).toBeUndefined(); // keeps up
   });
 
