@@ -62,7 +62,7 @@ export interface SlowRun {
   run: string;
   ok: boolean;
   /** Per receiver: seconds from the sender's launch to its exit, exit code, verified, moved to catch-up (why). */
-  receivers: { name: string; seconds: number; code: number; verified: boolean; catchUp?: string; slow: boolean }[];
+  receivers: { name: string; seconds: number; code: number; verified: boolean; catchUp?: string; slow: boolean; cpuSeconds?: number }[];
   senderSeconds: number;
   wireBytes: number;
   repairSymbols: number;
@@ -91,7 +91,8 @@ async function runOnce(lab: Lab, run: string, o: { image: string; want: string; 
     const verified = res.code === 0 && (await sha256File(targets[i]!)) === o.want;
     rmSync(targets[i]!, { force: true });
     const moved = summary.receivers?.find((x) => x.name === `r${i}`)?.catchUp;
-    receivers.push({ name: `r${i}`, seconds: res.seconds, code: res.code, verified, slow: i === o.slowIndex, ...(moved ? { catchUp: `${moved.why} after ${moved.afterSeconds.toFixed(1)} s at chunk ${moved.atChunk}: ${moved.detail}` } : {}) });
+    const cpuSeconds = (res.events.find((e) => e.event === 'done')?.cpuSeconds as number | undefined) ?? undefined;
+    receivers.push({ name: `r${i}`, seconds: res.seconds, code: res.code, verified, slow: i === o.slowIndex, ...(cpuSeconds !== undefined ? { cpuSeconds } : {}), ...(moved ? { catchUp: `${moved.why} after ${moved.afterSeconds.toFixed(1)} s at chunk ${moved.atChunk}: ${moved.detail}` } : {}) });
   }
   if (s.code !== 0) process.stderr.write(`${run}: sender exit ${s.code}: ${s.stderr.trim().split('\n').pop()}\n`);
   return { run, ok: s.code === 0 && receivers.every((x) => x.verified), receivers, senderSeconds: s.seconds, wireBytes: summary.wireBytes ?? NaN, repairSymbols: summary.repairSymbols ?? NaN, rateDecreases: summary.rateDecreases ?? NaN, firstPassSeconds: summary.firstPassSeconds ?? NaN, controlBytes: summary.controlBytes ?? {}, dropped: summary.dropped ?? {} };
@@ -134,7 +135,7 @@ async function main(): Promise<void> {
   console.log(`image ${v.image} (${(statSync(v.image!).size / 2 ** 20).toFixed(0)} MiB), ${n} receivers, link ${v.link} Mbit/s, slow receiver ${slowMbit} Mbit/s, --rate ${v.rate}`);
   const acceptance: Record<string, unknown>[] = [];
   for (const r of results) {
-    const times = r.receivers.map((x) => `${x.name}${x.slow ? '(slow)' : ''} ${x.seconds.toFixed(2)} s${x.verified ? '' : ' NOT VERIFIED'}${x.catchUp ? ` [catch-up: ${x.catchUp}]` : ''}`).join(', ');
+    const times = r.receivers.map((x) => `${x.name}${x.slow ? '(slow)' : ''} ${x.seconds.toFixed(2)} s${x.cpuSeconds !== undefined ? ` (CPU ${x.cpuSeconds.toFixed(1)} s)` : ''}${x.verified ? '' : ' NOT VERIFIED'}${x.catchUp ? ` [catch-up: ${x.catchUp}]` : ''}`).join(', ');
     console.log(`${r.run.padEnd(6)} ${r.ok ? 'ok ' : 'FAILED'} wire ${(r.wireBytes / 1e6).toFixed(1)} MB, repair symbols ${r.repairSymbols}, rate cuts ${r.rateDecreases}, first pass ${r.firstPassSeconds.toFixed(2)} s, NACK bytes in ${(((r.controlBytes.nacksFirstPass ?? 0) + (r.controlBytes.nacksRepairing ?? 0)) / 1e6).toFixed(1)} MB: ${times}`);
     if (r.run === 'clean' || !clean) continue;
     const healthy = Math.max(...r.receivers.filter((x) => !x.slow).map((x) => x.seconds));
