@@ -30,8 +30,15 @@ export interface Verdict {
 
 /** A receiver is behind while below this share of the others' median delivery… */
 export const DELIVERY_FACTOR = 0.7;
-/** …and only if the others receive at least this share themselves (else the path is the bottleneck). */
+/** …and only if the others receive at least this share themselves (else the path is the bottleneck)… */
 export const OTHERS_KEEP_UP = 0.8;
+/**
+ * …and it asks for at least this share of what is sent: packets it lacks
+ * are packets it asks for. A receiver that only counts late (its reports
+ * trail the packets queued on the way, or it is short of CPU for a moment)
+ * reads as low delivery too, but asks for nothing.
+ */
+export const DELIVERY_NACKS_MIN = 0.1;
 /** Behind on NACKs: asks for more than this share of what is sent, and NACK_FACTOR × the others' median plus NACK_SLACK. */
 export const NACK_SHARE_MIN = 0.25;
 export const NACK_FACTOR = 4;
@@ -45,7 +52,8 @@ export const SUSTAIN_MS = 500;
 export function behind(s: PaceSignals, others: PaceSignals[]): Omit<Verdict, 'id'> | undefined {
   if (others.length === 0) return undefined;
   const delivery = median(others.map((o) => o.delivery));
-  if (s.delivery !== undefined && delivery !== undefined && delivery >= OTHERS_KEEP_UP && s.delivery < DELIVERY_FACTOR * delivery) {
+  const asks = s.nackShare ?? 0;
+  if (s.delivery !== undefined && delivery !== undefined && delivery >= OTHERS_KEEP_UP && s.delivery < DELIVERY_FACTOR * delivery && asks >= DELIVERY_NACKS_MIN) {
     return { why: 'low-delivery', detail: `receives ${pct(s.delivery)} of what is sent; the others ${pct(delivery)}` };
   }
   const nacks = median(others.map((o) => o.nackShare)) ?? 0;

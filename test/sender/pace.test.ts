@@ -6,9 +6,11 @@ const healthy = (id: number): PaceSignals => ({ id, delivery: 0.99, nackShare: 0
 
 describe('pace classifier', () => {
   it('finds a receiver that receives far less than the others, with the figures why', () => {
-    const slow: PaceSignals = { id: 4, delivery: 0.21, nackShare: 0.01, overloads: 0 };
+    const slow: PaceSignals = { id: 4, delivery: 0.21, nackShare: 0.2, overloads: 0 };
     expect(behind(slow, [healthy(1), healthy(2), healthy(3)])).toEqual({ why: 'low-delivery', detail: 'receives 21% of what is sent; the others 99%' });
     expect(behind(healthy(1), [healthy(2), slow])).toBeUndefined();
+    // Counted late but lacking nothing (it asks for no repair): not behind.
+    expect(behind({ ...slow, nackShare: 0.01 }, [healthy(1), healthy(2), healthy(3)])).toBeUndefined();
   });
 
   it('finds one that asks for far more repair, or keeps reporting overload, while the others do not', () => {
@@ -29,7 +31,7 @@ describe('pace classifier', () => {
 
   it('moves a receiver only once it has been behind for a sustained spell', () => {
     const c = new PaceClassifier();
-    const slow: PaceSignals = { id: 9, delivery: 0.2, overloads: 0 };
+    const slow: PaceSignals = { id: 9, delivery: 0.2, nackShare: 0.2, overloads: 0 };
     expect(c.evaluate([healthy(1), healthy(2), slow], 0)).toEqual([]);
     // Caught up in between: the spell starts again.
     expect(c.evaluate([healthy(1), healthy(2), healthy(9)], 250)).toEqual([]);
@@ -40,7 +42,7 @@ describe('pace classifier', () => {
 
   it('judges two receivers against each other, and a lone receiver never', () => {
     const c = new PaceClassifier();
-    const slow: PaceSignals = { id: 2, delivery: 0.2, overloads: 0 };
+    const slow: PaceSignals = { id: 2, delivery: 0.2, nackShare: 0.2, overloads: 0 };
     c.evaluate([healthy(1), slow], 0);
     expect(c.evaluate([healthy(1), slow], SUSTAIN_MS).map((v) => v.id)).toEqual([2]);
     expect(c.evaluate([slow], 0)).toEqual([]);

@@ -21,6 +21,7 @@ function session(policy: SlowReceiverPolicy) {
     const tx = t * 30; // DATA packets sent so far
     for (const p of members) {
       p.packets = p.id === 3 ? tx / 5 : tx;
+      if (p.id === 3) p.symbolsRequested = tx - p.packets; // and it asks for what it lacks
       slow.status(p, t, tx, false);
     }
     events = [...events, ...slow.evaluate(members, t, t * 40_000, t / 20, 40e6, true, fail)];
