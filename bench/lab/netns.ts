@@ -192,6 +192,19 @@ export class Lab {
     this.applyLoss(receiverIndex, percent, ports, true);
   }
 
+  /**
+   * Caps what reaches receiver `receiverIndex` at `mbit` Mbit/s: tbf on its bridge port's
+   * egress (in the hub), as a slow link or switch port in front of that one node would.
+   * What the sender sends beyond the cap is dropped there.
+   */
+  capReceiver(receiverIndex: number, mbit: number): void {
+    if (this.receiverNs[receiverIndex] === undefined) throw new Error(`no receiver ${receiverIndex} in lab ${this.name}`);
+    if (!(mbit > 0)) throw new Error(`cap must be positive: ${mbit}`);
+    const port = `${this.name}-h${receiverIndex}`;
+    const burst = Math.max(8 * this.mtu, Math.ceil((mbit * 1e6) / 8 / 500)); // as the sender's cap: 2 ms, at least 8 frames
+    run('tc', ['-n', this.hubNs, 'qdisc', 'replace', 'dev', port, 'root', 'tbf', 'rate', `${mbit}mbit`, 'burst', String(burst), 'latency', '50ms']);
+  }
+
   private applyLoss(receiverIndex: number, percent: number, ports: number[], replace: boolean): void {
     const ns = this.receiverNs[receiverIndex];
     if (ns === undefined) throw new Error(`no receiver ${receiverIndex} in lab ${this.name}`);

@@ -48,7 +48,7 @@ export interface ReceiverCounts {
   done: number;
   failed: number;
   lost: number;
-  /** Receivers being served a catch-up pass: always 0 until slow-receiver isolation exists. */
+  /** Receivers still in the session on the catch-up path (too slow for the group, or late). */
   catchingUp: number;
 }
 
@@ -83,6 +83,7 @@ export class SendTracker {
       if (r.state === 'done' || r.state === 'failed' || r.state === 'lost') counts[r.state]++;
       else {
         missing++;
+        if (r.pace === 'catch-up') counts.catchingUp++;
         slowest = Math.min(slowest, r.chunksDone);
       }
     }

@@ -63,7 +63,7 @@ export async function sendCommand(opts: SendCommandOptions): Promise<number> {
 
 /** Human lines for the session's events; --json forwards them as they are. */
 function describe(session: SenderSession, r: Reporter, image: string): void {
-  forwardEvents(session, r, ['prepared', 'start', 'receiver-joined', 'receiver-done', 'receiver-failed', 'receiver-lost', 'receiver-rejoined', 'first-pass', 'warning', 'waiting']);
+  forwardEvents(session, r, ['prepared', 'start', 'receiver-joined', 'receiver-done', 'receiver-failed', 'receiver-lost', 'receiver-rejoined', 'first-pass', 'warning', 'waiting', 'receiver-catching-up', 'receiver-caught-up', 'receiver-dropped']);
   session.on('prepared', (p: { source: string; imageSize: number; chunkCount: number; zeroChunks: number; seconds: number; imageDigest: string; window?: number }) =>
     r.human(
       p.source === 'stream'
@@ -81,6 +81,9 @@ function describe(session: SenderSession, r: Reporter, image: string): void {
   session.on('receiver-failed', (p: { name: string; reason: number; message?: string }) => r.human(`receiver FAILED: ${p.name} (reason ${p.reason}${p.message ? `: ${p.message}` : ''})`));
   session.on('receiver-lost', (p: { name: string }) => r.human(`receiver LOST (silent): ${p.name}`));
   session.on('receiver-rejoined', (p: { name: string; address: string }) => r.human(`receiver rejoined after a restart: ${p.name} (${p.address}); its earlier run is replaced`));
+  session.on('receiver-catching-up', (p: { name: string; detail: string; atChunk: number; chunkCount: number }) => r.human(`receiver catching up: ${p.name} (${p.detail}; at chunk ${p.atChunk} of ${p.chunkCount}); the others go on without it`));
+  session.on('receiver-caught-up', (p: { name: string }) => r.human(`receiver caught up: ${p.name}`));
+  session.on('receiver-dropped', (p: { name: string; message?: string }) => r.human(`receiver DROPPED: ${p.name} (${p.message ?? 'too slow'})`));
   session.on('warning', (p: { message: string }) => r.human(`warning: ${p.message}`));
 }
 
@@ -90,7 +93,8 @@ function report(r: Reporter, summary: SendSummary): void {
       `${summary.wireMbps.toFixed(1)} MB/s on the wire, compression ${summary.compressionRatio.toFixed(2)}x (${summary.reductionRatio.toFixed(2)}x with zero chunks left out), ${summary.repairSymbols} repair symbols${summary.gso ? ' (GSO)' : ''}`,
   );
   for (const rc of summary.receivers) {
-    r.human(`  ${rc.state.padEnd(9)} ${rc.name} ${rc.address}: packets ${rc.packets}, asked repair of ${rc.symbolsRequested} symbols in ${rc.nackPackets} NACKs, duplicates ${rc.duplicates}${rc.rejoins ? `, restarted and rejoined ${rc.rejoins}x (earlier runs replaced)` : ''}`);
+    const moved = rc.catchUp ? `; ${rc.catchUp.caughtUp ? 'caught up after it was moved' : 'moved'} to catch-up at chunk ${rc.catchUp.atChunk} (${rc.catchUp.detail})` : '';
+    r.human(`  ${rc.state.padEnd(9)} ${rc.name} ${rc.address}: packets ${rc.packets}, asked repair of ${rc.symbolsRequested} symbols in ${rc.nackPackets} NACKs, duplicates ${rc.duplicates}${rc.rejoins ? `, restarted and rejoined ${rc.rejoins}x (earlier runs replaced)` : ''}${moved}`);
   }
   if (summary.neverJoined.length > 0) r.human(`listed receivers that never joined: ${summary.neverJoined.join(', ')}`);
   const unfinished = summary.receivers.filter((x) => summary.notFinished.includes(x.name));

@@ -190,14 +190,15 @@ export class Reporter {
     this.transmit(this.statusPacket(this.deps.state(), FailReason.None, undefined, true));
   }
 
-  sendNacks(now: number, entries: NackEntry[]): void {
+  sendNacks(_now: number, entries: NackEntry[]): void {
     if (!this.sender || entries.length === 0) return;
     for (const packet of encodeNacks(this.sender.announce.session, this.deps.receiverId, entries, this.deps.overhead)) {
       this.transmit(packet);
       this.counters.nackPackets++;
     }
-    // A NACK shows the sender this receiver is alive: it stands in for the next heartbeat.
-    this.lastStatus = now;
+    // A NACK does not stand in for a heartbeat: the sender paces a catching-up
+    // receiver's repairs by the figures STATUS carries (packets received), and
+    // a receiver that NACKs all the time would otherwise never send them.
   }
 
   /** An ACK (raw or decoded) from the sender's control socket: stops the retries of the final report it acknowledges. */

@@ -12,6 +12,7 @@ import { defaultWorkerThreads } from '../image/pool.js';
 import { interfaceMtu, resolveInterface } from '../net/interface.js';
 import { MAX_CHUNK_SIZE, SEAL_TRAILER_SIZE } from '../protocol/constants.js';
 import { checkInteger, checkMulticastGroup, checkNumber, parseRate } from '../validate.js';
+import { SLOW_RECEIVER_POLICIES, type SlowReceiverPolicy } from './slow-receivers.js';
 
 export interface SendOptions {
   /** A file, block device or prepared image; `-`: stdin, sent as a stream session as it is read. */
@@ -58,6 +59,8 @@ export interface SendOptions {
   startTimeout?: number;
   /** Receivers' names (--name, default their hostname): start once every one of them has joined (start.ts). */
   receivers?: string[];
+  /** A receiver that cannot keep up: 'catch-up' (default) serves it at its own pace without slowing the others, 'wait' slows everyone to it, 'drop' fails it (slow-receivers.ts). */
+  slowReceivers?: SlowReceiverPolicy;
 }
 
 /** The options a session runs with: every one set, checked, and the interface resolved. */
@@ -86,6 +89,7 @@ export const SEND_DEFAULTS = {
   loopback: true,
   window: 128 * 1024 * 1024,
   startTimeout: 0,
+  slowReceivers: 'catch-up',
 } as const;
 
 /** `send -`: the image comes from stdin. */
@@ -135,6 +139,7 @@ export function resolveSendOptions(options: SendOptions): ResolvedSendOptions {
     controlPort: checkControlPort(options.controlPort, port),
     startTimeout: checkNumber('startTimeout', options.startTimeout ?? d.startTimeout, 0, 1e9),
     receivers: checkNames(options.receivers ?? []),
+    slowReceivers: checkPolicy(options.slowReceivers ?? d.slowReceivers),
     session: options.session === undefined ? randomInt(1, 2 ** 32 - 1) : checkInteger('session', options.session, 1, 2 ** 32 - 1),
   };
 }
@@ -143,6 +148,11 @@ function checkControlPort(value: number | undefined, port: number): number {
   const controlPort = checkInteger('controlPort', value ?? defaultControlPort(port), 0, 65535);
   if (controlPort === port) throw new BlockcastError('EINVALIDOPTION', `controlPort ${controlPort} is the data port: receivers on this host listen there; choose another`);
   return controlPort;
+}
+
+function checkPolicy(value: string): SlowReceiverPolicy {
+  if (!(SLOW_RECEIVER_POLICIES as readonly string[]).includes(value)) throw new BlockcastError('EINVALIDOPTION', `Expected one of ${SLOW_RECEIVER_POLICIES.join(', ')} for slowReceivers but received ${JSON.stringify(value)}`);
+  return value as SlowReceiverPolicy;
 }
 
 /** Receivers' names as they report them (at most 64 bytes), each once. */

@@ -3,6 +3,7 @@
 // call; this table trusts what it is given.
 import { FailReason, ReceiverState, type FailReasonValue, type ReceiverStateValue } from '../protocol/constants.js';
 import type { Status } from '../protocol/packets.js';
+import type { CatchUpWhy } from './pace.js';
 
 export type ParticipantState = 'joined' | 'receiving' | 'done' | 'failed' | 'lost';
 
@@ -37,6 +38,21 @@ export interface Participant {
   /** STATUS reports taken: a receiver joins on the ACK of its first and reports again at once (see confirmed()). */
   statuses: number;
   digest?: Buffer;
+  /** Whether it keeps up with the group or is served on the catch-up path (slow-receivers.ts). */
+  pace: 'main' | 'catch-up';
+  /** Set once it was moved to catch-up (kept after it caught up, for the summary). */
+  catchUp?: CatchUpRecord;
+}
+
+/** When and why a receiver was moved to catch-up. */
+export interface CatchUpRecord {
+  why: CatchUpWhy;
+  /** The figures behind it, for people. */
+  detail: string;
+  /** When (the session's clock) and at which first-pass progress (image chunks sent). */
+  since: number;
+  atChunk: number;
+  caughtUp: boolean;
 }
 
 /**
@@ -70,6 +86,8 @@ export interface ReceiverSummary {
   seconds: number;
   /** Why the sender failed it, if it did. */
   message?: string;
+  /** If it was moved to catch-up: why, at which first-pass chunk, how long after its join (s), and whether it caught up. */
+  catchUp?: { why: CatchUpWhy; detail: string; atChunk: number; afterSeconds: number; caughtUp: boolean };
 }
 
 export interface StatusIntake {
@@ -138,6 +156,7 @@ export class Participants {
         lastHeard: now,
         statuses: 0,
         rejoins: 0,
+        pace: 'main',
       };
       this.byId.set(p.id, p);
     }
@@ -275,5 +294,6 @@ export function summarize(p: Participant, now = p.endedAt ?? p.lastHeard): Recei
     ...(p.rejoins ? { rejoins: p.rejoins } : {}),
     seconds: Math.max(0, ((p.endedAt ?? now) - p.joinedAt) / 1000),
     ...(p.message ? { message: p.message } : {}),
+    ...(p.catchUp ? { catchUp: { why: p.catchUp.why, detail: p.catchUp.detail, atChunk: p.catchUp.atChunk, afterSeconds: Math.max(0, (p.catchUp.since - p.joinedAt) / 1000), caughtUp: p.catchUp.caughtUp } } : {}),
   };
 }

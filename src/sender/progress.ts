@@ -17,6 +17,8 @@ export interface ReceiverProgress {
   /** Source symbols it asked to have repaired, and in how many NACKs. */
   symbolsRequested: number;
   nackPackets: number;
+  /** Whether it keeps up with the group or is served on the catch-up path. */
+  pace: 'main' | 'catch-up';
 }
 
 export interface SendProgress {
@@ -64,6 +66,7 @@ export function sendProgress(i: SendProgressInputs): SendProgress {
       packets: p.packets,
       symbolsRequested: p.symbolsRequested,
       nackPackets: p.nackPackets,
+      pace: p.pace,
     })),
   };
 }

@@ -27,7 +27,8 @@ export interface Charged {
 }
 
 export class RepairBudget {
-  private firstPassBytes = 0;
+  /** The first pass's DATA bytes sent (or queued) so far. */
+  firstPassBytes = 0;
 
   constructor(readonly factor = REPAIR_CREDIT_FACTOR) {}
 

@@ -63,9 +63,12 @@ export class RepairPlanner {
    * before each entry is taken, with the symbols it adds (source runs: the
    * symbols named; stripe needs: beyond parity already on its way) × the
    * symbol size, and charges the reporter if it returns true; an entry it
-   * refuses is dropped whole (repair-budget.ts).
+   * refuses is dropped whole (repair-budget.ts). `catchUp(entry)`: the
+   * queue of a catching-up reporter, if the entry is for it (catch-up.ts):
+   * it is charged only what that queue lacks, and no REPAIR_ADV tells the
+   * others of a round that waits for its turn.
    */
-  onNack(entries: NackEntry[], now: number, afford: (bytes: number) => boolean = () => true): NackDecision {
+  onNack(entries: NackEntry[], now: number, afford: (bytes: number) => boolean = () => true, catchUp: (e: NackEntry) => RepairQueue | undefined = () => undefined): NackDecision {
     const k = this.o.stripeSize;
     const decision: NackDecision = { symbolsRequested: 0, adverts: [], malformed: false, overBudget: 0 };
     for (const e of entries) {
@@ -79,17 +82,19 @@ export class RepairPlanner {
         kind = k > 0 ? NackKind.StripeNeeds : NackKind.SourceRuns;
         pairs = k > 0 ? wholeChunkNeeds(symbols, k) : [0, symbols];
       }
+      const own = catchUp(e);
+      const queue = own ?? this.queue;
       // Charged what the entry adds: a stripe need less parity already on its way to it.
-      const adds = kind === NackKind.StripeNeeds ? this.queue.newNeed(e.stream, e.chunk, pairs, now) : asked(pairs);
+      const adds = own ? own.unplanned(e.stream, e.chunk, kind === NackKind.StripeNeeds, pairs, now) : kind === NackKind.StripeNeeds ? this.queue.newNeed(e.stream, e.chunk, pairs, now) : asked(pairs);
       if (adds > 0 && !afford(adds * this.o.symbolSize)) {
         decision.overBudget++;
         continue;
       }
       const before = kind === NackKind.StripeNeeds ? this.queue.plan(e.stream, e.chunk).join() : '';
-      const named = kind === NackKind.StripeNeeds ? (k > 0 ? this.queue.addNeeds(e.stream, e.chunk, symbols, k, pairs, now) : -1) : this.queue.add(e.stream, e.chunk, symbols, pairs, now);
+      const named = kind === NackKind.StripeNeeds ? (k > 0 ? queue.addNeeds(e.stream, e.chunk, symbols, k, pairs, now) : -1) : queue.add(e.stream, e.chunk, symbols, pairs, now);
       if (named < 0) return { ...decision, malformed: true };
       decision.symbolsRequested += named;
-      if (kind === NackKind.StripeNeeds) {
+      if (kind === NackKind.StripeNeeds && !own) {
         // Tell every receiver what this round will carry, so those it
         // already covers stay silent (NORM-style NACK suppression).
         const plan = this.queue.plan(e.stream, e.chunk);
@@ -111,21 +116,22 @@ export class RepairPlanner {
 
   /**
    * The symbols of a repair round for `r`, whose chunk is `wireLength` bytes
-   * on the wire, sent at `now` at `rate` bytes/s.
+   * on the wire, sent at `now` at `rate` bytes/s, taken from `queue` (a
+   * catch-up queue, or by default the group's).
    */
-  round(r: RepairRequest, wireLength: number, now: number, rate: number): { symbols: Uint32Array; parity: Uint32Array } {
+  round(r: RepairRequest, wireLength: number, now: number, rate: number, queue: RepairQueue = this.queue): { symbols: Uint32Array; parity: Uint32Array } {
     const k = this.o.stripeSize;
     const count = symbolCount(wireLength, this.o.symbolSize);
     // The margin follows the loss seen so far; this round's own need then joins the estimate.
     const margins = r.parity.map(([, n]) => repairMargin(n, this.loss.value));
-    if (r.stream === Stream.Image) {
+    if (r.stream === Stream.Image && queue === this.queue) { // a catch-up receiver's needs say nothing of the group's path
       this.loss.firstRound(r.chunk, r.symbols.length + r.parity.reduce((sum, [, n]) => sum + n, 0), count);
     }
     const { symbols, parity } = this.parity.fresh(r.stream, r.chunk, r.symbols, r.parity, margins);
     if (k > 0) {
       // Reports that reach us before this round has reached receivers ask for it again.
       // Only the need counts against them, not the margin, which is there for the round's own loss.
-      this.queue.sent(r.stream, r.chunk, Math.ceil(count / k), r.parity, repairHoldUntil(now, symbols.length + parity.length, this.o.symbolSize, rate), now);
+      queue.sent(r.stream, r.chunk, Math.ceil(count / k), r.parity, repairHoldUntil(now, symbols.length + parity.length, this.o.symbolSize, rate), now);
     }
     return { symbols, parity };
   }

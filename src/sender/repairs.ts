@@ -166,6 +166,29 @@ export class RepairQueue {
   }
 
   /**
+   * What an entry adds beyond what this queue already holds for the chunk
+   * and parity still on its way: source runs, the symbols not yet wanted;
+   * stripe needs, the need beyond pending and recent parity. A catch-up
+   * receiver is charged only this, since it asks again for what it still
+   * lacks while its repair waits for its turn (catch-up.ts).
+   */
+  unplanned(stream: number, chunk: number, stripeNeeds: boolean, pairs: number[], now = monotonicClock.now()): number {
+    const e = this.pending.get(stream * 2 ** 32 + chunk);
+    if (stripeNeeds) {
+      const recent = this.recent.get(stream * 2 ** 32 + chunk);
+      const onTheWay = recent && now < recent.until ? recent.sent : undefined;
+      let n = 0;
+      for (let i = 0; i < pairs.length; i += 2) n += Math.max(0, pairs[i + 1]! - (onTheWay?.[pairs[i]!] ?? 0) - (e?.needs?.[pairs[i]!] ?? 0));
+      return n;
+    }
+    let n = 0;
+    for (let i = 0; i < pairs.length; i += 2) {
+      for (let s = pairs[i]!; s < pairs[i]! + pairs[i + 1]!; s++) if (!e || s >= e.want.length || !e.want[s]) n++;
+    }
+    return n;
+  }
+
+  /**
    * Records a round's parity ([stripe, count]) as sent: reports of the chunk
    * that arrive before `until` (the round's time on the wire plus a report's
    * round trip) are taken to predate it.

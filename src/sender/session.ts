@@ -7,11 +7,11 @@ import { EventEmitter } from 'node:events';
 import { type Clock, monotonicClock, sleep } from '../core/clock.js';
 import { ANNOUNCE_INTERVAL_MS } from '../defaults.js';
 import { BlockcastError, errnoName } from '../errors.js';
-import { NONCE_SIZE, Stream } from '../protocol/constants.js';
+import { NONCE_SIZE } from '../protocol/constants.js';
 import { SenderSecurity } from '../security/session-keys.js';
 import { encodeAnnounce, encodeRepairAdv, type Nack, type Status } from '../protocol/packets.js';
 import { Admission } from './admission.js';
-import type { ChunkRef, SendChunks } from './chunks.js';
+import type { SendChunks } from './chunks.js';
 import { ReportSocket } from './control.js';
 import { openFilePass } from './file-pass.js';
 import { STDIN_IMAGE, resolveSendOptions, type ResolvedSendOptions, type SendOptions } from './options.js';
@@ -21,7 +21,9 @@ import { sendProgress, type SendProgress } from './progress.js';
 import { Pacing } from './rate.js';
 import { RepairBudget } from './repair-budget.js';
 import type { RepairPlanner } from './repair-planner.js';
-import { Wakeup, type SendScheduler } from './scheduler.js';
+import type { SendScheduler } from './scheduler.js';
+import { Dispatcher } from './dispatch.js';
+import { SlowReceivers } from './slow-receivers.js';
 import { senderStateMachine, wirePhase } from './state.js';
 import { SenderStats, type SendSummary } from './stats.js';
 import { StartGate, type StartDecision } from './start.js';
@@ -38,7 +40,6 @@ export class SenderSession extends EventEmitter {
   private readonly state = senderStateMachine();
   private readonly participants = new Participants();
   private readonly stats = new SenderStats();
-  private readonly repairWakeup = new Wakeup();
   private readonly budget = new RepairBudget();
   private admission?: Admission;
   /** New for every run: keys derive from it and signed ACKs bind it (docs/SECURITY.md). */
@@ -52,12 +53,13 @@ export class SenderSession extends EventEmitter {
   private reports?: ReportSocket;
   private pacing?: Pacing;
   private gate?: StartGate;
-  private pumping = false;
   private fatal?: Error;
   private settle?: () => void;
   private aborted = false;
   private readonly stopping = new AbortController();
   private firstPassDone = false;
+  private slow?: SlowReceivers; // --slow-receivers: who keeps up, and the catch-up path
+  private dispatch?: Dispatcher;
 
   /** `clock`: a monotonic clock for every timeout (tests may pass a fake one). */
   constructor(options: SendOptions, private readonly clock: Clock = monotonicClock) {
@@ -126,6 +128,9 @@ export class SenderSession extends EventEmitter {
       ? (this.stream = await openStreamPass(this.opts, this.symbolSize, { ready: () => this.pump(), ended: (err) => this.onJobsDone(err ? [err] : []), failed }, this.stopping.signal))
       : await openFilePass(this.opts, this.symbolSize, (done, total) => this.emit('prepare-progress', { done, total }));
     ({ chunks: this.chunks, planner: this.planner, scheduler: this.scheduler } = pass);
+    // A stream's window follows its slowest receiver (stream-window.ts): there it is 'wait'.
+    const policy = this.stream ? 'wait' : this.opts.slowReceivers;
+    this.slow = new SlowReceivers({ policy, symbolSize: this.symbolSize, ceiling: this.opts.rateBytes, chunkCount: this.chunks.source.chunkCount });
     const seconds = (this.clock.now() - t0) / 1000;
     this.emit('prepared', pass.prepared(seconds));
     return seconds;
@@ -136,9 +141,11 @@ export class SenderSession extends EventEmitter {
     this.tx = tx;
     this.admission = new Admission(this.participants, this.stats.dropped, this.clock.now(), this.opts.minReceivers);
     this.pacing = new Pacing(this.opts.rateBytes, (r) => {
-      tx.setRate(r);
+      this.dispatch!.groupRate(r);
       this.emit('rate', { bytesPerSecond: Math.round(r) });
     });
+    const parts = { tx, chunks: this.chunks!, planner: this.planner!, scheduler: this.scheduler!, stats: this.stats, budget: this.budget, pacing: this.pacing, slow: this.slow!, clock: this.clock, ...(this.stream ? { stream: this.stream } : {}) };
+    this.dispatch = new Dispatcher(parts, { sending: () => this.state.is('sending') || this.state.is('repairing'), stopped: () => !!this.fatal || this.aborted, passOver: () => this.firstPassDone, fail: (err) => this.fail(err) });
     this.reports = await ReportSocket.open(this.opts.session, this.security, {
       nonceOf: (id) => this.participants.get(id)?.nonce,
       rejected: (why, address, port) => {
@@ -243,49 +250,13 @@ export class SenderSession extends EventEmitter {
     return done;
   }
 
-  /** Keeps the native queues topped up: repairs first, then the first pass. */
+  /** Whose reports the rate controller hears: not those of receivers on the catch-up path. */
+  private keepsUp(p: Participant): boolean {
+    return this.slow!.keepsUp(p);
+  }
+
   private pump(): void {
-    // Only between start and end: data sent while a stream waits could finish every receiver before the start.
-    if (this.pumping || !this.tx || !(this.state.is('sending') || this.state.is('repairing'))) return;
-    this.pumping = true;
-    void this.pumpLoop()
-      .catch((err: unknown) => this.fail(err as Error))
-      .finally(() => {
-        this.pumping = false;
-      });
-  }
-
-  private async pumpLoop(): Promise<void> {
-    for (;;) {
-      if (this.fatal || this.aborted) return;
-      const depth = this.tx!.depth();
-      const now = this.clock.now();
-      const due = this.planner!.dueIn(now);
-      // Come back when the next repair's collection window closes (windows
-      // differ in length, so a later request may close first).
-      this.repairWakeup.arm(this.scheduler!.repairWakeIn(depth, due), now, () => this.pump());
-      const next = this.scheduler!.next(depth, due);
-      if (next === null) return;
-      await (next === 'repair' ? this.sendRepair(now) : this.sendFirstPass(next));
-    }
-  }
-
-  private async sendRepair(now: number): Promise<void> {
-    const r = this.planner!.take(now)!;
-    if (this.stream && !this.stream.chunks.available(r.stream, r.chunk)) return; // forgotten: below every live receiver's point
-    const wire = await this.chunks!.data(r.stream, r.chunk, false);
-    const { symbols, parity } = this.planner!.round(r, wire.data.length, this.clock.now(), this.pacing!.rate);
-    this.stats.repairRound(symbols.length, parity.length);
-    this.tx!.submit({ stream: r.stream, chunk: r.chunk, wire, urgent: true, symbols, parity });
-  }
-
-  private async sendFirstPass({ stream, chunk }: ChunkRef): Promise<void> {
-    const wire = await this.chunks!.data(stream, chunk);
-    if (stream === Stream.Image) this.stats.imageChunkSent(wire.data.length, this.chunks!.rawLength(chunk));
-    this.budget.firstPassSent(wire.data.length);
-    const { symbols, parity } = this.planner!.firstPass(stream, chunk, wire.data.length);
-    if (parity) this.stats.proactiveParity(parity.length);
-    this.tx!.submit({ stream, chunk, wire, urgent: false, symbols, parity });
+    this.dispatch?.pump();
   }
 
   private onJobsDone(errors: Error[]): void {
@@ -309,7 +280,12 @@ export class SenderSession extends EventEmitter {
     if (v.take === 'rejoin') this.emit('receiver-rejoined', summarize(this.participants.rejoin(s, port, now)));
     const r = this.participants.intake(s, address, port, now, this.chunks!.imageDigest());
     this.stats.report(r.purpose, bytes);
-    if (v.overload && !this.state.is('waiting')) this.pacing?.overload(now);
+    const p = this.participants.get(s.receiverId)!;
+    this.slow!.status(p, now, this.tx!.stats().packets, v.overload);
+    if (v.overload && !this.state.is('waiting') && this.keepsUp(p)) this.pacing?.overload(now);
+    // A late joiner, or a restarted member back (resume): what the pass sent before comes by catch-up.
+    if (v.take !== 'member' && !this.state.is('waiting')) this.emitAll(this.slow!.lateJoin(p, now, this.tx!.firstPassProgress, this.pacing!.rate));
+    this.emitAll(this.slow!.settle((id) => this.participants.get(id)));
     for (const [event, summary] of r.events) this.emit(event, summary);
     if (r.ack) this.reports?.ack(s.receiverId, r.ackState, s.nonce, port, address);
     this.stream?.reported(this.participants, s.receiverId);
@@ -324,7 +300,7 @@ export class SenderSession extends EventEmitter {
     this.stats.report(this.state.is('repairing') ? 'nacksRepairing' : 'nacksFirstPass', bytes);
     const p = this.participants.heardNack(n.receiverId, now)!;
     if (this.state.is('waiting')) return; // nothing sent yet: nothing to repair
-    const d = this.planner!.onNack(n.entries, now, (wanted) => this.budget.charge(p, wanted));
+    const d = this.planner!.onNack(n.entries, now, (wanted) => this.budget.charge(p, wanted), (e) => this.slow!.queues.route(p.id, e));
     p.symbolsRequested += d.symbolsRequested;
     if (d.overBudget > 0) this.overBudget(p, d.overBudget);
     for (const a of d.adverts) {
@@ -355,8 +331,16 @@ export class SenderSession extends EventEmitter {
     this.pacing!.sample(now, this.tx?.stats().bytes ?? 0, !this.state.is('waiting'));
     const timeout = receiverTimeoutMs(this.opts.receiverTimeout, heartbeatTenths(this.participants.size, this.pacing!.rate));
     for (const p of this.participants.expire(now, timeout)) this.emit('receiver-lost', summarize(p));
+    const sent = this.tx ? { bytes: this.budget.firstPassBytes, chunks: this.tx.firstPassProgress } : { bytes: 0, chunks: 0 };
+    const fail = (p: Participant): boolean => this.participants.fail(p, now);
+    this.emitAll(this.slow!.evaluate(this.participants.all(), now, sent.bytes, sent.chunks, this.pacing!.rate, this.state.is('sending'), fail));
+    this.emitAll(this.slow!.settle((id) => this.participants.get(id)));
     this.stream?.tick(this.participants, now, this.opts.receiverTimeout * 1000);
     this.settle?.();
+  }
+
+  private emitAll(events: [string, unknown][]): void {
+    for (const [event, payload] of events) this.emit(event, payload);
   }
 
   private fail(err: Error): void {
@@ -389,7 +373,7 @@ export class SenderSession extends EventEmitter {
 
   private cleanup(): void {
     this.settle = undefined;
-    this.repairWakeup.cancel();
+    this.dispatch?.cancel();
     this.tx?.close();
     this.reports?.close();
     this.chunks?.close();

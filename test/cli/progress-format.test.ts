@@ -20,9 +20,9 @@ function sendSnapshot(over: Partial<SendProgress> = {}): SendProgress {
     wireBytes: 0,
     repairBytes: 0,
     receivers: [
-      { name: 'a', address: '10.0.0.1', state: 'receiving', chunksDone: 0, packets: 0, symbolsRequested: 0, nackPackets: 0 },
-      { name: 'b', address: '10.0.0.2', state: 'done', chunksDone: 100, packets: 0, symbolsRequested: 0, nackPackets: 0 },
-      { name: 'c', address: '10.0.0.3', state: 'lost', chunksDone: 3, packets: 0, symbolsRequested: 0, nackPackets: 0 },
+      { name: 'a', address: '10.0.0.1', state: 'receiving', chunksDone: 0, packets: 0, symbolsRequested: 0, nackPackets: 0, pace: 'main' },
+      { name: 'b', address: '10.0.0.2', state: 'done', chunksDone: 100, packets: 0, symbolsRequested: 0, nackPackets: 0, pace: 'main' },
+      { name: 'c', address: '10.0.0.3', state: 'lost', chunksDone: 3, packets: 0, symbolsRequested: 0, nackPackets: 0, pace: 'main' },
     ],
     ...over,
   };
@@ -102,8 +102,8 @@ describe('sender progress', () => {
   it('after the first pass, follows the slowest receiver still missing data', () => {
     const t = new SendTracker();
     const receivers = (done: number): SendProgress['receivers'] => [
-      { name: 'a', address: '10.0.0.1', state: 'receiving', chunksDone: done, packets: 0, symbolsRequested: 7, nackPackets: 2 },
-      { name: 'b', address: '10.0.0.2', state: 'receiving', chunksDone: 99, packets: 0, symbolsRequested: 0, nackPackets: 0 },
+      { name: 'a', address: '10.0.0.1', state: 'receiving', chunksDone: done, packets: 0, symbolsRequested: 7, nackPackets: 2, pace: 'catch-up' },
+      { name: 'b', address: '10.0.0.2', state: 'receiving', chunksDone: 99, packets: 0, symbolsRequested: 0, nackPackets: 0, pace: 'main' },
     ];
     t.update(sendSnapshot({ phase: 'repairing', chunksSent: 100, bytesSent: 100 * MB, receivers: receivers(80) }), 0);
     const p = sendSnapshot({ phase: 'repairing', chunksSent: 100, bytesSent: 100 * MB, wireBytes: 110 * MB, repairBytes: 11 * MB, receivers: receivers(90) });
@@ -111,15 +111,16 @@ describe('sender progress', () => {
     expect(v).toMatchObject({ stage: 'repair', percent: 90, value: 90, missing: 2, etaSeconds: 2, repairShare: 0.1 });
     expect(senderLines(v)[0]).toMatch(/^repair  \[#{14}-{2}\]  90\.0% ETA 2s \| 2 receivers missing data \| slowest 90\/100 \| wire 55\.0 MB\/s$/);
     const e = senderProgressEvent(p, v);
-    expect(e).toMatchObject({ phase: 'repairing', stage: 'repair', percent: 90, repairShare: 0.1, etaSeconds: 2, counts: { joined: 2, done: 0 } });
+    expect(e).toMatchObject({ phase: 'repairing', stage: 'repair', percent: 90, repairShare: 0.1, etaSeconds: 2, counts: { joined: 2, done: 0, catchingUp: 1 } });
+    expect(senderLines(v)[1]).toContain('1 catching up');
     expect(e.receivers).toEqual([
-      { name: 'a', address: '10.0.0.1', state: 'receiving', chunksDone: 90, packets: 0, symbolsRequested: 7, nackPackets: 2, percent: 90 },
-      { name: 'b', address: '10.0.0.2', state: 'receiving', chunksDone: 99, packets: 0, symbolsRequested: 0, nackPackets: 0, percent: 99 },
+      { name: 'a', address: '10.0.0.1', state: 'receiving', chunksDone: 90, packets: 0, symbolsRequested: 7, nackPackets: 2, pace: 'catch-up', percent: 90 },
+      { name: 'b', address: '10.0.0.2', state: 'receiving', chunksDone: 99, packets: 0, symbolsRequested: 0, nackPackets: 0, pace: 'main', percent: 99 },
     ]);
   });
 
   it('is at 100% once every receiver is done', () => {
-    const done = sendSnapshot({ phase: 'ended', chunksSent: 100, bytesSent: 100 * MB, receivers: [{ name: 'a', address: '10.0.0.1', state: 'done', chunksDone: 100, packets: 1, symbolsRequested: 0, nackPackets: 0 }] });
+    const done = sendSnapshot({ phase: 'ended', chunksSent: 100, bytesSent: 100 * MB, receivers: [{ name: 'a', address: '10.0.0.1', state: 'done', chunksDone: 100, packets: 1, symbolsRequested: 0, nackPackets: 0, pace: 'main' }] });
     const v = new SendTracker().update(done, 0);
     expect(v).toMatchObject({ stage: 'ended', percent: 100, etaSeconds: 0, missing: 0 });
   });

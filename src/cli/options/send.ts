@@ -6,6 +6,7 @@ import { DEFAULT_GROUP, DEFAULT_PORT } from '../../defaults.js';
 import { loadGroupKey, loadSigningKey } from '../../security/keys.js';
 import { CIPHER_NAMES } from '../../security/options.js';
 import { SEND_DEFAULTS } from '../../sender/options.js';
+import { SLOW_RECEIVER_POLICIES } from '../../sender/slow-receivers.js';
 import { sendCommand, type SendCommandOptions } from '../send.js';
 import { int, nameList, num, size } from './parse.js';
 import { CODEC_NAMES, SEND_DEFAULT_CODEC, codecLabel } from '../../image/codec.js';
@@ -57,6 +58,7 @@ export function addSendCommand(program: Command): Command {
     .option('--chunk-size <bytes>', `bytes per chunk (default: ${d.chunkSize / 2 ** 20}m)`, size('chunk-size'))
     .option('--fec-stripe <k>', `sources per Reed-Solomon stripe; lost packets are repaired with fresh parity (0: retransmit them instead) (default: ${d.fecStripe})`, int('fec-stripe'))
     .option('--fec <ratio>', 'proactive FEC: also send this fraction of parity with the first pass, e.g. 0.05 on a link known to be lossy', num('fec'))
+    .addOption(new Option('--slow-receivers <policy>', `a receiver that cannot keep up with the others: catch-up serves it at its own pace without slowing them, wait slows everyone to it (as udpcast), drop fails it (default: ${d.slowReceivers})`).choices(SLOW_RECEIVER_POLICIES))
     .option('--receiver-timeout <s>', `declare a silent receiver lost after this many seconds (default: ${d.receiverTimeout})`, num('receiver-timeout'))
     .option('--window <bytes>', `with -: image kept for repair past the slowest receiver; reading stops there (default: ${d.window / 2 ** 20}m)`, size('window'))
     .option('--workers <n>', WORKERS_HELP, int('workers'))
