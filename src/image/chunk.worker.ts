@@ -86,7 +86,8 @@ export interface UnpackVerifyTask extends Omit<UnpackWriteTask, 'kind' | 'fd' | 
  * buffer, moved back with it.
  */
 export type UnpackVerifyResult = { buffer: ArrayBuffer } & (
-  | { ok: true; digest: Uint8Array; raw?: ArrayBuffer }
+  /** `decodedInto`: the raw bytes are in the task's `into` buffer (the native path). */
+  | { ok: true; digest: Uint8Array; raw?: ArrayBuffer; decodedInto?: boolean }
   | { ok: false; reason: 'mismatch' | 'undecodable'; message: string; wireDigest: Uint8Array }
 );
 
@@ -205,7 +206,7 @@ function readVerified(t: ReadTask): unknown {
 function unpack(t: Pick<UnpackWriteTask, 'buffer' | 'length' | 'coding' | 'rawLength'>, into = codedScratch(t.rawLength)): Buffer | string {
   const wire = Buffer.from(t.buffer, 0, t.length);
   if (t.coding === Coding.Raw) return t.length === t.rawLength ? wire : `raw chunk of ${t.length} bytes, expected ${t.rawLength}`;
-  if (t.coding === Coding.Zstd) return zstdExpand(wire, t.rawLength, codedScratch(t.rawLength));
+  if (t.coding === Coding.Zstd) return zstdExpand(wire, t.rawLength, into);
   if (t.coding !== Coding.Lz4) return `unknown coding ${t.coding}`;
   return lz4Expand(wire, t.rawLength, into);
 }

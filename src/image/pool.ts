@@ -75,9 +75,16 @@ export class ChunkPool {
     return this.pool.run({ kind: 'unpack-write', ...task }, { transferList: [task.buffer] });
   }
 
-  /** Decodes and verifies like unpackAndWrite, but hands the raw bytes back instead of writing them (see UnpackVerifyResult). */
-  unpackAndVerify(task: { buffer: ArrayBuffer; length: number; coding: number; rawLength: number; expected: Buffer }): Promise<UnpackVerifyResult> {
-    return this.pool.run({ kind: 'unpack-verify', ...task }, { transferList: [task.buffer] });
+  /**
+   * Decodes and verifies like unpackAndWrite, but hands the raw bytes back
+   * instead of writing them (see UnpackVerifyResult). With `into` and the
+   * native writer, a coded chunk is decoded into `into` and the buffer stays
+   * put; otherwise a worker takes the buffer and moves it back.
+   */
+  unpackAndVerify(task: { buffer: ArrayBuffer; length: number; coding: number; rawLength: number; expected: Buffer; into?: Buffer }): Promise<UnpackVerifyResult> {
+    const { into, ...rest } = task;
+    if (into && this.writer && NativeWriter.decodes(task.coding)) return this.writer.verifyInto({ ...rest, into });
+    return this.pool.run({ kind: 'unpack-verify', ...rest }, { transferList: [task.buffer] });
   }
 
   /** Makes a range of the target read as zeros. */
