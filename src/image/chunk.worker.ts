@@ -35,10 +35,11 @@ export interface PackResult {
   wireDigest?: Uint8Array;
 }
 
-/** A chunk the main thread read (stdin): detect zeros, hash, compress; the buffer is moved in and its wire bytes back. */
+/** A chunk read elsewhere (stdin): detect zeros, hash, compress; the bytes are shared (the reader's ring) or moved in, and the wire bytes come back in a buffer of their own. */
 export interface PackBytesTask {
   kind: 'pack-bytes';
-  buffer: ArrayBuffer;
+  buffer: ArrayBuffer | SharedArrayBuffer;
+  offset: number;
   length: number;
   codec: ChunkCodec;
 }
@@ -182,7 +183,7 @@ async function pack(t: PackTask): Promise<unknown> {
 }
 
 async function packBytes(t: PackBytesTask): Promise<unknown> {
-  const raw = Buffer.from(t.buffer, 0, t.length);
+  const raw = Buffer.from(t.buffer, t.offset, t.length);
   const zero = raw.equals(ZEROS.subarray(0, raw.length));
   const result: PackResult = { zero, digest: zero ? zeroHash(raw.length) : hash(raw), coding: Coding.Raw };
   if (zero) return result;
@@ -190,7 +191,7 @@ async function packBytes(t: PackBytesTask): Promise<unknown> {
   collectGarbage();
   // Moved back whole: the buffer is the data's own, else a copy that is.
   let own = data;
-  if (data.byteOffset !== 0 || data.length !== data.buffer.byteLength) data.copy((own = Buffer.allocUnsafeSlow(data.length)));
+  if (data.buffer instanceof SharedArrayBuffer || data.byteOffset !== 0 || data.length !== data.buffer.byteLength) data.copy((own = Buffer.allocUnsafeSlow(data.length)));
   result.data = own;
   return Piscina.move({ [Piscina.transferableSymbol]: own.buffer, [Piscina.valueSymbol]: result } as never);
 }

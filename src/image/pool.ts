@@ -52,9 +52,10 @@ export class ChunkPool {
     return this.pool.run({ kind: 'pack', ...task });
   }
 
-  /** Scans, hashes and compresses a chunk read by the caller (stdin); `buffer` is moved to the worker. */
-  packBytes(buffer: ArrayBuffer, length: number, codec: ChunkCodec): Promise<PackResult> {
-    return this.pool.run({ kind: 'pack-bytes', buffer, length, codec }, { transferList: [buffer] });
+  /** Scans, hashes and compresses `length` bytes at `offset` of `buffer`, read by the caller (stdin): shared memory is read in place, an ArrayBuffer is moved to the worker. */
+  packBytes(buffer: ArrayBuffer | SharedArrayBuffer, offset: number, length: number, codec: ChunkCodec): Promise<PackResult> {
+    const task = { kind: 'pack-bytes', buffer, offset, length, codec };
+    return buffer instanceof SharedArrayBuffer ? this.pool.run(task) : this.pool.run(task, { transferList: [buffer] });
   }
 
   /** Reads `length` bytes and checks their hash (a prepared image's stored chunk). */
