@@ -35,10 +35,11 @@ export interface PackResult {
   wireDigest?: Uint8Array;
 }
 
-/** A chunk the main thread read (stdin): detect zeros, hash, compress; the buffer is moved in and its wire bytes back. */
+/** A chunk read elsewhere (stdin): detect zeros, hash, compress; the bytes are shared (the reader's ring) or moved in, and the wire bytes come back in a buffer of their own. */
 export interface PackBytesTask {
   kind: 'pack-bytes';
-  buffer: ArrayBuffer;
+  buffer: ArrayBuffer | SharedArrayBuffer;
+  offset: number;
   length: number;
   codec: ChunkCodec;
 }
@@ -86,7 +87,8 @@ export interface UnpackVerifyTask extends Omit<UnpackWriteTask, 'kind' | 'fd' | 
  * buffer, moved back with it.
  */
 export type UnpackVerifyResult = { buffer: ArrayBuffer } & (
-  | { ok: true; digest: Uint8Array; raw?: ArrayBuffer }
+  /** `decodedInto`: the raw bytes are in the task's `into` buffer (the native path). */
+  | { ok: true; digest: Uint8Array; raw?: ArrayBuffer; decodedInto?: boolean }
   | { ok: false; reason: 'mismatch' | 'undecodable'; message: string; wireDigest: Uint8Array }
 );
 
@@ -181,7 +183,7 @@ async function pack(t: PackTask): Promise<unknown> {
 }
 
 async function packBytes(t: PackBytesTask): Promise<unknown> {
-  const raw = Buffer.from(t.buffer, 0, t.length);
+  const raw = Buffer.from(t.buffer, t.offset, t.length);
   const zero = raw.equals(ZEROS.subarray(0, raw.length));
   const result: PackResult = { zero, digest: zero ? zeroHash(raw.length) : hash(raw), coding: Coding.Raw };
   if (zero) return result;
@@ -189,7 +191,7 @@ async function packBytes(t: PackBytesTask): Promise<unknown> {
   collectGarbage();
   // Moved back whole: the buffer is the data's own, else a copy that is.
   let own = data;
-  if (data.byteOffset !== 0 || data.length !== data.buffer.byteLength) data.copy((own = Buffer.allocUnsafeSlow(data.length)));
+  if (data.buffer instanceof SharedArrayBuffer || data.byteOffset !== 0 || data.length !== data.buffer.byteLength) data.copy((own = Buffer.allocUnsafeSlow(data.length)));
   result.data = own;
   return Piscina.move({ [Piscina.transferableSymbol]: own.buffer, [Piscina.valueSymbol]: result } as never);
 }
@@ -205,7 +207,7 @@ function readVerified(t: ReadTask): unknown {
 function unpack(t: Pick<UnpackWriteTask, 'buffer' | 'length' | 'coding' | 'rawLength'>, into = codedScratch(t.rawLength)): Buffer | string {
   const wire = Buffer.from(t.buffer, 0, t.length);
   if (t.coding === Coding.Raw) return t.length === t.rawLength ? wire : `raw chunk of ${t.length} bytes, expected ${t.rawLength}`;
-  if (t.coding === Coding.Zstd) return zstdExpand(wire, t.rawLength, codedScratch(t.rawLength));
+  if (t.coding === Coding.Zstd) return zstdExpand(wire, t.rawLength, into);
   if (t.coding !== Coding.Lz4) return `unknown coding ${t.coding}`;
   return lz4Expand(wire, t.rawLength, into);
 }

@@ -4,7 +4,8 @@
 // message each way, a JS call into LZ4 and BLAKE3, and the workers' garbage.
 import { errnoName } from '../errors.js';
 import { native, type NativeChunkWriter, type NativeWriteResult } from '../native/binding.js';
-import type { UnpackWriteResult } from './chunk.worker.js';
+import { Coding } from '../protocol/constants.js';
+import type { UnpackVerifyResult, UnpackWriteResult } from './chunk.worker.js';
 
 export interface VerifiedWrite {
   fd: number;
@@ -23,9 +24,15 @@ function errnoCode(errno: number): string {
   return errnoName(errno).split(' ')[0]!;
 }
 
+/** A chunk to verify without writing it (an in-order receiver): `into` takes a coded chunk's raw bytes. */
+export interface VerifyInto extends Omit<VerifiedWrite, 'fd' | 'offset'> {
+  into: Buffer;
+}
+
 export class NativeWriter {
   private readonly writer: NativeChunkWriter;
   private readonly pending = new Map<number, { buffer: ArrayBuffer; resolve: (r: UnpackWriteResult) => void }>();
+  private readonly verifying = new Map<number, { buffer: ArrayBuffer; coded: boolean; resolve: (r: UnpackVerifyResult) => void }>();
   private nextId = 1;
 
   /** `direct`: aligned chunks go to the target with O_DIRECT (no page-cache copy); see NativeChunk.ChunkWriter. */
@@ -47,19 +54,41 @@ export class NativeWriter {
     });
   }
 
+  /**
+   * Same contract as ChunkPool.unpackAndVerify, except that the buffer is
+   * never detached and a coded chunk is decoded into `t.into` (the result
+   * says `decodedInto`), reused by the caller: no memory per chunk.
+   */
+  verifyInto(t: VerifyInto): Promise<UnpackVerifyResult> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.verifying.set(id, { buffer: t.buffer, coded: t.coding !== Coding.Raw, resolve });
+      this.writer.verify(id, new Uint8Array(t.buffer, 0, t.length), t.coding, t.rawLength, t.expected, t.into);
+    });
+  }
+
   close(): void {
     this.writer.close();
     this.pending.clear();
+    this.verifying.clear();
   }
 
   private onResults(results: NativeWriteResult[]): void {
     for (const r of results) {
+      const v = this.verifying.get(r.id);
+      if (v) {
+        this.verifying.delete(r.id);
+        if (r.outcome === 'verified') v.resolve({ ok: true, digest: r.digest, buffer: v.buffer, decodedInto: v.coded });
+        else v.resolve({ ok: false, reason: r.outcome === 'undecodable' ? 'undecodable' : 'mismatch', message: r.message, wireDigest: r.digest, buffer: v.buffer });
+        continue;
+      }
       const p = this.pending.get(r.id);
       if (!p) continue;
       this.pending.delete(r.id);
       const buffer = p.buffer;
       switch (r.outcome) {
         case 'written':
+        case 'verified':
           p.resolve({ ok: true, digest: r.digest, buffer });
           break;
         case 'mismatch':

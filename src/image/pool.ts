@@ -52,9 +52,10 @@ export class ChunkPool {
     return this.pool.run({ kind: 'pack', ...task });
   }
 
-  /** Scans, hashes and compresses a chunk read by the caller (stdin); `buffer` is moved to the worker. */
-  packBytes(buffer: ArrayBuffer, length: number, codec: ChunkCodec): Promise<PackResult> {
-    return this.pool.run({ kind: 'pack-bytes', buffer, length, codec }, { transferList: [buffer] });
+  /** Scans, hashes and compresses `length` bytes at `offset` of `buffer`, read by the caller (stdin): shared memory is read in place, an ArrayBuffer is moved to the worker. */
+  packBytes(buffer: ArrayBuffer | SharedArrayBuffer, offset: number, length: number, codec: ChunkCodec): Promise<PackResult> {
+    const task = { kind: 'pack-bytes', buffer, offset, length, codec };
+    return buffer instanceof SharedArrayBuffer ? this.pool.run(task) : this.pool.run(task, { transferList: [buffer] });
   }
 
   /** Reads `length` bytes and checks their hash (a prepared image's stored chunk). */
@@ -75,9 +76,16 @@ export class ChunkPool {
     return this.pool.run({ kind: 'unpack-write', ...task }, { transferList: [task.buffer] });
   }
 
-  /** Decodes and verifies like unpackAndWrite, but hands the raw bytes back instead of writing them (see UnpackVerifyResult). */
-  unpackAndVerify(task: { buffer: ArrayBuffer; length: number; coding: number; rawLength: number; expected: Buffer }): Promise<UnpackVerifyResult> {
-    return this.pool.run({ kind: 'unpack-verify', ...task }, { transferList: [task.buffer] });
+  /**
+   * Decodes and verifies like unpackAndWrite, but hands the raw bytes back
+   * instead of writing them (see UnpackVerifyResult). With `into` and the
+   * native writer, a coded chunk is decoded into `into` and the buffer stays
+   * put; otherwise a worker takes the buffer and moves it back.
+   */
+  unpackAndVerify(task: { buffer: ArrayBuffer; length: number; coding: number; rawLength: number; expected: Buffer; into?: Buffer }): Promise<UnpackVerifyResult> {
+    const { into, ...rest } = task;
+    if (into && this.writer && NativeWriter.decodes(task.coding)) return this.writer.verifyInto({ ...rest, into });
+    return this.pool.run({ kind: 'unpack-verify', ...rest }, { transferList: [task.buffer] });
   }
 
   /** Makes a range of the target read as zeros. */

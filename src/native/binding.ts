@@ -196,8 +196,8 @@ export interface NativeFec {
 /** One verified write's result (NativeChunkWriter). */
 export interface NativeWriteResult {
   id: number;
-  /** written; mismatch (hash differs); undecodable (the wire bytes are not a chunk of rawLength bytes); io (pwrite failed). */
-  outcome: 'written' | 'mismatch' | 'undecodable' | 'io';
+  /** written; verified (a verify job's bytes matched); mismatch (hash differs); undecodable (the wire bytes are not a chunk of rawLength bytes); io (pwrite failed). */
+  outcome: 'written' | 'verified' | 'mismatch' | 'undecodable' | 'io';
   /** io: the errno. */
   errno: number;
   /** written: the raw bytes' BLAKE3; mismatch, undecodable: the wire bytes'. */
@@ -212,6 +212,12 @@ export interface NativeChunkWriter {
    * with this `id` arrives.
    */
   write(id: number, wire: Uint8Array, coding: number, rawLength: number, expected: Uint8Array, fd: number, offset: number): void;
+  /**
+   * Decodes `wire` into `out` (a raw chunk is hashed where it lies) and checks the raw bytes against `expected`;
+   * writes nothing. Neither buffer may change until the result with this `id` arrives ('verified': `out` holds
+   * a coded chunk's raw bytes). `out` must not overlap `wire`.
+   */
+  verify(id: number, wire: Uint8Array, coding: number, rawLength: number, expected: Uint8Array, out: Uint8Array): void;
   /** Finishes the writes under way, drops queued ones (their results never come) and stops the threads. */
   close(): void;
 }

@@ -53,6 +53,8 @@ interface Verified {
   data: Buffer;
   ownsSlot: boolean;
   wireLength: number;
+  /** The decode buffer holding `data`, reused once the bytes are output. */
+  spare?: Buffer;
 }
 
 export interface OrderedWriterDeps {
@@ -78,6 +80,8 @@ export class OrderedWriter implements ChunkWriter {
   private wake?: () => void;
   private zeros?: Buffer;
   private busy = false;
+  /** Decode buffers (at most VERIFY_AHEAD in use): a coded chunk is decoded into one, never into fresh memory. */
+  private readonly spares: Buffer[] = [];
 
   constructor(private readonly deps: OrderedWriterDeps) {
     this.failures = new ChunkFailures(!!deps.sealed);
@@ -213,8 +217,13 @@ export class OrderedWriter implements ChunkWriter {
   }
 
   private release(v: Verified): void {
+    if (v.spare) this.spares.push(v.spare);
     if (v.ownsSlot) return;
     this.deps.slots.lend(v.slot);
+  }
+
+  private spare(): Buffer {
+    return this.spares.pop() ?? Buffer.allocUnsafeSlow(this.catalog!.chunkSize);
   }
 
   /** Starts verifying the held chunks among the next VERIFY_AHEAD. */
@@ -225,17 +234,23 @@ export class OrderedWriter implements ChunkWriter {
       if (!h || this.verifying.has(c) || m.isZero(c)) continue;
       this.held.delete(c);
       const rawLength = rawLengthOf(m, c);
-      const task = { buffer: slots.buffer(h.slot).buffer as ArrayBuffer, length: h.length, coding: h.coding, rawLength, expected: m.hash(c) };
+      const into = this.spare();
+      const task = { buffer: slots.buffer(h.slot).buffer as ArrayBuffer, length: h.length, coding: h.coding, rawLength, expected: m.hash(c), into };
       const chunk = c;
       this.verifying.set(
         c,
         pool.unpackAndVerify(task).then((r): Verified | undefined => {
+          if (!r.ok || !r.decodedInto) this.spares.push(into);
           if (!r.ok) {
             slots.returned(h.slot, r.buffer);
             this.failedVerification(chunk, r.message, Buffer.from(r.wireDigest).toString('hex'));
             return undefined;
           }
           this.failures.clear(chunk);
+          if (r.decodedInto) {
+            slots.returned(h.slot, r.buffer); // decoded (natively, into a spare): the slot is free at once
+            return { slot: h.slot, digest: Buffer.from(r.digest), data: into.subarray(0, rawLength), ownsSlot: true, wireLength: h.length, spare: into };
+          }
           if (r.raw) {
             slots.returned(h.slot, r.buffer); // decoded: the slot is free at once
             return { slot: h.slot, digest: Buffer.from(r.digest), data: Buffer.from(r.raw), ownsSlot: true, wireLength: h.length };

@@ -150,10 +150,8 @@ export class ReceiverSession extends EventEmitter {
     // Verified writes run on native threads, started now; a worker thread
     // (tens of ms of CPU to start) only when a range must be zeroed or a
     // chunk's coding is one the addon does not decode. An in-order output
-    // verifies in the workers (ordered-writer.ts): those start now, while
-    // the receiver waits, not under the first packets.
-    const inOrder = outputsInOrder(this.opts);
-    this.pool = new ChunkPool({ nativeWrites: !inOrder, prewarm: inOrder, threads: this.opts.workers });
+    // (ordered-writer.ts) has them verify only, decoding into its reused buffers.
+    this.pool = new ChunkPool({ nativeWrites: true, threads: this.opts.workers });
     const control = dgram.createSocket('udp4');
     this.control = control;
     control.on('message', (msg, rinfo) => this.onControl(msg, rinfo.address, rinfo.port));

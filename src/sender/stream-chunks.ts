@@ -19,6 +19,8 @@ import type { ChunkRef } from './chunks.js';
 
 /** Chunks read and being packed at once: enough to hide a worker round trip per chunk. */
 const PACK_AHEAD = 8;
+/** Slots of the reader's ring: the chunks being packed, the one awaited, and room to read ahead. */
+const READ_SLOTS = 2 * PACK_AHEAD;
 
 interface Kept {
   wire: WireChunk;
@@ -77,7 +79,7 @@ export class StreamChunks {
     this.chunkSize = o.chunkSize;
     this.bound = Math.min(DEFAULT_STREAM_CHUNKS, Math.floor(2 ** 40 / o.chunkSize)) || 1;
     this.pool = new ChunkPool({ threads: o.workers });
-    this.reader = new StdinReader(o.fd ?? 0, o.chunkSize);
+    this.reader = new StdinReader(o.fd ?? 0, o.chunkSize, READ_SLOTS);
     this.reader.allow(o.window);
   }
 
@@ -238,7 +240,7 @@ export class StreamChunks {
         if (buf.length === 0 || this.closed) break;
         if (c >= this.bound) throw new BlockcastError('EIMAGE', `stdin holds more than a stream session's ${this.bound} chunks of ${this.chunkSize} bytes: use a larger --chunk-size`);
         const short = buf.length < this.chunkSize; // a short chunk is the last
-        const packed = this.pack(buf); // (moves buf's memory to a worker)
+        const packed = this.pack(buf); // (read in its ring slot, released once committed)
         packed.catch(() => {}); // awaited below; a pool closed under it must not leave an unhandled rejection
         inFlight.push(packed);
         while (inFlight.length >= PACK_AHEAD || (inFlight.length > 0 && this.read + inFlight.length >= this.floor + this.o.window)) this.commit(await inFlight.shift()!);
@@ -258,7 +260,7 @@ export class StreamChunks {
 
   private async pack(buf: Buffer): Promise<Kept & { digest: Buffer; raw: number }> {
     const raw = buf.length;
-    const r = await this.pool.packBytes(buf.buffer as ArrayBuffer, raw, this.o.codec);
+    const r = await this.pool.packBytes(buf.buffer, buf.byteOffset, raw, this.o.codec);
     const data = r.data ? Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength) : Buffer.alloc(0);
     return { zero: r.zero, digest: Buffer.from(r.digest!), raw, wire: { data, coding: r.coding } };
   }
@@ -274,6 +276,7 @@ export class StreamChunks {
 
   private commit(p: Kept & { digest: Buffer; raw: number }): void {
     const c = this.read++;
+    this.reader.release(this.read); // chunk c's ring slot may be read into again
     this.bytes += p.raw;
     this.kept.set(c, { zero: p.zero, wire: p.wire });
     if (p.zero) this.zeros++;

@@ -197,6 +197,50 @@ describe('native chunk writer', () => {
     }
   });
 
+  it.runIf(native.zstd && native.chunk.decodes(Coding.Zstd))('verifies without writing: a coded chunk is decoded into the given buffer, a raw one hashed in place', async () => {
+    const raw = text(CHUNK);
+    const packed = Buffer.alloc(CHUNK);
+    const wire = packed.subarray(0, native.zstd!.compress(raw, packed, 1));
+    const results: NativeWriteResult[] = [];
+    const out = Buffer.alloc(CHUNK);
+    const done = new Promise<void>((resolve) => {
+      const w = new native.chunk.ChunkWriter(2, (rs) => {
+        results.push(...rs);
+        if (results.length === 4) {
+          w.close();
+          resolve();
+        }
+      });
+      w.verify(1, wire, Coding.Zstd, CHUNK, hash(raw), out);
+      w.verify(2, raw, Coding.Raw, CHUNK, hash(raw), Buffer.alloc(1));
+      // Corrupt wire bytes and a buffer too small are refused, never written past.
+      const bad = Buffer.from(wire);
+      bad[bad.length >> 1]! ^= 0xff;
+      w.verify(3, bad, Coding.Zstd, CHUNK, hash(raw), Buffer.alloc(CHUNK));
+      w.verify(4, wire, Coding.Zstd, CHUNK, hash(raw), Buffer.alloc(CHUNK - 1));
+    });
+    await done;
+    const by = new Map(results.map((r) => [r.id, r]));
+    expect(by.get(1)!.outcome).toBe('verified');
+    expect(by.get(1)!.digest.equals(hash(raw))).toBe(true);
+    expect(out.equals(raw)).toBe(true);
+    expect(by.get(2)!.outcome).toBe('verified');
+    expect(['mismatch', 'undecodable']).toContain(by.get(3)!.outcome);
+    expect(by.get(4)!.outcome).toBe('undecodable');
+    expect(by.get(4)!.digest.equals(hash(wire))).toBe(true);
+  });
+
+  it('refuses a verify whose output buffer overlaps the wire bytes', () => {
+    const w = new native.chunk.ChunkWriter(1, () => {});
+    const b = Buffer.alloc(64);
+    try {
+      expect(() => w.verify(1, b.subarray(0, 32), Coding.Raw, 32, hash(b.subarray(0, 32)), b.subarray(16))).toThrow(/out must not overlap wire/);
+      expect(() => w.verify(1, b, Coding.Raw, 64, hash(b), 'out' as never)).toThrow(/out must be a Uint8Array/);
+    } finally {
+      w.close();
+    }
+  });
+
   it('refuses arguments out of bounds before any write', () => {
     const w = new native.chunk.ChunkWriter(1, () => {});
     const b = Buffer.alloc(16);

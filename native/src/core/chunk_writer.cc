@@ -103,6 +103,27 @@ ChunkWriteResult writeChunk(const ChunkWrite& job, AlignedScratch& scratch, int 
   return r;
 }
 
+ChunkWriteResult verifyChunk(const ChunkWrite& job) {
+  ChunkWriteResult r;
+  r.id = job.id;
+  DecodedChunk raw = decodeChunk(job.coding, job.wire, job.wireLength, job.out, job.out ? job.outCapacity : 0, job.rawLength);
+  if (!raw.ok()) {
+    r.outcome = WriteOutcome::Undecodable;
+    r.message = raw.error;
+    r.digest = blake3Digest(job.wire, job.wireLength);
+    return r;
+  }
+  r.digest = blake3Digest(raw.data, job.rawLength);
+  if (r.digest != job.expected) {
+    r.outcome = WriteOutcome::Mismatch;
+    r.message = "hash mismatch";
+    if (raw.data != job.wire) r.digest = blake3Digest(job.wire, job.wireLength);
+    return r;
+  }
+  r.outcome = WriteOutcome::Verified;
+  return r;
+}
+
 ChunkWriter::ChunkWriter(unsigned threads, std::function<void()> ready, bool direct) : ready_(std::move(ready)), direct_(direct) {
   if (threads == 0) threads = 1;
   for (unsigned i = 0; i < threads; i++) threads_.push_back(namedThread("blockcast-wr", [this] { run(); }));
@@ -181,10 +202,10 @@ void ChunkWriter::run() {
     if (stopping_) return;
     ChunkWrite job = queue_.front();
     queue_.pop_front();
-    int directFd = directFor(job.fd);
+    int directFd = job.fd >= 0 ? directFor(job.fd) : -1;
     lock.unlock();
     bool refused = false;
-    ChunkWriteResult r = writeChunk(job, scratch, directFd, &refused);
+    ChunkWriteResult r = job.fd >= 0 ? writeChunk(job, scratch, directFd, &refused) : verifyChunk(job);
     lock.lock();
     if (refused) directFailed(job.fd);
     bool first = results_.empty();

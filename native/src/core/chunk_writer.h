@@ -28,11 +28,16 @@ struct ChunkWrite {
   uint8_t coding = 0;
   size_t rawLength = 0;
   Digest expected{};
+  /** The target, or -1 for a verify-only job (an in-order receiver writes the bytes itself, later). */
   int fd = -1;
   int64_t offset = 0;
+  /** Verify-only: where a coded chunk is decoded (a buffer the caller reuses); must stay valid until the result is taken. */
+  uint8_t* out = nullptr;
+  size_t outCapacity = 0;
 };
 
-enum class WriteOutcome : uint8_t { Written, Mismatch, Undecodable, IoError };
+/** Verified: a verify-only job's bytes matched (nothing was written). */
+enum class WriteOutcome : uint8_t { Written, Mismatch, Undecodable, IoError, Verified };
 
 struct ChunkWriteResult {
   uint64_t id = 0;
@@ -78,6 +83,13 @@ class AlignedScratch {
  * refuses it, and the write is then done through `fd`.
  */
 ChunkWriteResult writeChunk(const ChunkWrite& job, AlignedScratch& scratch, int directFd = -1, bool* directFailed = nullptr);
+
+/**
+ * A verify-only job (fd -1): decodes into `job.out` (a raw chunk is hashed
+ * where it lies), hashes and compares; nothing is written. An `out` smaller
+ * than rawLength makes the chunk undecodable, never an overrun.
+ */
+ChunkWriteResult verifyChunk(const ChunkWrite& job);
 
 class ChunkWriter {
  public:

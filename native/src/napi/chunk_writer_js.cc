@@ -38,6 +38,8 @@ const char* outcomeName(WriteOutcome o) {
       return "undecodable";
     case WriteOutcome::IoError:
       return "io";
+    case WriteOutcome::Verified:
+      return "verified";
   }
   return "io";
 }
@@ -57,7 +59,8 @@ Napi::Value Decodes(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Function ChunkWriterJs::Init(Napi::Env env) {
-  return DefineClass(env, "ChunkWriter", {InstanceMethod("write", &ChunkWriterJs::Write), InstanceMethod("close", &ChunkWriterJs::Close)});
+  return DefineClass(env, "ChunkWriter", {InstanceMethod("write", &ChunkWriterJs::Write), InstanceMethod("verify", &ChunkWriterJs::Verify),
+                                    InstanceMethod("close", &ChunkWriterJs::Close)});
 }
 
 // new ChunkWriter(threads, onResults, direct = false)
@@ -96,14 +99,47 @@ Napi::Value ChunkWriterJs::Write(const Napi::CallbackInfo& info) {
   if (expected.ByteLength() != job.expected.size()) throw Napi::RangeError::New(env, "expected must be 32 bytes");
   job.fd = int(numberArg(info, 5, "fd", 2147483647.0));
   job.offset = int64_t(numberArg(info, 6, "offset", kMaxSafe - kMaxRawLength));
-  if (pending_.count(job.id)) throw Napi::Error::New(env, "a write with this id is in flight");
+  std::memcpy(job.expected.data(), expected.Data(), job.expected.size());
+  submit(env, job, wire, env.Undefined());
+  return env.Undefined();
+}
+
+// verify(id, wire, coding, rawLength, expected, out): decode `wire` into
+// `out` (a raw chunk is hashed in place) and check the raw bytes against
+// `expected`; nothing is written. Neither buffer may change until the result
+// with `id` is delivered; `out` then holds the verified bytes of a coded chunk.
+Napi::Value ChunkWriterJs::Verify(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (closed_) throw Napi::Error::New(env, "ChunkWriter is closed");
+  ChunkWrite job;
+  job.id = uint64_t(numberArg(info, 0, "id", kMaxSafe));
+  Napi::Uint8Array wire = bytesArg(info, 1, "wire");
+  job.coding = uint8_t(numberArg(info, 2, "coding", 255));
+  job.rawLength = size_t(numberArg(info, 3, "rawLength", kMaxRawLength));
+  Napi::Uint8Array expected = bytesArg(info, 4, "expected");
+  if (expected.ByteLength() != job.expected.size()) throw Napi::RangeError::New(env, "expected must be 32 bytes");
+  Napi::Uint8Array out = bytesArg(info, 5, "out");
+  const uint8_t* w = wire.Data();
+  const uint8_t* o = out.Data();
+  if (o < w + wire.ByteLength() && w < o + out.ByteLength()) throw Napi::RangeError::New(env, "out must not overlap wire");
+  std::memcpy(job.expected.data(), expected.Data(), job.expected.size());
+  job.fd = -1;
+  job.out = out.Data();
+  job.outCapacity = out.ByteLength();
+  submit(env, job, wire, out);
+  return env.Undefined();
+}
+
+void ChunkWriterJs::submit(Napi::Env env, const ChunkWrite& base, Napi::Uint8Array wire, Napi::Value out) {
+  if (pending_.count(base.id)) throw Napi::Error::New(env, "a job with this id is in flight");
+  ChunkWrite job = base;
   job.wire = wire.Data();
   job.wireLength = wire.ByteLength();
-  std::memcpy(job.expected.data(), expected.Data(), job.expected.size());
   if (pending_.empty()) tsfn_.Ref(env);
-  pending_.emplace(job.id, Napi::Persistent(wire.As<Napi::Object>()));
+  Held held{Napi::Persistent(wire.As<Napi::Object>()), Napi::ObjectReference()};
+  if (out.IsObject()) held.out = Napi::Persistent(out.As<Napi::Object>());
+  pending_.emplace(job.id, std::move(held));
   writer_->submit(job);
-  return env.Undefined();
 }
 
 Napi::Value ChunkWriterJs::Close(const Napi::CallbackInfo& info) {

@@ -26,13 +26,21 @@ class ChunkWriterJs : public Napi::ObjectWrap<ChunkWriterJs> {
   using ResultsTsfn = Napi::TypedThreadSafeFunction<ChunkWriterJs, int, callWriteResults>;
 
   Napi::Value Write(const Napi::CallbackInfo& info);
+  Napi::Value Verify(const Napi::CallbackInfo& info);
+  /** Holds the job's buffers alive until its result is delivered, and queues it. */
+  void submit(Napi::Env env, const ChunkWrite& job, Napi::Uint8Array wire, Napi::Value out);
   Napi::Value Close(const Napi::CallbackInfo& info);
   void stop();
 
   std::unique_ptr<ChunkWriter> writer_;
   ResultsTsfn tsfn_;
-  /** Each job's wire bytes, held alive until its result is delivered. */
-  std::unordered_map<uint64_t, Napi::ObjectReference> pending_;
+  struct Held {
+    Napi::ObjectReference wire;
+    /** A verify-only job's decode buffer (empty otherwise). */
+    Napi::ObjectReference out;
+  };
+  /** Each job's buffers, held alive until its result is delivered. */
+  std::unordered_map<uint64_t, Held> pending_;
   bool closed_ = false;
 };
 
