@@ -17,7 +17,9 @@ if (!file) throw new Error('usage: perf-breakdown.ts FILE [--hz N]');
 
 /** First match wins: the leaf-most work named in the stack decides. */
 const CATEGORIES: [string, RegExp][] = [
-  ['LZ4 decompress', /LZ4_decompress|ZSTD_decompress|decodeChunk/],
+  // zstd's inner loops (HUF_, FSE_, ZSTD_) are assembly or inlined without
+  // frame pointers: their stacks often name no caller, so match them by name.
+  ['LZ4 / zstd decompress', /LZ4_decompress|ZSTD_|HUF_|FSE_|decodeChunk/],
   ['BLAKE3', /blake3|blake\.linux|Blake3/i],
   ['pwrite (kernel copy into the target)', /pwrite64|__libc_pwrite|ksys_pwrite/],
   ['kernel receive (recvmmsg, GRO split)', /recvmmsg|__sys_recvmmsg|udp_recvmsg/],

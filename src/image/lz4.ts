@@ -1,10 +1,15 @@
 // Chunk coding 1: an LZ4 block preceded by its raw size (u32 LE). liblz4 in
 // the native addon when it was built with it (several times faster, see
 // native/src/lz4_js.cc), else lz4-napi; both read and write the same bytes.
-import { compress, uncompressSync } from 'lz4-napi';
+import { createRequire } from 'node:module';
 import { native } from '../native/binding.js';
 import { readFields } from '../protocol/fields.js';
 import { Lz4Prefix } from '../protocol/wire.js';
+
+// lz4-napi only where the addon has no liblz4: loaded on first use, not in
+// every process's start-up (~0.06 CPU s).
+const require = createRequire(import.meta.url);
+const lz4Napi = (): typeof import('lz4-napi') => require('lz4-napi') as typeof import('lz4-napi');
 
 /** The LZ4 implementation chunk workers use. */
 export const lz4Backend: string = native.lz4?.backend ?? 'lz4-napi';
@@ -24,7 +29,7 @@ export async function lz4Shrink(raw: Buffer, scratch: Buffer): Promise<Buffer | 
   }
   // lz4-napi's async API: compressSync's outputs are not given back to the
   // system (RSS grew by ~450 KB per chunk), compress's are.
-  const packed = await compress(raw);
+  const packed = await lz4Napi().compress(raw);
   return packed.length < raw.length ? packed : undefined;
 }
 
@@ -41,7 +46,7 @@ export function lz4Expand(wire: Buffer, rawLength: number, scratch: Buffer): Buf
     return native.lz4.decompress(wire, out) === rawLength ? out : 'LZ4 block does not decode';
   }
   try {
-    const raw = uncompressSync(wire);
+    const raw = lz4Napi().uncompressSync(wire);
     return raw.length === rawLength ? raw : `LZ4 block decoded to ${raw.length} bytes, expected ${rawLength}`;
   } catch (err) {
     return `LZ4 block does not decode: ${(err as Error).message}`;

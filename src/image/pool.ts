@@ -3,8 +3,9 @@
 import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import type { PackResult, PackTask, ReadResult, UnpackVerifyResult, UnpackWriteResult, ZeroResult } from './chunk.worker.js';
 import type { ChunkCodec } from './codec.js';
 import { NativeWriter } from './native-writer.js';
@@ -16,11 +17,17 @@ const workerFile = here.includes(`${path.sep}src${path.sep}`)
   ? path.resolve(here, '..', '..', 'dist', 'image', 'chunk.worker.js')
   : path.join(here, 'chunk.worker.js');
 
+// Loaded on first use: a receiver that writes natively never starts a worker,
+// and piscina's modules cost ~0.08 CPU s of every start-up (issue 18).
+const require = createRequire(import.meta.url);
+const loadPiscina = (): typeof Piscina => (require('piscina') as typeof import('piscina')).Piscina;
+
 /** Worker threads by default: one per core, at most 4 (more only adds memory). */
 export const defaultWorkerThreads = (): number => Math.max(1, Math.min(4, os.availableParallelism()));
 
 export class ChunkPool {
-  private readonly pool: Piscina;
+  private piscina?: Piscina;
+  private readonly minThreads: number;
   readonly threads: number;
   /** Resolves once every pre-started worker thread is running (at once without `prewarm`); rejects with the error of one that failed to start. */
   readonly started: Promise<void>;
@@ -40,8 +47,9 @@ export class ChunkPool {
       this.writer = new NativeWriter(threads);
       prewarm = false;
     }
-    const minThreads = prewarm ? threads : this.writer ? 0 : 1;
-    this.pool = new Piscina({ filename: workerFile, minThreads, maxThreads: threads, idleTimeout: 30_000 });
+    this.minThreads = prewarm ? threads : this.writer ? 0 : 1;
+    // A native-writing receiver creates the pool only if a task needs a worker.
+    if (!this.writer) void this.pool;
     // Listen now: the threads exist but report 'online' only on a later turn.
     this.started = prewarm ? Promise.all(this.pool.threads.map((w) => once(w, 'online'))).then(() => undefined) : Promise.resolve();
     this.started.catch(() => {}); // observed by whoever awaits it; never an unhandled rejection
@@ -94,11 +102,16 @@ export class ChunkPool {
   }
 
   get queueSize(): number {
-    return this.pool.queueSize;
+    return this.piscina?.queueSize ?? 0;
   }
 
   async close(): Promise<void> {
     this.writer?.close();
-    await this.pool.destroy();
+    await this.piscina?.destroy();
+  }
+
+  private get pool(): Piscina {
+    this.piscina ??= new (loadPiscina())({ filename: workerFile, minThreads: this.minThreads, maxThreads: this.threads, idleTimeout: 30_000 });
+    return this.piscina;
   }
 }

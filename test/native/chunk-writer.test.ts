@@ -162,6 +162,40 @@ describe('native chunk writer', () => {
     expect(readFileSync(file).equals(Buffer.concat(chunks))).toBe(true);
   });
 
+  it('delivers a lone result at once and every result exactly once, in batches or not', async () => {
+    // Results of a busy writer wait for a batch; one with nothing else to do
+    // must still come back (a receiver waits for its last chunks).
+    const { fd, file } = target('batches.img');
+    const chunks = Array.from({ length: 14 }, (_, i) => randomBytes(4096 * (i + 1)));
+    const offsets = chunks.map((_, i) => chunks.slice(0, i).reduce((n, c) => n + c.length, 0));
+    const got: number[] = [];
+    let wake = (): void => {};
+    const w = new native.chunk.ChunkWriter(2, (rs) => {
+      for (const r of rs) {
+        expect(r.outcome).toBe('written');
+        got.push(r.id);
+      }
+      wake();
+    }, true);
+    const settled = (n: number): Promise<void> => new Promise((resolve) => {
+      wake = () => got.length >= n && resolve();
+      wake();
+    });
+    try {
+      for (let i = 0; i < 4; i++) {
+        w.write(i, chunks[i]!, Coding.Raw, chunks[i]!.length, hash(chunks[i]!), fd, offsets[i]!);
+        await settled(i + 1); // one at a time: never held back for a batch
+      }
+      for (let i = 4; i < chunks.length; i++) w.write(i, chunks[i]!, Coding.Raw, chunks[i]!.length, hash(chunks[i]!), fd, offsets[i]!);
+      await settled(chunks.length);
+    } finally {
+      w.close();
+    }
+    closeSync(fd);
+    expect(got.sort((a, b) => a - b)).toEqual(chunks.map((_, i) => i));
+    expect(hash(readFileSync(file)).equals(hash(Buffer.concat(chunks)))).toBe(true);
+  });
+
   it('with O_DIRECT, writes aligned and unaligned chunks alike, and follows an fd number to its new file', async () => {
     const chunks = [randomBytes(CHUNK), randomBytes(5000)]; // the second: a short last chunk, written buffered
     const done = new Map<number, NativeWriteResult>();

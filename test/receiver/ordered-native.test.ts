@@ -35,7 +35,7 @@ describe.runIf(native.zstd && native.chunk.decodes(Coding.Zstd))('ordered writer
     const output: OrderedOutput = { name: 'test output', written: 0, write: vi.fn(take), zeros: vi.fn(take), finish: vi.fn(async () => {}), abort: vi.fn() };
     const slots = new ChunkSlots(rx as unknown as NativeReceiver, () => ended);
     slots.create(CHUNK, 8 * CHUNK);
-    const counters = { corruptChunks: 0, zeroedChunks: 0, skippedZeroChunks: 0, wireBytes: 0, maxBacklog: 0, preManifestDrops: 0, windowDrops: 0 };
+    const counters = { corruptChunks: 0, zeroedChunks: 0, skippedZeroChunks: 0, keptChunks: 0, rehashedChunks: 0, wireBytes: 0, maxBacklog: 0, preManifestDrops: 0, windowDrops: 0 };
     const hooks = {
       ended: () => ended,
       fail: (err: Error) => {

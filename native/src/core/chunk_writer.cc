@@ -1,6 +1,7 @@
 #include "core/chunk_writer.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 
 #include "blake3.h"
 #include "core/chunk_codec.h"
+#include "core/clock.h"
 #include "core/thread.h"
 #include "core/wire.h"
 
@@ -48,9 +50,11 @@ AlignedScratch::~AlignedScratch() { std::free(data_); }
 
 bool AlignedScratch::reserve(size_t length) {
   if (length <= size_) return true;
-  size_t rounded = (length + kAlign - 1) / kAlign * kAlign;
-  void* p = std::aligned_alloc(kAlign, rounded);
+  size_t align = length >= (kHugePage >> 1) ? kHugePage : kAlign;
+  size_t rounded = (length + align - 1) / align * align;
+  void* p = std::aligned_alloc(align, rounded);
   if (!p) return false;
+  if (align == kHugePage) madvise(p, rounded, MADV_HUGEPAGE);  // advice only: without THP it stays 4 KiB pages
   std::free(data_);
   data_ = static_cast<uint8_t*>(p);
   size_ = rounded;
@@ -144,6 +148,7 @@ std::vector<ChunkWriteResult> ChunkWriter::take() {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<ChunkWriteResult> out;
   out.swap(results_);
+  signalled_ = false;
   return out;
 }
 
@@ -202,15 +207,22 @@ void ChunkWriter::run() {
     if (stopping_) return;
     ChunkWrite job = queue_.front();
     queue_.pop_front();
+    running_++;
     int directFd = job.fd >= 0 ? directFor(job.fd) : -1;
     lock.unlock();
     bool refused = false;
     ChunkWriteResult r = job.fd >= 0 ? writeChunk(job, scratch, directFd, &refused) : verifyChunk(job);
     lock.lock();
+    running_--;
     if (refused) directFailed(job.fd);
-    bool first = results_.empty();
+    uint64_t now = monotonicNs();
+    if (results_.empty() || signalled_) firstResultNs_ = now;
     results_.push_back(std::move(r));
-    if (first && !stopping_) {
+    // Idle, a full batch, or a result kept waiting long enough: wake the
+    // caller. A result is never stranded: the last job to finish always wakes it.
+    bool due = (queue_.empty() && running_ == 0) || results_.size() >= kResultBatch || now - firstResultNs_ >= kResultDelayNs;
+    if (due && !signalled_ && !stopping_) {
+      signalled_ = true;
       lock.unlock();
       ready_();
       lock.lock();

@@ -26,6 +26,10 @@ constexpr size_t kRecvBatch = 32;             // messages per recvmmsg
 constexpr size_t kRecvBufferSize = 65536;      // a whole GRO super-packet
 constexpr size_t kMaxPendingControls = 4096;  // bound on control packets awaiting JS
 constexpr size_t kFlushChunks = 8;            // hand chunks to JS at least this eagerly
+// Completed chunks with no control packet to go with them are handed over at
+// most this often (unless kFlushChunks wait, or free slots run low): each
+// hand-over wakes the JS thread, and a chunk's writing is not urgent.
+constexpr uint64_t kChunkFlushNs = 10000000;
 constexpr int kPollMs = 5;
 // An unchanged ANNOUNCE reaches JS at most this often (see repeatedAnnounce).
 constexpr uint64_t kAnnounceRepeatNs = 1000000000ull;
@@ -287,7 +291,9 @@ bool RxEngine::repeatedAnnounce(const uint8_t* p, size_t len, const sockaddr_in&
 void RxEngine::flush(bool force) {
   if (pending_.chunks.empty() && pending_.controls.empty()) return;
   uint64_t now = monotonicNs();
-  if (!force && now - lastFlushNs_ < opts_.flushNs) return;
+  bool chunksOnly = pending_.controls.empty() && chunks_.freeSlots() > kFlushChunks;
+  uint64_t interval = chunksOnly ? std::max(opts_.flushNs, kChunkFlushNs) : opts_.flushNs;
+  if (!force && now - lastFlushNs_ < interval) return;
   lastFlushNs_ = now;
   auto batch = std::make_unique<RxBatch>(std::move(pending_));
   pending_ = RxBatch{};

@@ -1,11 +1,14 @@
 // `blockcast digest`, `inspect` and `verify`: checks of images and targets.
 import { Command } from 'commander';
 import { DEFAULT_CHUNK_SIZE } from '../../image/geometry.js';
-import { digestCommand, inspectCommand, verifyCommand, type CheckOptions } from '../checks.js';
+import type { CheckOptions } from '../checks.js';
 import { int, size } from './parse.js';
 import { WORKERS_HELP } from './send.js';
 
 const CHUNK_HELP = `a raw image's chunk size, as it is (or was) sent or prepared: the digest depends on it (default: ${DEFAULT_CHUNK_SIZE / 2 ** 20}m; a prepared image has its own)`;
+
+/** Loaded on use: start-up loads no command it does not run. */
+const checks = () => import('../checks.js');
 
 function output(cmd: Command): Command {
   return cmd
@@ -22,7 +25,7 @@ export function addCheckCommands(program: Command): void {
       .option('--chunk-size <bytes>', CHUNK_HELP, size('chunk-size'))
       .option('--workers <n>', WORKERS_HELP, int('workers')),
   ).action(async (image: string, o: CheckOptions) => {
-    process.exitCode = await digestCommand(image, o);
+    process.exitCode = await (await checks()).digestCommand(image, o);
   });
 
   output(
@@ -31,7 +34,7 @@ export function addCheckCommands(program: Command): void {
       .description('summarise a prepared image: size, chunks, zero chunks, codings, ratio, digest')
       .argument('<prepared>', 'prepared image (from blockcast prepare)'),
   ).action(async (prepared: string, o: CheckOptions) => {
-    process.exitCode = await inspectCommand(prepared, o);
+    process.exitCode = await (await checks()).inspectCommand(prepared, o);
   });
 
   output(
@@ -43,6 +46,6 @@ export function addCheckCommands(program: Command): void {
       .option('--chunk-size <bytes>', `a raw image's chunk size: the unit a bad range is found in (default: ${DEFAULT_CHUNK_SIZE / 2 ** 20}m; a prepared image has its own)`, size('chunk-size'))
       .option('--workers <n>', WORKERS_HELP, int('workers')),
   ).action(async (target: string, image: string, o: CheckOptions) => {
-    process.exitCode = await verifyCommand(target, image, o);
+    process.exitCode = await (await checks()).verifyCommand(target, image, o);
   });
 }

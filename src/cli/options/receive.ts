@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { DEFAULT_GROUP, DEFAULT_PORT } from '../../defaults.js';
 import { RECEIVE_DEFAULTS } from '../../receiver/options.js';
 import { loadGroupKey, loadTrustedKey } from '../../security/keys.js';
-import { receiveCommand } from '../receive.js';
+import type { receiveCommand } from '../receive.js';
 import { int, num, size } from './parse.js';
 import { INTERFACE_HELP, WORKERS_HELP } from './send.js';
 
@@ -50,6 +50,7 @@ export function addReceiveCommand(program: Command): Command {
         ...(trust ? { trusted: (trust as string[]).map(loadTrustedKey) } : {}),
         ...(groupKey ? { groupKey: loadGroupKey(groupKey as string) } : {}),
       };
-      process.exitCode = await receiveCommand({ target, keys, ...rest } as Parameters<typeof receiveCommand>[0]);
+      const { receiveCommand: run } = await import('../receive.js'); // on use: start-up loads no command it does not run
+      process.exitCode = await run({ target, keys, ...rest } as Parameters<typeof receiveCommand>[0]);
     });
 }

@@ -7,7 +7,7 @@ import { loadGroupKey, loadSigningKey } from '../../security/keys.js';
 import { CIPHER_NAMES } from '../../security/options.js';
 import { SEND_DEFAULTS } from '../../sender/options.js';
 import { SLOW_RECEIVER_POLICIES } from '../../sender/slow-receivers.js';
-import { sendCommand, type SendCommandOptions } from '../send.js';
+import type { SendCommandOptions } from '../send.js';
 import { int, nameList, num, size } from './parse.js';
 import { CODEC_NAMES, SEND_DEFAULT_CODEC, codecLabel } from '../../image/codec.js';
 
@@ -79,6 +79,7 @@ export function addSendCommand(program: Command): Command {
         ...(groupKey ? { groupKey: loadGroupKey(groupKey as string), encryptData: encrypt !== false } : {}),
         ...(cipher ? { cipher: CIPHER_NAMES[cipher as string] } : {}),
       };
+      const { sendCommand } = await import('../send.js'); // on use: start-up loads no command it does not run
       process.exitCode = await sendCommand({
         image,
         keys,
