@@ -3,6 +3,7 @@
 // call; this table trusts what it is given.
 import { FailReason, ReceiverState, type FailReasonValue, type ReceiverStateValue } from '../protocol/constants.js';
 import type { Status } from '../protocol/packets.js';
+import { receiveRate, type RxCounters } from './receive-rate.js';
 
 export type ParticipantState = 'joined' | 'receiving' | 'done' | 'failed' | 'lost';
 
@@ -35,6 +36,14 @@ export interface Participant {
   /** STATUS reports taken: a receiver joins on the ACK of its first and reports again at once (see confirmed()). */
   statuses: number;
   digest?: Buffer;
+  /** DATA bytes/s it received, and the fraction of the DATA sent that it lost, over its latest report interval (receive-rate.ts); 0 until known. */
+  rxBytesPerSecond: number;
+  lossFraction: number;
+  /** When those were taken (the sender's clock) and the receiver's interval they cover, ms; undefined until known. */
+  rxMeasuredAt?: number;
+  rxIntervalMs: number;
+  /** Its cumulative counters at the start of the interval being measured. */
+  rxCounters?: RxCounters;
 }
 
 /**
@@ -133,6 +142,9 @@ export class Participants {
         joinedAt: now,
         lastHeard: now,
         statuses: 0,
+        rxBytesPerSecond: 0,
+        lossFraction: 0,
+        rxIntervalMs: 0,
       };
       this.byId.set(p.id, p);
     }
@@ -143,6 +155,7 @@ export class Participants {
     p.duplicates = s.duplicates;
     p.malformed = s.malformed;
     p.capacity = s.capacity;
+    measureReceiveRate(p, s, now);
     // A terminal state sticks: a late heartbeat must not revive a lost receiver's verdict.
     const final = s.state === ReceiverState.Done || s.state === ReceiverState.Failed;
     const next = isNew && final ? 'joined' : (stateNames[s.state] ?? p.state);
@@ -232,6 +245,20 @@ export class Participants {
   allTerminal(): boolean {
     return this.byId.size > 0 && this.all().every((p) => isTerminal(p.state));
   }
+}
+
+/** Updates a participant's receive rate and loss from a STATUS's cumulative counters. */
+function measureReceiveRate(p: Participant, s: Status, now: number): void {
+  if (s.clockMs === undefined || s.dataBytes === undefined || s.sequenced === undefined) return;
+  const next: RxCounters = { clockMs: s.clockMs, dataBytes: s.dataBytes, packets: s.packets, sequenced: s.sequenced };
+  const r = p.rxCounters ? receiveRate(p.rxCounters, next) : 'restart';
+  if (r === 'wait') return;
+  p.rxCounters = next;
+  if (r === 'restart') return;
+  p.rxBytesPerSecond = r.bytesPerSecond;
+  p.lossFraction = r.lossFraction;
+  p.rxIntervalMs = r.intervalMs;
+  p.rxMeasuredAt = now;
 }
 
 /** `now`: when the session summarises (a receiver still in it counts up to then). */

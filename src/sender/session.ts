@@ -19,6 +19,7 @@ import { announcedImage, openStreamPass, type StreamChunks, type StreamPass } fr
 import { Participants, confirmed, summarize, type Participant, type ReceiverSummary } from './participants.js';
 import { sendProgress, type SendProgress } from './progress.js';
 import { Pacing } from './rate.js';
+import type { RateReport } from './rate-discovery.js';
 import { RepairBudget } from './repair-budget.js';
 import type { RepairPlanner } from './repair-planner.js';
 import { Wakeup, type SendScheduler } from './scheduler.js';
@@ -135,7 +136,7 @@ export class SenderSession extends EventEmitter {
     const tx = new Transmitter(this.opts, this.symbolSize, (done) => this.onJobsDone(done), this.security.dataSeal());
     this.tx = tx;
     this.admission = new Admission(this.participants, this.stats.dropped, this.clock.now(), this.opts.minReceivers);
-    this.pacing = new Pacing(this.opts.rateBytes, (r) => {
+    this.pacing = new Pacing(this.opts.rateBytes, this.opts.rateDiscovery, this.clock.now(), (r) => {
       tx.setRate(r);
       this.emit('rate', { bytesPerSecond: Math.round(r) });
     });
@@ -351,11 +352,24 @@ export class SenderSession extends EventEmitter {
   /** Every 250 ms: measure the wire rate, let the rate recover, expire silent receivers. */
   private checkReceivers(): void {
     const now = this.clock.now();
-    this.pacing!.sample(now, this.tx?.stats().bytes ?? 0, !this.state.is('waiting'));
-    const timeout = receiverTimeoutMs(this.opts.receiverTimeout, heartbeatTenths(this.participants.size, this.pacing!.rate));
+    const heartbeat = heartbeatTenths(this.participants.size, this.pacing!.rate);
+    const tx = this.tx?.stats();
+    this.pacing!.sample(now, { bytes: tx?.bytes ?? 0, queueFullWaits: tx?.queueFullWaits ?? 0, recover: !this.state.is('waiting'), reports: this.rateReports(), heartbeatMs: heartbeat * 100 });
+    const timeout = receiverTimeoutMs(this.opts.receiverTimeout, heartbeat);
     for (const p of this.participants.expire(now, timeout)) this.emit('receiver-lost', summarize(p));
     this.stream?.tick(this.participants, now, this.opts.receiverTimeout * 1000);
     this.settle?.();
+  }
+
+  /** Rate discovery listens to the receivers that keep up (their latest receive rate and loss). */
+  private rateReports(): RateReport[] {
+    return this.participants.active().filter((p) => this.keepsUp(p) && p.rxMeasuredAt !== undefined)
+      .map((p) => ({ id: p.id, at: p.rxMeasuredAt!, intervalMs: p.rxIntervalMs, bytesPerSecond: p.rxBytesPerSecond, lossFraction: p.lossFraction }));
+  }
+
+  /** Whether a receiver keeps up with the group: every active one does (slow-receiver isolation decides otherwise). */
+  private keepsUp(_p: Participant): boolean {
+    return true;
   }
 
   private fail(err: Error): void {
@@ -379,7 +393,7 @@ export class SenderSession extends EventEmitter {
       native: this.tx!.stats(),
       receivers: this.participants.all(),
       listed: this.opts.receivers,
-      rate: this.pacing?.control,
+      rate: this.pacing?.record,
       aborted: this.aborted,
     });
     this.state.to('ended');

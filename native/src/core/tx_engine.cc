@@ -107,9 +107,16 @@ void TxEngine::submit(SendJob job) {
   cv_.notify_one();
 }
 
+// A full local queue (ENOBUFS, IP_RECVERR) loses a control packet as it
+// always did without IP_RECVERR: ANNOUNCE repeats, REPAIR_ADV is advisory.
 int TxEngine::sendControl(const uint8_t* data, size_t length) {
   ssize_t r = ::send(fd_, data, length, 0);
-  return r < 0 ? errno : 0;
+  if (r >= 0) return 0;
+  if (errno == ENOBUFS || errno == EAGAIN) {
+    out_.localDrops++;
+    return 0;
+  }
+  return errno;
 }
 
 TxStats TxEngine::stats() {
@@ -120,6 +127,8 @@ TxStats TxEngine::stats() {
   s.gsoBatches = out_.gsoBatches;
   s.sleeps = pacer_.sleeps();
   s.softErrors = out_.softErrors;
+  s.queueFullWaits = out_.queueFullWaits;
+  s.localDrops = out_.localDrops;
   s.idleSeconds = double(idleNs_) / 1e9;
   s.forfeitSeconds = double(pacer_.forfeitNs()) / 1e9;
   s.gsoDisabledErrno = out_.gsoDisabledErrno;
@@ -265,6 +274,7 @@ int TxEngine::sendBatch(const SendJob& job, const Outgoing* items, size_t n) {
   uint64_t wire = 0;
   for (size_t i = 0; i < n; i++) {
     h.symbol = items[i].id;
+    h.seq = dataSeq_++;
     if (sealer_) {
       uint8_t* packet = scratch_.data() + i * segment;  // n <= maxSegments_ (burstDatagrams)
       writeDataHeader(packet, h);
