@@ -3,6 +3,7 @@
 // call; this table trusts what it is given.
 import { FailReason, ReceiverState, type FailReasonValue, type ReceiverStateValue } from '../protocol/constants.js';
 import type { Status } from '../protocol/packets.js';
+import type { RateReport } from './rate-discovery.js';
 import { receiveRate, type RxCounters } from './receive-rate.js';
 
 export type ParticipantState = 'joined' | 'receiving' | 'done' | 'failed' | 'lost';
@@ -259,6 +260,12 @@ function measureReceiveRate(p: Participant, s: Status, now: number): void {
   p.lossFraction = r.lossFraction;
   p.rxIntervalMs = r.intervalMs;
   p.rxMeasuredAt = now;
+}
+
+/** Its latest receive rate and loss for rate discovery; none until measured. */
+export function rateReport(p: Participant): RateReport[] {
+  if (p.rxMeasuredAt === undefined) return [];
+  return [{ id: p.id, at: p.rxMeasuredAt, intervalMs: p.rxIntervalMs, bytesPerSecond: p.rxBytesPerSecond, lossFraction: p.lossFraction }];
 }
 
 /** `now`: when the session summarises (a receiver still in it counts up to then). */

@@ -5,6 +5,7 @@
 // as TCP does): --rate, or below it the rate that rate discovery
 // (rate-discovery.ts) finds the path carries. Random loss on the wire is
 // repaired, not taken as overload.
+import type { NativeSenderStats } from '../native/binding.js';
 import { RateDiscovery, type RateReport } from './rate-discovery.js';
 
 const DECREASE = 0.7;
@@ -82,11 +83,8 @@ export class WireMeter {
   }
 }
 
-/** What the session's pacing samples every tick. */
+/** What the session's pacing samples every tick besides the native sender's counters. */
 export interface PacingSample {
-  /** The native sender's byte count, and its waits on a full local queue (cumulative). */
-  bytes: number;
-  queueFullWaits: number;
   /** Whether the rate may change (not while waiting for receivers). */
   recover: boolean;
   /** The latest report of every receiver that keeps up, and their heartbeat interval (ms). */
@@ -108,10 +106,10 @@ export class Pacing {
   }
 
   /** Samples the wire's byte count; with `recover`, lets the rate follow discovery and recover after a quiet spell. */
-  sample(now: number, s: PacingSample): void {
-    this.wire.sample(now, s.bytes);
-    const queueFull = s.queueFullWaits > this.queueFullWaits;
-    this.queueFullWaits = s.queueFullWaits;
+  sample(now: number, tx: Pick<NativeSenderStats, 'bytes' | 'queueFullWaits'> | undefined, s: PacingSample): void {
+    this.wire.sample(now, tx?.bytes ?? 0);
+    const queueFull = (tx?.queueFullWaits ?? 0) > this.queueFullWaits;
+    this.queueFullWaits = tx?.queueFullWaits ?? 0;
     if (!s.recover) return;
     if (this.discovery) {
       const top = this.discovery.update({ now, reports: s.reports, sentBytesPerSecond: this.wire.rate, localQueueFull: queueFull, heartbeatMs: s.heartbeatMs });

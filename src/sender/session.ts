@@ -16,10 +16,9 @@ import { ReportSocket } from './control.js';
 import { openFilePass } from './file-pass.js';
 import { STDIN_IMAGE, resolveSendOptions, type ResolvedSendOptions, type SendOptions } from './options.js';
 import { announcedImage, openStreamPass, type StreamChunks, type StreamPass } from './stream-pass.js';
-import { Participants, confirmed, summarize, type Participant, type ReceiverSummary } from './participants.js';
+import { Participants, confirmed, rateReport, summarize, type Participant, type ReceiverSummary } from './participants.js';
 import { sendProgress, type SendProgress } from './progress.js';
 import { Pacing } from './rate.js';
-import type { RateReport } from './rate-discovery.js';
 import { RepairBudget } from './repair-budget.js';
 import type { RepairPlanner } from './repair-planner.js';
 import { Wakeup, type SendScheduler } from './scheduler.js';
@@ -349,28 +348,18 @@ export class SenderSession extends EventEmitter {
     }
   }
 
-  /** Every 250 ms: measure the wire rate, let the rate recover, expire silent receivers. */
+  /** Every 250 ms: measure the wire rate, let rate discovery (from the receivers that keep up) and recovery move the rate, expire silent receivers. */
   private checkReceivers(): void {
     const now = this.clock.now();
     const heartbeat = heartbeatTenths(this.participants.size, this.pacing!.rate);
-    const tx = this.tx?.stats();
-    this.pacing!.sample(now, { bytes: tx?.bytes ?? 0, queueFullWaits: tx?.queueFullWaits ?? 0, recover: !this.state.is('waiting'), reports: this.rateReports(), heartbeatMs: heartbeat * 100 });
-    const timeout = receiverTimeoutMs(this.opts.receiverTimeout, heartbeat);
-    for (const p of this.participants.expire(now, timeout)) this.emit('receiver-lost', summarize(p));
+    this.pacing!.sample(now, this.tx?.stats(), { recover: !this.state.is('waiting'), reports: this.participants.active().filter((p) => this.keepsUp(p)).flatMap(rateReport), heartbeatMs: heartbeat * 100 });
+    for (const p of this.participants.expire(now, receiverTimeoutMs(this.opts.receiverTimeout, heartbeat))) this.emit('receiver-lost', summarize(p));
     this.stream?.tick(this.participants, now, this.opts.receiverTimeout * 1000);
     this.settle?.();
   }
 
-  /** Rate discovery listens to the receivers that keep up (their latest receive rate and loss). */
-  private rateReports(): RateReport[] {
-    return this.participants.active().filter((p) => this.keepsUp(p) && p.rxMeasuredAt !== undefined)
-      .map((p) => ({ id: p.id, at: p.rxMeasuredAt!, intervalMs: p.rxIntervalMs, bytesPerSecond: p.rxBytesPerSecond, lossFraction: p.lossFraction }));
-  }
-
-  /** Whether a receiver keeps up with the group: every active one does (slow-receiver isolation decides otherwise). */
-  private keepsUp(_p: Participant): boolean {
-    return true;
-  }
+  /** Whether a receiver keeps up with the group (rate discovery listens only to those): every active one does. */
+  private keepsUp(_p: Participant): boolean { return true; }
 
   private fail(err: Error): void {
     this.fatal ??= err;
