@@ -34,7 +34,7 @@ describe('a rate-capped sender link', () => {
       expect(sha256File(targets[i]!)).toBe(want);
     }
     const summary = event(s, 'summary')!;
-    if (process.env.RATE_TEST_DEBUG) console.log(JSON.stringify({ ratio: (summary.wireBytes as number) / size, seconds: summary.seconds, cuts: summary.rateDecreases, lowest: summary.lowestRate }));
+    if (process.env.RATE_TEST_DEBUG) console.log(JSON.stringify({ ratio: (summary.wireBytes as number) / size, seconds: summary.seconds, cuts: summary.rateDecreases, lowest: summary.lowestRate, waits: summary.localQueueFullWaits, localDrops: summary.localDrops, repair: summary.repairSymbols }));
     expect(summary.wireBytes as number).toBeLessThanOrEqual(1.15 * size);
     expect(summary.wireBytes as number).toBeGreaterThanOrEqual(size);
   });

@@ -107,10 +107,11 @@ void TxEngine::submit(SendJob job) {
   cv_.notify_one();
 }
 
-// A full local queue (ENOBUFS, IP_RECVERR) loses a control packet as it
-// always did without IP_RECVERR: ANNOUNCE repeats, REPAIR_ADV is advisory.
+// Called on the JS thread: never blocks on a full send buffer. A full local
+// queue (EAGAIN, or ENOBUFS through IP_RECVERR) loses a control packet as it
+// always did: ANNOUNCE repeats, REPAIR_ADV is advisory.
 int TxEngine::sendControl(const uint8_t* data, size_t length) {
-  ssize_t r = ::send(fd_, data, length, 0);
+  ssize_t r = ::send(fd_, data, length, MSG_DONTWAIT);
   if (r >= 0) return 0;
   if (errno == ENOBUFS || errno == EAGAIN) {
     out_.localDrops++;
@@ -243,6 +244,10 @@ int TxEngine::sendParity(const SendJob& job) {
 int TxEngine::sendItems(const SendJob& job, const std::vector<Outgoing>& items) {
   size_t perBurst =
       pacer_.burstDatagrams(kDataHeaderSize + opts_.symbolSize + trailerSize_ + kIpUdpOverhead, maxSegments_);
+  // The local queue was full lately: small batches, which a qdisc takes or
+  // refuses whole (tbf cuts a batch larger than its burst into frames and
+  // drops the tail silently), so that ENOBUFS makes the thread wait.
+  if (monotonicNs() < smallBatchesUntilNs_) perBurst = std::min(perBurst, kQueueFullBatch);
   size_t start = 0;
   for (size_t i = 0; i < items.size(); i++) {
     bool shortItem = items[i].length < opts_.symbolSize;
@@ -287,7 +292,10 @@ int TxEngine::sendBatch(const SendJob& job, const Outgoing* items, size_t n) {
     wire += kDataHeaderSize + items[i].length + trailerSize_ + kIpUdpOverhead;
   }
   pacer_.pace(wire);
-  return out_.send(fd_, iov, n, iovPer, static_cast<uint16_t>(segment), wire);
+  uint64_t waits = out_.queueFullWaits;
+  int err = out_.send(fd_, iov, n, iovPer, static_cast<uint16_t>(segment), wire);
+  if (out_.queueFullWaits != waits) smallBatchesUntilNs_ = monotonicNs() + kQueueFullHoldNs;
+  return err;
 }
 
 // packet holds the header; appends the payload (ciphertext, or clear and
