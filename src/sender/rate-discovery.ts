@@ -4,8 +4,8 @@
 // discovery").
 //
 // After BBR: the estimate `bottleneck` is what the path delivered, and the
-// pacing cycles through gains around it: a probe above it (1.25), a drain
-// below it (0.8), then a cruise at it. A report is congested when its loss
+// pacing cycles through gains around it: a probe above it (1.25, more while
+// probes get through), a drain below it (0.8), then a cruise at it. A report is congested when its loss
 // stands clearly above that receiver's random-loss floor (the least loss it
 // reported over the last FLOOR_WINDOW_MS): then what it received is the
 // bottleneck. Otherwise the path carried what was sent (received ÷ (1 −
@@ -13,6 +13,7 @@
 // rate, so it stays at the floor and never cuts the rate.
 
 const PROBE_GAIN = 1.25;
+const MAX_PROBE_GAIN = 2; // probes that keep getting through: 1.25, 1.5, 2 (a bottleneck gone, BBR's startup)
 const DRAIN_GAIN = 0.8;
 const CRUISE_PHASES = 6;
 /** Congested: loss above the floor by this much, or by the floor itself if larger. */
@@ -55,6 +56,8 @@ export class RateDiscovery {
   /** Times the estimate was cut by a congested report or a full local queue. */
   cuts = 0;
   private phase: Phase = 'cruise';
+  /** Probes in a row that got through: each next one reaches further (probeGain). */
+  private probeStreak = 0;
   private cruiseLeft = CRUISE_PHASES;
   private phaseStart: number;
   private rateSince: number;
@@ -111,13 +114,17 @@ export class RateDiscovery {
   /** Congestion: the estimate is what got through; drain what queued, then cruise at it. */
   private cut(bottleneck: number, now: number): void {
     if (this.phase === 'probe' || bottleneck < this.bottleneck) this.cuts++;
+    this.probeStreak = 0;
     this.bottleneck = Math.min(this.ceiling, bottleneck);
     this.cruiseLeft = CRUISE_PHASES;
     this.enter(this.phase === 'probe' ? 'drain' : 'cruise', now);
   }
 
   private nextPhase(now: number): void {
-    if (this.phase === 'probe') return this.enter(this.congestedThisPhase ? 'drain' : 'probe', now); // a probe that got through: probe again
+    if (this.phase === 'probe') {
+      this.probeStreak = this.congestedThisPhase ? 0 : this.probeStreak + 1;
+      return this.enter(this.congestedThisPhase ? 'drain' : 'probe', now); // a probe that got through: probe again
+    }
     if (this.phase === 'drain') return this.enter('cruise', now);
     if (--this.cruiseLeft > 0) return this.enter('cruise', now);
     this.enter(this.bottleneck >= this.ceiling ? 'cruise' : 'probe', now);
@@ -128,7 +135,7 @@ export class RateDiscovery {
     this.phase = phase;
     this.congestedThisPhase = false;
     this.phaseStart = now;
-    const gain = phase === 'probe' ? PROBE_GAIN : phase === 'drain' ? DRAIN_GAIN : 1;
+    const gain = phase === 'probe' ? Math.min(MAX_PROBE_GAIN, 1 + (PROBE_GAIN - 1) * 2 ** this.probeStreak) : phase === 'drain' ? DRAIN_GAIN : 1;
     const rate = Math.max(MIN_RATE, Math.min(this.ceiling, this.bottleneck * gain));
     if (rate !== this.rate) this.rateSince = now; // reports of the old rate no longer count
     this.rate = rate;

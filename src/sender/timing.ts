@@ -36,9 +36,14 @@ export function heartbeatTenths(groupSize: number, rate: number): number {
   return Math.round(Math.min(25, Math.max(least, seconds)) * 10);
 }
 
-/** How long a receiver may be silent before it is lost, ms: silence means lost only after several heartbeats have been missed. */
+/**
+ * How long a receiver may be silent before it is lost, ms: silence means
+ * lost only after several heartbeats have been missed, and never under 4 s
+ * (four of the 1 s heartbeats small groups had before rate discovery made
+ * theirs more frequent: a busy receiver is not lost sooner for it).
+ */
 export function receiverTimeoutMs(receiverTimeoutS: number, heartbeat: number): number {
-  return Math.max(receiverTimeoutS * 1000, 4 * heartbeat * 100);
+  return Math.max(receiverTimeoutS * 1000, 4 * Math.max(10, heartbeat) * 100);
 }
 
 /**

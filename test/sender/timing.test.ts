@@ -43,6 +43,7 @@ describe('receiverTimeoutMs', () => {
   it('is --receiver-timeout, or four heartbeats if they are rarer', () => {
     expect(receiverTimeoutMs(10, 10)).toBe(10_000);
     expect(receiverTimeoutMs(10, 250)).toBe(100_000);
+    expect(receiverTimeoutMs(2, 2)).toBe(4000); // a small group's 0.2 s heartbeats: still four seconds at least
     expect(receiverTimeoutMs(0.5, 10)).toBe(4000);
   });
 });
