@@ -360,10 +360,10 @@ export function decodeRepairAdv(b: Buffer): RepairAdv | null {
 }
 
 /** One DATA datagram (the native sender builds these; JS needs them for tests and tools). */
-export function encodeData(session: number, stream: number, chunk: number, symbol: number, payload: Buffer, chunkLength: number, coding: number = Coding.Raw): Buffer {
+export function encodeData(session: number, stream: number, chunk: number, symbol: number, payload: Buffer, chunkLength: number, coding: number = Coding.Raw, seq = 0): Buffer {
   const b = packet(
     DataHeader,
-    { ...common(PacketType.Data, session), stream, coding, seq: 0, chunk: chunk >>> 0, symbol: symbol >>> 0, length: chunkLength >>> 0 },
+    { ...common(PacketType.Data, session), stream, coding, seq: seq & 0xffff, chunk: chunk >>> 0, symbol: symbol >>> 0, length: chunkLength >>> 0 },
     DATA_HEADER_SIZE + payload.length,
   );
   payload.copy(b, DATA_HEADER_SIZE);
