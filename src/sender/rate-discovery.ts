@@ -15,7 +15,8 @@
 const PROBE_GAIN = 1.25;
 const MAX_PROBE_GAIN = 2; // probes that keep getting through: 1.25, 1.5, 2 (a bottleneck gone, BBR's startup)
 const DRAIN_GAIN = 0.8;
-const CRUISE_PHASES = 6;
+/** A cruise lasts about this long (6 phases in small groups; fewer, longer ones in large groups, whose reports are rarer). */
+const CRUISE_MS = 3000;
 /** Congested: loss above the floor by this much, or by the floor itself if larger. */
 const CONGESTION_MARGIN = 0.03;
 const FLOOR_WINDOW_MS = 10_000;
@@ -58,7 +59,8 @@ export class RateDiscovery {
   private phase: Phase = 'cruise';
   /** Probes in a row that got through: each next one reaches further (probeGain). */
   private probeStreak = 0;
-  private cruiseLeft = CRUISE_PHASES;
+  private cruiseLeft = 1;
+  private phaseMs = MIN_PHASE_MS;
   private phaseStart: number;
   private rateSince: number;
   private congestedThisPhase = false;
@@ -81,8 +83,8 @@ export class RateDiscovery {
       this.cut(Math.max(MIN_RATE, input.sentBytesPerSecond), now);
     }
     for (const r of input.reports) this.take(r, now);
-    const phaseMs = Math.max(MIN_PHASE_MS, 2 * input.heartbeatMs + 100);
-    if (now - this.phaseStart >= phaseMs) this.nextPhase(now);
+    this.phaseMs = Math.max(MIN_PHASE_MS, 2 * input.heartbeatMs + 100);
+    if (now - this.phaseStart >= this.phaseMs) this.nextPhase(now);
     return this.rate;
   }
 
@@ -116,7 +118,7 @@ export class RateDiscovery {
     if (this.phase === 'probe' || bottleneck < this.bottleneck) this.cuts++;
     this.probeStreak = 0;
     this.bottleneck = Math.min(this.ceiling, bottleneck);
-    this.cruiseLeft = CRUISE_PHASES;
+    this.cruiseLeft = this.cruisePhases();
     this.enter(this.phase === 'probe' ? 'drain' : 'cruise', now);
   }
 
@@ -131,7 +133,7 @@ export class RateDiscovery {
   }
 
   private enter(phase: Phase, now: number): void {
-    if (phase === 'cruise' && this.phase !== 'cruise') this.cruiseLeft = CRUISE_PHASES;
+    if (phase === 'cruise' && this.phase !== 'cruise') this.cruiseLeft = this.cruisePhases();
     this.phase = phase;
     this.congestedThisPhase = false;
     this.phaseStart = now;
@@ -139,6 +141,10 @@ export class RateDiscovery {
     const rate = Math.max(MIN_RATE, Math.min(this.ceiling, this.bottleneck * gain));
     if (rate !== this.rate) this.rateSince = now; // reports of the old rate no longer count
     this.rate = rate;
+  }
+
+  private cruisePhases(): number {
+    return Math.max(1, Math.round(CRUISE_MS / this.phaseMs));
   }
 
   get state(): Phase {
