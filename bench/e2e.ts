@@ -101,6 +101,8 @@ export interface E2eOptions {
   targetDir?: string;
   /** A signed and sealed session: keys made for this run, passed to the sender and every receiver. */
   keys?: SessionKeys;
+  /** Changes the lab once it is built (e.g. a rate cap elsewhere than the sender's link: bench/forgiving/rate.ts). */
+  setup?: (lab: Lab) => void;
 }
 
 export interface SessionKeys {
@@ -177,6 +179,7 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
   cleanupStale('bce2e');
   const lab = Lab.create({ name: 'bce2e', receivers: o.receivers, mtu: o.mtu, senderGsoSplit: !o.wholeSkb, receiverGro: o.rxGro, subnet: 9, ...(o.tbf ? { rateMbit: o.tbf } : {}) });
   try {
+    o.setup?.(lab);
     let ceilingMBps: number | undefined;
     if (o.ceiling) {
       // Same lab, same MTU, before any loss rule: what plain C gets here.

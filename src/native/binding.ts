@@ -53,6 +53,9 @@ export interface NativeSenderStats {
   gsoBatches: number;
   sleeps: number;
   softErrors: number;
+  /** The local queue (qdisc) was full (ENOBUFS through IP_RECVERR): waits before sending again, and datagrams given up on. */
+  queueFullWaits: number;
+  localDrops: number;
   /** Seconds the send thread waited with nothing queued. */
   idleSeconds: number;
   /** Seconds of pacing schedule given up because the thread ran late (or idle) beyond its banked credit. */
@@ -144,6 +147,9 @@ export interface NativeReceiverStats {
   replayed: number;
   /** Sealed DATA that arrived while no seal key was set (it cannot be read). */
   noKey: number;
+  /** Rate discovery: DATA bytes taken (as they travelled), and datagrams the sender sent meanwhile by DATA seq. */
+  dataBytes: number;
+  sequenced: number;
   gro: boolean;
   socketBuffer: number;
   assembling: number;

@@ -98,6 +98,11 @@ export interface Status {
   name: string;
   /** The receiver's join nonce (NONCE_SIZE bytes), the same in all its reports. */
   nonce: Buffer;
+  /** Rate discovery, cumulative since its first DATA: DATA payload bytes taken, and DATA datagrams the sender sent meanwhile (by seq). */
+  dataBytes?: number;
+  sequenced?: number;
+  /** The receiver's monotonic clock (ms mod 2^32) when it read the figures. */
+  clockMs?: number;
 }
 
 export interface NackEntry {
@@ -231,6 +236,9 @@ export function encodeStatus(s: Status): Buffer {
       malformed: Math.min(s.malformed, 0xffffffff),
       duplicates: Math.min(s.duplicates, 0xffffffff),
       nonce: s.nonce,
+      dataBytes: Math.min(s.dataBytes ?? 0, Number.MAX_SAFE_INTEGER),
+      sequenced: Math.min(s.sequenced ?? 0, Number.MAX_SAFE_INTEGER),
+      clockMs: (s.clockMs ?? 0) >>> 0,
     },
     STATUS_FIXED_SIZE + digestSize + name.length,
   );
@@ -258,6 +266,9 @@ export function decodeStatus(b: Buffer): Status | null {
     packets: Math.min(f.packets, Number.MAX_SAFE_INTEGER),
     malformed: f.malformed,
     duplicates: f.duplicates,
+    dataBytes: Math.min(f.dataBytes, Number.MAX_SAFE_INTEGER),
+    sequenced: Math.min(f.sequenced, Number.MAX_SAFE_INTEGER),
+    clockMs: f.clockMs,
     imageDigest: digestSize ? Buffer.from(p.subarray(STATUS_FIXED_SIZE, nameAt)) : Buffer.alloc(HASH_SIZE),
     name: p.toString('utf8', nameAt, nameAt + f.nameLength),
     nonce: f.nonce,
@@ -349,10 +360,10 @@ export function decodeRepairAdv(b: Buffer): RepairAdv | null {
 }
 
 /** One DATA datagram (the native sender builds these; JS needs them for tests and tools). */
-export function encodeData(session: number, stream: number, chunk: number, symbol: number, payload: Buffer, chunkLength: number, coding: number = Coding.Raw): Buffer {
+export function encodeData(session: number, stream: number, chunk: number, symbol: number, payload: Buffer, chunkLength: number, coding: number = Coding.Raw, seq = 0): Buffer {
   const b = packet(
     DataHeader,
-    { ...common(PacketType.Data, session), stream, coding, chunk: chunk >>> 0, symbol: symbol >>> 0, length: chunkLength >>> 0 },
+    { ...common(PacketType.Data, session), stream, coding, seq: seq & 0xffff, chunk: chunk >>> 0, symbol: symbol >>> 0, length: chunkLength >>> 0 },
     DATA_HEADER_SIZE + payload.length,
   );
   payload.copy(b, DATA_HEADER_SIZE);

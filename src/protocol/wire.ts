@@ -6,7 +6,7 @@
 // renumber or reuse a value, deployed peers outlive code changes.
 
 export const MAGIC = 0x314b4342; // bytes "BCK1", little-endian
-export const VERSION = 4;
+export const VERSION = 5;
 
 /** Packet types. */
 export const PacketType = { Data: 1, Announce: 2, Status: 3, Nack: 4, Ack: 5, RepairAdv: 6 } as const;
@@ -156,7 +156,8 @@ export const DataHeader = layout('DataHeader', [
   ...COMMON_FIELDS,
   { name: 'stream', type: 'u8' },
   { name: 'coding', type: 'u8' },
-  { name: 'reserved', type: 'u16', reserved: 'strict' },
+  /** The sender's DATA datagram count, mod 2^16 (v5): receivers measure loss by its gaps. */
+  { name: 'seq', type: 'u16' },
   { name: 'chunk', type: 'u32' },
   { name: 'symbol', type: 'u32' },
   /** The chunk's length on the wire (compressed chunks vary, so every symbol says it). */
@@ -209,6 +210,12 @@ export const StatusFixed = layout('StatusFixed', [
   { name: 'duplicates', type: 'u32' },
   /** The receiver's join nonce: random per run, the same in all its STATUS; the sender's ACK echoes it. */
   { name: 'nonce', type: 'nonce' },
+  /** Rate discovery (v5), all cumulative since the receiver's first DATA: UDP payload bytes of DATA taken. */
+  { name: 'dataBytes', type: 'u64' },
+  /** DATA datagrams the sender sent in that time, by the DATA `seq` span (taken + lost). */
+  { name: 'sequenced', type: 'u64' },
+  /** The receiver's monotonic clock, ms mod 2^32, when it read these figures: the sender takes rates over the receiver's own intervals. */
+  { name: 'clockMs', type: 'u32' },
 ] as const);
 
 /** NACK before its `count` entries. */

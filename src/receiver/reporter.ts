@@ -20,15 +20,29 @@ export interface StatusFigures {
   packets: number;
   malformed: number;
   duplicates: number;
+  /** Rate discovery (docs/PROTOCOL.md): cumulative DATA bytes and datagrams sent by seq, read at `clockMs`. */
+  dataBytes?: number;
+  sequenced?: number;
+  clockMs?: number;
 }
 
-/** The figures for STATUS from the native receiver's counters (none before it exists). */
+/** The figures for STATUS from the native receiver's counters (none before it exists), read at `nowMs` (monotonic). */
 export function statusFigures(
-  s: Pick<NativeReceiverStats, 'dataPackets' | 'malformed' | 'duplicates'> | undefined,
+  s: Pick<NativeReceiverStats, 'dataPackets' | 'malformed' | 'duplicates' | 'dataBytes' | 'sequenced'> | undefined,
   chunksDone: number,
   capacity: number,
+  nowMs: number = performance.now(),
 ): StatusFigures {
-  return { chunksDone, capacity, packets: s?.dataPackets ?? 0, malformed: s?.malformed ?? 0, duplicates: s?.duplicates ?? 0 };
+  return {
+    chunksDone,
+    capacity,
+    packets: s?.dataPackets ?? 0,
+    malformed: s?.malformed ?? 0,
+    duplicates: s?.duplicates ?? 0,
+    dataBytes: s?.dataBytes ?? 0,
+    sequenced: s?.sequenced ?? 0,
+    clockMs: Math.floor(nowMs) % 2 ** 32,
+  };
 }
 
 export interface ReporterDeps {
@@ -141,6 +155,9 @@ export class Reporter {
       packets: f.packets,
       malformed: f.malformed,
       duplicates: f.duplicates,
+      dataBytes: f.dataBytes ?? 0,
+      sequenced: f.sequenced ?? 0,
+      clockMs: f.clockMs ?? 0,
       imageDigest: digest ?? Buffer.alloc(HASH_SIZE),
       name: this.deps.name,
       nonce: this.deps.nonce,

@@ -27,6 +27,8 @@ export interface SendOptions {
   mtu?: number;
   /** Bits per second ("800m", "10g", "unlimited") or bytes per second as a number. */
   rate?: string | number;
+  /** 'on' (default): find the path's rate below `rate`; 'off': send at `rate`, as udpcast's --max-bitrate. */
+  rateDiscovery?: 'on' | 'off' | boolean;
   ttl?: number;
   chunkSize?: number;
   /** Start once this many receivers have joined (default 1). */
@@ -64,8 +66,9 @@ export interface SendOptions {
 }
 
 /** The options a session runs with: every one set, checked, and the interface resolved. */
-export type ResolvedSendOptions = Required<Omit<SendOptions, 'interface' | 'keys' | 'compress' | 'codec' | 'level'>> & {
+export type ResolvedSendOptions = Required<Omit<SendOptions, 'interface' | 'keys' | 'compress' | 'codec' | 'level' | 'rateDiscovery'>> & {
   keys: SenderKeys;
+  rateDiscovery: boolean;
   codec: ChunkCodec;
   interfaceAddress: string; interfaceName: string; rateBytes: number;
   /** Payload bytes per datagram: the MTU less headers and, when sealed, the trailer. */
@@ -100,6 +103,12 @@ export function defaultControlPort(port: number): number {
   return port < 65535 ? port + 1 : port - 1;
 }
 
+function onOff(name: string, v: unknown): boolean {
+  if (v === true || v === 'on') return true;
+  if (v === false || v === 'off') return false;
+  throw new BlockcastError('EINVALIDOPTION', `${name} must be on or off, not ${String(v)}`);
+}
+
 /** Fills in defaults and checks every option; throws BlockcastError EINVALIDOPTION naming the first bad one. */
 export function resolveSendOptions(options: SendOptions): ResolvedSendOptions {
   const d = SEND_DEFAULTS;
@@ -123,6 +132,7 @@ export function resolveSendOptions(options: SendOptions): ResolvedSendOptions {
     symbolSize,
     rate: options.rate ?? d.rate,
     rateBytes: parseRate('rate', options.rate ?? d.rate),
+    rateDiscovery: onOff('rateDiscovery', options.rateDiscovery ?? true),
     ttl: checkInteger('ttl', options.ttl ?? d.ttl, 0, 255),
     chunkSize,
     minReceivers: checkInteger('minReceivers', options.minReceivers ?? d.minReceivers, 1, 100000),

@@ -4,6 +4,8 @@
 import { FailReason, ReceiverState, type FailReasonValue, type ReceiverStateValue } from '../protocol/constants.js';
 import type { Status } from '../protocol/packets.js';
 import type { CatchUpWhy } from './pace.js';
+import type { RateReport } from './rate-discovery.js';
+import { receiveRate, type RxCounters } from './receive-rate.js';
 
 export type ParticipantState = 'joined' | 'receiving' | 'done' | 'failed' | 'lost';
 
@@ -42,6 +44,14 @@ export interface Participant {
   pace: 'main' | 'catch-up';
   /** Set once it was moved to catch-up (kept after it caught up, for the summary). */
   catchUp?: CatchUpRecord;
+  /** DATA bytes/s it received, and the fraction of the DATA sent that it lost, over its latest report interval (receive-rate.ts); 0 until known. */
+  rxBytesPerSecond: number;
+  lossFraction: number;
+  /** When those were taken (the sender's clock) and the receiver's interval they cover, ms; undefined until known. */
+  rxMeasuredAt?: number;
+  rxIntervalMs: number;
+  /** Its cumulative counters at the start of the interval being measured. */
+  rxCounters?: RxCounters;
 }
 
 /** When and why a receiver was moved to catch-up. */
@@ -157,6 +167,9 @@ export class Participants {
         statuses: 0,
         rejoins: 0,
         pace: 'main',
+        rxBytesPerSecond: 0,
+        lossFraction: 0,
+        rxIntervalMs: 0,
       };
       this.byId.set(p.id, p);
     }
@@ -167,6 +180,7 @@ export class Participants {
     p.duplicates = s.duplicates;
     p.malformed = s.malformed;
     p.capacity = s.capacity;
+    measureReceiveRate(p, s, now);
     // A terminal state sticks: a late heartbeat must not revive a lost receiver's verdict.
     // Its final report does count: lost only meant silent (a long fsync, a congested path).
     const final = s.state === ReceiverState.Done || s.state === ReceiverState.Failed;
@@ -273,6 +287,26 @@ export class Participants {
   allTerminal(): boolean {
     return this.byId.size > 0 && this.all().every((p) => isTerminal(p.state));
   }
+}
+
+/** Updates a participant's receive rate and loss from a STATUS's cumulative counters. */
+function measureReceiveRate(p: Participant, s: Status, now: number): void {
+  if (s.clockMs === undefined || s.dataBytes === undefined || s.sequenced === undefined) return;
+  const next: RxCounters = { clockMs: s.clockMs, dataBytes: s.dataBytes, packets: s.packets, sequenced: s.sequenced };
+  const r = p.rxCounters ? receiveRate(p.rxCounters, next) : 'restart';
+  if (r === 'wait') return;
+  p.rxCounters = next;
+  if (r === 'restart') return;
+  p.rxBytesPerSecond = r.bytesPerSecond;
+  p.lossFraction = r.lossFraction;
+  p.rxIntervalMs = r.intervalMs;
+  p.rxMeasuredAt = now;
+}
+
+/** Its latest receive rate and loss for rate discovery; none until measured. */
+export function rateReport(p: Participant): RateReport[] {
+  if (p.rxMeasuredAt === undefined) return [];
+  return [{ id: p.id, at: p.rxMeasuredAt, intervalMs: p.rxIntervalMs, bytesPerSecond: p.rxBytesPerSecond, lossFraction: p.lossFraction }];
 }
 
 /** `now`: when the session summarises (a receiver still in it counts up to then). */

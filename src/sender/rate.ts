@@ -1,8 +1,12 @@
 // Sending rate that follows the slowest receiver: a receiver that starts to
 // drop datagrams for its own reasons (full socket buffer, no assembly
 // memory, writes lagging) flags STATUS as overloaded; the sender cuts its
-// rate multiplicatively, then recovers additively up to --rate (AIMD, as
-// TCP does). Random loss on the wire is repaired, not taken as overload.
+// rate multiplicatively, then recovers additively up to its ceiling (AIMD,
+// as TCP does): --rate, or below it the rate that rate discovery
+// (rate-discovery.ts) finds the path carries. Random loss on the wire is
+// repaired, not taken as overload.
+import type { NativeSenderStats } from '../native/binding.js';
+import { RateDiscovery, type RateReport } from './rate-discovery.js';
 
 const DECREASE = 0.7;
 const DECREASE_HOLDOFF_MS = 100; // one cut per round of reports
@@ -20,11 +24,25 @@ export class RateController {
 
   /** `ceiling`: --rate in bytes/s, 0 for unlimited. */
   constructor(
-    private readonly ceiling: number,
+    private ceiling: number,
     private readonly apply: (bytesPerSecond: number) => void,
   ) {
     this.current = ceiling;
     this.lowest = ceiling;
+  }
+
+  /**
+   * A new ceiling (rate discovery's): the rate follows it at once unless an
+   * overload cut is recent, when it only stays below it.
+   */
+  setCeiling(now: number, top: number): void {
+    if (top === this.ceiling) return;
+    this.ceiling = top;
+    const next = now - this.lastDecrease < INCREASE_AFTER_MS ? Math.min(this.current, top) : top;
+    if (next === this.current) return;
+    this.current = next;
+    this.lowest = this.lowest > 0 ? Math.min(this.lowest, next) : next;
+    this.apply(next);
   }
 
   /** A receiver reports overload. `observed`: recent wire throughput in bytes/s. */
@@ -65,19 +83,39 @@ export class WireMeter {
   }
 }
 
-/** The session's pacing: the rate controller and the rate measured on the wire. */
+/** What the session's pacing samples every tick besides the native sender's counters. */
+export interface PacingSample {
+  /** Whether the rate may change (not while waiting for receivers). */
+  recover: boolean;
+  /** The latest report of every receiver that keeps up, and their heartbeat interval (ms). */
+  reports: readonly RateReport[];
+  heartbeatMs: number;
+}
+
+/** The session's pacing: rate discovery (unless off), the overload controller under it, and the rate measured on the wire. */
 export class Pacing {
   readonly control: RateController;
   readonly wire = new WireMeter();
+  readonly discovery?: RateDiscovery;
+  private queueFullWaits = 0;
 
-  constructor(ceiling: number, apply: (bytesPerSecond: number) => void) {
+  /** `discover`: find the path's rate below `ceiling` (needs a ceiling: unlimited is unpaced). */
+  constructor(ceiling: number, discover: boolean, now: number, apply: (bytesPerSecond: number) => void) {
     this.control = new RateController(ceiling, apply);
+    if (discover && ceiling > 0) this.discovery = new RateDiscovery(ceiling, now);
   }
 
-  /** Samples the wire's byte count; with `recover`, lets the rate recover after a quiet spell. */
-  sample(now: number, bytes: number, recover: boolean): void {
-    this.wire.sample(now, bytes);
-    if (recover) this.control.tick(now, this.wire.rate);
+  /** Samples the wire's byte count; with `recover`, lets the rate follow discovery and recover after a quiet spell. */
+  sample(now: number, tx: Pick<NativeSenderStats, 'bytes' | 'queueFullWaits'> | undefined, s: PacingSample): void {
+    this.wire.sample(now, tx?.bytes ?? 0);
+    const queueFull = (tx?.queueFullWaits ?? 0) > this.queueFullWaits;
+    this.queueFullWaits = tx?.queueFullWaits ?? 0;
+    if (!s.recover) return;
+    if (this.discovery) {
+      const top = this.discovery.update({ now, reports: s.reports, sentBytesPerSecond: this.wire.rate, localQueueFull: queueFull, heartbeatMs: s.heartbeatMs });
+      this.control.setCeiling(now, top);
+    }
+    this.control.tick(now, this.wire.rate);
   }
 
   /** A receiver reports overload. */
@@ -88,5 +126,10 @@ export class Pacing {
   /** The pacing rate, else the rate measured on the wire (bytes/s; 0 or less when unknown). */
   get rate(): number {
     return this.control.current || this.wire.rate;
+  }
+
+  /** For the summary: rate cuts (overload and discovery) and the lowest rate used. */
+  get record(): { decreases: number; lowest: number } {
+    return { decreases: this.control.decreases + (this.discovery?.cuts ?? 0), lowest: this.control.lowest };
   }
 }

@@ -16,7 +16,7 @@ import { ReportSocket } from './control.js';
 import { openFilePass } from './file-pass.js';
 import { STDIN_IMAGE, resolveSendOptions, type ResolvedSendOptions, type SendOptions } from './options.js';
 import { announcedImage, openStreamPass, type StreamChunks, type StreamPass } from './stream-pass.js';
-import { Participants, confirmed, summarize, type Participant, type ReceiverSummary } from './participants.js';
+import { Participants, confirmed, rateReport, summarize, type Participant, type ReceiverSummary } from './participants.js';
 import { sendProgress, type SendProgress } from './progress.js';
 import { Pacing } from './rate.js';
 import { RepairBudget } from './repair-budget.js';
@@ -140,7 +140,7 @@ export class SenderSession extends EventEmitter {
     const tx = new Transmitter(this.opts, this.symbolSize, (done) => this.onJobsDone(done), this.security.dataSeal());
     this.tx = tx;
     this.admission = new Admission(this.participants, this.stats.dropped, this.clock.now(), this.opts.minReceivers);
-    this.pacing = new Pacing(this.opts.rateBytes, (r) => {
+    this.pacing = new Pacing(this.opts.rateBytes, this.opts.rateDiscovery, this.clock.now(), (r) => {
       this.dispatch!.groupRate(r);
       this.emit('rate', { bytesPerSecond: Math.round(r) });
     });
@@ -325,12 +325,12 @@ export class SenderSession extends EventEmitter {
     }
   }
 
-  /** Every 250 ms: measure the wire rate, let the rate recover, expire silent receivers. */
+  /** Every 250 ms: measure the wire rate, let rate discovery (from the receivers that keep up) and recovery move the rate, expire silent receivers. */
   private checkReceivers(): void {
     const now = this.clock.now();
-    this.pacing!.sample(now, this.tx?.stats().bytes ?? 0, !this.state.is('waiting'));
-    const timeout = receiverTimeoutMs(this.opts.receiverTimeout, heartbeatTenths(this.participants.size, this.pacing!.rate));
-    for (const p of this.participants.expire(now, timeout)) this.emit('receiver-lost', summarize(p));
+    const heartbeat = heartbeatTenths(this.participants.size, this.pacing!.rate);
+    this.pacing!.sample(now, this.tx?.stats(), { recover: !this.state.is('waiting'), reports: this.participants.active().filter((p) => this.keepsUp(p)).flatMap(rateReport), heartbeatMs: heartbeat * 100 });
+    for (const p of this.participants.expire(now, receiverTimeoutMs(this.opts.receiverTimeout, heartbeat))) this.emit('receiver-lost', summarize(p));
     const sent = this.tx ? { bytes: this.budget.firstPassBytes, chunks: this.tx.firstPassProgress } : { bytes: 0, chunks: 0 };
     const fail = (p: Participant): boolean => this.participants.fail(p, now);
     this.emitAll(this.slow!.evaluate(this.participants.all(), now, sent.bytes, sent.chunks, this.pacing!.rate, this.state.is('sending'), fail));
@@ -364,7 +364,7 @@ export class SenderSession extends EventEmitter {
       native: this.tx!.stats(),
       receivers: this.participants.all(),
       listed: this.opts.receivers,
-      rate: this.pacing?.control,
+      rate: this.pacing?.record,
       aborted: this.aborted,
     });
     this.state.to('ended');

@@ -72,6 +72,9 @@ export interface SendSummary {
   /** How often receivers' overload made the sender slow down, and the lowest rate used (bytes/s, 0 = unpaced). */
   rateDecreases: number;
   lowestRate: number;
+  /** The sender's own link: waits on its full queue (ENOBUFS), and datagrams lost there all the same. */
+  localQueueFullWaits: number;
+  localDrops: number;
   receivers: ReceiverSummary[];
   /** Receivers listed with --receivers that never joined. */
   neverJoined: string[];
@@ -196,6 +199,8 @@ export class SenderStats {
       repairJobs: this.repairJobs,
       prepareSeconds: s.prepareSeconds,
       gso: s.native.gsoBatches > 0,
+      localQueueFullWaits: s.native.queueFullWaits,
+      localDrops: s.native.localDrops,
       cpuSeconds: cpuSeconds(),
       transferCpuSeconds: cpuSeconds() - this.startCpu,
       peakRssMB: peakRssMB(),

@@ -4,7 +4,7 @@
 import { MAX_NACK_BACKOFF_MS, MAX_TAIL_NACK_BACKOFF_MS, NACK_BACKOFF_MS, REPAIR_HOLD_MS } from '../defaults.js';
 
 const TAIL_BACKOFF_BYTES = 64 * 1024;
-const HEARTBEAT_BYTES = 88; // a STATUS (no digest) with a short name, plus IP/UDP headers
+const HEARTBEAT_BYTES = 108; // a STATUS (no digest) with a short name, plus IP/UDP headers
 
 /**
  * The window over which receivers spread the first report of a loss. It
@@ -25,17 +25,25 @@ export function nackBackoffWindow(groupSize: number, rate: number, firstPass: bo
 /**
  * Receivers' STATUS heartbeat interval, in tenths of a second: about 0.25%
  * of the link for all heartbeats together (as RTCP shares its bandwidth),
- * never more often than once a second, never rarer than every 25 s.
+ * never rarer than every 25 s. Rate discovery wants reports often in small
+ * groups: at most every 0.2 s up to 4 receivers, every 0.05 s × N up to 20,
+ * once a second from 20 on (so large groups report as they always did).
  */
 export function heartbeatTenths(groupSize: number, rate: number): number {
   if (!(rate > 0)) return 10;
   const seconds = (groupSize * HEARTBEAT_BYTES) / (0.0025 * rate);
-  return Math.round(Math.min(25, Math.max(1, seconds)) * 10);
+  const least = Math.min(1, Math.max(0.2, 0.05 * groupSize));
+  return Math.round(Math.min(25, Math.max(least, seconds)) * 10);
 }
 
-/** How long a receiver may be silent before it is lost, ms: silence means lost only after several heartbeats have been missed. */
+/**
+ * How long a receiver may be silent before it is lost, ms: silence means
+ * lost only after several heartbeats have been missed, and never under 4 s
+ * (four of the 1 s heartbeats small groups had before rate discovery made
+ * theirs more frequent: a busy receiver is not lost sooner for it).
+ */
 export function receiverTimeoutMs(receiverTimeoutS: number, heartbeat: number): number {
-  return Math.max(receiverTimeoutS * 1000, 4 * heartbeat * 100);
+  return Math.max(receiverTimeoutS * 1000, 4 * Math.max(10, heartbeat) * 100);
 }
 
 /**

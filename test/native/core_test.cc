@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/data_header.h"
+#include "core/seq_gaps.h"
 #include "core/reassembler.h"
 #include "core/reed_solomon.h"
 #include "core/seal.h"
@@ -78,9 +79,17 @@ void headerRoundTrip() {
   buf[kOffCoding] = kCodingCount;
   CHECK(!readDataHeader(buf, sizeof buf, &out));
   buf[kOffCoding] = kCodingRaw;
-  buf[kOffDataReserved] = 1;
-  CHECK(!readDataHeader(buf, sizeof buf, &out));
-  buf[kOffDataReserved] = 0;
+  // v5: the former reserved u16 is the sender's datagram count.
+  buf[kOffSeq] = 0x34;
+  buf[kOffSeq + 1] = 0x12;
+  CHECK(readDataHeader(buf, sizeof buf, &out) && out.seq == 0x1234);
+  {
+    // Loss by seq gaps: late (reordered) datagrams never widen the span; the count wraps.
+    SeqGaps g;
+    uint64_t span = 0;
+    for (uint16_t s : {uint16_t(65530), uint16_t(65533), uint16_t(65531), uint16_t(2), uint16_t(1), uint16_t(2)}) span += g.take(s);
+    CHECK(span == 1 + 3 + 0 + 5 + 0 + 0);
+  }
   // Flags: none in an open session; SEALED (and ENCRYPTED with it) in a sealed one.
   in.flags = kFlagSealed | kFlagEncrypted;
   writeDataHeader(buf, in);

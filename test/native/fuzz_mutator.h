@@ -53,7 +53,7 @@ class Mutator {
     size_t size;
   };
   static constexpr Field kDataFields[] = {{kOffMagic, 4}, {kOffVersion, 1}, {kOffType, 1},   {kOffFlags, 2},
-                                          {kOffSession, 4}, {kOffStream, 1}, {kOffCoding, 1}, {kOffDataReserved, 2},
+                                          {kOffSession, 4}, {kOffStream, 1}, {kOffCoding, 1}, {kOffSeq, 2},
                                           {kOffChunk, 4},  {kOffSymbol, 4},  {kOffLength, 4}};
 
   template <typename T, size_t N>

@@ -62,11 +62,14 @@ describe('control packets', () => {
       imageDigest: hash(Buffer.from('y')),
       name: 'node-17',
       nonce: Buffer.alloc(16, 3),
+      dataBytes: 2 ** 40 + 3,
+      sequenced: 99_999,
+      clockMs: 2 ** 32 - 1,
     };
     expect(decodeStatus(encodeStatus(s))).toEqual(s);
     // Only DONE carries the digest: a heartbeat is 32 bytes shorter.
     const heartbeat = { ...s, state: ReceiverState.Receiving, imageDigest: Buffer.alloc(32) };
-    expect(encodeStatus(heartbeat).length).toBe(64 + 'node-17'.length);
+    expect(encodeStatus(heartbeat).length).toBe(84 + 'node-17'.length);
     expect(decodeStatus(encodeStatus(heartbeat))).toEqual(heartbeat);
     const doneWithoutDigest = Buffer.from(encodeStatus(heartbeat));
     doneWithoutDigest[16] = ReceiverState.Done;

@@ -35,9 +35,9 @@ describe('the wire tables', () => {
     for (const e of Object.values(W.WIRE_ENUMS)) expect(new Set(Object.values(e)).size).toBe(Object.values(e).length);
   });
 
-  it('keep every packet layout of protocol v4', () => {
+  it('keep every packet layout of protocol v5', () => {
     const sizes = Object.fromEntries(W.LAYOUTS.map((l) => [l.name, l.size]));
-    expect(sizes).toEqual({ CommonHeader: 12, DataHeader: 28, Announce: 112, StatusFixed: 64, NackFixed: 20, NackEntry: 8, Pair: 4, Ack: 36, RepairAdvFixed: 20, Lz4Prefix: 4 });
+    expect(sizes).toEqual({ CommonHeader: 12, DataHeader: 28, Announce: 112, StatusFixed: 84, NackFixed: 20, NackEntry: 8, Pair: 4, Ack: 36, RepairAdvFixed: 20, Lz4Prefix: 4 });
     for (const l of W.LAYOUTS) {
       let at = 0;
       for (const f of l.fields) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RateController } from '../../src/sender/rate.js';
+import { Pacing, RateController } from '../../src/sender/rate.js';
 
 describe('RateController', () => {
   it('cuts the rate on overload, once per holdoff, and recovers to the ceiling when quiet', () => {
@@ -25,5 +25,31 @@ describe('RateController', () => {
     expect(rc.current).toBeCloseTo(280e6);
     for (let t = 1000; t < 10_000; t += 200) rc.onOverload(t, 0);
     expect(rc.current).toBe(1e6);
+  });
+
+  it('follows a new ceiling at once, unless an overload cut is recent: then it stays below it', () => {
+    const applied: number[] = [];
+    const rc = new RateController(100e6, (r) => applied.push(r));
+    rc.setCeiling(0, 20e6);
+    expect(rc.current).toBe(20e6);
+    rc.setCeiling(1000, 30e6);
+    expect(rc.current).toBe(30e6);
+    rc.onOverload(2000, 30e6);
+    rc.setCeiling(2100, 40e6);
+    expect(rc.current).toBeCloseTo(21e6); // recovers towards 40e6 by ticks, not at once
+    expect(applied).toEqual([20e6, 30e6, 21e6]);
+  });
+});
+
+describe('Pacing', () => {
+  it('with discovery, cuts to what a congested receiver received; off, stays at --rate', () => {
+    const report = { id: 1, at: 1000, intervalMs: 250, bytesPerSecond: 25e6, lossFraction: 0.75 };
+    const on = new Pacing(100e6, true, 0, () => {});
+    on.sample(1000, { bytes: 0, queueFullWaits: 0 }, { recover: true, reports: [report], heartbeatMs: 200 });
+    expect(on.control.current).toBe(25e6);
+    const off = new Pacing(100e6, false, 0, () => {});
+    off.sample(1000, { bytes: 0, queueFullWaits: 0 }, { recover: true, reports: [report], heartbeatMs: 200 });
+    expect(off.control.current).toBe(100e6);
+    expect(off.discovery).toBeUndefined();
   });
 });

@@ -31,9 +31,11 @@ describe('heartbeatTenths', () => {
   it('shares 0.25% of the link among all heartbeats, between 1 and 25 s', () => {
     expect(heartbeatTenths(4, 0)).toBe(10);
     expect(heartbeatTenths(4, Number.NaN)).toBe(10);
-    expect(heartbeatTenths(4, 125e6)).toBe(10); // 1 Gbit/s: once a second
+    expect(heartbeatTenths(4, 125e6)).toBe(2); // 1 Gbit/s, a small group: every 0.2 s for rate discovery
+    expect(heartbeatTenths(10, 125e6)).toBe(5);
+    expect(heartbeatTenths(40, 125e6)).toBe(10); // from 20 receivers on: once a second
     expect(heartbeatTenths(1000, 125e3)).toBe(250); // 1 Mbit/s, 1000 receivers: the rarest
-    expect(heartbeatTenths(100, 1e6)).toBe(35); // 8800 B at 2500 B/s
+    expect(heartbeatTenths(100, 1e6)).toBe(43); // 10800 B at 2500 B/s
   });
 });
 
@@ -41,6 +43,7 @@ describe('receiverTimeoutMs', () => {
   it('is --receiver-timeout, or four heartbeats if they are rarer', () => {
     expect(receiverTimeoutMs(10, 10)).toBe(10_000);
     expect(receiverTimeoutMs(10, 250)).toBe(100_000);
+    expect(receiverTimeoutMs(2, 2)).toBe(4000); // a small group's 0.2 s heartbeats: still four seconds at least
     expect(receiverTimeoutMs(0.5, 10)).toBe(4000);
   });
 });

@@ -35,6 +35,7 @@ Status Reassembler::configure(const RxConfig& config) {
   fec_ = std::move(fec);  // after the assemblies that pointed at the old one
   slotSize_ = slotSize;
   manifestReserve_ = config.manifestReserve;
+  seqGaps_.reset();
   configured_ = true;
   return Status::Ok();
 }
@@ -149,6 +150,7 @@ void Reassembler::handleData(uint8_t* p, size_t len, std::vector<CompletedChunk>
     counters_.foreign++;
     return;
   }
+  const size_t datagramLen = len;  // as it travelled, trailer included: the sender counts it so
   if (!unseal(p, &len)) return;
   DataHeader h;
   if (!readDataHeader(p, len, &h, opener_.sealed())) {
@@ -192,6 +194,8 @@ void Reassembler::handleData(uint8_t* p, size_t len, std::vector<CompletedChunk>
   }
   counters_.dataPackets++;
   counters_.payloadBytes += payloadLen;
+  counters_.dataBytes += datagramLen;
+  counters_.sequenced += seqGaps_.take(h.seq);
   if (repair) counters_.repairSymbols++;
   if (int64_t(h.chunk) > highestSeen_[h.stream]) highestSeen_[h.stream] = h.chunk;
   if (isCompleted(h.stream, h.chunk)) {

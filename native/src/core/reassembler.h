@@ -15,6 +15,7 @@
 #include "core/data_opener.h"
 #include "core/fec_scheme.h"
 #include "core/rx_stats.h"
+#include "core/seq_gaps.h"
 #include "core/status.h"
 #include "core/wire.h"
 
@@ -110,6 +111,7 @@ class Reassembler {
   std::array<int64_t, kStreamCount> highestSeen_{};
   std::unordered_map<uint64_t, Assembly> assembling_;
   std::vector<Slot> freeSlots_;
+  SeqGaps seqGaps_;
 };
 
 }  // namespace blockcast

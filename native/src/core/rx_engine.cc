@@ -141,6 +141,8 @@ RxStats RxEngine::stats() {
   s.forged = c.forged;
   s.replayed = c.replayed;
   s.noKey = c.noKey;
+  s.dataBytes = c.dataBytes;
+  s.sequenced = c.sequenced;
   s.gro = gro_;
   s.socketBuffer = fd_ >= 0 ? socketBufferSize(fd_, true) : 0;
   std::lock_guard<std::mutex> lock(mu_);

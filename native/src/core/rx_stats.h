@@ -15,6 +15,9 @@ struct RxCounters {
       early{0}, noBuffer{0}, chunksCompleted{0}, controls{0}, groBatches{0}, controlOverflow{0}, socketDrops{0},
       repairSymbols{0}, decodedSymbols{0}, decodeFailures{0}, injectedDrops{0}, repeatedAnnounces{0},
       forged{0}, replayed{0}, noKey{0};
+  // Rate discovery: DATA bytes taken (UDP payload), and datagrams the sender
+  // sent meanwhile by the DATA seq (seq_gaps.h).
+  std::atomic<uint64_t> dataBytes{0}, sequenced{0};
 };
 
 // A snapshot for stats(): the counters plus the state they describe.
@@ -26,6 +29,7 @@ struct RxStats {
   // already seen or below the replay window, and sealed DATA while no key
   // is set (docs/SECURITY.md).
   uint64_t forged, replayed, noKey;
+  uint64_t dataBytes, sequenced;
   bool gro;
   int socketBuffer;
   size_t assembling, freeSlots;

@@ -44,6 +44,11 @@ int openSenderSocket(const McastOptions& o, SocketError* err) {
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return fail(fd, err, "socket");
   setBuffer(fd, false, o.bufferBytes);
+  // A datagram the local qdisc drops comes back as ENOBUFS only with
+  // IP_RECVERR (udp_send_skb counts and swallows it otherwise): the sender
+  // then waits for the queue (udp_batch.cc) instead of losing the overrun.
+  int one = 1;
+  if (setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof one) != 0) return fail(fd, err, "setsockopt(IP_RECVERR)");
   unsigned char ttl = static_cast<unsigned char>(o.ttl);
   if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl) != 0)
     return fail(fd, err, "setsockopt(IP_MULTICAST_TTL)");

@@ -107,9 +107,17 @@ void TxEngine::submit(SendJob job) {
   cv_.notify_one();
 }
 
+// Called on the JS thread: never blocks on a full send buffer. A full local
+// queue (EAGAIN, or ENOBUFS through IP_RECVERR) loses a control packet as it
+// always did: ANNOUNCE repeats, REPAIR_ADV is advisory.
 int TxEngine::sendControl(const uint8_t* data, size_t length) {
-  ssize_t r = ::send(fd_, data, length, 0);
-  return r < 0 ? errno : 0;
+  ssize_t r = ::send(fd_, data, length, MSG_DONTWAIT);
+  if (r >= 0) return 0;
+  if (errno == ENOBUFS || errno == EAGAIN) {
+    out_.localDrops++;
+    return 0;
+  }
+  return errno;
 }
 
 TxStats TxEngine::stats() {
@@ -120,6 +128,8 @@ TxStats TxEngine::stats() {
   s.gsoBatches = out_.gsoBatches;
   s.sleeps = pacer_.sleeps();
   s.softErrors = out_.softErrors;
+  s.queueFullWaits = out_.queueFullWaits;
+  s.localDrops = out_.localDrops;
   s.idleSeconds = double(idleNs_) / 1e9;
   s.forfeitSeconds = double(pacer_.forfeitNs()) / 1e9;
   s.gsoDisabledErrno = out_.gsoDisabledErrno;
@@ -234,6 +244,10 @@ int TxEngine::sendParity(const SendJob& job) {
 int TxEngine::sendItems(const SendJob& job, const std::vector<Outgoing>& items) {
   size_t perBurst =
       pacer_.burstDatagrams(kDataHeaderSize + opts_.symbolSize + trailerSize_ + kIpUdpOverhead, maxSegments_);
+  // The local queue was full lately: small batches, which a qdisc takes or
+  // refuses whole (tbf cuts a batch larger than its burst into frames and
+  // drops the tail silently), so that ENOBUFS makes the thread wait.
+  if (monotonicNs() < smallBatchesUntilNs_) perBurst = std::min(perBurst, kQueueFullBatch);
   size_t start = 0;
   for (size_t i = 0; i < items.size(); i++) {
     bool shortItem = items[i].length < opts_.symbolSize;
@@ -265,6 +279,7 @@ int TxEngine::sendBatch(const SendJob& job, const Outgoing* items, size_t n) {
   uint64_t wire = 0;
   for (size_t i = 0; i < n; i++) {
     h.symbol = items[i].id;
+    h.seq = dataSeq_++;
     if (sealer_) {
       uint8_t* packet = scratch_.data() + i * segment;  // n <= maxSegments_ (burstDatagrams)
       writeDataHeader(packet, h);
@@ -277,7 +292,10 @@ int TxEngine::sendBatch(const SendJob& job, const Outgoing* items, size_t n) {
     wire += kDataHeaderSize + items[i].length + trailerSize_ + kIpUdpOverhead;
   }
   pacer_.pace(wire);
-  return out_.send(fd_, iov, n, iovPer, static_cast<uint16_t>(segment), wire);
+  uint64_t waits = out_.queueFullWaits;
+  int err = out_.send(fd_, iov, n, iovPer, static_cast<uint16_t>(segment), wire);
+  if (out_.queueFullWaits != waits) smallBatchesUntilNs_ = monotonicNs() + kQueueFullHoldNs;
+  return err;
 }
 
 // packet holds the header; appends the payload (ciphertext, or clear and

@@ -65,6 +65,10 @@ struct JobDone {
 
 struct TxStats {
   uint64_t packets, bytes, batches, gsoBatches, sleeps, softErrors;
+  // The local queue (qdisc) refused a send (ENOBUFS, seen through
+  // IP_RECVERR): times the engine waited and sent again, and datagrams it
+  // gave up on (udp_batch.h).
+  uint64_t queueFullWaits, localDrops;
   double idleSeconds, forfeitSeconds;
   int gsoDisabledErrno;
   int socketBuffer;
@@ -114,6 +118,12 @@ class TxEngine {
   const std::unique_ptr<Sealer> sealer_;
   const uint32_t trailerSize_;
   uint64_t seq_ = 0;
+  uint16_t dataSeq_ = 0;  // every DATA datagram's count, mod 2^16: receivers measure loss by it
+  // After a full local queue (ENOBUFS): batches of at most kQueueFullBatch
+  // datagrams until this time (sendItems).
+  static constexpr size_t kQueueFullBatch = 8;
+  static constexpr uint64_t kQueueFullHoldNs = 500000000;
+  uint64_t smallBatchesUntilNs_ = 0;
   std::vector<uint8_t> scratch_;
   int fd_;
   uint32_t maxSegments_ = 0;

@@ -29,7 +29,7 @@ inline void store64(uint8_t* p, uint64_t v) {
 }
 
 constexpr uint32_t kMagic = 0x314B4342u;
-constexpr uint8_t kVersion = 4u;
+constexpr uint8_t kVersion = 5u;
 constexpr uint32_t kRepairBit = 0x80000000u;
 constexpr uint32_t kRepairStripeShift = 16u;
 constexpr uint32_t kRepairIndexMask = 65535u;
@@ -75,7 +75,7 @@ constexpr size_t kOffSession = 8u;
 constexpr size_t kDataHeaderSize = 28u;
 constexpr size_t kOffStream = 12u;
 constexpr size_t kOffCoding = 13u;
-constexpr size_t kOffDataReserved = 14u;
+constexpr size_t kOffSeq = 14u;
 constexpr size_t kOffChunk = 16u;
 constexpr size_t kOffSymbol = 20u;
 constexpr size_t kOffLength = 24u;
@@ -102,7 +102,7 @@ constexpr size_t kAnnounceOffStreamFlags = 104u;
 constexpr size_t kAnnounceOffReserved3 = 105u;
 constexpr size_t kAnnounceOffSegmentChunks = 106u;
 constexpr size_t kAnnounceOffSegments = 108u;
-constexpr size_t kStatusFixedSize = 64u;
+constexpr size_t kStatusFixedSize = 84u;
 constexpr size_t kStatusFixedOffReceiverId = 12u;
 constexpr size_t kStatusFixedOffState = 16u;
 constexpr size_t kStatusFixedOffReason = 17u;
@@ -114,6 +114,9 @@ constexpr size_t kStatusFixedOffPackets = 32u;
 constexpr size_t kStatusFixedOffMalformed = 40u;
 constexpr size_t kStatusFixedOffDuplicates = 44u;
 constexpr size_t kStatusFixedOffNonce = 48u;
+constexpr size_t kStatusFixedOffDataBytes = 64u;
+constexpr size_t kStatusFixedOffSequenced = 72u;
+constexpr size_t kStatusFixedOffClockMs = 80u;
 constexpr size_t kNackFixedSize = 20u;
 constexpr size_t kNackFixedOffReceiverId = 12u;
 constexpr size_t kNackFixedOffCount = 16u;

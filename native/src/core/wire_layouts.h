@@ -44,6 +44,7 @@ struct DataHeader {
   CommonHeader head;
   uint8_t stream;
   uint8_t coding;
+  uint16_t seq;
   uint32_t chunk;
   uint32_t symbol;
   uint32_t length;
@@ -54,7 +55,7 @@ inline void write(uint8_t* p, const DataHeader& v) {
   write(p, v.head);
   p[12] = v.stream;
   p[13] = v.coding;
-  store16(p + 14, 0);
+  store16(p + 14, v.seq);
   store32(p + 16, v.chunk);
   store32(p + 20, v.symbol);
   store32(p + 24, v.length);
@@ -66,7 +67,7 @@ inline bool read(const uint8_t* p, DataHeader* out) {
   read(p, &out->head);
   out->stream = p[12];
   out->coding = p[13];
-  if (load16(p + 14) != 0) return false;
+  out->seq = load16(p + 14);
   out->chunk = load32(p + 16);
   out->symbol = load32(p + 20);
   out->length = load32(p + 24);
@@ -165,9 +166,12 @@ struct StatusFixed {
   uint32_t malformed;
   uint32_t duplicates;
   uint8_t nonce[16];
+  uint64_t dataBytes;
+  uint64_t sequenced;
+  uint32_t clockMs;
 };
 
-// Writes the 64 bytes of a StatusFixed at p (reserved fields as 0).
+// Writes the 84 bytes of a StatusFixed at p (reserved fields as 0).
 inline void write(uint8_t* p, const StatusFixed& v) {
   write(p, v.head);
   store32(p + 12, v.receiverId);
@@ -181,9 +185,12 @@ inline void write(uint8_t* p, const StatusFixed& v) {
   store32(p + 40, v.malformed);
   store32(p + 44, v.duplicates);
   std::memcpy(p + 48, v.nonce, 16);
+  store64(p + 64, v.dataBytes);
+  store64(p + 72, v.sequenced);
+  store32(p + 80, v.clockMs);
 }
 
-// Reads a StatusFixed from the 64 bytes at p (the caller checked the length).
+// Reads a StatusFixed from the 84 bytes at p (the caller checked the length).
 // False if a reserved field that must be 0 is not.
 inline bool read(const uint8_t* p, StatusFixed* out) {
   read(p, &out->head);
@@ -198,6 +205,9 @@ inline bool read(const uint8_t* p, StatusFixed* out) {
   out->malformed = load32(p + 40);
   out->duplicates = load32(p + 44);
   std::memcpy(out->nonce, p + 48, 16);
+  out->dataBytes = load64(p + 64);
+  out->sequenced = load64(p + 72);
+  out->clockMs = load32(p + 80);
   return true;
 }
 

@@ -178,6 +178,8 @@ Napi::Value Receiver::Stats(const Napi::CallbackInfo& info) {
   num("forged", double(t.forged));
   num("replayed", double(t.replayed));
   num("noKey", double(t.noKey));
+  num("dataBytes", double(t.dataBytes));
+  num("sequenced", double(t.sequenced));
   s.Set("gro", Napi::Boolean::New(env, t.gro));
   num("socketBuffer", t.socketBuffer);
   num("assembling", double(t.assembling));

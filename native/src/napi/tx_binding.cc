@@ -140,6 +140,8 @@ Napi::Value Sender::Stats(const Napi::CallbackInfo& info) {
   num("gsoBatches", double(t.gsoBatches));
   num("sleeps", double(t.sleeps));
   num("softErrors", double(t.softErrors));
+  num("queueFullWaits", double(t.queueFullWaits));
+  num("localDrops", double(t.localDrops));
   num("idleSeconds", t.idleSeconds);
   num("forfeitSeconds", t.forfeitSeconds);
   num("gsoDisabledErrno", t.gsoDisabledErrno);

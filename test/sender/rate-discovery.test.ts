@@ -1,0 +1,85 @@
+// Rate discovery against synthetic paths: a simulated link (a bottleneck
+// that may appear mid-session, random loss) turns the pacing rate into the
+// reports two receivers would send every 250 ms.
+import { describe, expect, it } from 'vitest';
+import { RateDiscovery, type RateReport } from '../../src/sender/rate-discovery.js';
+
+const MB = 1e6;
+const STEP_MS = 50;
+const REPORT_MS = 250;
+
+interface Path {
+  /** The bottleneck at time t (bytes/s), Infinity for none. */
+  bottleneck: (t: number) => number;
+  randomLoss: number;
+}
+
+/** Runs the controller for `seconds`; returns the pacing rate at every step. */
+function simulate(ceiling: number, path: Path, seconds: number): { t: number; rate: number }[] {
+  const d = new RateDiscovery(ceiling, 0);
+  const trace: { t: number; rate: number }[] = [];
+  const sent: { rate: number; carried: number }[] = []; // per step, within the current report interval
+  const reports: RateReport[] = [];
+  for (let t = STEP_MS; t <= seconds * 1000; t += STEP_MS) {
+    const rate = d.rate;
+    sent.push({ rate, carried: Math.min(rate, path.bottleneck(t)) * (1 - path.randomLoss) });
+    if (t % REPORT_MS === 0) {
+      const offered = sent.reduce((a, s) => a + s.rate, 0) / sent.length;
+      const received = sent.reduce((a, s) => a + s.carried, 0) / sent.length;
+      reports.length = 0;
+      // Two receivers behind the same path, reporting 20 ms apart.
+      for (const id of [1, 2]) reports.push({ id, at: t + 20 * id, intervalMs: REPORT_MS, bytesPerSecond: received, lossFraction: 1 - received / offered });
+      sent.length = 0;
+    }
+    d.update({ now: t + 40, reports: reports.filter((r) => r.at <= t + 40), sentBytesPerSecond: rate, localQueueFull: false, heartbeatMs: 200 });
+    trace.push({ t, rate: d.rate });
+  }
+  return trace;
+}
+
+function meanRate(trace: { t: number; rate: number }[], fromS: number, toS: number): number {
+  const w = trace.filter((x) => x.t >= fromS * 1000 && x.t < toS * 1000);
+  return w.reduce((a, x) => a + x.rate, 0) / w.length;
+}
+
+describe('RateDiscovery', () => {
+  it('converges within a few seconds to 0.9-1.0 of a bottleneck below the ceiling', () => {
+    const x = 25 * MB; // 200 Mbit/s under a 1 Gbit/s ceiling
+    const trace = simulate(125 * MB, { bottleneck: () => x, randomLoss: 0 }, 30);
+    const after3s = trace.filter((s) => s.t >= 3000);
+    // Probes go above the bottleneck briefly; the time-averaged rate is what the link carries.
+    expect(meanRate(trace, 3, 30) / x).toBeGreaterThanOrEqual(0.9);
+    expect(meanRate(trace, 3, 30) / x).toBeLessThanOrEqual(1.05);
+    expect(Math.max(...after3s.map((s) => s.rate)) / x).toBeLessThanOrEqual(1.3);
+    expect(Math.min(...after3s.map((s) => s.rate)) / x).toBeGreaterThanOrEqual(0.75);
+  });
+
+  it('stays at the ceiling under 1% random loss with no bottleneck', () => {
+    const ceiling = 125 * MB;
+    const trace = simulate(ceiling, { bottleneck: () => Infinity, randomLoss: 0.01 }, 30);
+    expect(trace.every((s) => s.rate === ceiling)).toBe(true);
+  });
+
+  it('under 5% random loss, recovers the ceiling after at most one cut', () => {
+    const ceiling = 125 * MB;
+    const trace = simulate(ceiling, { bottleneck: () => Infinity, randomLoss: 0.05 }, 30);
+    expect(meanRate(trace, 10, 30)).toBe(ceiling);
+  });
+
+  it('backs off when a bottleneck appears mid-session, and probes back up once it is gone', () => {
+    const ceiling = 125 * MB;
+    const x = 25 * MB;
+    const bottleneck = (t: number): number => (t >= 10_000 && t < 30_000 ? x : Infinity);
+    const trace = simulate(ceiling, { bottleneck, randomLoss: 0.01 }, 45);
+    expect(meanRate(trace, 0, 10)).toBe(ceiling);
+    expect(meanRate(trace, 13, 30) / x).toBeGreaterThanOrEqual(0.9);
+    expect(meanRate(trace, 13, 30) / x).toBeLessThanOrEqual(1.05);
+    expect(meanRate(trace, 36, 45)).toBe(ceiling); // within 6 s: the rest of a cruise, then probes of growing gain
+  });
+
+  it('paces at what its own link takes when the local queue is full', () => {
+    const d = new RateDiscovery(125 * MB, 0);
+    expect(d.update({ now: 300, reports: [], sentBytesPerSecond: 25 * MB, localQueueFull: true, heartbeatMs: 200 })).toBe(25 * MB);
+    expect(d.cuts).toBe(1);
+  });
+});
