@@ -44,6 +44,28 @@ int writeAll(int fd, const uint8_t* data, size_t length, int64_t offset) {
   return 0;
 }
 
+// Decodes job's wire bytes (into `buf`, or in place for a raw chunk) and
+// checks their BLAKE3 against job.expected. On failure fills *r (outcome,
+// message, and the digest of the wire bytes, which the caller reports) and
+// returns false.
+bool decodeAndCheck(const ChunkWrite& job, uint8_t* buf, size_t capacity, DecodedChunk* raw, ChunkWriteResult* r) {
+  *raw = decodeChunk(job.coding, job.wire, job.wireLength, buf, capacity, job.rawLength);
+  if (!raw->ok()) {
+    r->outcome = WriteOutcome::Undecodable;
+    r->message = raw->error;
+    r->digest = blake3Digest(job.wire, job.wireLength);
+    return false;
+  }
+  r->digest = blake3Digest(raw->data, job.rawLength);
+  if (r->digest != job.expected) {
+    r->outcome = WriteOutcome::Mismatch;
+    r->message = "hash mismatch";
+    if (raw->data != job.wire) r->digest = blake3Digest(job.wire, job.wireLength);  // a raw chunk's wire bytes were just hashed
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 AlignedScratch::~AlignedScratch() { std::free(data_); }
@@ -73,20 +95,8 @@ ChunkWriteResult writeChunk(const ChunkWrite& job, AlignedScratch& scratch, int 
     r.message = strerror(ENOMEM);
     return r;
   }
-  DecodedChunk raw = decodeChunk(job.coding, job.wire, job.wireLength, scratch.data(), scratch.size(), job.rawLength);
-  if (!raw.ok()) {
-    r.outcome = WriteOutcome::Undecodable;
-    r.message = raw.error;
-    r.digest = blake3Digest(job.wire, job.wireLength);
-    return r;
-  }
-  r.digest = blake3Digest(raw.data, job.rawLength);
-  if (r.digest != job.expected) {
-    r.outcome = WriteOutcome::Mismatch;
-    r.message = "hash mismatch";
-    if (raw.data != job.wire) r.digest = blake3Digest(job.wire, job.wireLength);  // a raw chunk's wire bytes were just hashed
-    return r;
-  }
+  DecodedChunk raw;
+  if (!decodeAndCheck(job, scratch.data(), scratch.size(), &raw, &r)) return r;
   int err = EINVAL;
   if (direct) {
     // O_DIRECT wants an aligned buffer too: a raw chunk sits in JS memory.
@@ -110,20 +120,8 @@ ChunkWriteResult writeChunk(const ChunkWrite& job, AlignedScratch& scratch, int 
 ChunkWriteResult verifyChunk(const ChunkWrite& job) {
   ChunkWriteResult r;
   r.id = job.id;
-  DecodedChunk raw = decodeChunk(job.coding, job.wire, job.wireLength, job.out, job.out ? job.outCapacity : 0, job.rawLength);
-  if (!raw.ok()) {
-    r.outcome = WriteOutcome::Undecodable;
-    r.message = raw.error;
-    r.digest = blake3Digest(job.wire, job.wireLength);
-    return r;
-  }
-  r.digest = blake3Digest(raw.data, job.rawLength);
-  if (r.digest != job.expected) {
-    r.outcome = WriteOutcome::Mismatch;
-    r.message = "hash mismatch";
-    if (raw.data != job.wire) r.digest = blake3Digest(job.wire, job.wireLength);
-    return r;
-  }
+  DecodedChunk raw;
+  if (!decodeAndCheck(job, job.out, job.out ? job.outCapacity : 0, &raw, &r)) return r;
   r.outcome = WriteOutcome::Verified;
   return r;
 }

@@ -28,6 +28,19 @@ Napi::Uint8Array bytesArg(const Napi::CallbackInfo& info, size_t i, const char* 
   return info[i].As<Napi::Uint8Array>();
 }
 
+// The arguments write() and verify() share: (id, wire, coding, rawLength, expected, ...).
+ChunkWrite chunkArgs(const Napi::CallbackInfo& info, Napi::Uint8Array* wire) {
+  ChunkWrite job;
+  job.id = uint64_t(numberArg(info, 0, "id", kMaxSafe));
+  *wire = bytesArg(info, 1, "wire");
+  job.coding = uint8_t(numberArg(info, 2, "coding", 255));
+  job.rawLength = size_t(numberArg(info, 3, "rawLength", kMaxRawLength));
+  Napi::Uint8Array expected = bytesArg(info, 4, "expected");
+  if (expected.ByteLength() != job.expected.size()) throw Napi::RangeError::New(info.Env(), "expected must be 32 bytes");
+  std::memcpy(job.expected.data(), expected.Data(), job.expected.size());
+  return job;
+}
+
 const char* outcomeName(WriteOutcome o) {
   switch (o) {
     case WriteOutcome::Written:
@@ -90,16 +103,10 @@ void ChunkWriterJs::stop() {
 Napi::Value ChunkWriterJs::Write(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closed_) throw Napi::Error::New(env, "ChunkWriter is closed");
-  ChunkWrite job;
-  job.id = uint64_t(numberArg(info, 0, "id", kMaxSafe));
-  Napi::Uint8Array wire = bytesArg(info, 1, "wire");
-  job.coding = uint8_t(numberArg(info, 2, "coding", 255));
-  job.rawLength = size_t(numberArg(info, 3, "rawLength", kMaxRawLength));
-  Napi::Uint8Array expected = bytesArg(info, 4, "expected");
-  if (expected.ByteLength() != job.expected.size()) throw Napi::RangeError::New(env, "expected must be 32 bytes");
+  Napi::Uint8Array wire;
+  ChunkWrite job = chunkArgs(info, &wire);
   job.fd = int(numberArg(info, 5, "fd", 2147483647.0));
   job.offset = int64_t(numberArg(info, 6, "offset", kMaxSafe - kMaxRawLength));
-  std::memcpy(job.expected.data(), expected.Data(), job.expected.size());
   submit(env, job, wire, env.Undefined());
   return env.Undefined();
 }
@@ -111,18 +118,12 @@ Napi::Value ChunkWriterJs::Write(const Napi::CallbackInfo& info) {
 Napi::Value ChunkWriterJs::Verify(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closed_) throw Napi::Error::New(env, "ChunkWriter is closed");
-  ChunkWrite job;
-  job.id = uint64_t(numberArg(info, 0, "id", kMaxSafe));
-  Napi::Uint8Array wire = bytesArg(info, 1, "wire");
-  job.coding = uint8_t(numberArg(info, 2, "coding", 255));
-  job.rawLength = size_t(numberArg(info, 3, "rawLength", kMaxRawLength));
-  Napi::Uint8Array expected = bytesArg(info, 4, "expected");
-  if (expected.ByteLength() != job.expected.size()) throw Napi::RangeError::New(env, "expected must be 32 bytes");
+  Napi::Uint8Array wire;
+  ChunkWrite job = chunkArgs(info, &wire);
   Napi::Uint8Array out = bytesArg(info, 5, "out");
   const uint8_t* w = wire.Data();
   const uint8_t* o = out.Data();
   if (o < w + wire.ByteLength() && w < o + out.ByteLength()) throw Napi::RangeError::New(env, "out must not overlap wire");
-  std::memcpy(job.expected.data(), expected.Data(), job.expected.size());
   job.fd = -1;
   job.out = out.Data();
   job.outCapacity = out.ByteLength();
