@@ -66,6 +66,8 @@ export class RateDiscovery {
   private congestedThisPhase = false;
   private readonly used = new Map<number, number>(); // id → `at` of the report last taken
   private readonly floors = new Map<number, { at: number; loss: number }[]>();
+  /** Per receiver whose congested reports cut the estimate lately: the estimate before its first cut, and when. */
+  private readonly cutBy = new Map<number, { before: number; at: number }>();
 
   /** `ceiling`: --rate in bytes/s (> 0). */
   constructor(private readonly ceiling: number, now: number) {
@@ -95,11 +97,30 @@ export class RateDiscovery {
     const floor = this.floor(r);
     if (r.lossFraction > floor + Math.max(CONGESTION_MARGIN, floor)) {
       this.congestedThisPhase = true;
+      const earlier = this.cutBy.get(r.id);
+      if (!earlier || earlier.at < now - FLOOR_WINDOW_MS) this.cutBy.set(r.id, { before: this.bottleneck, at: now });
       this.cut(Math.max(MIN_RATE, r.bytesPerSecond), now);
     } else {
       const carried = r.bytesPerSecond / Math.max(0.5, 1 - r.lossFraction);
       this.bottleneck = Math.min(this.ceiling, Math.max(this.bottleneck, carried));
     }
+  }
+
+  /**
+   * A receiver no longer keeps up with the group (moved to catch-up, or
+   * dropped): the cuts its reports caused in the last FLOOR_WINDOW_MS are
+   * undone, back to the estimate before them — it was its own path, not the
+   * group's, that was slow. The others' reports cut again if that was wrong.
+   */
+  forget(id: number, now: number): void {
+    const c = this.cutBy.get(id);
+    this.cutBy.delete(id);
+    this.floors.delete(id);
+    this.used.delete(id);
+    if (!c || c.at < now - FLOOR_WINDOW_MS || c.before <= this.bottleneck) return;
+    this.bottleneck = Math.min(this.ceiling, c.before);
+    this.probeStreak = 0;
+    this.enter('cruise', now);
   }
 
   /** The least loss this receiver reported over the window, before this report (so a first report of heavy loss is congestion). */

@@ -118,6 +118,11 @@ export class Pacing {
     this.control.tick(now, this.wire.rate);
   }
 
+  /** A receiver left the main pace (catch-up, dropped): discovery undoes the cuts it caused. */
+  forget(id: number, now: number): void {
+    this.discovery?.forget(id, now);
+  }
+
   /** A receiver reports overload. */
   overload(now: number): void {
     this.control.onOverload(now, this.wire.rate);

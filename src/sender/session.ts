@@ -340,7 +340,11 @@ export class SenderSession extends EventEmitter {
   }
 
   private emitAll(events: [string, unknown][]): void {
-    for (const [event, payload] of events) this.emit(event, payload);
+    for (const [event, payload] of events) {
+      // Its own slow path cut the group's rate before it was moved: undo that.
+      if (event === 'receiver-catching-up' || event === 'receiver-dropped') this.pacing?.forget((payload as { id: number }).id, this.clock.now());
+      this.emit(event, payload);
+    }
   }
 
   private fail(err: Error): void {

@@ -83,3 +83,20 @@ describe('RateDiscovery', () => {
     expect(d.cuts).toBe(1);
   });
 });
+
+describe('a receiver that leaves the main pace', () => {
+  it('takes back the cuts its own slow path caused, and only those', () => {
+    const d = new RateDiscovery(100 * MB, 0);
+    const report = (id: number, at: number, bytesPerSecond: number, lossFraction: number): RateReport => ({ id, at, intervalMs: 200, bytesPerSecond, lossFraction });
+    // Both keep up at the ceiling, then receiver 2 (behind a slow port) loses 80%.
+    d.update({ now: 400, reports: [report(1, 400, 100 * MB, 0), report(2, 400, 100 * MB, 0)], sentBytesPerSecond: 100 * MB, localQueueFull: false, heartbeatMs: 200 });
+    d.update({ now: 800, reports: [report(1, 800, 100 * MB, 0), report(2, 800, 20 * MB, 0.8)], sentBytesPerSecond: 100 * MB, localQueueFull: false, heartbeatMs: 200 });
+    expect(d.bottleneck).toBe(20 * MB);
+    d.forget(2, 900);
+    expect(d.bottleneck).toBe(100 * MB);
+    expect(d.rate).toBe(100 * MB);
+    // Forgetting a receiver that cut nothing changes nothing.
+    d.forget(1, 1000);
+    expect(d.bottleneck).toBe(100 * MB);
+  });
+});
