@@ -8,6 +8,7 @@
  * traffic / data bytes.
  *
  *   tsx bench/scale.ts [--receivers 1,10,50,100] [--loss 1,5] [--tbf 8] [--size 16M] [--fec-stripe K]
+ *                      [--send-args="--slow-receivers wait"]
  *                      [--workers N] [--random]
  *
  * --random sends an incompressible image instead of the compressible sample:
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     size: { type: 'string', default: '16M' },
     'fec-stripe': { type: 'string' },
     workers: { type: 'string' },
+    'send-args': { type: 'string' },
     random: { type: 'boolean', default: false },
   },
 });
@@ -57,6 +59,7 @@ for (const loss of losses) {
     const fec = values['fec-stripe'] === undefined ? {} : { fecStripe: Number(values['fec-stripe']) };
     const r = await runE2e({ receivers: n, size, mtu: 1500, rate, loss, tbf, ceiling: false, wholeSkb: false, rxGro: false, ...fec,
       ...(values.workers ? { receiveArgs: ['--workers', values.workers] } : {}),
+      ...(values['send-args'] ? { sendArgs: values['send-args'].split(' ').filter(Boolean) } : {}),
       ...(randomImage ? { image: randomImage } : {}),
     });
     base ??= r.seconds;

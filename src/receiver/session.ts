@@ -15,12 +15,12 @@ import { ChunkPool } from '../image/pool.js';
 import { openOutput, type OrderedOutput } from '../image/output.js';
 import type { Target } from '../image/target.js';
 import type { NativeReceiver, NativeReceiverBatch } from '../native/binding.js';
-import { NONCE_SIZE, PacketType, Phase, ReceiverState } from '../protocol/constants.js';
-import { decodeAck, decodeAnnounce, decodeRepairAdv, packetType, type Announce } from '../protocol/packets.js';
+import { NONCE_SIZE, Phase } from '../protocol/constants.js';
+import type { Announce } from '../protocol/packets.js';
 import type { ChunkAssembly } from './assembly.js';
 import { openSide, type SideHooks, type StreamAssembly } from './stream-assembly.js';
-import { Candidates, type Candidate } from './candidates.js';
-import { checkGeometry, joinGroup, openTarget } from './join.js';
+import type { Candidate } from './candidates.js';
+import { joinGroup, openTarget } from './join.js';
 import { NackPolicy, planLossReports } from './nack-policy.js';
 import { outputsInOrder, resolveReceiveOptions, type ReceiveOptions, type ResolvedReceiveOptions } from './options.js';
 import { receiveProgress, type ReceiveProgress } from './progress.js';
@@ -28,7 +28,8 @@ import { sendReport } from './report-send.js';
 import { Reporter, statusFigures } from './reporter.js';
 import type { ChunkSlots } from './slots.js';
 import { isFinal, receiverStateMachine, wireState } from './state.js';
-import { isStream, judgeAnnounce, type PinnedSender } from './pinning.js';
+import { isStream } from './pinning.js';
+import { SenderLink } from './sender-link.js';
 import { ReceiveStats, type ReceiveSummary } from './stats.js';
 import { nextTickMs, progressTickMs, tickIntervalMs } from './timing.js';
 import { acceptAnySender, keyedVerifier, type SenderVerifier } from './verifier.js';
@@ -50,7 +51,7 @@ export class ReceiverSession extends EventEmitter {
   private readonly figures: ReceiveStats;
   private readonly nacks: NackPolicy;
   private readonly reporter: Reporter;
-  private readonly candidates = new Candidates();
+  private readonly link: SenderLink;
   private readonly verifier: SenderVerifier;
   private rx?: NativeReceiver;
   private control?: dgram.Socket;
@@ -59,9 +60,6 @@ export class ReceiverSession extends EventEmitter {
   private readonly resumePlan?: ResumePlan; // a target written at offsets: its journal, and what a restart keeps
   private journal?: Journal;
   private output?: OrderedOutput; // instead of a target: stdout, a pipe command, a stream session's file
-  /** The joined sender: its address and latest ANNOUNCE, whose fixed fields never change. */
-  private pin?: PinnedSender;
-  private lastHeard = 0;
   private slots?: ChunkSlots;
   private writer?: ChunkWriter;
   private assembly?: Pick<ChunkAssembly, 'manifestChunks' | 'haveManifest' | 'onChunk'>;
@@ -103,18 +101,29 @@ export class ReceiverSession extends EventEmitter {
       state: () => wireState(this.machine.state),
       figures: () => statusFigures(this.rx?.stats(), this.writer?.chunksDone ?? 0, this.target?.info.capacity ?? this.output?.capacity ?? 0),
     });
+    this.link = new SenderLink({ session: this.opts.session, clock, verifier: this.verifier, reporter: this.reporter, nacks: this.nacks, counters: this.figures, hooks: {
+      ended: () => this.ended(),
+      candidate: (a, address) => {
+        if (this.machine.is('Listening')) this.machine.to('Candidate');
+        this.emit('candidate', { session: a.session, sender: address });
+      },
+      noCandidates: () => void (this.machine.is('Candidate') && this.machine.to('Listening')),
+      warning: (message) => void this.emit('warning', { message }),
+      join: (c) => this.join(c),
+      updated: (a, moved) => this.onUpdate(a, moved),
+    } });
   }
 
   /** Native counters (datagrams, malformed, foreign, ...) for monitoring and tests. */
   stats = (): ReturnType<NativeReceiver['stats']> | undefined => this.rx?.stats();
 
   /** Where the receive stands, for progress displays; undefined until a sender is joined. */
-  progress = (): ReceiveProgress | undefined => this.pin && receiveProgress(this.machine.state, this.image(), this.writer?.chunksDone ?? 0, this.figures);
+  progress = (): ReceiveProgress | undefined => this.link.pin && receiveProgress(this.machine.state, this.image(), this.writer?.chunksDone ?? 0, this.figures);
 
   /** The joined session's ANNOUNCE, with a stream's size and chunk count once its last segment told them. */
   private image(): Announce {
     const c = this.stream?.catalog;
-    return c ? { ...this.pin!.announce, imageSize: c.imageSize ?? 0, chunkCount: c.total ?? c.known } : this.pin!.announce;
+    return c ? { ...this.link.pin!.announce, imageSize: c.imageSize ?? 0, chunkCount: c.total ?? c.known } : this.link.pin!.announce;
   }
 
   abort(): void {
@@ -154,7 +163,7 @@ export class ReceiverSession extends EventEmitter {
     this.pool = new ChunkPool({ nativeWrites: true, threads: this.opts.workers });
     const control = dgram.createSocket('udp4');
     this.control = control;
-    control.on('message', (msg, rinfo) => this.onControl(msg, rinfo.address, rinfo.port));
+    control.on('message', (msg, rinfo) => this.link.onAck(msg, rinfo.address, rinfo.port));
     await new Promise<void>((resolve, reject) => {
       control.once('error', (err) => reject(bindError(err, this.opts.controlPort, 'control-port')));
       control.bind(this.opts.controlPort, () => {
@@ -186,51 +195,19 @@ export class ReceiverSession extends EventEmitter {
   }
 
   private onBatch(batch: NativeReceiverBatch): void {
-    for (const c of batch.controls) {
-      const type = packetType(c.data);
-      if (type === PacketType.RepairAdv) {
-        const adv = decodeRepairAdv(c.data);
-        if (!adv || !this.pin) continue;
-        const fromSender = adv.session === this.pin.announce.session && c.address === this.pin.address;
-        if (fromSender && (this.verifier.acceptRepairAdv?.(c.data, this.pin) ?? true)) this.nacks.advertise(adv.stream, adv.chunk, adv.stripes, this.clock.now());
-        else this.figures.forged++;
-        continue;
-      }
-      if (type !== PacketType.Announce) continue;
-      const a = decodeAnnounce(c.data);
-      if (!a) continue;
-      if (this.verifier.acceptAnnounce(c.data, a, c.address)) this.onAnnounce(a, c.address);
-      else this.figures.forged++;
-    }
+    this.link.onControls(batch.controls);
     for (const c of batch.chunks) this.assembly!.onChunk(c);
     // Batches come as fast as data does, timer ticks maybe only every 250 ms:
     // tell a fast sender of overload from here.
-    if (batch.chunks.length > 0 && this.pin && !this.ended()) {
+    if (batch.chunks.length > 0 && this.link.pin && !this.ended()) {
       this.rx!.sample(this.sample);
       this.reporter.reportOverload(this.clock.now(), this.sample[2]!, this.sample[3]!, this.slots!.count);
     }
   }
 
-  private onAnnounce(a: Announce, address: string): void {
-    if (!this.pin) {
-      if (!this.ended()) this.offer(a, address);
-      return;
-    }
-    const verdict = judgeAnnounce(this.pin, a, address);
-    if (verdict !== 'update') {
-      verdict === 'forged' ? this.figures.forged++ : this.figures.staleAnnounces++;
-      return;
-    }
-    if (this.ended()) {
-      // A sender that has ended will not acknowledge a final report: stop retrying it.
-      if (a.phase === Phase.Ended) this.reporter.onSenderEnded();
-      return;
-    }
-    const moved = a.progress !== this.pin.announce.progress || a.phase !== this.pin.announce.phase;
-    this.pin.announce = a;
+  /** The joined sender announced again (sender-link.ts took it). */
+  private onUpdate(a: Announce, moved: boolean): void {
     this.stream?.announced(a);
-    this.reporter.update(a);
-    this.lastHeard = this.clock.now();
     // The sender has passed more chunks: look for losses in them now.
     if (moved && this.assembly?.haveManifest) this.schedule(progressTickMs());
     if (a.phase === Phase.Ended) {
@@ -239,60 +216,10 @@ export class ReceiverSession extends EventEmitter {
     }
   }
 
-  /** An ANNOUNCE before joining: its session may become a candidate, asked at once whether a live sender stands behind it. */
-  private offer(a: Announce, address: string): void {
-    if (this.opts.session !== undefined && a.session !== this.opts.session) return;
-    const now = this.clock.now();
-    if (this.candidates.isIgnored(a.session, now)) return;
-    const problem = checkGeometry(a);
-    if (problem) {
-      this.emit('warning', { message: `ignoring sender ${address}: ${problem}` });
-      this.candidates.ignore(a.session, now);
-      return;
-    }
-    const offered = this.candidates.offer(a, address, now);
-    if (offered === 'forged') this.figures.forged++;
-    if (offered !== 'new') return;
-    if (this.machine.is('Listening')) this.machine.to('Candidate');
-    this.emit('candidate', { session: a.session, sender: address });
-    this.probeCandidates(now);
-  }
-
-  /** Sends each candidate's STATUS that is due, drops those that never answered. */
-  private probeCandidates(now: number): void {
-    for (const c of this.candidates.due(now)) this.reporter.probe(c.announce, c.address);
-    if (this.candidates.size === 0 && this.machine.is('Candidate')) this.machine.to('Listening');
-  }
-
-  /** A datagram on the control socket: an ACK, maybe, of a candidate or of the joined sender. */
-  private onControl(msg: Buffer, address: string, port: number): void {
-    const ack = packetType(msg) === PacketType.Ack ? decodeAck(msg) : null;
-    if (!ack || !this.reporter.isForMe(ack)) {
-      this.figures.forged++;
-      return;
-    }
-    if (this.pin) {
-      const p = this.pin;
-      const fromSender = address === p.address && port === p.announce.controlPort && ack.session === p.announce.session;
-      if (fromSender && this.verifier.acceptAck(msg, ack, p)) this.reporter.onAck(ack);
-      else this.figures.forged++;
-      return;
-    }
-    const c = this.candidates.answered(ack.session, address, port);
-    if (!c || ack.state !== ReceiverState.Joined || this.ended() || !this.verifier.acceptAck(msg, ack, c)) {
-      this.figures.forged++;
-      return;
-    }
-    this.join(c);
-  }
-
-  /** A candidate's sender echoed the nonce: pin it, then open the target (nothing is opened before). */
+  /** A candidate's sender echoed the nonce (sender-link.ts pinned it): open the target (nothing is opened before). */
   private join(c: Candidate): void {
     const a = c.announce;
-    this.pin = { address: c.address, announce: a };
-    this.candidates.clear();
     this.reporter.join(a, c.address);
-    this.lastHeard = this.clock.now();
     this.emit('session', { session: a.session, sender: c.address, imageSize: a.imageSize, chunkCount: a.chunkCount });
     try {
       if (outputsInOrder(this.opts) || isStream(a)) this.output = openOutput(this.opts);
@@ -354,28 +281,30 @@ export class ReceiverSession extends EventEmitter {
   private tick(): void {
     if (this.ended()) return;
     const outstanding = this.check();
-    const interval = tickIntervalMs(this.pin?.announce.phase, outstanding);
-    const due = this.pin ? this.nacks.nextDue() : this.candidates.nextDue();
+    const pin = this.link.pin;
+    const interval = tickIntervalMs(pin?.announce.phase, outstanding);
+    const due = pin ? this.nacks.nextDue() : this.link.nextDue();
     this.schedule(nextTickMs(interval, due, this.clock.now()));
   }
 
   /** Returns true while losses are outstanding: incomplete chunks the sender has passed. */
   private check(): boolean {
     const now = this.clock.now();
-    if (!this.pin) {
-      this.probeCandidates(now);
+    const pin = this.link.pin;
+    if (!pin) {
+      this.link.probe(now);
       if (this.opts.waitTimeout > 0 && now - this.waitStart > this.opts.waitTimeout * 1000) {
         this.conclude(new BlockcastError('ENOSENDER', `No sender announced a session this node accepts on ${this.opts.group}:${this.opts.port} within ${this.opts.waitTimeout} s${this.verifier.explain?.() ?? ''}`));
       }
       return false;
     }
-    if (now - this.lastHeard > this.opts.senderTimeout * 1000) {
+    if (now - this.link.lastHeard > this.opts.senderTimeout * 1000) {
       this.conclude(new BlockcastError('ENOSENDER', `The sender went silent for ${this.opts.senderTimeout} s`));
       return false;
     }
     const sample = this.sample;
     this.rx!.sample(sample);
-    const { entries, outstanding } = planLossReports(this.nacks, this.rx!, this.pin.announce, this.assembly!, this.stream, now, sample[0]!, sample[1]!);
+    const { entries, outstanding } = planLossReports(this.nacks, this.rx!, pin.announce, this.assembly!, this.stream, now, sample[0]!, sample[1]!);
     this.reporter.sendNacks(now, entries);
     this.reporter.reportOverload(now, sample[2]!, sample[3]!, this.slots!.count);
     if (this.stream) this.reporter.reportProgress(now, this.writer!.chunksDone); // one held back by its 50 ms spacing
