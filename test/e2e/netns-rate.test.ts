@@ -3,10 +3,10 @@
 // completes byte-identical without overrunning its link, so the bytes on the
 // wire stay close to the image's (a qdisc overrun repaired by NACK would add
 // a large share; issue 17 measured 1.6× before rate discovery).
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Lab, cleanupStale } from '../../bench/lab/netns.js';
-import { event, sha256File, startCli } from '../helpers/cli.js';
+import { event } from '../helpers/cli.js';
+import { runLabSession } from '../helpers/lab-session.js';
 import { randomImage } from '../helpers/image.js';
 import { testResources } from '../helpers/resources.js';
 
@@ -20,19 +20,7 @@ describe('a rate-capped sender link', () => {
     tmp.setLab(lab);
     const size = 24 * 1024 * 1024 + 333;
     const image = randomImage(tmp.dir, size); // incompressible: the wire carries every byte
-    const targets = [0, 1].map((i) => path.join(tmp.dir, `target-${i}.img`));
-    const common = ['--group', '239.255.3.40', '--port', String(port), '--json'];
-    const rx = targets.map((t, i) =>
-      startCli(['receive', t, ...common, '--interface', lab.receiverAddrs[i]!, '--wait-timeout', '60'], ['ip', 'netns', 'exec', lab.receiverNs[i]!]),
-    );
-    const tx = startCli(['send', image, ...common, '--interface', lab.senderAddr, '--min-receivers', '2'], ['ip', 'netns', 'exec', lab.senderNs]);
-    const [s, ...r] = await Promise.all([tx.done, ...rx.map((x) => x.done)]);
-    expect(s.code, s.stderr).toBe(0);
-    const want = sha256File(image);
-    for (const [i, res] of r.entries()) {
-      expect(res.code, res.stderr).toBe(0);
-      expect(sha256File(targets[i]!)).toBe(want);
-    }
+    const { sender: s } = await runLabSession(lab, { image, dir: tmp.dir, group: '239.255.3.40', port });
     const summary = event(s, 'summary')!;
     if (process.env.RATE_TEST_DEBUG) console.log(JSON.stringify({ ratio: (summary.wireBytes as number) / size, seconds: summary.seconds, cuts: summary.rateDecreases, lowest: summary.lowestRate, waits: summary.localQueueFullWaits, localDrops: summary.localDrops, repair: summary.repairSymbols }));
     expect(summary.wireBytes as number).toBeLessThanOrEqual(1.15 * size);
