@@ -243,7 +243,7 @@ export class OrderedWriter implements ChunkWriter {
           if (!r.ok || !r.decodedInto) this.spares.push(into);
           if (!r.ok) {
             slots.returned(h.slot, r.buffer);
-            this.failedVerification(chunk, r.message, Buffer.from(r.wireDigest).toString('hex'));
+            this.failures.failed(chunk, r.message, Buffer.from(r.wireDigest).toString('hex'), this.deps);
             return undefined;
           }
           this.failures.clear(chunk);
@@ -262,14 +262,4 @@ export class OrderedWriter implements ChunkWriter {
       );
     }
   }
-
-  /** As ImageWriter: junk is fetched again; the same bytes failing repeatedly (sealed: any) mean the sender's copy is corrupt. */
-  private failedVerification(chunk: number, message: string, wireHash: string): void {
-    this.deps.counters.corruptChunks++;
-    this.deps.hooks.warning(`chunk ${chunk} failed verification (${message}); fetching it again`);
-    const fatal = this.failures.record(chunk, wireHash, message);
-    if (fatal) this.deps.hooks.fail(fatal);
-    else this.deps.rx.reopen(Stream.Image, chunk);
-  }
-
 }

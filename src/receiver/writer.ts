@@ -203,7 +203,7 @@ export class ImageWriter {
           this.writing--;
           slots.returned(slot, r.buffer);
           if (r.ok) this.wroteChunk(chunk, length, Buffer.from(r.digest));
-          else if (r.reason === 'mismatch' || r.reason === 'undecodable') this.failedVerification(chunk, r.message, Buffer.from(r.wireDigest).toString('hex'));
+          else if (r.reason === 'mismatch' || r.reason === 'undecodable') this.failures.failed(chunk, r.message, Buffer.from(r.wireDigest).toString('hex'), this.deps);
           else if (r.reason === 'unsupported') hooks.fail(new BlockcastError('ENATIVE', `Chunk ${chunk} cannot be decoded: ${r.message}`));
           else {
             const hint = 'code' in r && r.code === 'ENOSPC' ? ' (disk full)' : '';
@@ -227,19 +227,6 @@ export class ImageWriter {
     if (this.written % 16 === 0) this.deps.hooks.progress(this.written, this.manifest!.chunkHashes.length);
   }
 
-  /**
-   * Corrupt in transit, or junk someone sent: forget it and fetch it again.
-   * The same wire bytes failing MAX_SAME_BYTES_FAILURES times are the
-   * sender's copy, and waiting longer will not help (in a sealed session,
-   * any MAX_CHUNK_FAILURES failures are).
-   */
-  private failedVerification(chunk: number, message: string, wireHash: string): void {
-    this.deps.counters.corruptChunks++;
-    this.deps.hooks.warning(`chunk ${chunk} failed verification (${message}); fetching it again`);
-    const fatal = this.failures.record(chunk, wireHash, message);
-    if (fatal) this.deps.hooks.fail(fatal);
-    else this.deps.rx.reopen(Stream.Image, chunk);
-  }
 
   private checkComplete(): void {
     const m = this.manifest;
