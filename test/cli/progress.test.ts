@@ -35,7 +35,9 @@ interface PtyRun {
 /** Runs `blockcast ...args` on a pseudo-terminal; `done` resolves with its exit code and everything it drew. */
 function startInPty(args: string[]): PtyRun {
   const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-  const command = [process.execPath, cliPath, ...args].map(quote).join(' ');
+  // `exec`: script runs $SHELL -c, and dash (CI's /bin/sh) stays as the parent
+  // in the terminal's foreground group, where ^C kills it (exit 130).
+  const command = `exec ${[process.execPath, cliPath, ...args].map(quote).join(' ')}`;
   const child = spawn('script', ['-qfec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
   ptyChildren.add(child);
   let output = '';
@@ -105,11 +107,11 @@ describe('live progress', () => {
     await rx.seen('receiving [', 3);
     rx.interrupt();
     const [s, r] = await Promise.all([tx.done, rx.done]);
-    expect(r.code).toBe(1);
+    expect(r.code, r.output).toBe(1);
     // The bar is cleared (ESC[0J) before the error, which is the last thing printed.
     expect(r.output).toContain('receiving [');
     expect(r.output).toMatch(/\x1b\[0Jblockcast: Receive aborted\r?\n$/);
-    expect(s.code).toBe(1);
+    expect(s.code, s.output).toBe(1);
     expect(s.output).toMatch(/receiver FAILED: [^\n]*\(reason 4\)/);
     expect(s.output).toMatch(/\x1b\[0Jsent [^\x1b]*blockcast: 1 of 1 receiver\(s\) did not complete\r?\n$/);
   });
