@@ -237,7 +237,7 @@ export async function runE2e(o: E2eOptions): Promise<E2eResult> {
       // Diagnosis of a failed run: what the sender saw, and each receiver's own ending.
       writeFileSync(process.env.BLOCKCAST_BENCH_DIAG, JSON.stringify({
         sender: tx.events.filter((e) => e.event !== 'progress'),
-        receivers: results.map((r) => ({ code: r.code, end: r.events.filter((e) => e.event === 'done' || e.event === 'session' || e.event === 'warning') })),
+        receivers: results.map((r) => ({ code: r.code, end: r.events.filter((e) => e.event === 'done' || e.event === 'session' || e.event === 'warning'), ...(r.code !== 0 ? { stderr: r.stderr.slice(-4000) } : {}) })),
         // Drops at the sender's link cap (tbf): the lab's one shallow queue.
         qdisc: lab.execSync(lab.senderNs, ['tc', '-s', 'qdisc', 'show']),
         // Whether reports were lost on the way or only handled late: the

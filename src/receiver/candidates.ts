@@ -3,6 +3,10 @@
 // stands behind it; only an ACK echoing the nonce joins it. A recording
 // cannot echo a nonce chosen now, so a replayed session stays a candidate
 // until it times out, and its session id is then ignored for a while.
+// A live sender that answers late (its event loop or this node starved of
+// CPU, as 100 receivers on two cores are) still echoes the nonce: its ACK
+// joins the session while the id is ignored, so a late answer does not
+// cost the node the whole first pass.
 // A pure policy: it sends nothing and reads no clock.
 import { Phase } from '../protocol/constants.js';
 import type { Announce } from '../protocol/packets.js';
@@ -39,6 +43,8 @@ const keyOf = (session: number, address: string): string => `${session >>> 0}@${
 
 export class Candidates {
   private readonly byKey = new Map<string, Candidate>();
+  /** Candidates dropped unanswered, while their session is ignored: a late ACK still joins them. */
+  private readonly late = new Map<string, Candidate>();
   /** Session id -> until when it is ignored. */
   private readonly ignored = new Map<number, number>();
 
@@ -60,7 +66,10 @@ export class Candidates {
       else known.announce = a;
       return 'updated';
     }
-    if (a.phase === Phase.Ended || this.isIgnored(a.session, now)) return 'ignored';
+    if (a.phase === Phase.Ended || this.isIgnored(a.session, now)) {
+      this.keepLate(key, a);
+      return 'ignored';
+    }
     if (this.byKey.size >= this.limit) return 'full';
     this.byKey.set(key, { announce: a, address, since: now, nextProbe: now, retryMs: FIRST_PROBE_RETRY_MS });
     return 'new';
@@ -92,6 +101,9 @@ export class Candidates {
       if (now - c.since >= CANDIDATE_TIMEOUT_MS) {
         this.byKey.delete(key);
         this.ignore(c.announce.session, now);
+        this.late.delete(key);
+        this.late.set(key, c);
+        if (this.late.size > MAX_IGNORED) this.late.delete(this.late.keys().next().value!);
         continue;
       }
       if (now < c.nextProbe) continue;
@@ -110,12 +122,22 @@ export class Candidates {
   }
 
   /** The candidate an ACK of `session` answers, if it came from that candidate's control socket. */
-  answered(session: number, address: string, port: number): Candidate | undefined {
-    const c = this.byKey.get(keyOf(session, address));
+  answered(session: number, address: string, port: number, now: number): Candidate | undefined {
+    const key = keyOf(session, address);
+    const c = this.byKey.get(key) ?? (this.isIgnored(session, now) ? this.late.get(key) : undefined);
     return c && c.announce.controlPort === port ? c : undefined;
   }
 
   clear(): void {
     this.byKey.clear();
+    this.late.clear();
+  }
+
+  /** A dropped candidate's sender goes on announcing: keep its latest ANNOUNCE for a late ACK (none once it ends). */
+  private keepLate(key: string, a: Announce): void {
+    const c = this.late.get(key);
+    if (!c || changedField(c.announce, a) !== undefined || goesBack(c.announce, a)) return;
+    if (a.phase === Phase.Ended) this.late.delete(key);
+    else c.announce = a;
   }
 }

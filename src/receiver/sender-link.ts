@@ -75,7 +75,7 @@ export class SenderLink {
       else counters.forged++;
       return;
     }
-    const c = this.candidates.answered(ack.session, address, port);
+    const c = this.candidates.answered(ack.session, address, port, this.o.clock.now());
     if (!c || ack.state !== ReceiverState.Joined || this.o.hooks.ended() || !verifier.acceptAck(msg, ack, c)) return void counters.forged++;
     this.pin = { address: c.address, announce: c.announce };
     this.candidates.clear();

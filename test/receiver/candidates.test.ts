@@ -31,13 +31,32 @@ describe('join candidates', () => {
     expect(c.offer(announce(), '10.0.0.1', clock.now())).toBe('new');
   });
 
+  it('still takes a late ACK of a candidate dropped unanswered, while its session is ignored, with its latest ANNOUNCE', () => {
+    const c = new Candidates();
+    c.offer(announce(), '10.0.0.1', 0);
+    c.due(CANDIDATE_TIMEOUT_MS);
+    expect(c.size).toBe(0);
+    expect(c.offer(announce({ phase: Phase.Sending, progress: 3 }), '10.0.0.1', CANDIDATE_TIMEOUT_MS + 100)).toBe('ignored');
+    expect(c.answered(7, '10.0.0.1', 4001, CANDIDATE_TIMEOUT_MS + 200)).toBeUndefined();
+    expect(c.answered(7, '10.0.0.2', 4000, CANDIDATE_TIMEOUT_MS + 200)).toBeUndefined();
+    expect(c.answered(7, '10.0.0.1', 4000, CANDIDATE_TIMEOUT_MS + 200)?.announce).toMatchObject({ phase: Phase.Sending, progress: 3 });
+    // Not once the session is no longer ignored (it is then a new candidate, asked again).
+    expect(c.answered(7, '10.0.0.1', 4000, CANDIDATE_TIMEOUT_MS + IGNORE_MS)).toBeUndefined();
+    // Nor once its sender has ended.
+    const d = new Candidates();
+    d.offer(announce(), '10.0.0.1', 0);
+    d.due(CANDIDATE_TIMEOUT_MS);
+    d.offer(announce({ phase: Phase.Ended }), '10.0.0.1', CANDIDATE_TIMEOUT_MS + 100);
+    expect(d.answered(7, '10.0.0.1', 4000, CANDIDATE_TIMEOUT_MS + 200)).toBeUndefined();
+  });
+
   it('takes an ACK only from the candidate address and control port', () => {
     const c = new Candidates();
     c.offer(announce(), '10.0.0.1', 0);
-    expect(c.answered(7, '10.0.0.2', 4000)).toBeUndefined();
-    expect(c.answered(7, '10.0.0.1', 4001)).toBeUndefined();
-    expect(c.answered(8, '10.0.0.1', 4000)).toBeUndefined();
-    expect(c.answered(7, '10.0.0.1', 4000)?.announce.session).toBe(7);
+    expect(c.answered(7, '10.0.0.2', 4000, 0)).toBeUndefined();
+    expect(c.answered(7, '10.0.0.1', 4001, 0)).toBeUndefined();
+    expect(c.answered(8, '10.0.0.1', 4000, 0)).toBeUndefined();
+    expect(c.answered(7, '10.0.0.1', 4000, 0)?.announce.session).toBe(7);
   });
 
   it('holds at most MAX_CANDIDATES; an ANNOUNCE of a further session waits for room', () => {
@@ -54,7 +73,7 @@ describe('join candidates', () => {
     expect(c.offer(announce({ phase: Phase.Sending, manifestDigest: Buffer.alloc(32, 9) }), '10.0.0.1', 0)).toBe('forged');
     expect(c.offer(announce({ phase: Phase.Waiting }), '10.0.0.1', 0)).toBe('ignored');
     expect(c.offer(announce({ phase: Phase.Sending, progress: 6, rateKiB: 100 }), '10.0.0.1', 0)).toBe('updated');
-    expect(c.answered(7, '10.0.0.1', 4000)?.announce).toMatchObject({ imageSize: 1 << 20, progress: 6, rateKiB: 100 });
+    expect(c.answered(7, '10.0.0.1', 4000, 0)?.announce).toMatchObject({ imageSize: 1 << 20, progress: 6, rateKiB: 100 });
   });
 
   it('never takes an ENDED session, and stops asking a candidate whose sender ends', () => {
