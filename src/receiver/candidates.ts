@@ -114,6 +114,12 @@ export class Candidates {
     return out;
   }
 
+  /** Candidates asked, and those dropped whose late ACK may still join them (a receiver waiting for either stays a Candidate). */
+  pending(now: number): number {
+    for (const [key, c] of this.late) if (!this.isIgnored(c.announce.session, now)) this.late.delete(key);
+    return this.byKey.size + this.late.size;
+  }
+
   /** When the next STATUS or timeout falls due (Infinity: no candidate). */
   nextDue(): number {
     let next = Infinity;

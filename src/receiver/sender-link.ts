@@ -86,7 +86,7 @@ export class SenderLink {
   /** Sends each candidate's STATUS that is due, drops those that never answered. */
   probe(now: number): void {
     for (const c of this.candidates.due(now)) this.o.reporter.probe(c.announce, c.address);
-    if (this.candidates.size === 0) this.o.hooks.noCandidates();
+    if (this.candidates.pending(now) === 0) this.o.hooks.noCandidates();
   }
 
   /** When a candidate's next probe is due (before a join). */

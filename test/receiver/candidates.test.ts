@@ -36,12 +36,14 @@ describe('join candidates', () => {
     c.offer(announce(), '10.0.0.1', 0);
     c.due(CANDIDATE_TIMEOUT_MS);
     expect(c.size).toBe(0);
+    expect(c.pending(CANDIDATE_TIMEOUT_MS)).toBe(1); // the receiver stays a Candidate meanwhile
     expect(c.offer(announce({ phase: Phase.Sending, progress: 3 }), '10.0.0.1', CANDIDATE_TIMEOUT_MS + 100)).toBe('ignored');
     expect(c.answered(7, '10.0.0.1', 4001, CANDIDATE_TIMEOUT_MS + 200)).toBeUndefined();
     expect(c.answered(7, '10.0.0.2', 4000, CANDIDATE_TIMEOUT_MS + 200)).toBeUndefined();
     expect(c.answered(7, '10.0.0.1', 4000, CANDIDATE_TIMEOUT_MS + 200)?.announce).toMatchObject({ phase: Phase.Sending, progress: 3 });
     // Not once the session is no longer ignored (it is then a new candidate, asked again).
     expect(c.answered(7, '10.0.0.1', 4000, CANDIDATE_TIMEOUT_MS + IGNORE_MS)).toBeUndefined();
+    expect(c.pending(CANDIDATE_TIMEOUT_MS + IGNORE_MS)).toBe(0);
     // Nor once its sender has ended.
     const d = new Candidates();
     d.offer(announce(), '10.0.0.1', 0);
