@@ -5,6 +5,7 @@
 // if the verifier accepts them. Everything else is counted as forged (or
 // stale) and dropped. The session decides what a join or an update means.
 import type { Clock } from '../core/clock.js';
+import { BlockcastError } from '../errors.js';
 import type { NativeControlPacket } from '../native/binding.js';
 import { PacketType, Phase, ReceiverState } from '../protocol/constants.js';
 import { decodeAck, decodeAnnounce, decodeRepairAdv, packetType, type Announce } from '../protocol/packets.js';
@@ -87,6 +88,21 @@ export class SenderLink {
   probe(now: number): void {
     for (const c of this.candidates.due(now)) this.o.reporter.probe(c.announce, c.address);
     if (this.candidates.pending(now) === 0) this.o.hooks.noCandidates();
+  }
+
+  /**
+   * Every tick: before a join, asks the candidates whose STATUS is due.
+   * Returns why the receive must end if the wait for a sender (--wait-timeout,
+   * from `waitStart`) or the joined sender's silence (--sender-timeout) ran out.
+   */
+  check(now: number, waitStart: number, opts: { waitTimeout: number; senderTimeout: number; group: string; port: number }): BlockcastError | undefined {
+    if (!this.pin) {
+      this.probe(now);
+      if (opts.waitTimeout <= 0 || now - waitStart <= opts.waitTimeout * 1000) return undefined;
+      return new BlockcastError('ENOSENDER', `No sender announced a session this node accepts on ${opts.group}:${opts.port} within ${opts.waitTimeout} s${this.o.verifier.explain?.() ?? ''}`);
+    }
+    if (now - this.lastHeard > opts.senderTimeout * 1000) return new BlockcastError('ENOSENDER', `The sender went silent for ${opts.senderTimeout} s`);
+    return undefined;
   }
 
   /** When a candidate's next probe is due (before a join). */

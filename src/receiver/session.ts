@@ -5,13 +5,12 @@
 // This module wires the parts together and runs the state machine; each
 // part is in its own module (see state.ts for the states).
 import { randomBytes, randomInt } from 'node:crypto';
-import dgram from 'node:dgram';
+import type dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { monotonicClock, type Clock } from '../core/clock.js';
 import { IDLE_TICK_MS } from '../defaults.js';
-import { bindError } from '../net/bind.js';
 import { BlockcastError } from '../errors.js';
-import { ChunkPool } from '../image/pool.js';
+import type { ChunkPool } from '../image/pool.js';
 import { openOutput, type OrderedOutput } from '../image/output.js';
 import type { Target } from '../image/target.js';
 import type { NativeReceiver, NativeReceiverBatch } from '../native/binding.js';
@@ -20,7 +19,8 @@ import type { Announce } from '../protocol/packets.js';
 import type { ChunkAssembly } from './assembly.js';
 import { openSide, type SideHooks, type StreamAssembly } from './stream-assembly.js';
 import type { Candidate } from './candidates.js';
-import { joinGroup, openTarget } from './join.js';
+import { openTarget } from './join.js';
+import { listen } from './listen.js';
 import { NackPolicy, planLossReports } from './nack-policy.js';
 import { outputsInOrder, resolveReceiveOptions, type ReceiveOptions, type ResolvedReceiveOptions } from './options.js';
 import { receiveProgress, type ReceiveProgress } from './progress.js';
@@ -132,7 +132,11 @@ export class ReceiverSession extends EventEmitter {
 
   async run(): Promise<ReceiveSummary> {
     try {
-      await this.open();
+      ({ pool: this.pool, control: this.control, rx: this.rx } = await listen(this.opts, {
+        ack: (msg, address, port) => this.link.onAck(msg, address, port),
+        batch: (batch) => this.onBatch(batch),
+        error: (err) => this.conclude(err),
+      }));
       // Provisioners start the sender once every node reports this.
       this.emit('ready', { group: this.opts.group, port: this.opts.port, interfaceAddress: this.opts.interfaceAddress });
       this.waitStart = this.clock.now();
@@ -153,31 +157,6 @@ export class ReceiverSession extends EventEmitter {
       clearTimeout(this.timer);
       await this.cleanup();
     }
-  }
-
-  private async open(): Promise<void> {
-    // Verified writes run on native threads, started now; a worker thread
-    // (tens of ms of CPU to start) only when a range must be zeroed or a
-    // chunk's coding is one the addon does not decode. An in-order output
-    // (ordered-writer.ts) has them verify only, decoding into its reused buffers.
-    this.pool = new ChunkPool({ nativeWrites: true, threads: this.opts.workers });
-    const control = dgram.createSocket('udp4');
-    this.control = control;
-    control.on('message', (msg, rinfo) => this.link.onAck(msg, rinfo.address, rinfo.port));
-    await new Promise<void>((resolve, reject) => {
-      control.once('error', (err) => reject(bindError(err, this.opts.controlPort, 'control-port')));
-      control.bind(this.opts.controlPort, () => {
-        control.removeAllListeners('error');
-        control.on('error', (err) => this.conclude(err));
-        resolve();
-      });
-    });
-    try {
-      await this.pool.started;
-    } catch (err) {
-      throw new BlockcastError('ENATIVE', `Worker threads failed to start: ${(err as Error).message}`, { cause: err });
-    }
-    this.rx = joinGroup(this.opts, (batch) => this.onBatch(batch)); // last: no join before 'ready'
   }
 
   /** True once the session has an outcome (Done or Failed). */
@@ -291,17 +270,9 @@ export class ReceiverSession extends EventEmitter {
   private check(): boolean {
     const now = this.clock.now();
     const pin = this.link.pin;
-    if (!pin) {
-      this.link.probe(now);
-      if (this.opts.waitTimeout > 0 && now - this.waitStart > this.opts.waitTimeout * 1000) {
-        this.conclude(new BlockcastError('ENOSENDER', `No sender announced a session this node accepts on ${this.opts.group}:${this.opts.port} within ${this.opts.waitTimeout} s${this.verifier.explain?.() ?? ''}`));
-      }
-      return false;
-    }
-    if (now - this.link.lastHeard > this.opts.senderTimeout * 1000) {
-      this.conclude(new BlockcastError('ENOSENDER', `The sender went silent for ${this.opts.senderTimeout} s`));
-      return false;
-    }
+    const silence = this.link.check(now, this.waitStart, this.opts);
+    if (silence) this.conclude(silence);
+    if (!pin || silence) return false;
     const sample = this.sample;
     this.rx!.sample(sample);
     const { entries, outstanding } = planLossReports(this.nacks, this.rx!, pin.announce, this.assembly!, this.stream, now, sample[0]!, sample[1]!);

@@ -6,28 +6,29 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { type Clock, monotonicClock, sleep } from '../core/clock.js';
 import { ANNOUNCE_INTERVAL_MS } from '../defaults.js';
-import { BlockcastError, errnoName } from '../errors.js';
+import { BlockcastError } from '../errors.js';
 import { NONCE_SIZE } from '../protocol/constants.js';
 import { SenderSecurity } from '../security/session-keys.js';
-import { encodeAnnounce, encodeRepairAdv, type Nack, type Status } from '../protocol/packets.js';
 import { Admission } from './admission.js';
+import { announce } from './announcer.js';
 import type { SendChunks } from './chunks.js';
 import { ReportSocket } from './control.js';
 import { openFilePass } from './file-pass.js';
 import { STDIN_IMAGE, resolveSendOptions, type ResolvedSendOptions, type SendOptions } from './options.js';
-import { announcedImage, openStreamPass, type StreamChunks, type StreamPass } from './stream-pass.js';
-import { Participants, confirmed, rateReport, summarize, type Participant, type ReceiverSummary } from './participants.js';
+import { openStreamPass, type StreamChunks, type StreamPass } from './stream-pass.js';
+import { Participants, confirmed, summarize, type Participant, type ReceiverSummary } from './participants.js';
 import { sendProgress, type SendProgress } from './progress.js';
 import { Pacing } from './rate.js';
 import { RepairBudget } from './repair-budget.js';
 import type { RepairPlanner } from './repair-planner.js';
 import type { SendScheduler } from './scheduler.js';
 import { Dispatcher } from './dispatch.js';
+import { ReportIntake } from './report-intake.js';
 import { SlowReceivers } from './slow-receivers.js';
-import { senderStateMachine, wirePhase } from './state.js';
+import { senderStateMachine } from './state.js';
 import { SenderStats, type SendSummary } from './stats.js';
 import { StartGate, type StartDecision } from './start.js';
-import { heartbeatTenths, nackBackoffWindow, receiverTimeoutMs, WAITING_NOTICE_MS } from './timing.js';
+import { WAITING_NOTICE_MS } from './timing.js';
 import { Transmitter } from './transmitter.js';
 
 export type { SendOptions } from './options.js';
@@ -60,6 +61,7 @@ export class SenderSession extends EventEmitter {
   private firstPassDone = false;
   private slow?: SlowReceivers; // --slow-receivers: who keeps up, and the catch-up path
   private dispatch?: Dispatcher;
+  private intake?: ReportIntake; // STATUS, NACKs and the watch over receivers
 
   /** `clock`: a monotonic clock for every timeout (tests may pass a fake one). */
   constructor(options: SendOptions, private readonly clock: Clock = monotonicClock) {
@@ -98,7 +100,7 @@ export class SenderSession extends EventEmitter {
       const prepareSeconds = await this.prepare();
       await this.openSockets();
       const announcer = setInterval(() => this.announce(), ANNOUNCE_INTERVAL_MS);
-      const watchdog = setInterval(() => this.checkReceivers(), 250);
+      const watchdog = setInterval(() => this.intake!.watch(), 250);
       try {
         this.announce();
         if (await this.waitForReceivers()) {
@@ -146,6 +148,14 @@ export class SenderSession extends EventEmitter {
     });
     const parts = { tx, chunks: this.chunks!, planner: this.planner!, scheduler: this.scheduler!, stats: this.stats, budget: this.budget, pacing: this.pacing, slow: this.slow!, clock: this.clock, ...(this.stream ? { stream: this.stream } : {}) };
     this.dispatch = new Dispatcher(parts, { sending: () => this.state.is('sending') || this.state.is('repairing'), stopped: () => !!this.fatal || this.aborted, passOver: () => this.firstPassDone, fail: (err) => this.fail(err) });
+    const { session, receiverTimeout } = this.opts;
+    const intake = new ReportIntake({ ...parts, session, receiverTimeout, participants: this.participants, admission: this.admission, reports: () => this.reports, security: this.security }, {
+      phase: () => (this.state.is('waiting') || this.state.is('sending') || this.state.is('repairing') ? (this.state.state as 'waiting' | 'sending' | 'repairing') : 'other'),
+      emit: (event, payload) => void this.emit(event, payload),
+      settle: () => this.settle?.(),
+      pump: () => this.pump(),
+    });
+    this.intake = intake;
     this.reports = await ReportSocket.open(this.opts.session, this.security, {
       nonceOf: (id) => this.participants.get(id)?.nonce,
       rejected: (why, address, port) => {
@@ -154,8 +164,8 @@ export class SenderSession extends EventEmitter {
         this.emit('forged', { why, address, port });
       },
       received: (bytes) => this.stats.reportIn(bytes),
-      status: (s, bytes, address, port) => this.onStatus(s, bytes, address, port),
-      nack: (n, bytes, address, port) => this.onNack(n, bytes, address, port),
+      status: (s, bytes, address, port) => intake.status(s, bytes, address, port),
+      nack: (n, bytes, address, port) => intake.nack(n, bytes, address, port),
       malformed: (address) => {
         this.stats.dropped.malformed++;
         this.emit('malformed', { address });
@@ -167,28 +177,9 @@ export class SenderSession extends EventEmitter {
 
   private announce(): void {
     if (!this.tx || !this.chunks || !this.reports || !this.pacing) return;
-    const { session, fecStripe: stripeSize } = this.opts;
-    const groupSize = this.participants.size;
-    const nackBackoffMs = nackBackoffWindow(groupSize, this.pacing.rate, this.state.is('sending'), this.opts.chunkSize);
-    // Gather each loss's reports over the window receivers are told to spread them over.
-    this.planner!.setBackoff(nackBackoffMs);
-    const packet = this.security.wrapAnnounce(encodeAnnounce({
-      session,
-      phase: wirePhase(this.state.state),
-      controlPort: this.reports.port,
-      ...announcedImage(this.chunks, this.tx.firstPassManifest),
-      symbolSize: this.symbolSize,
-      stripeSize,
-      progress: this.tx.firstPassProgress,
-      rateKiB: this.pacing.control.current / 1024,
-      heartbeat: heartbeatTenths(groupSize, this.pacing.rate),
-      cipher: this.security.cipher,
-      salt: this.salt,
-      groupSize,
-      nackBackoffMs,
-    }));
-    const err = this.tx.sendControl(packet);
-    if (err) this.emit('warning', { message: `announce failed: ${errnoName(err)}` });
+    const { session, fecStripe: stripeSize, chunkSize } = this.opts;
+    const warning = announce({ session, stripeSize, chunkSize, symbolSize: this.symbolSize, salt: this.salt, security: this.security, participants: this.participants, planner: this.planner!, chunks: this.chunks, tx: this.tx, pacing: this.pacing, reports: this.reports }, this.state.state);
+    if (warning) this.emit('warning', { message: warning });
   }
 
   /** Resolves once `done()` holds, checked on every event that may change it (settle) and every `pollMs` if given. */
@@ -250,11 +241,6 @@ export class SenderSession extends EventEmitter {
     return done;
   }
 
-  /** Whose reports the rate controller hears: not those of receivers on the catch-up path. */
-  private keepsUp(p: Participant): boolean {
-    return this.slow!.keepsUp(p);
-  }
-
   private pump(): void {
     this.dispatch?.pump();
   }
@@ -270,81 +256,6 @@ export class SenderSession extends EventEmitter {
     this.emit('progress', { chunksSent: this.tx!.firstPassProgress, chunkCount: this.chunks!.source.chunkCount });
     this.pump();
     this.settle?.();
-  }
-
-  /** A STATUS, if admission.ts takes it: a join, or a member's report from its pinned address with its nonce. */
-  private onStatus(s: Status, bytes: number, address: string, port: number): void {
-    const now = this.clock.now();
-    const v = this.admission!.status(s, address, port, now);
-    if (!v.take) return void (v.why === 'forged' && this.emit('forged', { receiverId: s.receiverId, address, port })); // per packet, like 'malformed'
-    if (v.take === 'rejoin') this.emit('receiver-rejoined', summarize(this.participants.rejoin(s, port, now)));
-    const r = this.participants.intake(s, address, port, now, this.chunks!.imageDigest());
-    this.stats.report(r.purpose, bytes);
-    const p = this.participants.get(s.receiverId)!;
-    this.slow!.status(p, now, this.tx!.stats().packets, v.overload);
-    if (v.overload && !this.state.is('waiting') && this.keepsUp(p)) this.pacing?.overload(now);
-    // A late joiner, or a restarted member back (resume): what the pass sent before comes by catch-up.
-    if (v.take !== 'member' && !this.state.is('waiting')) this.emitAll(this.slow!.lateJoin(p, now, this.tx!.firstPassProgress, this.pacing!.rate));
-    this.emitAll(this.slow!.settle((id) => this.participants.get(id)));
-    for (const [event, summary] of r.events) this.emit(event, summary);
-    if (r.ack) this.reports?.ack(s.receiverId, r.ackState, s.nonce, port, address);
-    this.stream?.reported(this.participants, s.receiverId);
-    this.settle?.();
-  }
-
-  /** A NACK, if from a live member at its pinned address: its entries, as far as its repair credit goes, join the pending repairs. */
-  private onNack(n: Nack, bytes: number, address: string, port: number): void {
-    const now = this.clock.now();
-    const v = this.admission!.nack(n.receiverId, address, port, now);
-    if (!v.member) return void (v.why === 'forged' && this.emit('forged', { receiverId: n.receiverId, address, port }));
-    this.stats.report(this.state.is('repairing') ? 'nacksRepairing' : 'nacksFirstPass', bytes);
-    const p = this.participants.heardNack(n.receiverId, now)!;
-    if (this.state.is('waiting')) return; // nothing sent yet: nothing to repair
-    const d = this.planner!.onNack(n.entries, now, (wanted) => this.budget.charge(p, wanted), (e) => this.slow!.queues.route(p.id, e));
-    p.symbolsRequested += d.symbolsRequested;
-    if (d.overBudget > 0) this.overBudget(p, d.overBudget);
-    for (const a of d.adverts) {
-      this.tx!.sendControl(this.security.wrapControl(encodeRepairAdv({ session: this.opts.session, ...a }, this.security.overhead)));
-      this.stats.repairAdvs++;
-    }
-    if (d.malformed) return void this.emit('malformed', { address });
-    this.pump();
-  }
-
-  /**
-   * Entries beyond a member's repair credit were dropped. Once the first
-   * pass is over its credit no longer grows: it can never complete, so it
-   * fails rather than keep the session open.
-   */
-  private overBudget(p: Participant, entries: number): void {
-    this.stats.dropped.overBudget += entries;
-    if (this.state.is('repairing') && this.participants.fail(p, this.clock.now())) {
-      p.message = `asked for more repair than its budget (${this.budget.factor}x the image's wire bytes): a link losing over half its packets, or forged reports`;
-      this.emit('receiver-failed', summarize(p));
-      this.settle?.();
-    }
-  }
-
-  /** Every 250 ms: measure the wire rate, let rate discovery (from the receivers that keep up) and recovery move the rate, expire silent receivers. */
-  private checkReceivers(): void {
-    const now = this.clock.now();
-    const heartbeat = heartbeatTenths(this.participants.size, this.pacing!.rate);
-    this.pacing!.sample(now, this.tx?.stats(), { recover: !this.state.is('waiting'), reports: this.participants.active().filter((p) => this.keepsUp(p)).flatMap(rateReport), heartbeatMs: heartbeat * 100 });
-    for (const p of this.participants.expire(now, receiverTimeoutMs(this.opts.receiverTimeout, heartbeat))) this.emit('receiver-lost', summarize(p));
-    const sent = this.tx ? { bytes: this.budget.firstPassBytes, chunks: this.tx.firstPassProgress } : { bytes: 0, chunks: 0 };
-    const fail = (p: Participant): boolean => this.participants.fail(p, now);
-    this.emitAll(this.slow!.evaluate(this.participants.all(), now, sent.bytes, sent.chunks, this.pacing!.rate, this.state.is('sending'), fail));
-    this.emitAll(this.slow!.settle((id) => this.participants.get(id)));
-    this.stream?.tick(this.participants, now, this.opts.receiverTimeout * 1000);
-    this.settle?.();
-  }
-
-  private emitAll(events: [string, unknown][]): void {
-    for (const [event, payload] of events) {
-      // Its own slow path cut the group's rate before it was moved: undo that.
-      if (event === 'receiver-catching-up' || event === 'receiver-dropped') this.pacing?.forget((payload as { id: number }).id, this.clock.now());
-      this.emit(event, payload);
-    }
   }
 
   private fail(err: Error): void {
