@@ -1,12 +1,13 @@
 // Targets: too small fails before any transfer with a clear message and exit
-// code 3; a block device is written in place.
-import { execFileSync } from 'node:child_process';
+// code 3 (a stream of unknown size, as soon as it outgrows the target); a
+// block device is written in place.
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
-import { event, killAll, sha256File, startCli, uniqueChannel } from '../helpers/cli.js';
+import { cliPath, event, killAll, sha256File, startCli, uniqueChannel } from '../helpers/cli.js';
 import { sampleImage, tempDir } from '../helpers/image.js';
 
 const tmp = tempDir();
@@ -61,6 +62,25 @@ describe('targets', () => {
     expect(rx.stderr).toContain(`Target too small: the image is 33554432 bytes (32.0 MiB) but block device ${dev} holds only 16777216 bytes (16.0 MiB)`);
     tx.child.kill('SIGINT');
     await tx.done;
+  });
+
+  it('stops a stream (send -, size unknown) that outgrows a block device: exit 3 naming both sizes, and the sender is told', async () => {
+    const image = sampleImage(tmp.dir, 24 * 1024 * 1024, 'stream24.img');
+    const dev = loopDevice(16 * 1024 * 1024);
+    const n = net();
+    const rx = startCli(['receive', dev, ...n, '--wait-timeout', '30']);
+    // `cat IMG | blockcast send -`: the size is known only at the stream's end.
+    const tx = spawn(process.execPath, [cliPath, 'send', '-', ...n, '--rate', '1g'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    tx.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    tx.stdin.on('error', () => {});
+    tx.stdin.end(readFileSync(image));
+    const r = await rx.done;
+    expect(r.code, r.stderr).toBe(ExitCode.Target);
+    expect(r.stderr).toMatch(new RegExp(`Target too small: the stream has reached \\d+ bytes but ${dev} holds only 16777216 bytes`));
+    const code = await new Promise<number | null>((resolve) => tx.on('close', resolve));
+    expect(code).toBe(ExitCode.Failed); // its only receiver failed
+    expect(out).toMatch(/"event":"receiver-failed"[^\n]*"reason":1/); // FailReason.TargetTooSmall, over the wire
   });
 
   it('writes an image onto a larger block device in place', async () => {
