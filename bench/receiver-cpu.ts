@@ -5,14 +5,16 @@
  * /usr/bin/time, i.e. wait4's rusage) divided by the image size.
  *
  *   tsx bench/receiver-cpu.ts [--image /var/tmp/blockcast-bench/ext4-3G.prep]
- *        [--target-dir /dev/shm] [--runs 1] [--node-args=--cpu-prof] [--perf FILE] [--receiver-cli PATH]
+ *        [--target-dir /dev/shm] [--runs 1] [--node-args=--cpu-prof] [--perf FILE] [--receiver-cli PATH] [--rate 10g]
  *
  * `--image` is a prepared (.prep/.bcp) or raw image. The receiver's threads
  * are sampled from /proc every 100 ms and their last CPU times are printed
  * by kind (main JS thread, the native receive thread, worker threads, the
  * rest), so the split is within 100 ms of the truth. Run it under
  * `flock /tmp/blockcast-bench.lock`: CPU seconds hold up when other work
- * shares the cores, wall time does not.
+ * shares the cores, wall time does not. `--rate` paces the sender (on this
+ * 2-vCPU VM an uncapped sender shares the receiver's cores, which a real
+ * node's receiver does not).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -30,6 +32,7 @@ const { values } = parseArgs({
     perf: { type: 'string' },
     /** The receiver's CLI (another build's dist/cli/main.js, for an A/B in one sitting); the sender is always this tree's. */
     'receiver-cli': { type: 'string', default: cli },
+    rate: { type: 'string', default: '10g' },
   },
 });
 const TICKS = 100; // USER_HZ: /proc stat times are in 1/100 s
@@ -116,7 +119,7 @@ async function once(run: number): Promise<Run> {
     await readyEvent(receiver);
     const startup = processSeconds(childOf(receiver.pid!));
     if (values.perf) perf = spawn('perf', ['record', '-F', '1999', '-g', '-o', values.perf, '-p', String(childOf(receiver.pid!))], { stdio: 'ignore' });
-    sender = spawn(process.execPath, [cli, 'send', values.image!, ...net, '--quiet', '--rate', '10g', '--min-receivers', '1'], { stdio: 'inherit' });
+    sender = spawn(process.execPath, [cli, 'send', values.image!, ...net, '--quiet', '--rate', values.rate!, '--min-receivers', '1'], { stdio: 'inherit' });
     const code = await new Promise<number | null>((resolve) => receiver.on('close', resolve));
     if (code !== 0) throw new Error(`receiver exited ${code}: ${stderr}`);
     const last = new Map<string, number>();
