@@ -5,8 +5,9 @@
 // AEADs as the native engines (OpenSSL EVP or libsodium); a test seals on one side and
 // opens on the other.
 import { createCipheriv, createDecipheriv, type CipherGCMTypes } from 'node:crypto';
-import { CommonHeader, Cipher, HeaderFlag, REPLAY_WINDOW_CONTROL, SEAL_KEY_SIZE, SEAL_NONCE_SIZE, SEAL_SEQ_SIZE, SEAL_TAG_SIZE, SEAL_TRAILER_SIZE } from '../protocol/wire.js';
+import { CommonHeader, Cipher, HeaderFlag, REPLAY_WINDOW_CONTROL, SEAL_KEY_SIZE, SEAL_NONCE_SIZE, SEAL_TAG_SIZE, SEAL_TRAILER_SIZE } from '../protocol/wire.js';
 import { addHeaderFlags, headerFlags } from '../protocol/header.js';
+import { readTrailer, writeTrailer } from '../protocol/peek.js';
 import { ReplayWindow } from './replay-window.js';
 
 
@@ -70,11 +71,10 @@ export class Sealer extends OriginKey {
     const out = Buffer.alloc(body.length + SEAL_TRAILER_SIZE);
     body.copy(out);
     addHeaderFlags(out, HeaderFlag.Sealed);
-    out.writeBigUInt64LE(BigInt(seq), body.length);
     const c = this.cipherFor(seq);
     c.setAAD(out.subarray(0, body.length), { plaintextLength: 0 });
     c.final();
-    c.getAuthTag().copy(out, body.length + SEAL_SEQ_SIZE);
+    writeTrailer(out, body.length, seq, c.getAuthTag());
     return out;
   }
 }
@@ -90,13 +90,11 @@ export class Opener extends OriginKey {
    */
   open(packet: Buffer): 'ok' | 'unsealed' | 'forged' | 'replayed' {
     if (packet.length < CommonHeader.size + SEAL_TRAILER_SIZE || !(headerFlags(packet) & HeaderFlag.Sealed)) return 'unsealed';
-    const end = packet.length - SEAL_TRAILER_SIZE;
-    const big = packet.readBigUInt64LE(end);
-    const seq = big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : -1;
+    const { start: end, seq, tag } = readTrailer(packet)!; // long enough: checked above
     if (!this.window.fresh(seq)) return 'replayed';
     const d = this.decipherFor(seq);
     d.setAAD(packet.subarray(0, end), { plaintextLength: 0 });
-    d.setAuthTag(packet.subarray(end + SEAL_SEQ_SIZE));
+    d.setAuthTag(tag);
     try {
       d.final();
     } catch {

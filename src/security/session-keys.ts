@@ -2,8 +2,9 @@
 // sessions call: wrap what they send (sign, seal), open what they read
 // (tag, replay window, signature). Modes and guarantees: docs/SECURITY.md.
 import type { KeyObject } from 'node:crypto';
-import { AnnounceBody, Cipher, HeaderFlag, NONCE_SIZE, PacketType, SEAL_TRAILER_SIZE, SealOrigin, StatusFixed, offsetOf } from '../protocol/wire.js';
+import { Cipher, HeaderFlag, PacketType, SEAL_TRAILER_SIZE, SealOrigin } from '../protocol/wire.js';
 import { headerFlags, rawType } from '../protocol/header.js';
+import { peekAnnounceKeys, peekReceiverId, peekStatusNonce } from '../protocol/peek.js';
 import { senderKey, receiverKey } from './kdf.js';
 import { Opener, Sealer } from './seal.js';
 import { signPacket, verifyPacket } from './signing.js';
@@ -28,10 +29,6 @@ export interface ReceiverKeys {
 export type Rejection = 'unsealed' | 'forged' | 'replayed' | 'unsigned';
 export type Opened = 'ok' | Rejection;
 
-const SALT_OFFSET = offsetOf(AnnounceBody, 'salt');
-const CIPHER_OFFSET = offsetOf(AnnounceBody, 'cipher');
-const STATUS_NONCE_OFFSET = offsetOf(StatusFixed, 'nonce');
-const RECEIVER_ID_OFFSET = offsetOf(StatusFixed, 'receiverId'); // the same offset in NACK
 
 function sessionId(session: number, salt: Buffer): string {
   return `${session >>> 0}:${salt.toString('hex')}`;
@@ -95,13 +92,8 @@ export class SenderSecurity {
   openReport(packet: Buffer, nonceOf: (receiverId: number) => Buffer | undefined): Opened {
     if (!this.keys.groupKey) return headerFlags(packet) & HeaderFlag.Sealed ? 'forged' : 'ok';
     if (!(headerFlags(packet) & HeaderFlag.Sealed)) return 'unsealed';
-    if (packet.length < STATUS_NONCE_OFFSET + NONCE_SIZE + SEAL_TRAILER_SIZE && rawType(packet) === PacketType.Status) return 'forged';
-    const nonce =
-      rawType(packet) === PacketType.Status
-        ? packet.subarray(STATUS_NONCE_OFFSET, STATUS_NONCE_OFFSET + NONCE_SIZE)
-        : packet.length >= RECEIVER_ID_OFFSET + 4
-          ? nonceOf(packet.readUInt32LE(RECEIVER_ID_OFFSET))
-          : undefined;
+    const receiverId = rawType(packet) === PacketType.Status ? undefined : peekReceiverId(packet);
+    const nonce = rawType(packet) === PacketType.Status ? peekStatusNonce(packet) : receiverId === undefined ? undefined : nonceOf(receiverId);
     if (!nonce) return 'forged';
     const id = nonce.toString('hex');
     const known = this.receivers.get(id);
@@ -156,9 +148,9 @@ export class ReceiverSecurity {
    * the salt it carries), replay window, and with --trust its signature.
    */
   openAnnounce(packet: Buffer, session: number): Opened {
-    if (packet.length < SALT_OFFSET + NONCE_SIZE) return 'forged';
-    const salt = packet.subarray(SALT_OFFSET, SALT_OFFSET + NONCE_SIZE);
-    const opened = this.openSealed(packet, session, salt, packet[CIPHER_OFFSET]!);
+    const keys = peekAnnounceKeys(packet);
+    if (!keys) return 'forged';
+    const opened = this.openSealed(packet, session, keys.salt, keys.cipher);
     if (opened !== 'ok') return opened;
     return this.trustsAnyone || verifyPacket(packet, this.keys.trusted!) ? 'ok' : 'unsigned';
   }
