@@ -2,7 +2,7 @@
 // fire or stall a timeout: every timeout reads the monotonic Clock, never
 // the wall clock. Stepping the wall clock an hour either way leaves the
 // monotonic clock, and the parts that time out on it, where they were.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { monotonicClock } from '../../src/core/clock.js';
@@ -10,15 +10,9 @@ import { ReceiverState } from '../../src/protocol/constants.js';
 import { Participants } from '../../src/sender/participants.js';
 import { makeStatus } from '../helpers/status.js';
 import { repoRoot } from '../helpers/cli.js';
+import { tsSources as sources } from '../helpers/sources.js';
 
 afterEach(() => vi.useRealTimers());
-
-function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((n) => {
-    const p = path.join(dir, n);
-    return statSync(p).isDirectory() ? sources(p) : p.endsWith('.ts') ? [p] : [];
-  });
-}
 
 describe('clock step', () => {
   it('a wall-clock step of an hour either way moves the monotonic clock not at all', () => {

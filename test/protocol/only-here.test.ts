@@ -2,21 +2,15 @@
 // src/protocol: no other source file takes a field offset from the wire
 // tables or reads integers out of buffers, except the files that hold
 // formats of their own (named below with what they hold).
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tsSources as sources } from '../helpers/sources.js';
 
 const SRC = path.resolve(__dirname, '../../src');
 /** Not wire formats: a prepared image file, the resume journal, HKDF's info, the AEAD nonce. */
 const OWN_FORMATS = ['image/prepared.ts', 'receiver/journal.ts', 'security/kdf.ts', 'security/seal.ts'];
 const BUFFER_INTS = /\.(read|write)(U?Int(8|16|32)|Big(U?)Int64)(LE|BE)?\(/;
-
-function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = path.join(dir, name);
-    return statSync(p).isDirectory() ? sources(p) : p.endsWith('.ts') ? [p] : [];
-  });
-}
 
 describe('wire bytes only in src/protocol', () => {
   it('no other file reads a wire offset or an integer out of a buffer', () => {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { peekAnnounceKeys, peekReceiverId, peekStatusNonce, readTrailer, writeTrailer } from '../../src/protocol/peek.js';
 import { encodeAnnounce, encodeStatus } from '../../src/protocol/packets.js';
-import { Cipher, SEAL_TAG_SIZE, SEAL_TRAILER_SIZE } from '../../src/protocol/wire.js';
+import { Cipher, Phase, SEAL_TAG_SIZE, SEAL_TRAILER_SIZE } from '../../src/protocol/wire.js';
 import { makeStatus } from '../helpers/status.js';
 
 describe('peek', () => {
@@ -19,7 +19,7 @@ describe('peek', () => {
 
   it('reads an ANNOUNCE\'s salt and cipher, and nothing from a truncated one', () => {
     const salt = Buffer.alloc(16, 5);
-    const a = encodeAnnounce({ session: 7, phase: 0, controlPort: 4000, imageSize: 1 << 20, chunkSize: 1 << 20, symbolSize: 1444, stripeSize: 0, chunkCount: 1, manifestSize: 97, progress: 0, rateKiB: 0, heartbeat: 0, manifestDigest: Buffer.alloc(32), groupSize: 0, nackBackoffMs: 0, cipher: Cipher.Aes256Gcm, salt });
+    const a = encodeAnnounce({ session: 7, phase: Phase.Waiting, controlPort: 4000, imageSize: 1 << 20, chunkSize: 1 << 20, symbolSize: 1444, stripeSize: 0, chunkCount: 1, manifestSize: 97, progress: 0, rateKiB: 0, heartbeat: 0, manifestDigest: Buffer.alloc(32), groupSize: 0, nackBackoffMs: 0, cipher: Cipher.Aes256Gcm, salt });
     const keys = peekAnnounceKeys(a)!;
     expect(keys.salt.equals(salt)).toBe(true);
     expect(keys.cipher).toBe(Cipher.Aes256Gcm);
