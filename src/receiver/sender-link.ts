@@ -141,7 +141,8 @@ export class SenderLink {
   private offer(a: Announce, address: string): void {
     if (this.o.session !== undefined && a.session !== this.o.session) return;
     const now = this.o.clock.now();
-    if (this.candidates.isIgnored(a.session, now)) return;
+    // Ignored (dropped unanswered, or unusable): a late ACK may still join it, with its latest ANNOUNCE.
+    if (this.candidates.isIgnored(a.session, now)) return void this.candidates.offer(a, address, now);
     const problem = checkGeometry(a);
     if (problem) {
       this.o.hooks.warning(`ignoring sender ${address}: ${problem}`);
