@@ -13,7 +13,7 @@ import { testResources } from '../helpers/resources.js';
 const tmp = testResources();
 
 describe('a rate-capped sender link', () => {
-  it('sends at what the link carries: byte-identical, wire bytes within 15% of the image', async () => {
+  it('sends at what the link carries: byte-identical, no datagram lost at its own link, wire bytes near the image', async () => {
     const port = 9340;
     cleanupStale('trate');
     const lab = Lab.create({ name: 'trate', receivers: 2, subnet: 31, rateMbit: 100 });
@@ -22,8 +22,13 @@ describe('a rate-capped sender link', () => {
     const image = randomImage(tmp.dir, size); // incompressible: the wire carries every byte
     const { sender: s } = await runLabSession(lab, { image, dir: tmp.dir, group: '239.255.3.40', port });
     const summary = event(s, 'summary')!;
-    if (process.env.RATE_TEST_DEBUG) console.log(JSON.stringify({ ratio: (summary.wireBytes as number) / size, seconds: summary.seconds, cuts: summary.rateDecreases, lowest: summary.lowestRate, waits: summary.localQueueFullWaits, localDrops: summary.localDrops, repair: summary.repairSymbols }));
-    expect(summary.wireBytes as number).toBeLessThanOrEqual(1.15 * size);
+    const figures = JSON.stringify({ ratio: (summary.wireBytes as number) / size, seconds: summary.seconds, cuts: summary.rateDecreases, lowest: summary.lowestRate, waits: summary.localQueueFullWaits, localDrops: summary.localDrops, repair: summary.repairSymbols });
+    // Its own link never overruns: the qdisc's refusals make it wait (IP_RECVERR), they are not lost.
+    expect(summary.localDrops as number, figures).toBeLessThanOrEqual(0.01 * (summary.dataPackets as number));
+    // Quiet, the wire carries 1.00-1.05x the image; the suite's other labs on the
+    // same 2 vCPUs can starve a receiver into a few repairs (1.27x seen once).
+    // An overrun repaired by NACK was 1.6x.
+    expect(summary.wireBytes as number, figures).toBeLessThanOrEqual(1.4 * size);
     expect(summary.wireBytes as number).toBeGreaterThanOrEqual(size);
   });
 });
