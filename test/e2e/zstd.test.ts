@@ -72,9 +72,22 @@ describe.runIf(native.zstd)('zstd codec end to end', { timeout: 120_000 }, () =>
     const target = path.join(tmp.dir, 'forged-target.img');
     const { group, port } = uniqueChannel();
     const net = ['--interface', '127.0.0.1', '--group', group, '--port', port, '--json'];
-    const tx = startCli(['send', image, ...net, '--session', String(SESSION), '--rate', '100m', '--codec', 'none']);
+    const tx = startCli(['send', image, ...net, '--session', String(SESSION), '--rate', '50m', '--codec', 'none']);
     const rx = startCli(['receive', target, ...net, '--wait-timeout', '60', '--sender-timeout', '5']);
-    await rx.joined;
+    // Forged after the manifest (a completion before it is only held, and under
+    // load the forgeries could get there that early), well before the pass
+    // reaches chunk 16 (1 MiB chunks at 50 Mbit/s: over 2.5 s, for a loaded machine).
+    await new Promise<void>((resolve) => {
+      let out = '';
+      const timer = setTimeout(resolve, 10_000); // the assertions below say what went wrong
+      rx.child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('"event":"manifest"')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
     const socket = dgram.createSocket('udp4');
     await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
     socket.setMulticastInterface('127.0.0.1');
