@@ -49,8 +49,9 @@ export async function listen(opts: ResolvedReceiveOptions, hooks: ListenHooks): 
     }
     return { pool, control, rx: joinGroup(opts, (batch) => hooks.batch(batch)) };
   } catch (err) {
+    // The first failure is the one to report: closing what was opened must not replace it.
     control.close();
-    await pool.close();
+    await pool.close().catch(() => {});
     throw err;
   }
 }
