@@ -15,12 +15,23 @@
  * shares the cores, wall time does not. `--rate` paces the sender (on this
  * 2-vCPU VM an uncapped sender shares the receiver's cores, which a real
  * node's receiver does not).
+ *
+ * The figure is absolute CPU time, so it moves with the machine's speed
+ * (this VM's halves and doubles between hours). For a zstd- or LZ4-prepared
+ * image the bench therefore also decodes every chunk in a loop on one
+ * thread before and after the runs, "decode alone": the part of the
+ * receiver's cost no pipeline change removes, and a yardstick for the
+ * machine's speed at the time.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { cli, readyEvent } from './tools.js';
+import { native } from '../src/native/binding.js';
+import { ChunkPool } from '../src/image/pool.js';
+import { openImage } from '../src/image/source.js';
+import { Coding } from '../src/protocol/wire.js';
 
 const { values } = parseArgs({
   options: {
@@ -146,7 +157,35 @@ async function once(run: number): Promise<Run> {
   }
 }
 
+/** CPU seconds per GiB of image to decode every coded chunk of the image in a loop on this thread (undefined for a raw image). */
+async function decodeAlone(): Promise<number | undefined> {
+  const pool = new ChunkPool({ threads: 1 });
+  const image = await openImage(values.image!, { chunkSize: 1 << 20, codec: { name: 'lz4', level: 0 }, pool });
+  try {
+    if (image.kind !== 'prepared') return undefined;
+    const out = Buffer.allocUnsafe(image.chunkSize);
+    let cpu = 0;
+    for (let c = 0; c < image.chunkCount; c++) {
+      if (image.isZero(c)) continue;
+      const w = await image.wire(c, false);
+      const raw = out.subarray(0, Math.min(image.chunkSize, image.size - c * image.chunkSize));
+      const t = process.cpuUsage();
+      const n = w.coding === Coding.Zstd ? native.zstd!.decompress(w.data, raw) : w.coding === Coding.Lz4 ? native.lz4!.decompress(w.data, raw) : raw.length;
+      const d = process.cpuUsage(t);
+      if (n !== raw.length) throw new Error(`chunk ${c} did not decode`);
+      cpu += (d.user + d.system) / 1e6;
+    }
+    return cpu / (image.size / GIB);
+  } finally {
+    image.close();
+    await pool.close();
+  }
+}
+
+const before = await decodeAlone();
 const runs: Run[] = [];
 for (let i = 1; i <= Number(values.runs); i++) runs.push(await once(i));
+const after = await decodeAlone();
+if (before !== undefined) console.log(`decode alone (one thread, in a loop): ${before.toFixed(3)} CPU s/GiB before the runs, ${after!.toFixed(3)} after`);
 const perGib = runs.map((r) => (r.user + r.system) / (r.imageBytes / GIB)).sort((a, b) => a - b);
-console.log(JSON.stringify({ image: values.image, runs, cpuSecondsPerGiB: perGib, median: perGib[Math.floor(perGib.length / 2)] }));
+console.log(JSON.stringify({ image: values.image, runs, cpuSecondsPerGiB: perGib, median: perGib[Math.floor(perGib.length / 2)], decodeAlone: before === undefined ? undefined : [before, after] }));
