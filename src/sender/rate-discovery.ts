@@ -4,8 +4,17 @@
 // discovery").
 //
 // After BBR: the estimate `bottleneck` is what the path delivered, and the
-// pacing cycles through gains around it: a probe above it (1.25, more while
-// probes get through), a drain below it (0.8), then a cruise at it. A report is congested when its loss
+// pacing cycles through gains around it: a probe above it, a drain below
+// it, then a cruise at it. A probe gets through when the path delivered
+// nearly all it sent (the next reaches further: 1.25, then 1.5 while they
+// get through); one that only filled a queue on the way is drained at once,
+// and the next probe looks gently (1.1), so that a queue the sender never
+// feels (a slower switch port further on) is not overrun every cycle.
+// Start-up runs at a quarter of the ceiling, doubling while reports show
+// the path took it all; once one shows less, or congestion, what it received
+// is the estimate (only reports of intervals after the data began count, so
+// the figure is whole): drain, then cruise.
+// A report is congested when its loss
 // stands clearly above that receiver's random-loss floor (the least loss it
 // reported over the last FLOOR_WINDOW_MS): then what it received is the
 // bottleneck. Otherwise the path carried what was sent (received ÷ (1 −
@@ -13,8 +22,16 @@
 // rate, so it stays at the floor and never cuts the rate.
 
 const PROBE_GAIN = 1.25;
-const MAX_PROBE_GAIN = 2; // probes that keep getting through: 1.25, 1.5, 2 (a bottleneck gone, BBR's startup)
+/** Probes that keep getting through (a bottleneck gone): 1.25, then 1.5 each phase (2 lost half of a probe's excess on a queue of 50 ms). */
+const MAX_PROBE_GAIN = 1.5;
+/** After a probe that found nothing: the path is at its bottleneck, look gently. */
+const GENTLE_PROBE_GAIN = 1.1;
+/** A probe got through if the path delivered at least this share of its rate. */
+const PROBE_THROUGH = 0.95;
 const DRAIN_GAIN = 0.8;
+const STARTUP_GAIN = 0.25;
+/** Start-up waits this many phases for a first report. */
+const STARTUP_PHASES = 4;
 /** A cruise lasts about this long (6 phases in small groups; fewer, longer ones in large groups, whose reports are rarer). */
 const CRUISE_MS = 3000;
 /** Congested: loss above the floor by this much, or by the floor itself if larger. */
@@ -47,7 +64,7 @@ export interface DiscoveryInput {
   heartbeatMs: number;
 }
 
-type Phase = 'probe' | 'drain' | 'cruise';
+type Phase = 'startup' | 'probe' | 'drain' | 'cruise';
 
 export class RateDiscovery {
   /** What the path is estimated to carry, bytes/s. */
@@ -56,9 +73,13 @@ export class RateDiscovery {
   rate: number;
   /** Times the estimate was cut by a congested report or a full local queue. */
   cuts = 0;
-  private phase: Phase = 'cruise';
-  /** Probes in a row that got through: each next one reaches further (probeGain). */
+  private phase: Phase = 'startup';
+  /** Probes in a row that got through: each next one reaches further; -1 after one that found nothing (a gentle probe next). */
   private probeStreak = 0;
+  /** The current phase's gain; start-up's, doubling. */
+  private gain = 1;
+  private startupGain = STARTUP_GAIN;
+  private started = false;
   private cruiseLeft = 1;
   private phaseMs = MIN_PHASE_MS;
   private phaseStart: number;
@@ -72,7 +93,12 @@ export class RateDiscovery {
   /** `ceiling`: --rate in bytes/s (> 0). */
   constructor(private readonly ceiling: number, now: number) {
     this.bottleneck = ceiling;
-    this.rate = ceiling;
+    // Start-up at a quarter of the ceiling, doubling at each report that
+    // shows the path took it all: a slower path (a 200 Mbit/s port under the
+    // default 1 Gbit/s) is found with little overrun, a fast one reached in
+    // two reports' time (measured: with the ceiling from the start, a
+    // quarter of such a session's wire bytes were repairs).
+    this.rate = ceiling * STARTUP_GAIN;
     this.phaseStart = now;
     this.rateSince = now;
   }
@@ -80,13 +106,18 @@ export class RateDiscovery {
   /** Takes what is new; returns the pacing rate (changed or not). */
   update(input: DiscoveryInput): number {
     const { now } = input;
+    if (!this.started) {
+      // Sending begins: only reports of intervals after this say how the path takes it.
+      this.started = true;
+      this.phaseStart = this.rateSince = now;
+    }
     if (input.localQueueFull && input.sentBytesPerSecond > 0 && input.sentBytesPerSecond < this.rate) {
       // The sender's own link is the bottleneck: pace at what it takes.
       this.cut(Math.max(MIN_RATE, input.sentBytesPerSecond), now);
     }
     for (const r of input.reports) this.take(r, now);
     this.phaseMs = Math.max(MIN_PHASE_MS, 2 * input.heartbeatMs + 100);
-    if (now - this.phaseStart >= this.phaseMs) this.nextPhase(now);
+    if (now - this.phaseStart >= (this.phase === 'startup' ? STARTUP_PHASES : 1) * this.phaseMs) this.nextPhase(now);
     return this.rate;
   }
 
@@ -102,6 +133,11 @@ export class RateDiscovery {
       this.cut(Math.max(MIN_RATE, r.bytesPerSecond), now);
     } else {
       const carried = r.bytesPerSecond / Math.max(0.5, 1 - r.lossFraction);
+      if (this.phase === 'startup') {
+        if (carried < PROBE_THROUGH * this.rate) return this.cut(Math.max(MIN_RATE, carried), now); // a queue fills on the way
+        this.startupGain *= 2;
+        return this.enter(this.startupGain >= 1 ? 'cruise' : 'startup', now);
+      }
       this.bottleneck = Math.min(this.ceiling, Math.max(this.bottleneck, carried));
     }
   }
@@ -134,19 +170,24 @@ export class RateDiscovery {
     return floor;
   }
 
-  /** Congestion: the estimate is what got through; drain what queued, then cruise at it. */
+  /** Congestion: the estimate is what got through; drain what a probe or start-up queued, then cruise at it, and probe gently next (the path is at its bottleneck). */
   private cut(bottleneck: number, now: number): void {
     if (this.phase === 'probe' || bottleneck < this.bottleneck) this.cuts++;
-    this.probeStreak = 0;
+    this.probeStreak = -1;
     this.bottleneck = Math.min(this.ceiling, bottleneck);
     this.cruiseLeft = this.cruisePhases();
-    this.enter(this.phase === 'probe' ? 'drain' : 'cruise', now);
+    this.enter(this.phase === 'probe' || this.phase === 'startup' ? 'drain' : 'cruise', now);
   }
 
   private nextPhase(now: number): void {
+    if (this.phase === 'startup') return this.enter('cruise', now); // no report said how the path took it: go on at the ceiling
     if (this.phase === 'probe') {
-      this.probeStreak = this.congestedThisPhase ? 0 : this.probeStreak + 1;
-      return this.enter(this.congestedThisPhase ? 'drain' : 'probe', now); // a probe that got through: probe again
+      if (this.congestedThisPhase) this.probeStreak = -1;
+      else if (this.bottleneck >= PROBE_THROUGH * this.rate) {
+        this.probeStreak++;
+        return this.enter('probe', now); // it got through: probe again, further
+      } else this.probeStreak = -1; // delivery stayed flat: it only filled a queue
+      return this.enter('drain', now);
     }
     if (this.phase === 'drain') return this.enter('cruise', now);
     if (--this.cruiseLeft > 0) return this.enter('cruise', now);
@@ -158,10 +199,16 @@ export class RateDiscovery {
     this.phase = phase;
     this.congestedThisPhase = false;
     this.phaseStart = now;
-    const gain = phase === 'probe' ? Math.min(MAX_PROBE_GAIN, 1 + (PROBE_GAIN - 1) * 2 ** this.probeStreak) : phase === 'drain' ? DRAIN_GAIN : 1;
+    // A drain after a probe takes back what the probe queued (1.1 → 0.9, 1.25 → 0.8).
+    const gain = phase === 'startup' ? this.startupGain : phase === 'probe' ? this.probeGain() : phase === 'drain' ? Math.max(DRAIN_GAIN, 2 - this.gain) : 1;
+    this.gain = gain;
     const rate = Math.max(MIN_RATE, Math.min(this.ceiling, this.bottleneck * gain));
     if (rate !== this.rate) this.rateSince = now; // reports of the old rate no longer count
     this.rate = rate;
+  }
+
+  private probeGain(): number {
+    return this.probeStreak < 0 ? GENTLE_PROBE_GAIN : Math.min(MAX_PROBE_GAIN, 1 + (PROBE_GAIN - 1) * 2 ** this.probeStreak);
   }
 
   private cruisePhases(): number {

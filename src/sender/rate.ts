@@ -118,6 +118,17 @@ export class Pacing {
     this.control.tick(now, this.wire.rate);
   }
 
+  /**
+   * A report from a receiver that keeps up, as it arrives: discovery takes
+   * it at once rather than at the next tick (up to 250 ms later, which at a
+   * start-up or probe rate is that much more overrun).
+   */
+  report(now: number, reports: readonly RateReport[], heartbeatMs: number): void {
+    if (!this.discovery || reports.length === 0) return;
+    const top = this.discovery.update({ now, reports, sentBytesPerSecond: this.wire.rate, localQueueFull: false, heartbeatMs });
+    this.control.setCeiling(now, top);
+  }
+
   /** A receiver left the main pace (catch-up, dropped): discovery undoes the cuts it caused. */
   forget(id: number, now: number): void {
     this.discovery?.forget(id, now);

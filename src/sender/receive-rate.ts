@@ -3,6 +3,8 @@
 // (docs/PROTOCOL.md, "Rate discovery"), so a lost report only lengthens the
 // next interval.
 
+import { IP_UDP_OVERHEAD } from '../protocol/constants.js';
+
 /** The cumulative figures of one STATUS. */
 export interface RxCounters {
   clockMs: number;
@@ -12,6 +14,12 @@ export interface RxCounters {
 }
 
 export interface RxRate {
+  /**
+   * Wire bytes/s received, counted as the sender's pacer counts them (each
+   * datagram with its IP and UDP headers): the receiver counts datagram
+   * bytes only, and an estimate ~2% short of the link at MTU 1500 would
+   * leave that much of it unused for the whole session.
+   */
   bytesPerSecond: number;
   lossFraction: number;
   intervalMs: number;
@@ -34,7 +42,7 @@ export function receiveRate(prev: RxCounters, next: RxCounters): RxRate | 'wait'
   if (bytes < 0 || taken < 0 || sent < 0 || intervalMs > 600_000) return 'restart';
   if (intervalMs < MIN_RATE_INTERVAL_MS) return 'wait';
   return {
-    bytesPerSecond: (bytes * 1000) / intervalMs,
+    bytesPerSecond: ((bytes + taken * IP_UDP_OVERHEAD) * 1000) / intervalMs,
     lossFraction: sent > 0 ? Math.min(1, Math.max(0, (sent - taken) / sent)) : 0,
     intervalMs,
   };
