@@ -80,6 +80,8 @@ export class RateDiscovery {
   private gain = 1;
   private startupGain = STARTUP_GAIN;
   private started = false;
+  /** The sender's own wire rate lately (bytes/s), 0 until measured. */
+  private sent = 0;
   private cruiseLeft = 1;
   private phaseMs = MIN_PHASE_MS;
   private phaseStart: number;
@@ -88,7 +90,7 @@ export class RateDiscovery {
   private readonly used = new Map<number, number>(); // id → `at` of the report last taken
   private readonly floors = new Map<number, { at: number; loss: number }[]>();
   /** Per receiver whose congested reports cut the estimate lately: the estimate before its first cut, and when. */
-  private readonly cutBy = new Map<number, { before: number; at: number }>();
+  private readonly cutBy = new Map<number, { before: number; at: number; startupGain?: number }>();
 
   /** `ceiling`: --rate in bytes/s (> 0). */
   constructor(private readonly ceiling: number, now: number) {
@@ -113,8 +115,9 @@ export class RateDiscovery {
     }
     if (input.localQueueFull && input.sentBytesPerSecond > 0 && input.sentBytesPerSecond < this.rate) {
       // The sender's own link is the bottleneck: pace at what it takes.
-      this.cut(Math.max(MIN_RATE, input.sentBytesPerSecond), now);
+      this.cut(Math.max(MIN_RATE, input.sentBytesPerSecond), now, false); // its queue pushes back, nothing to drain
     }
+    if (input.sentBytesPerSecond > 0) this.sent = input.sentBytesPerSecond;
     for (const r of input.reports) this.take(r, now);
     this.phaseMs = Math.max(MIN_PHASE_MS, 2 * input.heartbeatMs + 100);
     if (now - this.phaseStart >= (this.phase === 'startup' ? STARTUP_PHASES : 1) * this.phaseMs) this.nextPhase(now);
@@ -128,17 +131,16 @@ export class RateDiscovery {
     const floor = this.floor(r);
     if (r.lossFraction > floor + Math.max(CONGESTION_MARGIN, floor)) {
       this.congestedThisPhase = true;
-      const earlier = this.cutBy.get(r.id);
-      if (!earlier || earlier.at < now - FLOOR_WINDOW_MS) this.cutBy.set(r.id, { before: this.bottleneck, at: now });
-      this.cut(Math.max(MIN_RATE, r.bytesPerSecond), now);
+      this.cutFor(r.id, r.bytesPerSecond, now);
     } else {
       const carried = r.bytesPerSecond / Math.max(0.5, 1 - r.lossFraction);
       if (this.phase === 'startup') {
-        if (carried < PROBE_THROUGH * this.rate) return this.cut(Math.max(MIN_RATE, carried), now); // a queue fills on the way
+        if (carried < PROBE_THROUGH * this.offered()) return this.cutFor(r.id, carried, now); // a queue fills on the way
         this.startupGain *= 2;
         return this.enter(this.startupGain >= 1 ? 'cruise' : 'startup', now);
       }
-      this.bottleneck = Math.min(this.ceiling, Math.max(this.bottleneck, carried));
+      // Never above what was sent: a receiver's interval that caught a queued burst reads high.
+      this.bottleneck = Math.min(this.ceiling, Math.max(this.bottleneck, Math.min(carried, this.rate)));
     }
   }
 
@@ -156,7 +158,11 @@ export class RateDiscovery {
     if (!c || c.at < now - FLOOR_WINDOW_MS || c.before <= this.bottleneck) return;
     this.bottleneck = Math.min(this.ceiling, c.before);
     this.probeStreak = 0;
-    this.enter('cruise', now);
+    if (c.startupGain === undefined) return this.enter('cruise', now);
+    // Its report ended start-up: start-up goes on where it was, not at the ceiling unseen.
+    this.startupGain = c.startupGain;
+    this.rateSince = now;
+    this.enter('startup', now);
   }
 
   /** The least loss this receiver reported over the window, before this report (so a first report of heavy loss is congestion). */
@@ -170,20 +176,29 @@ export class RateDiscovery {
     return floor;
   }
 
+  /** A cut that receiver `id`'s report calls for, remembered so that forget() can undo it. */
+  private cutFor(id: number, bottleneck: number, now: number): void {
+    const earlier = this.cutBy.get(id);
+    if (!earlier || earlier.at < now - FLOOR_WINDOW_MS) {
+      this.cutBy.set(id, { before: this.bottleneck, at: now, ...(this.phase === 'startup' ? { startupGain: this.startupGain } : {}) });
+    }
+    this.cut(Math.max(MIN_RATE, bottleneck), now);
+  }
+
   /** Congestion: the estimate is what got through; drain what a probe or start-up queued, then cruise at it, and probe gently next (the path is at its bottleneck). */
-  private cut(bottleneck: number, now: number): void {
+  private cut(bottleneck: number, now: number, drain = true): void {
     if (this.phase === 'probe' || bottleneck < this.bottleneck) this.cuts++;
     this.probeStreak = -1;
     this.bottleneck = Math.min(this.ceiling, bottleneck);
     this.cruiseLeft = this.cruisePhases();
-    this.enter(this.phase === 'probe' || this.phase === 'startup' ? 'drain' : 'cruise', now);
+    this.enter(drain && (this.phase === 'probe' || this.phase === 'startup') ? 'drain' : 'cruise', now);
   }
 
   private nextPhase(now: number): void {
     if (this.phase === 'startup') return this.enter('cruise', now); // no report said how the path took it: go on at the ceiling
     if (this.phase === 'probe') {
       if (this.congestedThisPhase) this.probeStreak = -1;
-      else if (this.bottleneck >= PROBE_THROUGH * this.rate) {
+      else if (this.bottleneck >= PROBE_THROUGH * this.offered()) {
         this.probeStreak++;
         return this.enter('probe', now); // it got through: probe again, further
       } else this.probeStreak = -1; // delivery stayed flat: it only filled a queue
@@ -196,15 +211,26 @@ export class RateDiscovery {
 
   private enter(phase: Phase, now: number): void {
     if (phase === 'cruise' && this.phase !== 'cruise') this.cruiseLeft = this.cruisePhases();
+    const after = this.phase;
     this.phase = phase;
     this.congestedThisPhase = false;
     this.phaseStart = now;
-    // A drain after a probe takes back what the probe queued (1.1 → 0.9, 1.25 → 0.8).
-    const gain = phase === 'startup' ? this.startupGain : phase === 'probe' ? this.probeGain() : phase === 'drain' ? Math.max(DRAIN_GAIN, 2 - this.gain) : 1;
+    // A drain after a probe takes back what the probe queued (1.1 → 0.9, 1.25 → 0.8); after start-up, 0.8.
+    const drain = after === 'probe' ? Math.max(DRAIN_GAIN, 2 - this.gain) : DRAIN_GAIN;
+    const gain = phase === 'startup' ? this.startupGain : phase === 'probe' ? this.probeGain() : phase === 'drain' ? drain : 1;
     this.gain = gain;
     const rate = Math.max(MIN_RATE, Math.min(this.ceiling, this.bottleneck * gain));
     if (rate !== this.rate) this.rateSince = now; // reports of the old rate no longer count
     this.rate = rate;
+  }
+
+  /**
+   * What the path was offered: the pacing rate, or what the sender managed
+   * to send if less (its pipeline starting, its CPU short): a path that took
+   * all of that was not found wanting.
+   */
+  private offered(): number {
+    return this.sent > 0 ? Math.min(this.rate, this.sent) : this.rate;
   }
 
   private probeGain(): number {

@@ -123,6 +123,14 @@ describe('RateDiscovery', () => {
     expect(d.update({ now: 1300, reports: [whole], sentBytesPerSecond: 25 * MB, localQueueFull: false, heartbeatMs: 200 })).toBe(50 * MB);
   });
 
+  it('in start-up, a path that took all the sender managed to send (less than its pace) is not found wanting', () => {
+    const d = new RateDiscovery(100 * MB, 0);
+    d.update({ now: 0, reports: [], sentBytesPerSecond: 0, localQueueFull: false, heartbeatMs: 200 });
+    // Paced at 25 MB/s, the sender's pipeline still starting sent 15: all of it arrived.
+    const r: RateReport = { id: 1, at: 400, intervalMs: 200, bytesPerSecond: 15 * MB, lossFraction: 0 };
+    expect(d.update({ now: 400, reports: [r], sentBytesPerSecond: 15 * MB, localQueueFull: false, heartbeatMs: 200 })).toBe(50 * MB);
+  });
+
   it('paces at what its own link takes when the local queue is full', () => {
     const d = new RateDiscovery(125 * MB, 0);
     expect(d.update({ now: 300, reports: [], sentBytesPerSecond: 25 * MB, localQueueFull: true, heartbeatMs: 200 })).toBe(25 * MB);
@@ -147,5 +155,20 @@ describe('a receiver that leaves the main pace', () => {
     // Forgetting a receiver that cut nothing changes nothing.
     d.forget(1, 1400);
     expect(d.bottleneck).toBe(100 * MB);
+  });
+});
+
+describe('a receiver that ends start-up on its own slow path', () => {
+  it('once forgotten, start-up goes on where it was', () => {
+    const d = new RateDiscovery(100 * MB, 0);
+    const at = (now: number, reports: RateReport[]): number => d.update({ now, reports, sentBytesPerSecond: d.rate, localQueueFull: false, heartbeatMs: 200 });
+    at(0, []);
+    // Receiver 2, behind 10 MB/s, takes a fraction of start-up's 25 MB/s and fills its queue: the estimate falls to it.
+    expect(at(400, [{ id: 2, at: 400, intervalMs: 200, bytesPerSecond: 10 * MB, lossFraction: 0 }])).toBe(10 * MB * 0.8);
+    d.forget(2, 600);
+    expect(d.rate).toBe(25 * MB);
+    expect(d.state).toBe('startup');
+    // Receiver 1 takes it all: start-up doubles on.
+    expect(at(900, [{ id: 1, at: 900, intervalMs: 200, bytesPerSecond: 25 * MB, lossFraction: 0 }])).toBe(50 * MB);
   });
 });
