@@ -51,6 +51,8 @@ export interface RateReport {
   /** DATA bytes/s received over the interval, and the fraction of the DATA sent that it lost. */
   bytesPerSecond: number;
   lossFraction: number;
+  /** What the sender sent over that interval (bytes/s), when it knows. */
+  offered?: number;
 }
 
 export interface DiscoveryInput {
@@ -87,6 +89,8 @@ export class RateDiscovery {
   private phaseStart: number;
   private rateSince: number;
   private congestedThisPhase = false;
+  /** The best share of what it was offered that the path delivered in this probe. */
+  private probeDelivered = 0;
   private readonly used = new Map<number, number>(); // id → `at` of the report last taken
   private readonly floors = new Map<number, { at: number; loss: number }[]>();
   /** Per receiver whose congested reports cut the estimate lately: the estimate before its first cut, and when. */
@@ -135,10 +139,11 @@ export class RateDiscovery {
     } else {
       const carried = r.bytesPerSecond / Math.max(0.5, 1 - r.lossFraction);
       if (this.phase === 'startup') {
-        if (carried < PROBE_THROUGH * this.offered()) return this.cutFor(r.id, carried, now); // a queue fills on the way
+        if (carried < PROBE_THROUGH * this.offered(r)) return this.cutFor(r.id, carried, now); // a queue fills on the way
         this.startupGain *= 2;
         return this.enter(this.startupGain >= 1 ? 'cruise' : 'startup', now);
       }
+      if (this.phase === 'probe') this.probeDelivered = Math.max(this.probeDelivered, carried / this.offered(r));
       // Never above what was sent: a receiver's interval that caught a queued burst reads high.
       this.bottleneck = Math.min(this.ceiling, Math.max(this.bottleneck, Math.min(carried, this.rate)));
     }
@@ -198,7 +203,7 @@ export class RateDiscovery {
     if (this.phase === 'startup') return this.enter('cruise', now); // no report said how the path took it: go on at the ceiling
     if (this.phase === 'probe') {
       if (this.congestedThisPhase) this.probeStreak = -1;
-      else if (this.bottleneck >= PROBE_THROUGH * this.offered()) {
+      else if (this.probeDelivered >= PROBE_THROUGH) {
         this.probeStreak++;
         return this.enter('probe', now); // it got through: probe again, further
       } else this.probeStreak = -1; // delivery stayed flat: it only filled a queue
@@ -214,6 +219,7 @@ export class RateDiscovery {
     const after = this.phase;
     this.phase = phase;
     this.congestedThisPhase = false;
+    this.probeDelivered = 0;
     this.phaseStart = now;
     // A drain after a probe takes back what the probe queued (1.1 → 0.9, 1.25 → 0.8); after start-up, 0.8.
     const drain = after === 'probe' ? Math.max(DRAIN_GAIN, 2 - this.gain) : DRAIN_GAIN;
@@ -229,7 +235,8 @@ export class RateDiscovery {
    * to send if less (its pipeline starting, its CPU short): a path that took
    * all of that was not found wanting.
    */
-  private offered(): number {
+  private offered(r?: RateReport): number {
+    if (r?.offered !== undefined && r.offered > 0) return Math.min(this.rate, r.offered);
     return this.sent > 0 ? Math.min(this.rate, this.sent) : this.rate;
   }
 

@@ -75,11 +75,37 @@ export class WireMeter {
   rate = 0;
   private at?: number;
   private bytes = 0;
+  /** The last 2 s of samples (ticks and reports), for the rate over a receiver's interval. */
+  private readonly history: { at: number; bytes: number }[] = [];
 
   sample(now: number, bytes: number): void {
-    if (this.at !== undefined) this.rate = ((bytes - this.bytes) * 1000) / (now - this.at);
+    if (this.at !== undefined && now > this.at) this.rate = ((bytes - this.bytes) * 1000) / (now - this.at);
     this.at = now;
     this.bytes = bytes;
+    this.mark(now, bytes);
+  }
+
+  /** Records the byte count at `now` without moving `rate`. */
+  mark(now: number, bytes: number): void {
+    this.history.push({ at: now, bytes });
+    while (this.history.length > 2 && this.history[1]!.at < now - 2000) this.history.shift();
+  }
+
+  /** What was sent over [from, to] (bytes/s), from the samples around it; undefined if they do not reach back that far. */
+  rateBetween(from: number, to: number): number | undefined {
+    const h = this.history;
+    if (h.length < 2 || h[0]!.at > from || to - from <= 0) return undefined;
+    return ((this.bytesAt(to) - this.bytesAt(from)) * 1000) / (to - from);
+  }
+
+  private bytesAt(t: number): number {
+    const h = this.history;
+    for (let i = h.length - 1; i > 0; i--) {
+      const a = h[i - 1]!;
+      const b = h[i]!;
+      if (a.at <= t) return b.at <= a.at ? b.bytes : a.bytes + ((b.bytes - a.bytes) * (Math.min(t, b.at) - a.at)) / (b.at - a.at);
+    }
+    return h[0]!.bytes;
   }
 }
 
@@ -112,7 +138,7 @@ export class Pacing {
     this.queueFullWaits = tx?.queueFullWaits ?? 0;
     if (!s.recover) return;
     if (this.discovery) {
-      const top = this.discovery.update({ now, reports: s.reports, sentBytesPerSecond: this.wire.rate, localQueueFull: queueFull, heartbeatMs: s.heartbeatMs });
+      const top = this.discovery.update({ now, reports: this.withOffered(s.reports), sentBytesPerSecond: this.wire.rate, localQueueFull: queueFull, heartbeatMs: s.heartbeatMs });
       this.control.setCeiling(now, top);
     }
     this.control.tick(now, this.wire.rate);
@@ -123,10 +149,19 @@ export class Pacing {
    * it at once rather than at the next tick (up to 250 ms later, which at a
    * start-up or probe rate is that much more overrun).
    */
-  report(now: number, reports: readonly RateReport[], heartbeatMs: number): void {
+  report(now: number, reports: readonly RateReport[], heartbeatMs: number, sentBytes: number): void {
     if (!this.discovery || reports.length === 0) return;
-    const top = this.discovery.update({ now, reports, sentBytesPerSecond: this.wire.rate, localQueueFull: false, heartbeatMs });
+    this.wire.mark(now, sentBytes);
+    const top = this.discovery.update({ now, reports: this.withOffered(reports), sentBytesPerSecond: this.wire.rate, localQueueFull: false, heartbeatMs });
     this.control.setCeiling(now, top);
+  }
+
+  /** Each report with what the sender sent over its interval (what the path was offered). */
+  private withOffered(reports: readonly RateReport[]): RateReport[] {
+    return reports.map((r) => {
+      const offered = this.wire.rateBetween(r.at - r.intervalMs, r.at);
+      return offered === undefined ? r : { ...r, offered };
+    });
   }
 
   /** A receiver left the main pace (catch-up, dropped): discovery undoes the cuts it caused. */

@@ -67,7 +67,7 @@ export class ReportIntake {
     const p = participants.get(s.receiverId)!;
     slow.status(p, now, this.p.tx.stats().packets, v.overload);
     if (v.overload && !waiting && slow.keepsUp(p)) this.p.pacing.overload(now);
-    if (!waiting && slow.keepsUp(p)) this.p.pacing.report(now, rateReport(p), heartbeatTenths(participants.size, this.p.pacing.rate) * 100);
+    if (!waiting && slow.keepsUp(p)) this.p.pacing.report(now, rateReport(p), heartbeatTenths(participants.size, this.p.pacing.rate) * 100, this.p.tx.stats().bytes);
     // A late joiner, or a restarted member back (resume): what the pass sent before comes by catch-up.
     if (v.take !== 'member' && !waiting) this.emitAll(slow.lateJoin(p, now, this.p.tx.firstPassProgress, this.p.pacing.rate));
     this.emitAll(slow.settle((id) => participants.get(id)));

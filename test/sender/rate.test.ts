@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Pacing, RateController } from '../../src/sender/rate.js';
+import { Pacing, RateController, WireMeter } from '../../src/sender/rate.js';
 
 describe('RateController', () => {
   it('cuts the rate on overload, once per holdoff, and recovers to the ceiling when quiet', () => {
@@ -51,5 +51,20 @@ describe('Pacing', () => {
     off.sample(1000, { bytes: 0, queueFullWaits: 0 }, { recover: true, reports: [report], heartbeatMs: 200 });
     expect(off.control.current).toBe(100e6);
     expect(off.discovery).toBeUndefined();
+  });
+});
+
+describe('WireMeter.rateBetween', () => {
+  it('gives what was sent over a receiver\'s interval from the samples around it, and nothing before them', () => {
+    const w = new WireMeter();
+    w.sample(1000, 0);
+    w.mark(1100, 1_000_000);
+    w.sample(1250, 1_000_000); // nothing sent from 1100 to 1250
+    w.mark(1400, 4_000_000);
+    expect(w.rateBetween(1000, 1100)).toBeCloseTo(10_000_000);
+    expect(w.rateBetween(1100, 1250)).toBe(0);
+    expect(w.rateBetween(1250, 1400)).toBeCloseTo(20_000_000);
+    expect(w.rateBetween(1050, 1150)).toBeCloseTo(5_000_000); // half of each side
+    expect(w.rateBetween(900, 1100)).toBeUndefined();
   });
 });
