@@ -1,5 +1,6 @@
 // Faults mid-transfer, on loopback with real processes: a receiver killed
-// (kill -9) and restarted resumes from its journal; a killed sender makes
+// (kill -9) and restarted resumes from its journal; a late joiner is served
+// by catch-up; a killed sender makes
 // the receiver exit 4, and a restarted sender of the same image lets the
 // restarted receiver resume; a full disk fails with exit 3 and is never
 // reported done; a target removed mid-transfer is not claimed to hold the
@@ -89,6 +90,25 @@ describe('faults mid-transfer', () => {
     expect(sha256File(target)).toBe(want);
     expect(event(again, 'done')!.keptChunks as number).toBeGreaterThan(0);
     expect((await tx2.done).code).toBe(0);
+  });
+
+  it('a receiver that joins when the pass is under way is moved to catch-up for what it missed (late-join) and both copies end byte-identical', async () => {
+    const net = channel();
+    const early = path.join(tmp.dir, 'early.img');
+    const late = path.join(tmp.dir, 'late.img');
+    const tx = send(net);
+    const first = receive(early, net);
+    await written(first, CHUNKS * 0.4);
+    const second = receive(late, net);
+    const [a, b] = await Promise.all([first.done, second.done]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    expect(sha256File(early)).toBe(want);
+    expect(sha256File(late)).toBe(want);
+    const s = await tx.done;
+    expect(s.code, s.stderr).toBe(0);
+    expect(event(s, 'receiver-catching-up')).toMatchObject({ why: 'late-join' });
+    expect(event(s, 'summary')!.receivers).toEqual([expect.objectContaining({ state: 'done' }), expect.objectContaining({ state: 'done' })]);
   });
 
   it('the target removed mid-transfer: a clear failure (exit 3), never reported done', async () => {
