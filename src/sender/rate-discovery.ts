@@ -41,6 +41,8 @@ const MIN_PHASE_MS = 500;
 /** A report's interval must start this long after a rate change to show the new rate (the trip to the receivers). */
 const PROPAGATION_MS = 50;
 const MIN_RATE = 1e6; // bytes/s: never stall completely
+/** A report of an interval in which the sender sent less than this share of its rate is not taken. */
+const IDLE_SHARE = 0.2;
 
 /** One receiver's latest figures (participants.ts computes them from its STATUS). */
 export interface RateReport {
@@ -132,6 +134,8 @@ export class RateDiscovery {
     // Only a report whose whole interval ran at the current rate says anything of it.
     if (this.used.get(r.id) === r.at || r.at - r.intervalMs < this.rateSince + PROPAGATION_MS) return;
     this.used.set(r.id, r.at);
+    // The sender sent next to nothing over it (a stream waiting for its input): it says nothing of the path.
+    if (r.offered !== undefined && r.offered < IDLE_SHARE * this.rate) return;
     const floor = this.floor(r);
     if (r.lossFraction > floor + Math.max(CONGESTION_MARGIN, floor)) {
       this.congestedThisPhase = true;
@@ -168,6 +172,11 @@ export class RateDiscovery {
     this.startupGain = c.startupGain;
     this.rateSince = now;
     this.enter('startup', now);
+  }
+
+  /** Forgets every receiver but `ids` (those that keep up): one that failed, was lost or dropped no longer holds the rate down. */
+  retain(ids: ReadonlySet<number>, now: number): void {
+    for (const id of [...this.cutBy.keys()]) if (!ids.has(id)) this.forget(id, now);
   }
 
   /** The least loss this receiver reported over the window, before this report (so a first report of heavy loss is congestion). */

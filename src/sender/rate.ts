@@ -138,6 +138,8 @@ export class Pacing {
     this.queueFullWaits = tx?.queueFullWaits ?? 0;
     if (!s.recover) return;
     if (this.discovery) {
+      // A receiver that no longer reports here (failed, lost, moved) no longer holds the rate down.
+      this.discovery.retain(new Set(s.reports.map((r) => r.id)), now);
       const top = this.discovery.update({ now, reports: this.withOffered(s.reports), sentBytesPerSecond: this.wire.rate, localQueueFull: queueFull, heartbeatMs: s.heartbeatMs });
       this.control.setCeiling(now, top);
     }

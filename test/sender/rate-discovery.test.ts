@@ -172,3 +172,30 @@ describe('a receiver that ends start-up on its own slow path', () => {
     expect(at(900, [{ id: 1, at: 900, intervalMs: 200, bytesPerSecond: 25 * MB, lossFraction: 0 }])).toBe(50 * MB);
   });
 });
+
+describe('receivers that stop reporting', () => {
+  it('retain() undoes the cuts of every receiver no longer among those that keep up (failed, lost)', () => {
+    const d = new RateDiscovery(100 * MB, 0);
+    const at = (now: number, reports: RateReport[]): number => d.update({ now, reports, sentBytesPerSecond: d.rate, localQueueFull: false, heartbeatMs: 200 });
+    at(0, []);
+    at(400, [{ id: 1, at: 400, intervalMs: 200, bytesPerSecond: 25 * MB, lossFraction: 0 }]);
+    at(800, [{ id: 1, at: 800, intervalMs: 200, bytesPerSecond: 50 * MB, lossFraction: 0 }]);
+    // Receiver 3's consumer stalls: it loses 90%.
+    at(1200, [{ id: 3, at: 1200, intervalMs: 200, bytesPerSecond: 2 * MB, lossFraction: 0.9 }]);
+    expect(d.bottleneck).toBe(2 * MB);
+    d.retain(new Set([1, 3]), 1300);
+    expect(d.bottleneck).toBe(2 * MB);
+    d.retain(new Set([1]), 1400); // it failed
+    expect(d.bottleneck).toBe(100 * MB);
+  });
+});
+
+describe('a sender with nothing to send yet', () => {
+  it('takes no report of an interval in which it sent next to nothing (a stream waiting for its input)', () => {
+    const d = new RateDiscovery(100 * MB, 0);
+    d.update({ now: 0, reports: [], sentBytesPerSecond: 0, localQueueFull: false, heartbeatMs: 200 });
+    const idle: RateReport = { id: 1, at: 400, intervalMs: 200, bytesPerSecond: 0, lossFraction: 0, offered: 0 };
+    expect(d.update({ now: 400, reports: [idle], sentBytesPerSecond: 0, localQueueFull: false, heartbeatMs: 200 })).toBe(25 * MB);
+    expect(d.bottleneck).toBe(100 * MB);
+  });
+});
