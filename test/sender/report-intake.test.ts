@@ -98,4 +98,17 @@ describe('ReportIntake', () => {
     t.intake.watch();
     expect(t.events.find(([e]) => e === 'receiver-lost')?.[1]).toMatchObject({ id: 7, state: 'lost' });
   });
+
+  it('after a stall of the event loop, loses nobody until reports waiting in the socket could be read', () => {
+    const t = setup('sending');
+    t.join(7);
+    t.clock.advance(250);
+    t.intake.watch();
+    t.clock.advance(5000); // the loop stalled: this watch runs late
+    t.intake.watch();
+    expect(t.events.some(([e]) => e === 'receiver-lost')).toBe(false);
+    t.clock.advance(250); // on time again, and still nothing heard
+    t.intake.watch();
+    expect(t.events.find(([e]) => e === 'receiver-lost')?.[1]).toMatchObject({ id: 7, state: 'lost' });
+  });
 });
