@@ -30,6 +30,8 @@ const GENTLE_PROBE_GAIN = 1.1;
 const PROBE_THROUGH = 0.95;
 const DRAIN_GAIN = 0.8;
 const STARTUP_GAIN = 0.25;
+/** With heartbeats rarer than this, no start-up: the session begins at the ceiling. */
+const STARTUP_MAX_HEARTBEAT_MS = 1000;
 /** Start-up waits this many phases for a first report. */
 const STARTUP_PHASES = 4;
 /** A cruise lasts about this long (6 phases in small groups; fewer, longer ones in large groups, whose reports are rarer). */
@@ -118,6 +120,8 @@ export class RateDiscovery {
       // Sending begins: only reports of intervals after this say how the path takes it.
       this.started = true;
       this.phaseStart = this.rateSince = now;
+      // Start-up needs reports within a fraction of a second; a large group's come seconds apart.
+      if (input.heartbeatMs > STARTUP_MAX_HEARTBEAT_MS) this.enter('cruise', now);
     }
     if (input.localQueueFull && input.sentBytesPerSecond > 0 && input.sentBytesPerSecond < this.rate) {
       // The sender's own link is the bottleneck: pace at what it takes.

@@ -199,3 +199,10 @@ describe('a sender with nothing to send yet', () => {
     expect(d.bottleneck).toBe(100 * MB);
   });
 });
+
+describe('a large group', () => {
+  it('whose reports come seconds apart skips start-up and begins at the ceiling', () => {
+    const d = new RateDiscovery(100 * MB, 0);
+    expect(d.update({ now: 0, reports: [], sentBytesPerSecond: 0, localQueueFull: false, heartbeatMs: 5000 })).toBe(100 * MB);
+  });
+});
