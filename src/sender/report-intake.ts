@@ -68,9 +68,10 @@ export class ReportIntake {
     const r = participants.intake(s, address, port, now, this.p.chunks.imageDigest());
     this.p.stats.report(r.purpose, bytes);
     const p = participants.get(s.receiverId)!;
-    slow.status(p, now, this.p.tx.stats().packets, v.overload);
+    const sent = this.p.tx.stats();
+    slow.status(p, now, sent.packets, v.overload);
     if (v.overload && !waiting && slow.keepsUp(p)) this.p.pacing.overload(now);
-    if (!waiting && slow.keepsUp(p)) this.p.pacing.report(now, rateReport(p), heartbeatTenths(participants.size, this.p.pacing.rate) * 100, this.p.tx.stats().bytes);
+    if (!waiting && slow.keepsUp(p)) this.p.pacing.report(now, rateReport(p), heartbeatTenths(participants.size, this.p.pacing.rate) * 100, sent.bytes);
     // A late joiner, or a restarted member back (resume): what the pass sent before comes by catch-up.
     if (v.take !== 'member' && !waiting) this.emitAll(slow.lateJoin(p, now, this.p.tx.firstPassProgress, this.p.pacing.rate));
     this.emitAll(slow.settle((id) => participants.get(id)));
