@@ -3,8 +3,8 @@
 // its scratch buffer (auth-only first copies the payload there); the
 // receiver opens a datagram in place in its receive buffer (here: a copy of
 // a sealed packet, as recvmmsg would leave it; the copy alone is measured
-// too). AES-256-GCM and ChaCha20-Poly1305 through core/seal, with the
-// backend this build chose (OpenSSL EVP, or libsodium with
+// too). AEGIS-256X2 and AEGIS-256 (libaegis), AES-256-GCM and
+// ChaCha20-Poly1305 through core/seal, the last two with the backend this build chose (OpenSSL EVP, or libsodium with
 // -DBLOCKCAST_NO_OPENSSL=ON); with OpenSSL's headers found at build time, its
 // EVP interface directly too, for comparison.
 //
@@ -71,11 +71,21 @@ struct Fixture {
   }
 };
 
-void benchSodium(const Fixture& f, uint8_t cipher, bool encrypt, int millis) {
+const char* cipherLabel(uint8_t cipher) {
+  switch (cipher) {
+    case kCipherAes256Gcm: return "AES-256-GCM";
+    case kCipherChaCha20Poly1305: return "ChaCha20-Poly1305";
+    case kCipherAegis256: return "AEGIS-256";
+    case kCipherAegis256X2: return "AEGIS-256X2";
+    default: return "?";
+  }
+}
+
+void benchCore(const Fixture& f, uint8_t cipher, bool encrypt, int millis) {
   Status status;
   auto sealer = Sealer::create(cipher, f.key, sizeof f.key, &status);
   if (!sealer) {
-    std::printf("| %s: %s |\n", cipher == kCipherAes256Gcm ? "AES-256-GCM" : "ChaCha20-Poly1305", status.message);
+    std::printf("| %s: %s |\n", cipherLabel(cipher), status.message);
     return;
   }
   const size_t size = kDataHeaderSize + f.payload + kSealTrailerSize;
@@ -95,12 +105,13 @@ void benchSodium(const Fixture& f, uint8_t cipher, bool encrypt, int millis) {
   std::vector<uint8_t> work(size);
   int failed = 0;
   uint64_t got;
-  const char* name = cipher == kCipherAes256Gcm ? "AES-256-GCM" : "ChaCha20-Poly1305";
+  const char* name = cipherLabel(cipher);
+  const char* backend = cipher == kCipherAegis256 || cipher == kCipherAegis256X2 ? "core/seal libaegis" : BENCH_SEAL_BACKEND;
   const char* mode = encrypt ? "encrypt" : "auth-only";
   char label[96];
-  std::snprintf(label, sizeof label, "%s %s %s: seal", BENCH_SEAL_BACKEND, name, mode);
+  std::snprintf(label, sizeof label, "%s %s %s: seal", backend, name, mode);
   row(label, f.payload, timeIt(millis, [&](size_t) { seal(out.data()); }));
-  std::snprintf(label, sizeof label, "%s %s %s: copy + open", BENCH_SEAL_BACKEND, name, mode);
+  std::snprintf(label, sizeof label, "%s %s %s: copy + open", backend, name, mode);
   row(label, f.payload, timeIt(millis, [&](size_t i) {
         std::memcpy(work.data(), ring[i % kRing].data(), size);
         failed += !sealer->open(work.data(), size, aad, 0, &got);
@@ -152,8 +163,9 @@ int main(int argc, char** argv) {
         std::memcpy(b.data(), a.data(), a.size());
         a[0] = b[1];
       }));
-  for (uint8_t cipher : {uint8_t(kCipherAes256Gcm), uint8_t(kCipherChaCha20Poly1305)})
-    for (bool encrypt : {true, false}) benchSodium(f, cipher, encrypt, millis);
+  for (uint8_t cipher : {uint8_t(kCipherAegis256X2), uint8_t(kCipherAegis256), uint8_t(kCipherAes256Gcm),
+                         uint8_t(kCipherChaCha20Poly1305)})
+    for (bool encrypt : {true, false}) benchCore(f, cipher, encrypt, millis);
 #ifdef BENCH_HAVE_OPENSSL
   benchOpenSsl(f, false, millis);
   benchOpenSsl(f, true, millis);

@@ -252,12 +252,24 @@ export interface NativeAddon {
   lz4?: NativeLz4;
   /** libzstd, when the addon was built with it; without it zstd-coded chunks can be neither made nor read. */
   zstd?: NativeZstd;
-  /** The seal ciphers (Cipher ids) this build and CPU support: none without OpenSSL libcrypto or libsodium, no AES-256-GCM without AES-NI. */
-  sealCiphers(): number[];
+  /** core/seal, for the packets TypeScript seals and opens. */
+  seal: NativeSeal;
   /** The libraries this build uses, by role (fec: "isa-l 2.30.0" or "portable"; lz4; seal: "OpenSSL 3.0.17"); a role without one is absent. */
   versions: NativeVersions;
   /** Makes glibc give large freed blocks back to the system at once (see addon.cc); false where unsupported. */
   tuneMalloc(): boolean;
+}
+
+export interface NativeSeal {
+  /**
+   * The seal ciphers (Cipher ids) this build and CPU support, fastest first: AEGIS only with the
+   * CPU's AES instructions, AES-256-GCM only with AES-NI, neither of those two without OpenSSL libcrypto or libsodium.
+   */
+  ciphers(): number[];
+  /** Seals `packet` in place: aadLength bytes of additional data, the bytes to encrypt, room for the trailer. */
+  seal(cipher: number, key: Buffer, origin: number, seq: number, packet: Buffer, aadLength: number): void;
+  /** The trailer's seq when the tag verifies (the bytes after the additional data decrypted in place), else -1. */
+  open(cipher: number, key: Buffer, origin: number, packet: Buffer, aadLength: number): number;
 }
 
 export interface NativeVersions {

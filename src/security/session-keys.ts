@@ -6,6 +6,7 @@ import { Cipher, HeaderFlag, PacketType, SEAL_TRAILER_SIZE, SealOrigin } from '.
 import { headerFlags, rawType } from '../protocol/header.js';
 import { peekAnnounceKeys, peekReceiverId, peekStatusNonce } from '../protocol/peek.js';
 import { senderKey, receiverKey } from './kdf.js';
+import { checkCipher } from './options.js';
 import { Opener, Sealer } from './seal.js';
 import { signPacket, verifyPacket } from './signing.js';
 
@@ -49,7 +50,7 @@ export class SenderSecurity {
     session: number,
     private readonly salt: Buffer,
   ) {
-    this.cipher = keys.groupKey ? (keys.cipher ?? Cipher.Aes256Gcm) : Cipher.None;
+    this.cipher = keys.groupKey ? (keys.cipher ?? checkCipher(undefined)) : Cipher.None;
     if (keys.groupKey) {
       this.key = senderKey(keys.groupKey, salt, session);
       this.control = new Sealer(this.cipher, this.key, SealOrigin.SenderControl);

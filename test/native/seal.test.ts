@@ -1,13 +1,16 @@
-// Native DATA sealing (libsodium) against Node's crypto, which the
-// TypeScript side uses for control packets: a DATA packet the native sender
-// seals opens with Node's crypto, one Node's crypto seals is read by the
-// native receiver, for each cipher this build has, encrypted and
+// Native DATA sealing against a second implementation: Node's crypto for
+// AES-256-GCM and ChaCha20-Poly1305; for AEGIS (Node has none) the addon's
+// seal functions that TypeScript's control packets use, whose output
+// test/native/seal_test.cc checks against a published test vector. A DATA
+// packet the native sender seals opens with the reference, one the reference
+// seals is read by the native receiver, for each cipher this build has, encrypted and
 // authenticated only (docs/SECURITY.md: trailer seq u64 LE ‖ tag, nonce
 // origin u32 LE ‖ seq u64 LE, additional data the header, or header and
 // payload). Then a sealed transfer between the two native engines, and
 // forged, replayed and unreadable packets counted.
 import { createCipheriv, createDecipheriv, createHash, randomBytes, type CipherGCMTypes } from 'node:crypto';
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { native, type NativeReceiver, type NativeSender, type NativeSenderOptions } from '../../src/native/binding.js';
 import { encodeData } from '../../src/protocol/packets.js';
@@ -19,8 +22,9 @@ const ALGORITHM: Record<number, CipherGCMTypes | 'chacha20-poly1305'> = { [Ciphe
 const FLAGS_OFFSET = 6;
 const SESSION = 0x5ea1;
 const SYMBOL = 1444;
-const ciphers = native.sealCiphers();
-const modes = ciphers.flatMap((cipher) => [true, false].map((encrypt) => ({ cipher, encrypt, label: `${ALGORITHM[cipher]}, ${encrypt ? 'encrypted' : 'authenticated only'}` })));
+const NAME: Record<number, string> = { ...ALGORITHM, [Cipher.Aegis256]: 'aegis-256', [Cipher.Aegis256X2]: 'aegis-256x2' };
+const ciphers = native.seal.ciphers();
+const modes = ciphers.flatMap((cipher) => [true, false].map((encrypt) => ({ cipher, encrypt, label: `${NAME[cipher]}, ${encrypt ? 'encrypted' : 'authenticated only'}` })));
 
 function nonce(seq: bigint): Buffer {
   const n = Buffer.alloc(12);
@@ -29,11 +33,16 @@ function nonce(seq: bigint): Buffer {
   return n;
 }
 
-/** A DATA packet sealed with Node's crypto: header (flags set here), payload or ciphertext, seq, tag. */
+/** A DATA packet sealed by the reference: header (flags set here), payload or ciphertext, seq, tag. */
 function nodeSeal(cipher: number, key: Buffer, plain: Buffer, seq: bigint, encrypt: boolean): Buffer {
   const header = Buffer.from(plain.subarray(0, DATA_HEADER_SIZE));
   header.writeUInt16LE(HeaderFlag.Sealed | (encrypt ? HeaderFlag.Encrypted : 0), FLAGS_OFFSET);
   const payload = plain.subarray(DATA_HEADER_SIZE);
+  if (!ALGORITHM[cipher]) {
+    const out = Buffer.concat([header, payload, Buffer.alloc(SEAL_TRAILER_SIZE)]);
+    native.seal.seal(cipher, key, 0, Number(seq), out, encrypt ? DATA_HEADER_SIZE : DATA_HEADER_SIZE + payload.length);
+    return out;
+  }
   const c = createCipheriv(ALGORITHM[cipher] as 'chacha20-poly1305', key, nonce(seq), { authTagLength: 16 });
   let body: Buffer;
   if (encrypt) {
@@ -49,10 +58,15 @@ function nodeSeal(cipher: number, key: Buffer, plain: Buffer, seq: bigint, encry
   return Buffer.concat([header, body, seqBytes, c.getAuthTag()]);
 }
 
-/** Opens a sealed DATA packet with Node's crypto: its seq and plaintext payload, or null if the tag fails. */
+/** Opens a sealed DATA packet with the reference: its seq and plaintext payload, or null if the tag fails. */
 function nodeOpen(cipher: number, key: Buffer, packet: Buffer): { seq: bigint; payload: Buffer } | null {
   const encrypt = (packet.readUInt16LE(FLAGS_OFFSET) & HeaderFlag.Encrypted) !== 0;
   const end = packet.length - SEAL_TRAILER_SIZE;
+  if (!ALGORITHM[cipher]) {
+    const copy = Buffer.from(packet);
+    const seq = native.seal.open(cipher, key, 0, copy, encrypt ? DATA_HEADER_SIZE : end);
+    return seq < 0 ? null : { seq: BigInt(seq), payload: copy.subarray(DATA_HEADER_SIZE, end) };
+  }
   const seq = packet.readBigUInt64LE(end);
   const d = createDecipheriv(ALGORITHM[cipher] as 'chacha20-poly1305', key, nonce(seq), { authTagLength: 16 });
   d.setAuthTag(packet.subarray(end + SEAL_SEQ_SIZE));
@@ -116,10 +130,12 @@ const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 describe('native sealing', () => {
   it('lists the ciphers this build supports and refuses bad seal options', () => {
-    expect(ciphers.every((c) => c === Cipher.Aes256Gcm || c === Cipher.ChaCha20Poly1305)).toBe(true);
+    expect(ciphers.every((c) => NAME[c] !== undefined)).toBe(true);
     if (process.env.CI_EXPECT_SODIUM === '1') expect(ciphers).toContain(Cipher.ChaCha20Poly1305);
+    // With AES instructions (the cpuinfo flag "aes" on x86-64 and arm64) AEGIS comes first: the default.
+    if (/^(flags|Features)\s*:.*\baes\b/m.test(readFileSync('/proc/cpuinfo', 'utf8'))) expect(ciphers.slice(0, 2).sort()).toEqual([Cipher.Aegis256, Cipher.Aegis256X2]);
     const { group, port } = uniqueChannel();
-    expect(() => sender(group, port, { sealCipher: 3, sealKey: Buffer.alloc(32) })).toThrow(/unknown seal cipher/);
+    expect(() => sender(group, port, { sealCipher: 9, sealKey: Buffer.alloc(32) })).toThrow(/unknown seal cipher/);
     expect(() => sender(group, port, { sealCipher: Cipher.ChaCha20Poly1305, sealKey: Buffer.alloc(31) })).toThrow(/sealKey must be a Buffer of 32 bytes/);
     const rx = receiver(group, port, 4096, 1, () => {});
     expect(() => rx.setSealKey(Cipher.ChaCha20Poly1305, Buffer.alloc(16))).toThrow(/32 bytes|libsodium/);
@@ -182,7 +198,7 @@ describe('native sealing', () => {
     expect(sha(slot)).toBe(sha(chunk));
   });
 
-  it.each(ciphers.map((cipher) => ({ cipher, label: ALGORITHM[cipher] })))('a sealed transfer between the native engines arrives whole ($label)', async ({ cipher }) => {
+  it.each(ciphers.map((cipher) => ({ cipher, label: NAME[cipher] })))('a sealed transfer between the native engines arrives whole ($label)', async ({ cipher }) => {
     const { group, port } = uniqueChannel();
     const key = randomBytes(32);
     const chunks = [randomBytes(256 * 1024 + 77), randomBytes(200 * 1024)];

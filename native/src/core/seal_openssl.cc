@@ -12,7 +12,6 @@
 #include <cstring>
 #include <string>
 
-#include "core/seal.h"
 #include "core/seal_backend.h"
 
 namespace blockcast {
@@ -56,14 +55,52 @@ EVP_CIPHER_CTX* keyedContext(uint8_t cipher, const uint8_t* key, int encrypt) {
   return nullptr;
 }
 
+// The contexts hold the key schedule (and GHASH powers); EVP_CIPHER_CTX_free
+// wipes them.
+class OpenSslEngine final : public SealEngine {
+ public:
+  OpenSslEngine(EVP_CIPHER_CTX* seal, EVP_CIPHER_CTX* open) : seal_(seal), open_(open) {}
+  ~OpenSslEngine() override {
+    EVP_CIPHER_CTX_free(seal_);
+    EVP_CIPHER_CTX_free(open_);
+  }
+
+  bool seal(const SealedParts& p, const uint8_t* aad, size_t aadLength, const uint8_t* plain) override {
+    int n = 0, last = 0;
+    const size_t plainLength = p.bodyLength;
+    return aadLength <= INT_MAX && plainLength <= INT_MAX &&
+           EVP_EncryptInit_ex(seal_, nullptr, nullptr, nullptr, p.nonce) == 1 &&
+           EVP_EncryptUpdate(seal_, nullptr, &n, aad, int(aadLength)) == 1 &&
+           (plainLength == 0 || EVP_EncryptUpdate(seal_, p.body, &n, plain, int(plainLength)) == 1) &&
+           EVP_EncryptFinal_ex(seal_, p.body + (plainLength ? n : 0), &last) == 1 &&
+           EVP_CIPHER_CTX_ctrl(seal_, EVP_CTRL_AEAD_GET_TAG, kSealTagSize, p.tag) == 1;
+  }
+
+  bool open(const SealedParts& p, const uint8_t* aad, size_t aadLength) override {
+    int n = 0, last = 0;
+    const size_t bodyLength = p.bodyLength;
+    // DecryptFinal compares the tag in constant time.
+    return aadLength <= INT_MAX && bodyLength <= INT_MAX &&
+           EVP_DecryptInit_ex(open_, nullptr, nullptr, nullptr, p.nonce) == 1 &&
+           EVP_DecryptUpdate(open_, nullptr, &n, aad, int(aadLength)) == 1 &&
+           (bodyLength == 0 || EVP_DecryptUpdate(open_, p.body, &n, p.body, int(bodyLength)) == 1) &&
+           EVP_CIPHER_CTX_ctrl(open_, EVP_CTRL_AEAD_SET_TAG, kSealTagSize, p.tag) == 1 &&
+           EVP_DecryptFinal_ex(open_, p.body + (bodyLength ? n : 0), &last) == 1;
+  }
+
+ private:
+  EVP_CIPHER_CTX* const seal_;
+  EVP_CIPHER_CTX* const open_;
+};
+
 }  // namespace
 
-const char* sealBackendVersion() {
+const char* libraryVersion() {
   static const std::string text = std::string("OpenSSL ") + OpenSSL_version(OPENSSL_VERSION_STRING);
   return text.c_str();
 }
 
-bool sealCipherSupported(uint8_t cipher, const char** why) {
+bool libraryCipherSupported(uint8_t cipher, const char** why) {
   const char* reason = nullptr;
   if (cipher != kCipherAes256Gcm && cipher != kCipherChaCha20Poly1305) reason = kSealUnknownCipher;
   else if (!openSslReady() || !evpCipher(cipher)) reason = "OpenSSL's libcrypto failed to initialise";
@@ -72,71 +109,14 @@ bool sealCipherSupported(uint8_t cipher, const char** why) {
   return reason == nullptr;
 }
 
-// The contexts hold the key schedule (and GHASH powers); EVP_CIPHER_CTX_free
-// wipes them. Mutable per packet, so a Sealer serves one thread at a time.
-struct Sealer::State {
-  EVP_CIPHER_CTX* seal = nullptr;
-  EVP_CIPHER_CTX* open = nullptr;
-  ~State() {
-    EVP_CIPHER_CTX_free(seal);
-    EVP_CIPHER_CTX_free(open);
-  }
-};
-
-std::unique_ptr<Sealer> Sealer::create(uint8_t cipher, const uint8_t* key, size_t keyLength, Status* status) {
-  if (!sealArgumentsValid(cipher, keyLength, status)) return nullptr;
-  auto state = std::make_unique<State>();
-  state->seal = keyedContext(cipher, key, 1);
-  state->open = keyedContext(cipher, key, 0);
-  if (!state->seal || !state->open) {
-    *status = Status::State("OpenSSL could not set up the seal cipher");
-    return nullptr;
-  }
-  *status = Status::Ok();
-  return std::unique_ptr<Sealer>(new Sealer(cipher, std::move(state)));
+std::unique_ptr<SealEngine> libraryEngine(uint8_t cipher, const uint8_t* key) {
+  EVP_CIPHER_CTX* seal = keyedContext(cipher, key, 1);
+  EVP_CIPHER_CTX* open = keyedContext(cipher, key, 0);
+  if (seal && open) return std::make_unique<OpenSslEngine>(seal, open);
+  EVP_CIPHER_CTX_free(seal);
+  EVP_CIPHER_CTX_free(open);
+  return nullptr;
 }
-
-size_t Sealer::seal(uint8_t* out, size_t aadLength, const uint8_t* plain, size_t plainLength, uint32_t origin,
-                    uint64_t seq) const {
-  SealedParts p = sealParts(out, aadLength, plainLength, origin, seq);
-  uint8_t* cipherText = p.body;
-  uint8_t* tag = p.tag;
-  EVP_CIPHER_CTX* ctx = state_->seal;
-  int n = 0, last = 0;
-  bool ok = aadLength <= INT_MAX && plainLength <= INT_MAX &&
-            EVP_EncryptInit_ex(ctx, nullptr, nullptr, nullptr, p.nonce) == 1 &&
-            EVP_EncryptUpdate(ctx, nullptr, &n, out, int(aadLength)) == 1 &&
-            (plainLength == 0 || EVP_EncryptUpdate(ctx, cipherText, &n, plain, int(plainLength)) == 1) &&
-            EVP_EncryptFinal_ex(ctx, cipherText + (plainLength ? n : 0), &last) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, kSealTagSize, tag) == 1;
-  if (!ok) {
-    // Never seen in practice; send nothing of the plaintext and a tag no receiver accepts.
-    std::memset(cipherText, 0, plainLength);
-    std::memset(tag, 0, kSealTagSize);
-  }
-  return aadLength + plainLength + kSealTrailerSize;
-}
-
-bool Sealer::open(uint8_t* packet, size_t length, size_t aadLength, uint32_t origin, uint64_t* seq) const {
-  SealedParts p;
-  if (length > INT_MAX || !openParts(packet, length, aadLength, origin, &p)) return false;
-  uint8_t* body = p.body;
-  size_t bodyLength = p.bodyLength;
-  EVP_CIPHER_CTX* ctx = state_->open;
-  int n = 0, last = 0;
-  // DecryptFinal compares the tag in constant time.
-  bool ok = EVP_DecryptInit_ex(ctx, nullptr, nullptr, nullptr, p.nonce) == 1 &&
-            EVP_DecryptUpdate(ctx, nullptr, &n, packet, int(aadLength)) == 1 &&
-            (bodyLength == 0 || EVP_DecryptUpdate(ctx, body, &n, body, int(bodyLength)) == 1) &&
-            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, kSealTagSize, p.tag) == 1 &&
-            EVP_DecryptFinal_ex(ctx, body + (bodyLength ? n : 0), &last) == 1;
-  if (!ok) return false;
-  *seq = p.seq;
-  return true;
-}
-
-Sealer::Sealer(uint8_t cipher, std::unique_ptr<State> state) : cipher_(cipher), state_(std::move(state)) {}
-Sealer::~Sealer() = default;
 
 }  // namespace blockcast
 

@@ -7,7 +7,6 @@
 #include <cstring>
 #include <string>
 
-#include "core/seal.h"
 #include "core/seal_backend.h"
 
 namespace blockcast {
@@ -20,14 +19,47 @@ bool sodiumReady() {
   return ready;
 }
 
+// AES-256-GCM keeps the expanded key and GHASH powers (beforenm), so a packet
+// costs no key schedule; ChaCha20-Poly1305 has none to keep.
+class SodiumEngine final : public SealEngine {
+ public:
+  SodiumEngine(uint8_t cipher, const uint8_t* key) : aesGcm_(cipher == kCipherAes256Gcm) {
+    std::memcpy(key_, key, kSealKeySize);
+    if (aesGcm_) crypto_aead_aes256gcm_beforenm(&aes_, key_);
+  }
+  ~SodiumEngine() override {
+    sodium_memzero(&aes_, sizeof aes_);
+    sodium_memzero(key_, sizeof key_);
+  }
+
+  bool seal(const SealedParts& p, const uint8_t* aad, size_t aadLength, const uint8_t* plain) override {
+    return (aesGcm_ ? crypto_aead_aes256gcm_encrypt_detached_afternm(p.body, p.tag, nullptr, plain, p.bodyLength, aad,
+                                                                     aadLength, nullptr, p.nonce, &aes_)
+                    : crypto_aead_chacha20poly1305_ietf_encrypt_detached(p.body, p.tag, nullptr, plain, p.bodyLength,
+                                                                         aad, aadLength, nullptr, p.nonce, key_)) == 0;
+  }
+
+  bool open(const SealedParts& p, const uint8_t* aad, size_t aadLength) override {
+    return (aesGcm_ ? crypto_aead_aes256gcm_decrypt_detached_afternm(p.body, nullptr, p.body, p.bodyLength, p.tag, aad,
+                                                                     aadLength, p.nonce, &aes_)
+                    : crypto_aead_chacha20poly1305_ietf_decrypt_detached(p.body, nullptr, p.body, p.bodyLength, p.tag,
+                                                                         aad, aadLength, p.nonce, key_)) == 0;
+  }
+
+ private:
+  const bool aesGcm_;
+  crypto_aead_aes256gcm_state aes_{};
+  unsigned char key_[kSealKeySize];
+};
+
 }  // namespace
 
-const char* sealBackendVersion() {
+const char* libraryVersion() {
   static const std::string text = std::string("libsodium ") + sodium_version_string();
   return text.c_str();
 }
 
-bool sealCipherSupported(uint8_t cipher, const char** why) {
+bool libraryCipherSupported(uint8_t cipher, const char** why) {
   const char* reason = nullptr;
   if (!sodiumReady()) reason = "libsodium failed to initialise";
   else if (cipher == kCipherAes256Gcm) reason = crypto_aead_aes256gcm_is_available() ? nullptr : kSealNoAesNi;
@@ -36,53 +68,9 @@ bool sealCipherSupported(uint8_t cipher, const char** why) {
   return reason == nullptr;
 }
 
-// AES-256-GCM keeps the expanded key and GHASH powers (beforenm), so a packet
-// costs no key schedule; ChaCha20-Poly1305 has none to keep.
-struct Sealer::State {
-  crypto_aead_aes256gcm_state aes;
-  unsigned char key[kSealKeySize];
-  ~State() {
-    sodium_memzero(&aes, sizeof aes);
-    sodium_memzero(key, sizeof key);
-  }
-};
-
-std::unique_ptr<Sealer> Sealer::create(uint8_t cipher, const uint8_t* key, size_t keyLength, Status* status) {
-  if (!sealArgumentsValid(cipher, keyLength, status)) return nullptr;
-  auto state = std::make_unique<State>();
-  std::memcpy(state->key, key, kSealKeySize);
-  if (cipher == kCipherAes256Gcm) crypto_aead_aes256gcm_beforenm(&state->aes, state->key);
-  *status = Status::Ok();
-  return std::unique_ptr<Sealer>(new Sealer(cipher, std::move(state)));
+std::unique_ptr<SealEngine> libraryEngine(uint8_t cipher, const uint8_t* key) {
+  return std::make_unique<SodiumEngine>(cipher, key);
 }
-
-size_t Sealer::seal(uint8_t* out, size_t aadLength, const uint8_t* plain, size_t plainLength, uint32_t origin,
-                    uint64_t seq) const {
-  SealedParts p = sealParts(out, aadLength, plainLength, origin, seq);
-  if (cipher_ == kCipherAes256Gcm)
-    crypto_aead_aes256gcm_encrypt_detached_afternm(p.body, p.tag, nullptr, plain, plainLength, out, aadLength, nullptr,
-                                                   p.nonce, &state_->aes);
-  else
-    crypto_aead_chacha20poly1305_ietf_encrypt_detached(p.body, p.tag, nullptr, plain, plainLength, out, aadLength,
-                                                       nullptr, p.nonce, state_->key);
-  return aadLength + plainLength + kSealTrailerSize;
-}
-
-bool Sealer::open(uint8_t* packet, size_t length, size_t aadLength, uint32_t origin, uint64_t* seq) const {
-  SealedParts p;
-  if (!openParts(packet, length, aadLength, origin, &p)) return false;
-  int r = cipher_ == kCipherAes256Gcm
-              ? crypto_aead_aes256gcm_decrypt_detached_afternm(p.body, nullptr, p.body, p.bodyLength, p.tag, packet,
-                                                               aadLength, p.nonce, &state_->aes)
-              : crypto_aead_chacha20poly1305_ietf_decrypt_detached(p.body, nullptr, p.body, p.bodyLength, p.tag, packet,
-                                                                   aadLength, p.nonce, state_->key);
-  if (r != 0) return false;
-  *seq = p.seq;
-  return true;
-}
-
-Sealer::Sealer(uint8_t cipher, std::unique_ptr<State> state) : cipher_(cipher), state_(std::move(state)) {}
-Sealer::~Sealer() = default;
 
 }  // namespace blockcast
 

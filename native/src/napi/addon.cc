@@ -14,6 +14,7 @@
 #include "napi/fec_js.h"
 #include "napi/fsutil_js.h"
 #include "napi/lz4_js.h"
+#include "napi/seal_js.h"
 #include "napi/wire_names.h"
 #include "napi/zstd_js.h"
 #include "core/fec.h"
@@ -38,14 +39,6 @@ Napi::Value TuneMalloc(const Napi::CallbackInfo& info) {
 #else
   return Napi::Boolean::New(info.Env(), false);
 #endif
-}
-
-// sealCiphers(): the ciphers (wire ids) this build and CPU can seal with.
-Napi::Value SealCiphers(const Napi::CallbackInfo& info) {
-  std::vector<uint8_t> ids = blockcast::sealCiphers();
-  Napi::Array out = Napi::Array::New(info.Env(), ids.size());
-  for (size_t i = 0; i < ids.size(); i++) out.Set(uint32_t(i), Napi::Number::New(info.Env(), ids[i]));
-  return out;
 }
 
 // versions: the libraries this build uses, by role, for `blockcast --version`
@@ -73,7 +66,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("lz4", Lz4Exports(env));
   exports.Set("zstd", ZstdExports(env));
   exports.Set("chunk", ChunkExports(env));
-  exports.Set("sealCiphers", Napi::Function::New(env, SealCiphers, "sealCiphers"));
+  exports.Set("seal", SealExports(env));
   exports.Set("versions", Versions(env));
   exports.Set("tuneMalloc", Napi::Function::New(env, TuneMalloc, "tuneMalloc"));
   return exports;

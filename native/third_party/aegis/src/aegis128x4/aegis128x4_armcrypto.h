@@ -1,0 +1,9 @@
+#ifndef aegis128x4_armcrypto_H
+#define aegis128x4_armcrypto_H
+
+#include "../common/common.h"
+#include "implementations.h"
+
+extern struct aegis128x4_implementation aegis128x4_armcrypto_implementation;
+
+#endif
