@@ -106,7 +106,7 @@ export interface E2eOptions {
 }
 
 export interface SessionKeys {
-  /** Default: blockcast's (the fastest on this CPU: AEGIS-256X2 or AEGIS-256 with AES instructions). */
+  /** Default: blockcast's (AEGIS-256 on a CPU with AES instructions). */
   cipher?: 'aegis-256' | 'aegis-256x2' | 'aes-256-gcm' | 'chacha20-poly1305';
   /** false: DATA authenticated but sent in the clear (send --no-encrypt). */
   encrypt?: boolean;

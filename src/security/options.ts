@@ -26,7 +26,7 @@ function checkGroupKey(groupKey: Buffer | undefined): void {
 
 /**
  * A cipher the native engines can run here; by default the fastest on this CPU (native.seal.ciphers()
- * lists them fastest first): AEGIS-256X2 or AEGIS-256 where the CPU has AES instructions, else ChaCha20-Poly1305.
+ * lists them fastest first): AEGIS-256 where the CPU has AES instructions, else ChaCha20-Poly1305.
  */
 export function checkCipher(cipher: number | undefined): number {
   const available = native.seal.ciphers();

@@ -38,11 +38,11 @@ const char* sealBackendVersion() {
 }
 
 std::vector<uint8_t> sealCiphers() {
-  // Fastest first (bench/RESULTS.md, per-packet seal and open cost).
-  const uint8_t wide = kCipherAegis256X2, narrow = kCipherAegis256;
-  const bool widePreferred = aegisWidePreferred();
+  // Fastest first, as measured in whole sessions (bench/RESULTS.md): AEGIS-256
+  // ahead of AEGIS-256X2, which is faster alone on a VAES core but slower in a
+  // session sharing its cores (wider registers to save at each switch).
   std::vector<uint8_t> out;
-  for (uint8_t c : {widePreferred ? wide : narrow, widePreferred ? narrow : wide, uint8_t(kCipherAes256Gcm),
+  for (uint8_t c : {uint8_t(kCipherAegis256), uint8_t(kCipherAegis256X2), uint8_t(kCipherAes256Gcm),
                     uint8_t(kCipherChaCha20Poly1305)})
     if (sealCipherSupported(c)) out.push_back(c);
   return out;

@@ -83,15 +83,6 @@ std::unique_ptr<SealEngine> aegisEngine(uint8_t cipher, const uint8_t* key) {
   return std::make_unique<AegisEngine>(cipher, key);
 }
 
-bool aegisWidePreferred() {
-#if defined(__x86_64__)
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("vaes") && __builtin_cpu_supports("avx2");
-#else
-  return false;
-#endif
-}
-
 const char* aegisVersion() { return "libaegis 0.3.0 (ac5eaa3)"; }
 
 }  // namespace blockcast

@@ -68,9 +68,6 @@ const char* libraryVersion();  // null in a build without one
 // libaegis: AEGIS-256 and AEGIS-256X2, where the CPU has AES instructions.
 bool aegisCipherSupported(uint8_t cipher, const char** why);
 std::unique_ptr<SealEngine> aegisEngine(uint8_t cipher, const uint8_t* key);
-// Whether AEGIS-256X2 is the faster of the two here (VAES with AVX2:
-// about 0.75x AEGIS-256's time per 1444-byte packet, bench/RESULTS.md).
-bool aegisWidePreferred();
 const char* aegisVersion();
 
 }  // namespace blockcast
