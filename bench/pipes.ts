@@ -6,7 +6,10 @@
  * within 20% of the file send. Needs the build (npm run build).
  *
  *   tsx bench/pipes.ts [--image FILE] [--size 256m] [--receivers 1,4] [--rounds 1] [--rate 10g]
- *                      [--consumer 'cat > {out}'] [--out FILE]
+ *                      [--consumer 'cat > {out}'] [--lab loopback|netns] [--out FILE]
+ *
+ * --lab netns runs the sender and each receiver in namespaces of their own
+ * (bench/lab/netns.ts: veths into a bridge, MTU 1500), as bench/e2e.ts does.
  *
  * Two rates per run: the sender's transfer rate (image bytes / seconds from
  * the start of the transfer to its end), and end to end (the same bytes over
@@ -24,6 +27,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseSize } from '../src/validate.js';
+import { Lab } from './lab/netns.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,10 +37,12 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '1' },
     rate: { type: 'string', default: '10g' },
     consumer: { type: 'string', default: 'cat > {out}' },
+    lab: { type: 'string', default: 'loopback' },
     out: { type: 'string' },
   },
 });
 
+if (values.lab !== 'loopback' && values.lab !== 'netns') throw new Error(`--lab is loopback or netns, not ${values.lab}`);
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'blockcast-pipes-'));
 const sh = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
@@ -81,16 +87,26 @@ interface Row {
 }
 
 let port = 42000 + (process.pid % 1000);
-async function session(image: string, want: string, mode: Row['mode'], receivers: number, round: number): Promise<Row> {
+/** Where a process of the session runs: its shell prefix and the address it multicasts from. */
+function place(lab: Lab | undefined, who: 'sender' | number): { prefix: string; address: string } {
+  if (!lab) return { prefix: '', address: '127.0.0.1' };
+  const ns = who === 'sender' ? lab.senderNs : lab.receiverNs[who]!;
+  return { prefix: `ip netns exec ${ns} `, address: who === 'sender' ? lab.senderAddr : lab.receiverAddrs[who]! };
+}
+
+async function session(lab: Lab | undefined, image: string, want: string, mode: Row['mode'], receivers: number, round: number): Promise<Row> {
   port++;
-  const net = `--interface 127.0.0.1 --group 239.255.222.${(port % 200) + 1} --port ${port} -q`;
+  const net = (address: string): string => `--interface ${address} --group 239.255.222.${(port % 200) + 1} --port ${port} -q`;
   const outs = Array.from({ length: receivers }, (_, i) => path.join(dir, `${mode}-${i}`));
-  const rx = outs.map((o, i) =>
-    run(mode === 'file' ? `node ${sh(cli)} receive ${sh(o)} ${net} --name r${i}` : `node ${sh(cli)} receive - ${net} --name r${i} | ${values.consumer!.replaceAll('{out}', sh(o))}`),
-  );
+  const rx = outs.map((o, i) => {
+    const { prefix, address } = place(lab, i);
+    const receive = `${prefix}node ${sh(cli)} receive ${mode === 'file' ? sh(o) : '-'} ${net(address)} --name r${i}`;
+    return run(mode === 'file' ? receive : `${receive} | ${values.consumer!.replaceAll('{out}', sh(o))}`);
+  });
   await new Promise((r) => setTimeout(r, 1500)); // receivers listening before the sender announces
-  const send = mode === 'file' ? `node ${sh(cli)} send ${sh(image)}` : `cat ${sh(image)} | node ${sh(cli)} send -`;
-  const tx = await run(`${send} ${net.replace(' -q', '')} --json --rate ${values.rate} --min-receivers ${receivers}`);
+  const { prefix, address } = place(lab, 'sender');
+  const send = mode === 'file' ? `${prefix}node ${sh(cli)} send ${sh(image)}` : `cat ${sh(image)} | ${prefix}node ${sh(cli)} send -`;
+  const tx = await run(`${send} ${net(address).replace(' -q', '')} --json --rate ${values.rate} --min-receivers ${receivers}`);
   const results = await Promise.all(rx);
   const summary = tx.stdout.split('\n').filter((l) => l.includes('"event":"summary"')).map((l) => JSON.parse(l) as { mbps: number; seconds: number; prepareSeconds: number; imageSize: number })[0];
   const hashOf = (o: string): string => (values.consumer!.startsWith('sha256sum') && mode === 'pipe' ? readFileSync(o, 'utf8').split(' ')[0]! : sha256(o));
@@ -104,20 +120,23 @@ async function session(image: string, want: string, mode: Row['mode'], receivers
 const image = makeImage();
 const want = sha256(image);
 const rows: Row[] = [];
+const counts = values.receivers!.split(',').map(Number);
+const lab = values.lab === 'netns' ? Lab.create({ name: 'pipes', receivers: Math.max(...counts) }) : undefined;
 try {
   for (let round = 1; round <= Number(values.rounds); round++) {
-    for (const n of values.receivers!.split(',').map(Number)) {
+    for (const n of counts) {
       for (const mode of ['file', 'pipe'] as const) {
         console.error(`# round ${round}: ${mode} N=${n}`);
-        rows.push(await session(image, want, mode, n, round));
+        rows.push(await session(lab, image, want, mode, n, round));
       }
     }
   }
 } finally {
+  lab?.destroy();
   rmSync(dir, { recursive: true, force: true });
 }
 
-const lines = [`image: first ${values.size} of ${values.image}, rate ${values.rate}, pipe consumer \`${values.consumer}\`, loopback, ${os.availableParallelism()} CPUs, load ${os.loadavg()[0]!.toFixed(1)} at the end`, '', '| N | round | file MB/s | pipe MB/s | pipe/file | file end-to-end | pipe end-to-end | pipe/file end-to-end | verified |', '|---|---|---|---|---|---|---|---|---|'];
+const lines = [`image: first ${values.size} of ${values.image}, rate ${values.rate}, pipe consumer \`${values.consumer}\`, ${values.lab === 'netns' ? 'netns lab' : 'loopback'}, ${os.availableParallelism()} CPUs, load ${os.loadavg()[0]!.toFixed(1)} at the end`, '', '| N | round | file MB/s | pipe MB/s | pipe/file | file end-to-end | pipe end-to-end | pipe/file end-to-end | verified |', '|---|---|---|---|---|---|---|---|---|'];
 for (let i = 0; i < rows.length; i += 2) {
   const [f, p] = [rows[i]!, rows[i + 1]!];
   lines.push(
