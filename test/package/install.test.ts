@@ -2,11 +2,11 @@
 // where nothing can compile (no cmake, cc, c++, gcc, g++, make or ninja on
 // the PATH), then run: --version, ldd on the addon, a loopback session with
 // the installed CLI; and the boot-environment bundle, run without the
-// system's Node.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// system's Node, and put into an initramfs by the dracut module.
+import { mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, sha256File, uniqueChannel } from '../helpers/cli.js';
+import { cliPath, repoRoot, sha256File, uniqueChannel } from '../helpers/cli.js';
 import { sampleImage } from '../helpers/image.js';
 import { testResources } from '../helpers/resources.js';
 import { envWithPath, lddLibraries, pathWithoutCompilers, run, RUNTIME_LIBRARY, start } from './machine.js';
@@ -18,6 +18,9 @@ const installed = path.join(app, 'node_modules', 'blockcast');
 const cli = path.join(app, 'node_modules', '.bin', 'blockcast');
 const env = envWithPath(pathWithoutCompilers(path.join(tmp.dir, 'bin'), true));
 const running: { kill(): void }[] = [];
+const isRoot = process.getuid?.() === 0;
+/** Where dracut looks for modules; the test links contrib's there for its run. */
+const DRACUT_MODULE = '/usr/lib/dracut/modules.d/90blockcast';
 let tarball = '';
 
 beforeAll(() => {
@@ -35,7 +38,12 @@ beforeAll(() => {
   writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'node-image-tools', private: true }));
 }, 170_000);
 
-afterAll(() => running.forEach((r) => r.kill()));
+/** Undoes what a test mounted or linked outside its temporary folder, even after a timeout. */
+const undo: (() => void)[] = [];
+afterAll(() => {
+  running.forEach((r) => r.kill());
+  while (undo.length) undo.pop()!();
+});
 
 describe('the npm package on a node without a compiler', () => {
   it('has nothing on the PATH that compiles', () => {
@@ -88,10 +96,12 @@ describe('the npm package on a node without a compiler', () => {
 });
 
 describe('the boot-environment bundle', () => {
+  let bundle = '';
+
   it('unpacks and runs with its own Node, the PATH holding neither Node nor a compiler', () => {
     const made = run(process.execPath, [path.join(repoRoot, 'scripts', 'bundle.mjs'), '--tarball', tarball, '--out-dir', tmp.dir], { env: envWithPath(process.env.PATH!) });
     expect(made.status, made.stderr).toBe(0);
-    const bundle = made.stdout.trim();
+    bundle = made.stdout.trim();
     expect(path.basename(bundle)).toBe(`blockcast-${version}-${process.platform}-${process.arch}.tar.gz`);
     const bare = envWithPath(pathWithoutCompilers(path.join(tmp.dir, 'bare-bin'), false));
     const unpack = run('tar', ['-xzf', bundle, '-C', tmp.dir], { env: bare });
@@ -101,4 +111,52 @@ describe('the boot-environment bundle', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^${version.replace(/\./g, '\\.')} \\(FEC backend: isa-l `));
   });
+
+  // contrib/dracut/90blockcast into a real initramfs (dracut --no-kernel), unpacked; then a
+  // receiver run from inside it (chroot: nothing of this machine's files but /proc and /dev)
+  // gets an image the sender outside multicasts on loopback.
+  const haveDracut = run('sh', ['-c', 'command -v dracut'], { env: process.env }).status === 0;
+  if (process.env.CI_EXPECT_DRACUT === '1') it('has dracut (CI installs dracut-core and dracut-network)', () => expect(haveDracut).toBe(true));
+  it.skipIf(!haveDracut || !isRoot)('goes into an initramfs with the dracut module, whose receiver images a disk from inside it', async () => {
+    expect(bundle).not.toBe('');
+    const root = path.join(tmp.dir, path.basename(bundle, '.tar.gz'));
+    const conf = path.join(tmp.dir, 'dracut.conf.d');
+    mkdirSync(conf);
+    writeFileSync(path.join(tmp.dir, 'receive.conf'), 'BLOCKCAST_OPTS="--interface 127.0.0.1"\n');
+    writeFileSync(path.join(conf, 'blockcast.conf'), `blockcast_root="${root}"\nblockcast_disks="/dev/vdz"\nblockcast_receive_conf="${path.join(tmp.dir, 'receive.conf')}"\n`);
+    const initrd = path.join(tmp.dir, 'initrd.img');
+    const initrdRoot = path.join(tmp.dir, 'initrd');
+    mkdirSync(initrdRoot);
+    undo.push(() => rmSync(DRACUT_MODULE, { force: true }));
+    try {
+      symlinkSync(path.join(repoRoot, 'contrib', 'dracut', '90blockcast'), DRACUT_MODULE);
+      const made = run('dracut', ['--no-kernel', '--no-compress', '--conf', '/dev/null', '--confdir', conf, '-m', 'blockcast', '--force', initrd], { env: process.env });
+      expect(made.status, made.stderr).toBe(0);
+      const unpack = run('sh', ['-c', `cpio -idm --quiet < ${initrd}`], { cwd: initrdRoot, env: process.env });
+      expect(unpack.status, unpack.stderr).toBe(0);
+      expect(readlinkSync(path.join(initrdRoot, 'usr/lib/systemd/system/initrd.target.wants/blockcast-receive@dev-vdz.service'))).toBe('../blockcast-receive@.service');
+      expect(readFileSync(path.join(initrdRoot, 'usr/lib/systemd/system/blockcast-receive@.service'), 'utf8')).toContain('ExecStart=/opt/blockcast/bin/blockcast receive $BLOCKCAST_OPTS %f');
+      expect(readFileSync(path.join(initrdRoot, 'etc/blockcast/receive.conf'), 'utf8')).toContain('--interface 127.0.0.1');
+
+      for (const [what, where] of [['proc', 'proc'], ['/dev', 'dev']] as const) {
+        const r = run('mount', what === 'proc' ? ['-t', 'proc', 'proc', path.join(initrdRoot, where)] : ['--bind', what, path.join(initrdRoot, where)], { env: process.env });
+        expect(r.status, r.stderr).toBe(0);
+        undo.push(() => run('umount', [path.join(initrdRoot, where)], { env: process.env }));
+      }
+      const image = sampleImage(tmp.dir, 5 * 1024 * 1024 + 777);
+      const { group, port } = uniqueChannel();
+      const net = ['--interface', '127.0.0.1', '--group', group, '--port', port, '--quiet'];
+      // PATH also finds chroot (in sbin) on this machine; inside, the wrapper names its Node by path.
+      const inside = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/' };
+      const rx = start('chroot', [initrdRoot, '/opt/blockcast/bin/blockcast', 'receive', '/tmp/disk.img', ...net, '--wait-timeout', '60'], inside);
+      const tx = start(process.execPath, [cliPath, 'send', image, ...net, '--min-receivers', '1', '--rate', '1g'], process.env);
+      running.push(rx, tx);
+      const [sent, received] = await Promise.all([tx.done, rx.done]);
+      expect(received.code, received.stderr).toBe(0);
+      expect(sent.code, sent.stderr).toBe(0);
+      expect(sha256File(path.join(initrdRoot, 'tmp', 'disk.img'))).toBe(sha256File(image));
+    } finally {
+      while (undo.length) undo.pop()!();
+    }
+  }, 170_000);
 });

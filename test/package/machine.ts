@@ -55,9 +55,11 @@ export function start(cmd: string, args: string[], env: NodeJS.ProcessEnv): { do
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr })),
-  );
+  const done = new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+    // Not started at all (no such command): as a shell says it.
+    child.on('error', (e) => resolve({ code: 127, stdout, stderr: stderr + String(e) }));
+  });
   return { done, kill: () => child.kill('SIGKILL') };
 }
 
