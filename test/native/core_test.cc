@@ -7,6 +7,7 @@
 // zstd_test.cc checks the zstd codec's size bounds.
 // Prints one line per failure; exit status 1 if any.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -262,7 +263,10 @@ int main() {
   sealedData();
   sealTests();
   manifestReserve();
-  engineRoundTrip();
+  // Set by scripts/prebuild-cross.mjs under qemu-user, whose setsockopt
+  // cannot join a multicast group (ip_mreqn fails with ENODEV there).
+  if (std::getenv("BLOCKCAST_TEST_NO_SOCKETS")) std::printf("note: engine round trips over sockets skipped\n");
+  else engineRoundTrip();
   zstdTests();
   std::printf("%s\n", failures ? "core tests failed" : "core tests passed");
   return failures ? 1 : 0;
