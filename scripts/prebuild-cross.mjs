@@ -9,12 +9,15 @@
 // engine's own tests (test/native/core_test.cc, built for arm64) under it.
 // Needs (Debian 12):
 //   dpkg --add-architecture arm64 && apt-get update
-//   apt-get install g++-aarch64-linux-gnu libisal-dev:arm64 liblz4-dev:arm64 libzstd-dev:arm64 libssl-dev:arm64 [qemu-user]
+//   apt-get install g++-aarch64-linux-gnu liblz4-dev:arm64 libzstd-dev:arm64 libssl-dev:arm64 [qemu-user]
+// ISA-L's -dev package is not multi-arch (libisal-dev:arm64 would remove
+// this machine's own), so its arm64 packages are fetched with apt-get
+// download and unpacked under the build directory instead.
 //   node scripts/prebuild-cross.mjs [--if-available] [--build-dir DIR] [--out-dir DIR]
 // --if-available: do nothing (exit 0) when the cross compiler is missing
 // (prepack runs it so). Default dirs: build-linux-arm64/, prebuilds/linux-arm64/.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, realpathSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,13 +43,30 @@ if (!have(`${triple}-g++`)) {
   if (process.argv.includes('--if-available')) process.exit(0);
   fail(`${triple}-g++ not found: apt-get install g++-aarch64-linux-gnu, and the arm64 -dev packages (see this script's header)`);
 }
-if (!existsSync(path.join(libDir, 'libisal.so.2')) || !existsSync(path.join(libDir, 'liblz4.a'))) {
-  fail(`the arm64 libraries are missing from ${libDir}: dpkg --add-architecture arm64 && apt-get update && apt-get install libisal-dev:arm64 liblz4-dev:arm64 libzstd-dev:arm64 libssl-dev:arm64`);
+if (!existsSync(path.join(libDir, 'liblz4.a'))) {
+  fail(`the arm64 libraries are missing from ${libDir}: dpkg --add-architecture arm64 && apt-get update && apt-get install liblz4-dev:arm64 libzstd-dev:arm64 libssl-dev:arm64`);
+}
+
+// ISA-L for arm64: installed (a machine with no amd64 libisal-dev), else unpacked here.
+const isalDir = existsSync(path.join(libDir, 'libisal.so.2')) ? libDir : unpackIsal();
+function unpackIsal() {
+  const debs = path.join(buildDir, 'debs');
+  const sysroot = path.join(buildDir, 'sysroot');
+  const dir = path.join(sysroot, libDir);
+  if (existsSync(path.join(dir, 'libisal.so.2'))) return dir;
+  mkdirSync(debs, { recursive: true });
+  const got = spawnSync('apt-get', ['download', 'libisal2:arm64', 'libisal-dev:arm64'], { cwd: debs, encoding: 'utf8' });
+  if (got.status !== 0) fail(`apt-get download libisal2:arm64 libisal-dev:arm64 failed (dpkg --add-architecture arm64 && apt-get update first): ${got.stderr.trim()}`);
+  for (const deb of readdirSync(debs).filter((f) => f.endsWith('.deb'))) execFileSync('dpkg-deb', ['-x', path.join(debs, deb), sysroot]);
+  return dir;
 }
 
 const cmakeJs = createRequire(import.meta.url).resolve('cmake-js/bin/cmake-js');
 const toolchain = path.join(root, 'cmake', `${triple}.cmake`);
-const compile = spawnSync(process.execPath, [cmakeJs, 'compile', '--out', buildDir, `--CDCMAKE_TOOLCHAIN_FILE=${toolchain}`], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+const compile = spawnSync(process.execPath, [cmakeJs, 'compile', '--out', buildDir, `--CDCMAKE_TOOLCHAIN_FILE=${toolchain}`, `--CDCMAKE_LIBRARY_PATH=${isalDir}`], {
+  cwd: root,
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 if (compile.status !== 0) fail('cmake-js compile for arm64 failed');
 const built = path.join(buildDir, 'Release', 'blockcast_native.node');
 
@@ -66,13 +86,24 @@ spawnSync(`${triple}-strip`, ['--strip-unneeded', addon], { stdio: 'inherit' });
 const bundled = [];
 for (const name of needed) {
   if (isRuntimeLibrary(name)) continue;
-  const from = path.join(libDir, name);
-  if (!existsSync(from)) fail(`${name}, which the arm64 addon needs, is not in ${libDir}`);
+  const from = [isalDir, libDir].map((d) => path.join(d, name)).find((f) => existsSync(f));
+  if (!from) fail(`${name}, which the arm64 addon needs, is in neither ${isalDir} nor ${libDir}`);
   copyFileSync(realpathSync(from), path.join(outDir, name));
-  const owner = spawnSync('dpkg', ['-S', realpathSync(from)], { encoding: 'utf8' });
-  const copyright = owner.status === 0 ? `/usr/share/doc/${owner.stdout.split(':')[0]}/copyright` : '';
-  if (copyright && existsSync(copyright)) copyFileSync(copyright, path.join(outDir, `${name}.copyright`));
+  const copyright = licenceOf(from);
+  if (copyright) copyFileSync(copyright, path.join(outDir, `${name}.copyright`));
   bundled.push(name);
+}
+
+// Debian keeps each package's licence in usr/share/doc/<package>/copyright:
+// for an installed library dpkg names the package; for ISA-L unpacked under
+// the build directory, it is libisal2's, unpacked with it.
+function licenceOf(file) {
+  const owner = spawnSync('dpkg', ['-S', realpathSync(file)], { encoding: 'utf8' });
+  const candidates = [
+    owner.status === 0 ? `/usr/share/doc/${owner.stdout.split(':')[0]}/copyright` : '',
+    path.join(buildDir, 'sysroot', 'usr', 'share', 'doc', 'libisal2', 'copyright'),
+  ];
+  return candidates.find((c) => c && (file.startsWith(buildDir) ? c.startsWith(buildDir) : true) && existsSync(c));
 }
 
 // The engine's tests for arm64 under qemu: FEC (ISA-L's arm64 code), the
@@ -84,7 +115,7 @@ if (have('qemu-aarch64')) {
   if (built.status !== 0) fail('building the arm64 core tests failed');
   // The cross toolchain's own runtime (libstdc++) under -L, the arm64 -dev packages' libraries by path;
   // qemu-user cannot join multicast groups, so the engine's socket round trips are left out.
-  const qemuArgs = ['-cpu', 'max', '-L', `/usr/${triple}`, '-E', `LD_LIBRARY_PATH=${libDir}`, '-E', 'BLOCKCAST_TEST_NO_SOCKETS=1'];
+  const qemuArgs = ['-cpu', 'max', '-L', `/usr/${triple}`, '-E', `LD_LIBRARY_PATH=${isalDir}:${libDir}`, '-E', 'BLOCKCAST_TEST_NO_SOCKETS=1'];
   const run = spawnSync('qemu-aarch64', [...qemuArgs, path.join(buildDir, 'blockcast_core_test')], { encoding: 'utf8' });
   if (run.status !== 0) fail(`the arm64 core tests fail under qemu: ${(run.stdout + run.stderr).trim().split('\n').slice(-5).join(' | ')}`);
   say(`core tests under qemu-aarch64: ${run.stdout.trim().split('\n').pop()}`);
