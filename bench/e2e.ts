@@ -7,7 +7,7 @@
  *   tsx bench/e2e.ts [--receivers N] [--size 512M] [--mtu 1500] [--rate 10g]
  *                    [--loss PCT] [--tbf MBIT] [--no-ceiling] [--whole-skb] [--rx-gro]
  *                    [--image FILE [--raw-image FILE]] [--sparse-targets] [--max-buffer SIZE] [--json FILE]
- *                    [--keys [--cipher aegis-256|aegis-256x2|aes-256-gcm|chacha20-poly1305] [--no-encrypt]] [--send-args "--codec zstd --level 1"]
+ *                    [--keys [--cipher aegis-256|aes-256-gcm|chacha20-poly1305] [--no-encrypt]] [--send-args "--codec zstd --level 1"]
  *
  * A link-bound run on the prepared ext4 image at 16 receivers (targets
  * created sparse by the receivers, so 16 copies fit in memory):
@@ -107,7 +107,7 @@ export interface E2eOptions {
 
 export interface SessionKeys {
   /** Default: blockcast's (AEGIS-256 on a CPU with AES instructions). */
-  cipher?: 'aegis-256' | 'aegis-256x2' | 'aes-256-gcm' | 'chacha20-poly1305';
+  cipher?: 'aegis-256' | 'aes-256-gcm' | 'chacha20-poly1305';
   /** false: DATA authenticated but sent in the clear (send --no-encrypt). */
   encrypt?: boolean;
 }

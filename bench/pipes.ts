@@ -121,8 +121,9 @@ const image = makeImage();
 const want = sha256(image);
 const rows: Row[] = [];
 const counts = values.receivers!.split(',').map(Number);
-const lab = values.lab === 'netns' ? Lab.create({ name: 'pipes', receivers: Math.max(...counts) }) : undefined;
+let lab: Lab | undefined;
 try {
+  if (values.lab === 'netns') lab = Lab.create({ name: 'pipes', receivers: Math.max(...counts) });
   for (let round = 1; round <= Number(values.rounds); round++) {
     for (const n of counts) {
       for (const mode of ['file', 'pipe'] as const) {

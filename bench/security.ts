@@ -13,7 +13,7 @@
  * An image is NAME=FILE, or NAME=SIZE for random (incompressible) data made
  * once under /var/tmp/blockcast-bench. Variants: plain (no keys); default
  * (signed + sealed with the default cipher, the fastest on this CPU, DATA
- * encrypted); aegis, aegis-x2 (AEGIS-256, AEGIS-256X2); aes (AES-256-GCM);
+ * encrypted); aegis (AEGIS-256); aes (AES-256-GCM);
  * aes-auth (the same with send --no-encrypt); chacha (ChaCha20-Poly1305). Uncapped
  * (--rate 10g, no tbf), no C ceiling. Prints per round, then per cell the
  * medians and each variant's ratio to plain.
@@ -29,7 +29,6 @@ const VARIANTS: Record<string, SessionKeys | undefined> = {
   plain: undefined,
   default: {},
   aegis: { cipher: 'aegis-256' },
-  'aegis-x2': { cipher: 'aegis-256x2' },
   aes: { cipher: 'aes-256-gcm' },
   'aes-auth': { cipher: 'aes-256-gcm', encrypt: false },
   chacha: { cipher: 'chacha20-poly1305' },

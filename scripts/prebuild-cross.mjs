@@ -14,7 +14,7 @@
 // this machine's own), so its arm64 packages are fetched with apt-get
 // download and unpacked under the build directory instead.
 //   node scripts/prebuild-cross.mjs [--if-available] [--build-dir DIR] [--out-dir DIR]
-// --if-available: do nothing (exit 0) when the cross compiler is missing
+// --if-available: do nothing (exit 0) when the cross compiler or the arm64 libraries are missing
 // (prepack runs it so). Default dirs: build-linux-arm64/, prebuilds/linux-arm64/.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, realpathSync, rmSync } from 'node:fs';
@@ -39,8 +39,9 @@ const fail = (message) => {
 };
 const have = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 
+const ready = have(`${triple}-g++`) && existsSync(path.join(libDir, 'liblz4.a'));
+if (!ready && process.argv.includes('--if-available')) process.exit(0);
 if (!have(`${triple}-g++`)) {
-  if (process.argv.includes('--if-available')) process.exit(0);
   fail(`${triple}-g++ not found: apt-get install g++-aarch64-linux-gnu, and the arm64 -dev packages (see this script's header)`);
 }
 if (!existsSync(path.join(libDir, 'liblz4.a'))) {

@@ -3,7 +3,7 @@
 // its scratch buffer (auth-only first copies the payload there); the
 // receiver opens a datagram in place in its receive buffer (here: a copy of
 // a sealed packet, as recvmmsg would leave it; the copy alone is measured
-// too). AEGIS-256X2 and AEGIS-256 (libaegis), AES-256-GCM and
+// too). AEGIS-256 (libaegis), AES-256-GCM and
 // ChaCha20-Poly1305 through core/seal, the last two with the backend this build chose (OpenSSL EVP, or libsodium with
 // -DBLOCKCAST_NO_OPENSSL=ON); with OpenSSL's headers found at build time, its
 // EVP interface directly too, for comparison.
@@ -76,7 +76,6 @@ const char* cipherLabel(uint8_t cipher) {
     case kCipherAes256Gcm: return "AES-256-GCM";
     case kCipherChaCha20Poly1305: return "ChaCha20-Poly1305";
     case kCipherAegis256: return "AEGIS-256";
-    case kCipherAegis256X2: return "AEGIS-256X2";
     default: return "?";
   }
 }
@@ -106,7 +105,7 @@ void benchCore(const Fixture& f, uint8_t cipher, bool encrypt, int millis) {
   int failed = 0;
   uint64_t got;
   const char* name = cipherLabel(cipher);
-  const char* backend = cipher == kCipherAegis256 || cipher == kCipherAegis256X2 ? "core/seal libaegis" : BENCH_SEAL_BACKEND;
+  const char* backend = cipher == kCipherAegis256 ? "core/seal libaegis" : BENCH_SEAL_BACKEND;
   const char* mode = encrypt ? "encrypt" : "auth-only";
   char label[96];
   std::snprintf(label, sizeof label, "%s %s %s: seal", backend, name, mode);
@@ -163,7 +162,7 @@ int main(int argc, char** argv) {
         std::memcpy(b.data(), a.data(), a.size());
         a[0] = b[1];
       }));
-  for (uint8_t cipher : {uint8_t(kCipherAegis256X2), uint8_t(kCipherAegis256), uint8_t(kCipherAes256Gcm),
+  for (uint8_t cipher : {uint8_t(kCipherAegis256), uint8_t(kCipherAes256Gcm),
                          uint8_t(kCipherChaCha20Poly1305)})
     for (bool encrypt : {true, false}) benchCore(f, cipher, encrypt, millis);
 #ifdef BENCH_HAVE_OPENSSL

@@ -36,7 +36,7 @@ export const FecScheme = { None: 0, ReedSolomonGf8: 1 } as const;
  */
 export const HeaderFlag = { Sealed: 1, Encrypted: 2, Signed: 4 } as const;
 /** The AEAD a sealed session uses (ANNOUNCE `cipher`). */
-export const Cipher = { None: 0, Aes256Gcm: 1, ChaCha20Poly1305: 2, Aegis256: 3, Aegis256X2: 4 } as const;
+export const Cipher = { None: 0, Aes256Gcm: 1, ChaCha20Poly1305: 2, Aegis256: 3 } as const;
 /** Nonce origins: which counter of a key a sealed packet's seq belongs to. */
 export const SealOrigin = { SenderData: 0, SenderControl: 1, Receiver: 0 } as const;
 /** STATUS flag bits. */

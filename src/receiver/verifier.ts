@@ -3,7 +3,9 @@
 // --trust or a group key, src/security supplies a verifier that checks the
 // tag and the Ed25519 signature (docs/SECURITY.md) before either is used.
 import { headerFlags, type Ack, type Announce } from '../protocol/packets.js';
+import { native } from '../native/binding.js';
 import { HeaderFlag } from '../protocol/wire.js';
+import { cipherName } from '../security/options.js';
 import type { ReceiverSecurity, Rejection } from '../security/session-keys.js';
 import type { PinnedSender } from './pinning.js';
 
@@ -35,7 +37,13 @@ const REFUSALS: Readonly<Record<Rejection, string>> = {
   forged: 'sealed with another group key, or tampered with',
   unsealed: 'not sealed with a group key this node holds (--group-key)',
   replayed: 'replays',
+  cipher: 'sealed with a cipher this machine cannot run',
 };
+
+/** Why, in words; for a cipher, which ones this machine runs (the sender picks one with --cipher). */
+function refusal(why: Rejection): string {
+  return why === 'cipher' ? `${REFUSALS.cipher} (it runs ${native.seal.ciphers().map(cipherName).join(', ') || 'none'}; the sender can pick one with --cipher)` : REFUSALS[why];
+}
 
 /** Counts refused ANNOUNCEs by why, and says so in one clause. */
 class Refusals {
@@ -48,7 +56,7 @@ class Refusals {
   explain(): string {
     if (this.counts.size === 0) return '';
     const total = [...this.counts.values()].reduce((a, b) => a + b, 0);
-    return `; it refused ${total} announcement(s): ${[...this.counts].map(([why, n]) => `${n} ${REFUSALS[why]}`).join(', ')}`;
+    return `; it refused ${total} announcement(s): ${[...this.counts].map(([why, n]) => `${n} ${refusal(why)}`).join(', ')}`;
   }
 }
 

@@ -9,7 +9,6 @@ import type { ReceiverKeys, SenderKeys } from './session-keys.js';
 /** Cipher names as the CLI takes them. */
 export const CIPHER_NAMES: Readonly<Record<string, number>> = {
   'aegis-256': Cipher.Aegis256,
-  'aegis-256x2': Cipher.Aegis256X2,
   'aes-256-gcm': Cipher.Aes256Gcm,
   'chacha20-poly1305': Cipher.ChaCha20Poly1305,
 };

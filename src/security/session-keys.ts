@@ -7,7 +7,7 @@ import { headerFlags, rawType } from '../protocol/header.js';
 import { peekAnnounceKeys, peekReceiverId, peekStatusNonce } from '../protocol/peek.js';
 import { senderKey, receiverKey } from './kdf.js';
 import { checkCipher } from './options.js';
-import { Opener, Sealer } from './seal.js';
+import { canRun, isCipher, Opener, Sealer } from './seal.js';
 import { signPacket, verifyPacket } from './signing.js';
 
 export interface SenderKeys {
@@ -27,7 +27,8 @@ export interface ReceiverKeys {
 }
 
 /** Why a packet was dropped before any of its fields was used. */
-export type Rejection = 'unsealed' | 'forged' | 'replayed' | 'unsigned';
+/** `cipher`: sealed with a cipher this build or CPU cannot run (it may still be the real sender's). */
+export type Rejection = 'unsealed' | 'forged' | 'replayed' | 'unsigned' | 'cipher';
 export type Opened = 'ok' | Rejection;
 
 
@@ -151,6 +152,7 @@ export class ReceiverSecurity {
   openAnnounce(packet: Buffer, session: number): Opened {
     const keys = peekAnnounceKeys(packet);
     if (!keys) return 'forged';
+    if (this.sealed && isCipher(keys.cipher) && !canRun(keys.cipher)) return 'cipher';
     const opened = this.openSealed(packet, session, keys.salt, keys.cipher);
     if (opened !== 'ok') return opened;
     return this.trustsAnyone || verifyPacket(packet, this.keys.trusted!) ? 'ok' : 'unsigned';

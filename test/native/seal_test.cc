@@ -7,6 +7,7 @@
 #include <cstring>
 #include <random>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "check.h"
@@ -101,7 +102,7 @@ void ciphers() {
   if (!sealCipherSupported(kCipherChaCha20Poly1305, &why)) {  // a build without a crypto library says why
     CHECK(!Sealer::create(kCipherChaCha20Poly1305, key, sizeof key, &status) && std::strstr(status.message, "libsodium"));
   }
-  for (uint8_t c : {uint8_t(kCipherAes256Gcm), uint8_t(kCipherAegis256), uint8_t(kCipherAegis256X2)})
+  for (uint8_t c : {uint8_t(kCipherAes256Gcm), uint8_t(kCipherAegis256)})
     if (!sealCipherSupported(c, &why)) std::printf("note: %s\n", why);
   CHECK(!sealCipherSupported(kCipherNone, &why) && why != nullptr);
   CHECK(!sealCipherSupported(kCipherCount, &why) && why != nullptr);

@@ -12,10 +12,11 @@ import { testResources } from '../helpers/resources.js';
 import { run } from './machine.js';
 
 const tmp = testResources();
-const haveCross = run('sh', ['-c', 'command -v aarch64-linux-gnu-g++ && command -v qemu-aarch64'], { env: process.env }).status === 0;
+const haveCross =
+  run('sh', ['-c', 'command -v aarch64-linux-gnu-g++ && command -v qemu-aarch64'], { env: process.env }).status === 0 && existsSync('/usr/lib/aarch64-linux-gnu/liblz4.a');
 
 describe('the linux-arm64 prebuild', () => {
-  if (process.env.CI_EXPECT_ARM64 === '1') it('has the cross toolchain and qemu-user (CI installs them)', () => expect(haveCross).toBe(true));
+  if (process.env.CI_EXPECT_ARM64 === '1') it('has the cross toolchain, the arm64 libraries and qemu-user (CI installs them)', () => expect(haveCross).toBe(true));
 
   it.skipIf(!haveCross)('cross-compiles, bundles ISA-L, and passes the engine tests for arm64 under qemu', () => {
     const out = path.join(tmp.dir, 'linux-arm64');

@@ -3,7 +3,7 @@
 // the PATH), then run: --version, ldd on the addon, a loopback session with
 // the installed CLI; and the boot-environment bundle, run without the
 // system's Node, and put into an initramfs by the dracut module.
-import { mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, repoRoot, sha256File, uniqueChannel } from '../helpers/cli.js';
@@ -19,8 +19,8 @@ const cli = path.join(app, 'node_modules', '.bin', 'blockcast');
 const env = envWithPath(pathWithoutCompilers(path.join(tmp.dir, 'bin'), true));
 const running: { kill(): void }[] = [];
 const isRoot = process.getuid?.() === 0;
-/** Where dracut looks for modules; the test links contrib's there for its run. */
-const DRACUT_MODULE = '/usr/lib/dracut/modules.d/90blockcast';
+/** dracut's own files, as Debian installs them. */
+const DRACUT_BASE = '/usr/lib/dracut';
 let tarball = '';
 
 beforeAll(() => {
@@ -38,12 +38,7 @@ beforeAll(() => {
   writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'node-image-tools', private: true }));
 }, 170_000);
 
-/** Undoes what a test mounted or linked outside its temporary folder, even after a timeout. */
-const undo: (() => void)[] = [];
-afterAll(() => {
-  running.forEach((r) => r.kill());
-  while (undo.length) undo.pop()!();
-});
+afterAll(() => running.forEach((r) => r.kill()));
 
 describe('the npm package on a node without a compiler', () => {
   it('has nothing on the PATH that compiles', () => {
@@ -113,8 +108,8 @@ describe('the boot-environment bundle', () => {
   });
 
   // contrib/dracut/90blockcast into a real initramfs (dracut --no-kernel), unpacked; then a
-  // receiver run from inside it (chroot: nothing of this machine's files but /proc and /dev)
-  // gets an image the sender outside multicasts on loopback.
+  // receiver run from inside it (chroot: nothing of this machine's files but /proc and /dev,
+  // mounted in a private mount namespace) gets an image the sender outside multicasts on loopback.
   const haveDracut = run('sh', ['-c', 'command -v dracut'], { env: process.env }).status === 0;
   if (process.env.CI_EXPECT_DRACUT === '1') it('has dracut (CI installs dracut-core and dracut-network)', () => expect(haveDracut).toBe(true));
   it.skipIf(!haveDracut || !isRoot)('goes into an initramfs with the dracut module, whose receiver images a disk from inside it', async () => {
@@ -127,36 +122,33 @@ describe('the boot-environment bundle', () => {
     const initrd = path.join(tmp.dir, 'initrd.img');
     const initrdRoot = path.join(tmp.dir, 'initrd');
     mkdirSync(initrdRoot);
-    undo.push(() => rmSync(DRACUT_MODULE, { force: true }));
-    try {
-      symlinkSync(path.join(repoRoot, 'contrib', 'dracut', '90blockcast'), DRACUT_MODULE);
-      const made = run('dracut', ['--no-kernel', '--no-compress', '--conf', '/dev/null', '--confdir', conf, '-m', 'blockcast', '--force', initrd], { env: process.env });
-      expect(made.status, made.stderr).toBe(0);
-      const unpack = run('sh', ['-c', `cpio -idm --quiet < ${initrd}`], { cwd: initrdRoot, env: process.env });
-      expect(unpack.status, unpack.stderr).toBe(0);
-      expect(readlinkSync(path.join(initrdRoot, 'usr/lib/systemd/system/initrd.target.wants/blockcast-receive@dev-vdz.service'))).toBe('../blockcast-receive@.service');
-      expect(readFileSync(path.join(initrdRoot, 'usr/lib/systemd/system/blockcast-receive@.service'), 'utf8')).toContain('ExecStart=/opt/blockcast/bin/blockcast receive $BLOCKCAST_OPTS %f');
-      expect(readFileSync(path.join(initrdRoot, 'etc/blockcast/receive.conf'), 'utf8')).toContain('--interface 127.0.0.1');
+    // dracut as installed, but with contrib's module among its modules: a base directory of links
+    // (dracut reads $dracutbasedir), so nothing under /usr/lib/dracut is touched.
+    const base = path.join(tmp.dir, 'dracut-base');
+    mkdirSync(path.join(base, 'modules.d'), { recursive: true });
+    for (const entry of readdirSync(DRACUT_BASE)) if (entry !== 'modules.d') symlinkSync(path.join(DRACUT_BASE, entry), path.join(base, entry));
+    for (const mod of readdirSync(path.join(DRACUT_BASE, 'modules.d'))) symlinkSync(path.join(DRACUT_BASE, 'modules.d', mod), path.join(base, 'modules.d', mod));
+    symlinkSync(path.join(repoRoot, 'contrib', 'dracut', '90blockcast'), path.join(base, 'modules.d', '90blockcast'));
+    const made = run('dracut', ['--no-kernel', '--no-compress', '--conf', '/dev/null', '--confdir', conf, '-m', 'blockcast', '--force', initrd], { env: { ...process.env, dracutbasedir: base } });
+    expect(made.status, made.stderr).toBe(0);
+    const unpack = run('sh', ['-c', `cpio -idm --quiet < ${initrd}`], { cwd: initrdRoot, env: process.env });
+    expect(unpack.status, unpack.stderr).toBe(0);
+    expect(readlinkSync(path.join(initrdRoot, 'usr/lib/systemd/system/initrd.target.wants/blockcast-receive@dev-vdz.service'))).toBe('../blockcast-receive@.service');
+    expect(readFileSync(path.join(initrdRoot, 'usr/lib/systemd/system/blockcast-receive@.service'), 'utf8')).toContain('ExecStart=/opt/blockcast/bin/blockcast receive $BLOCKCAST_OPTS %f');
+    expect(readFileSync(path.join(initrdRoot, 'etc/blockcast/receive.conf'), 'utf8')).toContain('--interface 127.0.0.1');
 
-      for (const [what, where] of [['proc', 'proc'], ['/dev', 'dev']] as const) {
-        const r = run('mount', what === 'proc' ? ['-t', 'proc', 'proc', path.join(initrdRoot, where)] : ['--bind', what, path.join(initrdRoot, where)], { env: process.env });
-        expect(r.status, r.stderr).toBe(0);
-        undo.push(() => run('umount', [path.join(initrdRoot, where)], { env: process.env }));
-      }
-      const image = sampleImage(tmp.dir, 5 * 1024 * 1024 + 777);
-      const { group, port } = uniqueChannel();
-      const net = ['--interface', '127.0.0.1', '--group', group, '--port', port, '--quiet'];
-      // PATH also finds chroot (in sbin) on this machine; inside, the wrapper names its Node by path.
-      const inside = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/' };
-      const rx = start('chroot', [initrdRoot, '/opt/blockcast/bin/blockcast', 'receive', '/tmp/disk.img', ...net, '--wait-timeout', '60'], inside);
-      const tx = start(process.execPath, [cliPath, 'send', image, ...net, '--min-receivers', '1', '--rate', '1g'], process.env);
-      running.push(rx, tx);
-      const [sent, received] = await Promise.all([tx.done, rx.done]);
-      expect(received.code, received.stderr).toBe(0);
-      expect(sent.code, sent.stderr).toBe(0);
-      expect(sha256File(path.join(initrdRoot, 'tmp', 'disk.img'))).toBe(sha256File(image));
-    } finally {
-      while (undo.length) undo.pop()!();
-    }
+    const image = sampleImage(tmp.dir, 5 * 1024 * 1024 + 777);
+    const { group, port } = uniqueChannel();
+    const net = ['--interface', '127.0.0.1', '--group', group, '--port', port, '--quiet'];
+    // In a mount namespace of its own: /proc and /dev are mounted for the chroot only, and vanish
+    // with it (--kill-child: with unshare), so a failed or killed run leaves no mount behind.
+    const chrooted = `mount -t proc proc proc && mount --rbind /dev dev && exec chroot . /opt/blockcast/bin/blockcast receive /tmp/disk.img ${net.join(' ')} --wait-timeout 60`;
+    const rx = start('unshare', ['--mount', '--propagation', 'private', '--kill-child', 'sh', '-c', `cd ${initrdRoot} && ${chrooted}`], { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/' });
+    const tx = start(process.execPath, [cliPath, 'send', image, ...net, '--min-receivers', '1', '--rate', '1g'], process.env);
+    running.push(rx, tx);
+    const [sent, received] = await Promise.all([tx.done, rx.done]);
+    expect(received.code, received.stderr).toBe(0);
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(sha256File(path.join(initrdRoot, 'tmp', 'disk.img'))).toBe(sha256File(image));
   }, 170_000);
 });

@@ -9,7 +9,7 @@
 #   blockcast_disks="/dev/sda"
 # with /etc/blockcast/receive.conf as for blockcast-receive@.service
 # (blockcast_receive_conf="FILE" takes it from elsewhere).
-# test/package/dracut.test.ts builds an initramfs with it and runs the
+# test/package/install.test.ts builds an initramfs with it and runs the
 # receiver from inside.
 
 blockcast_root=${blockcast_root:-/opt/blockcast}

@@ -11,7 +11,7 @@ namespace blockcast {
 
 namespace {
 
-bool isAegis(uint8_t cipher) { return cipher == kCipherAegis256 || cipher == kCipherAegis256X2; }
+bool isAegis(uint8_t cipher) { return cipher == kCipherAegis256; }
 
 }  // namespace
 
@@ -38,12 +38,9 @@ const char* sealBackendVersion() {
 }
 
 std::vector<uint8_t> sealCiphers() {
-  // Fastest first, as measured in whole sessions (bench/RESULTS.md): AEGIS-256
-  // ahead of AEGIS-256X2, which is faster alone on a VAES core but slower in a
-  // session sharing its cores (wider registers to save at each switch).
+  // Fastest first (bench/RESULTS.md, per-packet seal and open cost).
   std::vector<uint8_t> out;
-  for (uint8_t c : {uint8_t(kCipherAegis256), uint8_t(kCipherAegis256X2), uint8_t(kCipherAes256Gcm),
-                    uint8_t(kCipherChaCha20Poly1305)})
+  for (uint8_t c : {uint8_t(kCipherAegis256), uint8_t(kCipherAes256Gcm), uint8_t(kCipherChaCha20Poly1305)})
     if (sealCipherSupported(c)) out.push_back(c);
   return out;
 }

@@ -1,9 +1,10 @@
 // Per-packet AEAD of docs/SECURITY.md, for one key and one cipher: the
 // 24-byte trailer `seq u64 LE ‖ tag[16]`, the 12-byte nonce
 // `origin u32 LE ‖ seq u64 LE`, additional data = every byte before the
-// encrypted part. OpenSSL's EVP (seal_openssl.cc) or libsodium
-// (seal_sodium.cc) does the cryptography; a build with neither still
-// compiles and says so when a sealed session is asked for.
+// encrypted part. libaegis (seal_aegis.cc: AEGIS-256) and OpenSSL's EVP
+// (seal_openssl.cc) or libsodium (seal_sodium.cc: AES-256-GCM,
+// ChaCha20-Poly1305) do the cryptography; a build with neither of the last
+// two still compiles, and says so when one of their ciphers is asked for.
 #pragma once
 
 #include <cstddef>
@@ -15,19 +16,20 @@
 
 namespace blockcast {
 
-// Whether this build and this CPU can seal with `cipher` (kCipherAes256Gcm,
-// kCipherChaCha20Poly1305). If not, *why (when given) says why.
+// Whether this build and this CPU can seal with `cipher` (kCipherAegis256,
+// kCipherAes256Gcm, kCipherChaCha20Poly1305). If not, *why (when given) says why.
 bool sealCipherSupported(uint8_t cipher, const char** why = nullptr);
-// The ciphers sealCipherSupported accepts, in id order.
+// The ciphers sealCipherSupported accepts, fastest first (the default is the first).
 std::vector<uint8_t> sealCiphers();
-// The library that seals and its version ("OpenSSL 3.0.17", "libsodium
-// 1.0.18"), or null when this build cannot seal; for `blockcast --version`.
+// The libraries that seal and their versions ("OpenSSL 3.0.17, libaegis
+// 0.3.0 (ac5eaa3)"); for `blockcast --version`.
 const char* sealBackendVersion();
 
 class Sealer {
  public:
-  // Null with *status saying why: no crypto library in this build, an unknown
-  // cipher, AES-256-GCM on a CPU without AES-NI, or a key not 32 bytes.
+  // Null with *status saying why: no crypto library in this build for the
+  // cipher, an unknown cipher, AES-256-GCM without AES-NI, AEGIS without
+  // libaegis's hardware code, or a key not 32 bytes.
   static std::unique_ptr<Sealer> create(uint8_t cipher, const uint8_t* key, size_t keyLength, Status* status);
   ~Sealer();
   Sealer(const Sealer&) = delete;

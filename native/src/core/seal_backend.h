@@ -1,8 +1,8 @@
 // What core/seal's cryptography libraries share; only core/seal*.cc include
 // it. A SealEngine is one keyed AEAD. The library engine (seal_openssl.cc
 // or seal_sodium.cc; CMake compiles exactly one in, or none) runs
-// AES-256-GCM and ChaCha20-Poly1305; seal_aegis.cc runs AEGIS-256 and
-// AEGIS-256X2 from the vendored libaegis, in every build.
+// AES-256-GCM and ChaCha20-Poly1305; seal_aegis.cc runs AEGIS-256 from the
+// vendored libaegis, in every build.
 #pragma once
 
 #include <cstddef>
@@ -20,9 +20,10 @@ constexpr const char* kSealNoLibrary =
 constexpr const char* kSealNoAesNi =
     "AES-256-GCM needs AES-NI and PCLMULQDQ, which this CPU lacks; use ChaCha20-Poly1305";
 constexpr const char* kSealNoAesForAegis =
-    "AEGIS needs the CPU's AES instructions (AES-NI, or ARMv8 AES), which this CPU lacks; use ChaCha20-Poly1305";
+    "AEGIS needs the CPU's AES instructions (AES-NI with AVX, or ARMv8 AES), which this CPU lacks; use "
+    "ChaCha20-Poly1305";
 constexpr const char* kSealUnknownCipher =
-    "unknown seal cipher (1 AES-256-GCM, 2 ChaCha20-Poly1305, 3 AEGIS-256, 4 AEGIS-256X2)";
+    "unknown seal cipher (1 AES-256-GCM, 2 ChaCha20-Poly1305, 3 AEGIS-256)";
 
 // The 12-byte nonce `origin u32 LE ‖ seq u64 LE`.
 void makeSealNonce(uint8_t nonce[kSealNonceSize], uint32_t origin, uint64_t seq);
@@ -65,7 +66,7 @@ bool libraryCipherSupported(uint8_t cipher, const char** why);
 std::unique_ptr<SealEngine> libraryEngine(uint8_t cipher, const uint8_t* key);
 const char* libraryVersion();  // null in a build without one
 
-// libaegis: AEGIS-256 and AEGIS-256X2, where the CPU has AES instructions.
+// libaegis: AEGIS-256, where the CPU has AES instructions.
 bool aegisCipherSupported(uint8_t cipher, const char** why);
 std::unique_ptr<SealEngine> aegisEngine(uint8_t cipher, const uint8_t* key);
 const char* aegisVersion();

@@ -65,7 +65,7 @@ constexpr int kFailCount = 7;
 constexpr int kNackCount = 4;
 constexpr int kFecCount = 2;
 constexpr int kAnnounceFlagCount = 2;
-constexpr int kCipherCount = 5;
+constexpr int kCipherCount = 4;
 constexpr size_t kCommonHeaderSize = 12u;
 constexpr size_t kOffMagic = 0u;
 constexpr size_t kOffVersion = 4u;
@@ -207,7 +207,6 @@ enum WireCipher : uint8_t {
   kCipherAes256Gcm = 1,
   kCipherChaCha20Poly1305 = 2,
   kCipherAegis256 = 3,
-  kCipherAegis256X2 = 4,
 };
 
 // Repair symbol ids: bit 31, the stripe in bits 16..30, the parity index in bits 0..15.
