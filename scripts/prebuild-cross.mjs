@@ -21,7 +21,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, realpathSync, rmSync 
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isRuntimeLibrary } from './ldd.mjs';
+import { installedLicence, isRuntimeLibrary } from './ldd.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const triple = 'aarch64-linux-gnu';
@@ -90,21 +90,10 @@ for (const name of needed) {
   const from = [isalDir, libDir].map((d) => path.join(d, name)).find((f) => existsSync(f));
   if (!from) fail(`${name}, which the arm64 addon needs, is in neither ${isalDir} nor ${libDir}`);
   copyFileSync(realpathSync(from), path.join(outDir, name));
-  const copyright = licenceOf(from);
-  if (copyright) copyFileSync(copyright, path.join(outDir, `${name}.copyright`));
+  // ISA-L unpacked under the build directory came with libisal2's licence.
+  const copyright = from.startsWith(buildDir) ? path.join(buildDir, 'sysroot', 'usr', 'share', 'doc', 'libisal2', 'copyright') : installedLicence(from);
+  if (copyright && existsSync(copyright)) copyFileSync(copyright, path.join(outDir, `${name}.copyright`));
   bundled.push(name);
-}
-
-// Debian keeps each package's licence in usr/share/doc/<package>/copyright:
-// for an installed library dpkg names the package; for ISA-L unpacked under
-// the build directory, it is libisal2's, unpacked with it.
-function licenceOf(file) {
-  const owner = spawnSync('dpkg', ['-S', realpathSync(file)], { encoding: 'utf8' });
-  const candidates = [
-    owner.status === 0 ? `/usr/share/doc/${owner.stdout.split(':')[0]}/copyright` : '',
-    path.join(buildDir, 'sysroot', 'usr', 'share', 'doc', 'libisal2', 'copyright'),
-  ];
-  return candidates.find((c) => c && (file.startsWith(buildDir) ? c.startsWith(buildDir) : true) && existsSync(c));
 }
 
 // The engine's tests for arm64 under qemu: FEC (ISA-L's arm64 code), the

@@ -12,7 +12,7 @@ import { copyFileSync, existsSync, mkdirSync, realpathSync, rmSync } from 'node:
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isRuntimeLibrary, lddLibraries } from './ldd.mjs';
+import { installedLicence, isRuntimeLibrary, lddLibraries } from './ldd.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const platform = `${process.platform}-${process.arch}`;
@@ -47,7 +47,8 @@ for (const lib of lddLibraries(built)) {
   if (!lib.path) fail(`${lib.name}, which the addon needs, is not found on this machine`);
   copyFileSync(realpathSync(lib.path), path.join(outDir, lib.name));
   bundled.push(lib.name);
-  copyLicence(lib.path, path.join(outDir, `${lib.name}.copyright`));
+  const licence = installedLicence(lib.path);
+  if (licence) copyFileSync(licence, path.join(outDir, `${lib.name}.copyright`));
 }
 
 // The prebuild must load by itself, from where the package puts it.
@@ -61,11 +62,3 @@ for (const lib of lddLibraries(addon)) {
   if (!isRuntimeLibrary(lib.name) && lib.path && !lib.path.startsWith(outDir)) fail(`${lib.name} resolves outside the package (${lib.path})`);
 }
 process.stderr.write(`prebuild: ${path.relative(root, outDir)}: blockcast_native.node${bundled.map((b) => ` + ${b}`).join('')} (${Object.values(versions).join(', ')})\n`);
-
-// Debian keeps each package's licence in /usr/share/doc/<package>/copyright.
-function copyLicence(libPath, to) {
-  const owner = spawnSync('dpkg', ['-S', realpathSync(libPath)], { encoding: 'utf8' });
-  const pkg = owner.status === 0 ? owner.stdout.split(':')[0] : undefined;
-  const copyright = pkg && `/usr/share/doc/${pkg}/copyright`;
-  if (copyright && existsSync(copyright)) copyFileSync(copyright, to);
-}

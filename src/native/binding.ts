@@ -262,7 +262,7 @@ export interface NativeAddon {
 
 export interface NativeSeal {
   /**
-   * The seal ciphers (Cipher ids) this build and CPU support, fastest first: AEGIS only with the
+   * The seal ciphers (Cipher ids) this build and CPU support, in id order: AEGIS only with the
    * CPU's AES instructions, AES-256-GCM only with AES-NI, neither of those two without OpenSSL libcrypto or libsodium.
    */
   ciphers(): number[];

@@ -33,9 +33,3 @@ export function readTrailer(packet: Buffer): { start: number; seq: number; tag: 
   const big = packet.readBigUInt64LE(start);
   return { start, seq: big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : -1, tag: packet.subarray(start + SEAL_SEQ_SIZE) };
 }
-
-/** Writes the trailer (seq, then tag) after a body of `bodyLength` bytes; `out` has room for it. */
-export function writeTrailer(out: Buffer, bodyLength: number, seq: number, tag: Buffer): void {
-  out.writeBigUInt64LE(BigInt(seq), bodyLength);
-  tag.copy(out, bodyLength + SEAL_SEQ_SIZE);
-}

@@ -23,14 +23,17 @@ function checkGroupKey(groupKey: Buffer | undefined): void {
   }
 }
 
+/** The default cipher is the first of these the machine runs: fastest first per packet (bench/RESULTS.md, issue 16). */
+const PREFERENCE: readonly number[] = [Cipher.Aegis256, Cipher.Aes256Gcm, Cipher.ChaCha20Poly1305];
+
 /**
- * A cipher the native engines can run here; by default the fastest on this CPU (native.seal.ciphers()
- * lists them fastest first): AEGIS-256 where the CPU has AES instructions, else ChaCha20-Poly1305.
+ * A cipher the native engines can run here; by default the fastest this CPU runs: AEGIS-256 where
+ * libaegis has its hardware code, else AES-256-GCM with AES-NI, else ChaCha20-Poly1305.
  */
 export function checkCipher(cipher: number | undefined): number {
   const available = native.seal.ciphers();
   if (available.length === 0) throw new BlockcastError('EINVALIDOPTION', 'sealed sessions (--group-key) need a CPU with AES instructions (for AEGIS) or a build of the native addon with OpenSSL libcrypto or libsodium (install libssl-dev or libsodium-dev and rebuild)');
-  if (cipher === undefined) return available[0]!;
+  if (cipher === undefined) return PREFERENCE.find((c) => available.includes(c))!;
   if (!available.includes(cipher)) {
     throw new BlockcastError('EINVALIDOPTION', `${cipherName(cipher)} is not available on this machine (available: ${available.map(cipherName).join(', ')})`);
   }

@@ -9,7 +9,7 @@ import { addHeaderFlags, headerFlags } from '../protocol/header.js';
 import { readTrailer } from '../protocol/peek.js';
 import { ReplayWindow } from './replay-window.js';
 
-const CIPHERS: ReadonlySet<number> = new Set([Cipher.Aes256Gcm, Cipher.ChaCha20Poly1305, Cipher.Aegis256]);
+const CIPHERS: ReadonlySet<number> = new Set(Object.values(Cipher).filter((c) => c !== Cipher.None));
 let runnable: ReadonlySet<number> | undefined;
 
 export function isCipher(cipher: number): boolean {

@@ -10,13 +10,14 @@ import { ReplayWindow } from '../../src/security/replay-window.js';
 import { Opener, Sealer } from '../../src/security/seal.js';
 import { ReceiverSecurity, SenderSecurity } from '../../src/security/session-keys.js';
 import { native } from '../../src/native/binding.js';
+import { checkCipher } from '../../src/security/options.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'blockcast-keys-'));
 const salt = Buffer.alloc(16, 0x33);
 const SESSION = 4242;
 const announce = (o: Partial<Announce> = {}): Announce => ({
   session: SESSION, phase: Phase.Sending, controlPort: 4000, imageSize: 1 << 20, chunkSize: 1 << 20, symbolSize: 1444, stripeSize: 0, chunkCount: 1,
-  manifestSize: 97, progress: 0, rateKiB: 0, heartbeat: 0, manifestDigest: Buffer.alloc(32, 1), groupSize: 1, nackBackoffMs: 0, cipher: native.seal.ciphers()[0]!, salt, ...o,
+  manifestSize: 97, progress: 0, rateKiB: 0, heartbeat: 0, manifestDigest: Buffer.alloc(32, 1), groupSize: 1, nackBackoffMs: 0, cipher: checkCipher(undefined), salt, ...o,
 });
 const status = (nonce: Buffer): Status => ({
   session: SESSION, receiverId: 7, state: ReceiverState.Joined, reason: FailReason.None, overloaded: false, chunksDone: 0, capacity: 1 << 30,

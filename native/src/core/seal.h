@@ -19,7 +19,8 @@ namespace blockcast {
 // Whether this build and this CPU can seal with `cipher` (kCipherAegis256,
 // kCipherAes256Gcm, kCipherChaCha20Poly1305). If not, *why (when given) says why.
 bool sealCipherSupported(uint8_t cipher, const char** why = nullptr);
-// The ciphers sealCipherSupported accepts, fastest first (the default is the first).
+// The ciphers sealCipherSupported accepts, in id order (which one is the
+// default is TypeScript's choice: src/security/options.ts).
 std::vector<uint8_t> sealCiphers();
 // The libraries that seal and their versions ("OpenSSL 3.0.17, libaegis
 // 0.3.0 (ac5eaa3)"); for `blockcast --version`.

@@ -5,22 +5,15 @@
 #include <string>
 
 #include "core/chunk_codec.h"
+#include "napi/args.h"
 
 namespace blockcast {
 
 namespace {
 
-constexpr double kMaxSafe = 9007199254740991.0;  // 2^53 - 1: exact in a JS number
+constexpr double kMaxSafe = kMaxSafeInteger;
 constexpr uint32_t kMaxRawLength = 1u << 30;     // far above any chunk size; keeps scratch growth bounded
 constexpr uint32_t kMaxThreads = 64;
-
-double numberArg(const Napi::CallbackInfo& info, size_t i, const char* name, double max) {
-  if (info.Length() <= i || !info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a number");
-  double v = info[i].As<Napi::Number>().DoubleValue();
-  if (!(v >= 0 && v <= max) || v != double(int64_t(v)))
-    throw Napi::RangeError::New(info.Env(), std::string(name) + " must be an integer from 0 to " + std::to_string(int64_t(max)));
-  return v;
-}
 
 Napi::Uint8Array bytesArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (info.Length() <= i || !info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)

@@ -15,29 +15,12 @@ namespace blockcast {
 
 namespace {
 
-uint32_t u32Arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (info.Length() <= i || !info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a number");
-  double v = info[i].As<Napi::Number>().DoubleValue();
-  if (!(v >= 0 && v <= 4294967295.0) || v != double(uint32_t(v)))
-    throw Napi::RangeError::New(info.Env(), std::string(name) + " must be an integer from 0 to 2^32 - 1");
-  return uint32_t(v);
-}
-
-// seq: an integer below 2^53 (a session's packets never come near it).
-uint64_t seqArg(const Napi::CallbackInfo& info, size_t i) {
-  if (info.Length() <= i || !info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), "seq must be a number");
-  double v = info[i].As<Napi::Number>().DoubleValue();
-  if (!(v >= 0 && v <= 9007199254740991.0) || v != double(uint64_t(v)))
-    throw Napi::RangeError::New(info.Env(), "seq must be an integer from 0 to 2^53 - 1");
-  return uint64_t(v);
-}
-
 std::unique_ptr<Sealer> sealerArg(const Napi::CallbackInfo& info) {
-  uint32_t cipher = u32Arg(info, 0, "cipher");
+  auto cipher = uint8_t(numberArg(info, 0, "cipher", 255));
   auto key = bufferArg(info, 1, "key");
   Status status;
-  auto sealer = cipher > 255 ? nullptr : Sealer::create(uint8_t(cipher), key.Data(), key.Length(), &status);
-  if (!sealer) throw Napi::Error::New(info.Env(), cipher > 255 ? "unknown seal cipher" : status.message);
+  auto sealer = Sealer::create(cipher, key.Data(), key.Length(), &status);
+  if (!sealer) throw Napi::Error::New(info.Env(), status.message);
   return sealer;
 }
 
@@ -46,10 +29,10 @@ std::unique_ptr<Sealer> sealerArg(const Napi::CallbackInfo& info) {
 // trailer; sealed in place.
 Napi::Value Seal(const Napi::CallbackInfo& info) {
   auto sealer = sealerArg(info);
-  uint32_t origin = u32Arg(info, 2, "origin");
-  uint64_t seq = seqArg(info, 3);
+  auto origin = uint32_t(numberArg(info, 2, "origin", 4294967295.0));
+  auto seq = uint64_t(numberArg(info, 3, "seq", kMaxSafeInteger));  // a session never comes near 2^53
   auto packet = bufferArg(info, 4, "packet");
-  uint32_t aad = u32Arg(info, 5, "aadLength");
+  auto aad = size_t(numberArg(info, 5, "aadLength", kMaxSafeInteger));
   if (aad > packet.Length() || packet.Length() - aad < kSealTrailerSize)
     throw Napi::RangeError::New(info.Env(), "packet has no room for the additional data and the trailer");
   size_t plain = packet.Length() - aad - kSealTrailerSize;
@@ -62,9 +45,9 @@ Napi::Value Seal(const Napi::CallbackInfo& info) {
 // then decrypted in place), else -1.
 Napi::Value Open(const Napi::CallbackInfo& info) {
   auto sealer = sealerArg(info);
-  uint32_t origin = u32Arg(info, 2, "origin");
+  auto origin = uint32_t(numberArg(info, 2, "origin", 4294967295.0));
   auto packet = bufferArg(info, 3, "packet");
-  uint32_t aad = u32Arg(info, 4, "aadLength");
+  auto aad = size_t(numberArg(info, 4, "aadLength", kMaxSafeInteger));
   uint64_t seq = 0;
   if (!sealer->open(packet.Data(), packet.Length(), aad, origin, &seq)) return Napi::Number::New(info.Env(), -1);
   return Napi::Number::New(info.Env(), double(seq));

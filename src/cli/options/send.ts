@@ -51,7 +51,7 @@ export function addSendCommand(program: Command): Command {
     .optionsGroup('Security:')
     .option('--sign-key <file>', 'sign the session with this Ed25519 private key (blockcast keygen PREFIX writes PREFIX.key); receivers check it with --trust PREFIX.pub')
     .option('--group-key <file>', 'seal every packet with this group key (blockcast keygen --group-key FILE); receivers need the same file')
-    .addOption(new Option('--cipher <name>', 'AEAD of a sealed session (default: aegis-256 where the CPU has AES instructions, else chacha20-poly1305)').choices(Object.keys(CIPHER_NAMES)))
+    .addOption(new Option('--cipher <name>', 'AEAD of a sealed session (default: the fastest here: aegis-256 where the CPU has AES instructions)').choices(Object.keys(CIPHER_NAMES)))
     .addOption(new Option('--no-encrypt', 'with --group-key: authenticate DATA but send it in the clear'))
     .optionsGroup('Tuning:')
     .option('-r, --rate <bits>', `highest pacing rate in bits/s, e.g. 800m, 10g, or unlimited (unpaced, no rate discovery) (default: ${d.rate})`)
